@@ -1,0 +1,292 @@
+"""The command line: `fastapi-lint check`, `rule`, `rules`, `version`.
+
+Exit status: 0 nothing left to report, 1 diagnostics remain (also after `--fix`), 2 usage,
+configuration or internal error (FAL002 included).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from fastapi_lint import __version__
+from fastapi_lint.config import (
+    OUTPUT_FORMATS,
+    ConfigError,
+    Settings,
+    find_config,
+    find_project_root,
+    load,
+    validate_codes,
+)
+from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
+from fastapi_lint.rules import all_rules, rule_by_code_or_name
+from fastapi_lint.runner import Options, RunResult, run
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    codes = [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
+    return validate_codes(codes, flag)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="fastapi-lint")
+def main() -> None:
+    """Find and fix FastAPI + SQLAlchemy anti-patterns."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces config).")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable as well.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--fix/--no-fix", default=False, help="Apply fixes to the files.")
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also offer and apply fixes that may change behaviour.",
+)
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None)
+@click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--statistics", is_flag=True, help="Count the findings per rule.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings only, no summary.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--force-exclude", is_flag=True, help="Apply excludes to files named explicitly.")
+@click.option("--stdin-filename", help="The file name of code read from stdin (path `-`).")
+def check(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fix: bool,
+    unsafe_fixes: bool | None,
+    diff: bool,
+    output_format: str | None,
+    output_file: Path | None,
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
+    config_path: Path | None,
+    isolated: bool,
+    no_cache: bool,
+    force_exclude: bool,
+    stdin_filename: str | None,
+) -> None:
+    """Check PATHS (default: the current folder) for FastAPI + SQLAlchemy anti-patterns."""
+    try:
+        status = _check(**locals())
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        status = EXIT_ERROR
+    except click.ClickException:
+        raise
+    except Exception as exc:  # never a bare traceback for the user
+        click.echo(f"error: fastapi-lint failed: {type(exc).__name__}: {exc}", err=True)
+        if os.environ.get("FASTAPI_LINT_DEBUG"):
+            traceback.print_exc()
+        else:
+            click.echo("(set FASTAPI_LINT_DEBUG=1 for the traceback, and report it)", err=True)
+        status = EXIT_ERROR
+    sys.exit(status)
+
+
+def _check(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fix: bool,
+    unsafe_fixes: bool | None,
+    diff: bool,
+    output_format: str | None,
+    output_file: Path | None,
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
+    config_path: Path | None,
+    isolated: bool,
+    no_cache: bool,
+    force_exclude: bool,
+    stdin_filename: str | None,
+) -> int:
+    use_stdin = paths == (Path("-"),)
+    if not paths:
+        paths = (Path("."),)
+    if Path("-") in paths and not use_stdin:
+        raise click.UsageError("`-` (stdin) cannot be combined with other paths")
+    anchor = _anchor(paths, stdin_filename if use_stdin else None, use_stdin)
+
+    settings, base = _settings(config_path, isolated, anchor)
+    if select:
+        settings = replace(settings, select=_codes(select, "--select"))
+    if extend_select:
+        more = _codes(extend_select, "--extend-select")
+        settings = replace(settings, extend_select=settings.extend_select + more)
+    if ignore:
+        settings = replace(settings, ignore=settings.ignore + _codes(ignore, "--ignore"))
+    if unsafe_fixes is not None:
+        settings = replace(settings, unsafe_fixes=unsafe_fixes)
+    if output_format:
+        settings = replace(settings, output_format=output_format)
+
+    options = Options(
+        fix=fix,
+        unsafe_fixes=settings.unsafe_fixes,
+        diff=diff,
+        force_exclude=force_exclude,
+        use_cache=not no_cache,
+        stdin_filename=stdin_filename,
+    )
+    stdin_text = None
+    if use_stdin:
+        stdin_text = sys.stdin.buffer.read().decode("utf-8", errors="replace").lstrip("\ufeff")
+    result = run(list(paths), settings, options, base=base, stdin_text=stdin_text)
+
+    for report in result.files:
+        for problem in report.problems:
+            click.echo(f"warning: {report.path}: {problem}", err=True)
+
+    if diff:
+        return _report_diff(result)
+
+    report_options = ReportOptions(
+        unsafe_fixes=settings.unsafe_fixes,
+        fix_mode=fix,
+        color=output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+        show_summary=not quiet,
+    )
+    if use_stdin and fix:
+        # The fixed code goes to stdout; what remains goes to stderr.
+        sys.stdout.write(result.files[-1].fixed_text or stdin_text or "")
+        sys.stdout.flush()
+        text = _render(result, settings.output_format, statistics, report_options)
+        if result.diagnostics:
+            click.echo(text, err=True, nl=False)
+    else:
+        text = _render(result, settings.output_format, statistics, report_options)
+        if output_file is not None:
+            output_file.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False, color=report_options.color)
+
+    if any(d.code == "FAL002" for d in result.diagnostics):
+        return EXIT_ERROR
+    if exit_zero or not result.diagnostics:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS
+
+
+def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool) -> Path:
+    if use_stdin:
+        return Path(stdin_filename).resolve().parent if stdin_filename else Path.cwd()
+    resolved = [path.resolve() for path in paths]
+    parents = [path if path.is_dir() else path.parent for path in resolved]
+    return Path(os.path.commonpath([str(path) for path in parents]))
+
+
+def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[Settings, Path]:
+    if isolated:
+        return Settings(), Path.cwd().resolve()
+    if config_path is not None:
+        if not config_path.is_file():
+            raise ConfigError(f"{config_path}: no such configuration file")
+        return load(config_path), config_path.resolve().parent
+    found = find_config(anchor)
+    if found is not None:
+        return load(found), found.parent
+    root = find_project_root(anchor)
+    if root is not None and (root / "pyproject.toml").is_file():
+        return load(root / "pyproject.toml"), root
+    return Settings(), root or Path.cwd().resolve()
+
+
+def _render(result: RunResult, output_format: str, statistics: bool, options) -> str:
+    if statistics:
+        return _statistics(result, options, output_format)
+    return REPORTERS[output_format](result, options)
+
+
+def _statistics(result: RunResult, options: ReportOptions, output_format: str) -> str:
+    counts = Counter(d.code for d in result.diagnostics)
+    names = {d.code: d.name for d in result.diagnostics}
+    fixable = {d.code for d in result.diagnostics if options.fixable(d)}
+    if output_format == "json":
+        import json
+
+        rows = [
+            {"code": code, "name": names[code], "count": count, "fixable": code in fixable}
+            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        return json.dumps(rows, indent=2) + "\n"
+    width = max((len(str(count)) for count in counts.values()), default=1)
+    lines = [
+        f"{count:>{width}}\t{code}\t{'[*] ' if code in fixable else ''}{names[code]}"
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    if output_format in HUMAN_FORMATS and options.show_summary and not lines:
+        lines.append("All checks passed!")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _report_diff(result: RunResult) -> int:
+    diffs = [report.diff for report in result.files if report.diff]
+    fixed = sum(sum(report.fixed.values()) for report in result.files if report.diff)
+    for text in diffs:
+        sys.stdout.write(text)
+    sys.stdout.flush()
+    if fixed:
+        noun = "error" if fixed == 1 else "errors"
+        click.echo(f"\nWould fix {fixed} {noun}.", err=True)
+    else:
+        click.echo("No errors would be fixed.", err=True)
+    if any(d.code == "FAL002" for d in result.diagnostics):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if diffs else EXIT_CLEAN
+
+
+@main.command("rule")
+@click.argument("key")
+def rule_command(key: str) -> None:
+    """Print the documentation of a rule (by code or name)."""
+    rule = rule_by_code_or_name(key)
+    if rule is None:
+        click.echo(f"error: unknown rule `{key}` (see `fastapi-lint rules`)", err=True)
+        sys.exit(EXIT_ERROR)
+    availability = {
+        "always": "Fix is always available.",
+        "sometimes": "Fix is sometimes available.",
+        "none": "Fix is not available.",
+    }[rule.fix_availability]
+    parts = [f"# {rule.name} ({rule.code})", "", availability, "", rule.documentation()]
+    if rule.options:
+        parts += ["", "## Option values"]
+        for option in rule.options:
+            parts.append(f"- `{option.name}` (default {option.default!r}): {option.doc}")
+    click.echo("\n".join(parts))
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """List every rule: code, name, fix availability, on by default, summary."""
+    for rule in all_rules():
+        fix = {"always": "fix", "sometimes": "fix?", "none": "-"}[rule.fix_availability]
+        default = "on" if rule.default_enabled else "off"
+        click.echo(f"{rule.code}  {rule.name:<32} {fix:<5} {default:<4} {rule.summary}")
+
+
+@main.command("version")
+def version_command() -> None:
+    """Print the version."""
+    click.echo(f"fastapi-lint {__version__}")

@@ -1,0 +1,289 @@
+"""`[tool.fastapi-lint]` in pyproject.toml -> frozen `Settings`.
+
+An unknown key, a value of the wrong type or a broken TOML file is a `ConfigError` that names the
+file and the key (and a close match, when there is one); the CLI turns it into exit status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from fastapi_lint.rules import all_rules
+
+DEFAULT_EXCLUDES = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".fastapi_lint_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "__pycache__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "env",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+OUTPUT_FORMATS = ("concise", "full", "json")
+ALWAYS_ON = ("FAL001", "FAL002")
+_CODE_PREFIX = re.compile(r"^(ALL|FAL[0-9]{0,3})$")
+_TARGET = re.compile(r"^py3(\d{1,2})$")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("FAL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+    extend_exclude: tuple[str, ...] = ()
+    target_version: tuple[int, int] = (3, 10)
+    unsafe_fixes: bool = False
+    output_format: str = "concise"
+    rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    config_path: Path | None = field(default=None, compare=False)
+
+    # -- asking --------------------------------------------------------------------------------
+    def enabled_codes(self) -> frozenset[str]:
+        chosen = set()
+        for rule in all_rules():
+            if self._selected(rule.code, rule.default_enabled):
+                chosen.add(rule.code)
+        return frozenset(chosen)
+
+    def _selected(self, code: str, default_enabled: bool) -> bool:
+        picked = _longest_match(code, (*self.select, *self.extend_select))
+        dropped = _longest_match(code, self.ignore)
+        if picked < 0 or dropped >= picked:
+            return False
+        return default_enabled or picked > len("FAL")
+
+    def rule_option(self, code: str, name: str) -> Any:
+        for rule_code, options in self.rule_options:
+            if rule_code == code:
+                for key, value in options:
+                    if key == name:
+                        return value
+        for option in all_rules_by_code()[code].options:
+            if option.name == name:
+                return option.default
+        raise KeyError(f"{code} has no option {name!r}")
+
+    def cache_key(self) -> str:
+        return repr(replace(self, config_path=None, output_format="", unsafe_fixes=False))
+
+
+def _longest_match(code: str, prefixes: tuple[str, ...]) -> int:
+    best = -1
+    for prefix in prefixes:
+        if prefix == "ALL":
+            best = max(best, len("FAL"))
+        elif code.startswith(prefix):
+            best = max(best, len(prefix))
+    return best
+
+
+def all_rules_by_code() -> dict:
+    return {rule.code: rule for rule in all_rules()}
+
+
+# -- finding and reading the file ---------------------------------------------------------------
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml above `start` with a [tool.fastapi-lint] table."""
+    for directory in [start, *start.parents]:
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and "fastapi-lint" in _read_toml(candidate).get("tool", {}):
+            return candidate
+    return None
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest directory above `start` with a pyproject.toml or a .git."""
+    for directory in [start, *start.parents]:
+        if (directory / "pyproject.toml").is_file() or (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def load(path: Path | None) -> Settings:
+    """Settings from a pyproject.toml (or a fastapi-lint.toml-style file with top-level keys)."""
+    if path is None:
+        return Settings()
+    document = _read_toml(path)
+    if path.name == "pyproject.toml":
+        table = document.get("tool", {}).get("fastapi-lint", {})
+        where = "[tool.fastapi-lint]"
+    else:
+        table = document
+        where = "the top level"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where} must be a table")
+    settings = parse_table(table, path, where)
+    if "target-version" not in table:
+        requires = document.get("project", {}).get("requires-python")
+        version = _version_from_requires(requires) if isinstance(requires, str) else None
+        if version is not None:
+            settings = replace(settings, target_version=version)
+    return settings
+
+
+def _version_from_requires(spec: str) -> tuple[int, int] | None:
+    match = re.search(r">=?\s*3\.(\d+)", spec)
+    return (3, int(match.group(1))) if match else None
+
+
+_TOP_LEVEL = {
+    "select": "codes",
+    "extend-select": "codes",
+    "ignore": "codes",
+    "per-file-ignores": "per-file",
+    "exclude": "strings",
+    "extend-exclude": "strings",
+    "target-version": "target",
+    "unsafe-fixes": "bool",
+    "output-format": "format",
+}
+
+
+def parse_table(table: dict[str, Any], path: Path, where: str) -> Settings:
+    rules_by_name = {rule.name: rule for rule in all_rules()}
+    values: dict[str, Any] = {"config_path": path}
+    rule_options: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
+    for key, value in table.items():
+        kind = _TOP_LEVEL.get(key)
+        if kind is None and key in rules_by_name and isinstance(value, dict):
+            rule = rules_by_name[key]
+            rule_options.append((rule.code, _rule_options(rule, value, path)))
+            continue
+        if kind is None:
+            known = [*_TOP_LEVEL, *rules_by_name]
+            raise ConfigError(f"{path}: unknown key `{key}` in {where}{_suggest(key, known)}")
+        attribute = key.replace("-", "_")
+        values[attribute] = _convert(kind, key, value, path)
+    values["rule_options"] = tuple(rule_options)
+    return Settings(**values)
+
+
+def _rule_options(rule: Any, table: dict[str, Any], path: Path) -> tuple[tuple[str, Any], ...]:
+    known = {option.name: option for option in rule.options}
+    out = []
+    for key, value in table.items():
+        option = known.get(key)
+        if option is None:
+            names = list(known) or ["(this rule has no options)"]
+            raise ConfigError(
+                f"{path}: unknown option `{key}` for rule `{rule.name}` ({rule.code})"
+                f"{_suggest(key, names)}"
+            )
+        out.append((key, _convert_option(option, rule, value, path)))
+    return tuple(out)
+
+
+def _convert_option(option: Any, rule: Any, value: Any, path: Path) -> Any:
+    where = f"`{rule.name}.{option.name}`"
+    if option.kind is list:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: {where} must be a list of strings")
+        return tuple(value)
+    if option.kind is bool and not isinstance(value, bool):
+        raise ConfigError(f"{path}: {where} must be true or false")
+    if option.kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: {where} must be a string")
+        if option.choices and value not in option.choices:
+            choices = ", ".join(f'"{choice}"' for choice in option.choices)
+            raise ConfigError(f"{path}: {where} must be one of {choices}, not {value!r}")
+    return value
+
+
+def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
+    if kind == "codes":
+        return validate_codes(value, f"{path}: `{key}`")
+    if kind == "strings":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: `{key}` must be a list of strings")
+        return tuple(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: `{key}` must be true or false, not {value!r}")
+        return value
+    if kind == "format":
+        if value not in OUTPUT_FORMATS:
+            raise ConfigError(
+                f"{path}: `{key}` must be one of {', '.join(OUTPUT_FORMATS)}, not {value!r}"
+            )
+        return value
+    if kind == "target":
+        return parse_target_version(value, f"{path}: `{key}`")
+    if kind == "per-file":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: `{key}` must be a table of glob = [codes]")
+        return tuple(
+            (pattern, validate_codes(codes, f"{path}: `{key}.{pattern}`"))
+            for pattern, codes in value.items()
+        )
+    raise AssertionError(kind)
+
+
+def validate_codes(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where} must be a list of rule codes")
+    known = [rule.code for rule in all_rules()]
+    for code in value:
+        if not _CODE_PREFIX.match(code):
+            raise ConfigError(
+                f"{where}: `{code}` is not a rule code or prefix (e.g. FAL301, FAL3, ALL)"
+                f"{_suggest(code, known)}"
+            )
+    return tuple(value)
+
+
+def parse_target_version(value: Any, where: str) -> tuple[int, int]:
+    match = _TARGET.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f'{where} must look like "py310", not {value!r}')
+    return (3, int(match.group(1)))
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""

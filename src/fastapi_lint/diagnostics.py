@@ -1,0 +1,60 @@
+"""The data every stage passes on: diagnostics, fixes and their text edits."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Applicability(str, enum.Enum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace text[start:end] with `content` (offsets into the `\\n`-normalized text)."""
+
+    start: int
+    end: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Import:
+    """`from module import name` (or `import module` when name is None)."""
+
+    module: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+    imports: tuple[Import, ...] = ()
+
+    def applies(self, unsafe_fixes: bool) -> bool:
+        if self.applicability is Applicability.SAFE:
+            return True
+        return unsafe_fixes and self.applicability is Applicability.UNSAFE
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    name: str
+    message: str
+    line: int  # 1-based
+    column: int  # 0-based, characters
+    end_line: int
+    end_column: int
+    fix: Fix | None = None
+    path: str = ""
+    # internal: offsets of the reported range, for edits and suppression
+    start_offset: int = field(default=0, compare=False)
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code)

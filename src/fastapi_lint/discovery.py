@@ -1,0 +1,129 @@
+"""Paths -> the Python files to check: excludes, `.gitignore`, `--force-exclude`.
+
+Exclude patterns use `.gitignore` syntax (via pathspec), relative to the directory of the
+configuration file (else the project root): `build` matches any file or folder named build,
+`app/migrations/` one folder. A file named on the command line is checked even when excluded,
+unless `--force-exclude` is given (pre-commit passes every changed file by name).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+
+
+class Excluder:
+    def __init__(self, patterns: tuple[str, ...], base: Path) -> None:
+        self.base = base
+        self.spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        try:
+            relative = path.resolve().relative_to(self.base).as_posix()
+        except ValueError:
+            relative = path.name
+        if is_dir:
+            relative += "/"
+        return self.spec.match_file(relative)
+
+
+class GitIgnores:
+    """`.gitignore` files met on the way down, each matching paths below its own folder."""
+
+    def __init__(self) -> None:
+        self._specs: dict[Path, pathspec.PathSpec | None] = {}
+
+    def spec_for(self, directory: Path) -> pathspec.PathSpec | None:
+        if directory not in self._specs:
+            spec = None
+            candidate = directory / ".gitignore"
+            try:
+                if candidate.is_file():
+                    lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+                    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+            except OSError:
+                spec = None
+            self._specs[directory] = spec
+        return self._specs[directory]
+
+    def ignored(self, path: Path, is_dir: bool, stop: Path) -> bool:
+        directory = path.parent
+        while True:
+            spec = self.spec_for(directory)
+            if spec is not None:
+                relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(relative):
+                    return True
+            if directory == stop or directory == directory.parent:
+                return False
+            directory = directory.parent
+
+
+def discover(
+    paths: list[Path], excluder: Excluder, *, force_exclude: bool, root: Path | None
+) -> Discovery:
+    found = Discovery()
+    gitignores = GitIgnores()
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.files.append(path)
+
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            found.errors.append((str(path), "No such file or directory"))
+        elif path.is_dir():
+            if force_exclude and excluder.excluded(path, True):
+                continue
+            stop = root if root is not None else path.resolve()
+            _walk(path, excluder, gitignores, stop, add, found)
+        elif force_exclude and excluder.excluded(path, False):
+            continue
+        else:
+            add(path)
+    return found
+
+
+def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) -> None:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError as exc:
+        found.errors.append((str(directory), exc.strerror or str(exc)))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if excluder.excluded(path, is_dir):
+            continue
+        resolved = path.resolve()
+        if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
+            continue
+        if is_dir:
+            _walk(path, excluder, gitignores, stop, add, found)
+        elif entry.name.endswith(SUFFIXES):
+            add(path)
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    try:
+        path.relative_to(directory)
+        return True
+    except ValueError:
+        return False

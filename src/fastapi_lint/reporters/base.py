@@ -1,0 +1,50 @@
+"""What every reporter needs besides the diagnostics: which fixes count as available."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi_lint.diagnostics import Diagnostic
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    unsafe_fixes: bool = False
+    fix_mode: bool = False  # --fix was given: the summary counts what was fixed
+    color: bool = False
+    show_summary: bool = True  # False with --quiet
+
+    def fixable(self, diagnostic: Diagnostic) -> bool:
+        return diagnostic.fix is not None and diagnostic.fix.applies(self.unsafe_fixes)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary(diagnostics: list[Diagnostic], fixed: int, options: ReportOptions) -> list[str]:
+    """The closing lines ruff users know: counts and how to fix."""
+    remaining = len(diagnostics)
+    if options.fix_mode and fixed:
+        lines = [
+            f"Found {plural(remaining + fixed, 'error')} ({fixed} fixed, {remaining} remaining)."
+        ]
+    elif remaining == 0:
+        return ["All checks passed!"]
+    else:
+        lines = [f"Found {plural(remaining, 'error')}."]
+    fixable = sum(1 for d in diagnostics if options.fixable(d))
+    hidden = sum(
+        1
+        for d in diagnostics
+        if d.fix is not None and not options.unsafe_fixes and d.fix.applicability.value == "unsafe"
+    )
+    hint = ""
+    if hidden:
+        fixes = "fix" if hidden == 1 else "fixes"
+        hint = f" ({hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option)"
+    if fixable:
+        lines.append(f"[*] {fixable} fixable with the `--fix` option.{hint}")
+    elif hint:
+        lines.append(f"No fixes available{hint}.")
+    return lines

@@ -1,0 +1,59 @@
+"""A JSON list with ruff's field names, so tools that read `ruff --output-format json` read ours.
+
+Positions are 1-based rows and columns, as in ruff. `name` (the rule's kebab-case name) is
+ours.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi_lint.reporters.base import ReportOptions
+from fastapi_lint.runner import RunResult
+from fastapi_lint.source import LineIndex
+
+
+def _location(lines: LineIndex | None, offset: int) -> dict[str, int]:
+    if lines is None:
+        return {"row": 1, "column": 1}
+    line, column = lines.position(offset)
+    return {"row": line, "column": column + 1}
+
+
+def to_dicts(result: RunResult, options: ReportOptions) -> list[dict]:
+    items = []
+    for report in sorted(result.files, key=lambda r: r.path):
+        lines = LineIndex(report.source_text) if report.source_text else None
+        for d in sorted(report.diagnostics, key=lambda d: d.sort_key()):
+            fix = None
+            if d.fix is not None:
+                fix = {
+                    "applicability": d.fix.applicability.value,
+                    "message": d.fix.title,
+                    "edits": [
+                        {
+                            "content": edit.content,
+                            "location": _location(lines, edit.start),
+                            "end_location": _location(lines, edit.end),
+                        }
+                        for edit in d.fix.edits
+                    ],
+                }
+            items.append(
+                {
+                    "code": d.code,
+                    "name": d.name,
+                    "message": d.message,
+                    "filename": d.path,
+                    "location": {"row": d.line, "column": d.column + 1},
+                    "end_location": {"row": d.end_line, "column": d.end_column + 1},
+                    "fix": fix,
+                    "noqa_row": d.line,
+                    "url": None,
+                }
+            )
+    return items
+
+
+def render(result: RunResult, options: ReportOptions) -> str:
+    return json.dumps(to_dicts(result, options), indent=2) + "\n"

@@ -1,0 +1,186 @@
+"""What a rule is: a class with a code, docs, options and `visit_<Node>` handlers.
+
+A rule is instantiated once per file with that file's `FileContext`; the engine calls its
+`visit_<NodeType>` methods from one shared walk. Rules ask the context (and through it the
+semantic layer) questions instead of matching spellings.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
+from fastapi_lint.semantic.facts import class_fact
+from fastapi_lint.semantic.imports import BUILTIN_NAMES
+
+if TYPE_CHECKING:
+    from fastapi_lint.config import Settings
+    from fastapi_lint.semantic.imports import ImportTable
+    from fastapi_lint.semantic.index import ProjectIndex
+    from fastapi_lint.source import LineIndex
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # kebab-case, as written in pyproject.toml
+    kind: type  # bool, str, int or list (of str)
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+
+
+class FixAvailability:
+    ALWAYS = "always"
+    SOMETIMES = "sometimes"
+    NONE = "none"
+
+
+def kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line, for `fastapi-lint rules` and SARIF
+    fix_availability: ClassVar[str] = FixAvailability.NONE
+    default_enabled: ClassVar[bool] = True
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            return  # an abstract helper base
+        cls.name = kebab(cls.__name__)
+        if cls.code in REGISTRY:
+            raise RuntimeError(f"rule code {cls.code} is used twice")
+        REGISTRY[cls.code] = cls
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    def option(self, name: str) -> Any:
+        return self.ctx.settings.rule_option(self.code, name)
+
+    def report(self, node: ast.AST, message: str, fix: Fix | None = None) -> None:
+        self.ctx.add(self, node, message, fix)
+
+    @classmethod
+    def documentation(cls) -> str:
+        import inspect
+
+        return inspect.cleandoc(cls.__doc__ or "")
+
+
+class FileContext:
+    """Everything a rule may ask about the file being linted."""
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        text: str,
+        lines: LineIndex,
+        tree: ast.Module,
+        imports: ImportTable,
+        index: ProjectIndex,
+        settings: Settings,
+        module: str,
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.lines = lines
+        self.tree = tree
+        self.imports = imports
+        self.index = index
+        self.settings = settings
+        self.module = module
+        self.diagnostics: list[Diagnostic] = []
+        self.scopes: list[ast.AST] = []  # enclosing classes, functions and lambdas (engine)
+        self._class_kinds: dict[ast.ClassDef, frozenset[str]] = {}
+        self._comments: list[int] | None = None
+
+    # -- names and classes ---------------------------------------------------------------------
+    def resolve(self, node: ast.AST) -> str | None:
+        return self.imports.resolve(node)
+
+    def resolve_call_name(self, node: ast.AST) -> str | None:
+        """Qualified name of the function a `Call` calls; None for anything else."""
+        return self.imports.resolve(node.func) if isinstance(node, ast.Call) else None
+
+    def has_future_annotations(self) -> bool:
+        return self.imports.bindings.get("annotations") == "__future__.annotations"
+
+    def class_kinds(self, node: ast.ClassDef) -> frozenset[str]:
+        """Kinds of a class defined in this file (see semantic.index), nested ones included."""
+        kinds = self._class_kinds.get(node)
+        if kinds is None:
+            kinds = self.index.kinds_of(class_fact(node, self.imports, node.name))
+            self._class_kinds[node] = kinds
+        return kinds
+
+    # -- reporting -----------------------------------------------------------------------------
+    def add(self, rule: Rule, node: ast.AST, message: str, fix: Fix | None) -> None:
+        start, end = self.lines.node_range(node)
+        line, column = self.lines.position(start)
+        end_line, end_column = self.lines.position(end)
+        self.diagnostics.append(
+            Diagnostic(
+                code=rule.code,
+                name=rule.name,
+                message=message,
+                line=line,
+                column=column,
+                end_line=end_line,
+                end_column=end_column,
+                fix=fix,
+                path=self.path,
+                start_offset=start,
+            )
+        )
+
+    # -- fix helpers ---------------------------------------------------------------------------
+    def source(self, node: ast.AST) -> str:
+        return self.lines.segment(node)
+
+    def replace(self, node: ast.AST, content: str) -> Edit:
+        start, end = self.lines.node_range(node)
+        return Edit(start, end, content)
+
+    def spell(self, module: str, name: str) -> tuple[str, Import | None]:
+        """How to write `module.name` here, and the import to add for it (if any)."""
+        local = self.imports.local_name_for(f"{module}.{name}")
+        if local is not None:
+            return local, None
+        if name not in self.imports.bindings and name not in BUILTIN_NAMES:
+            return name, Import(module, name)
+        # The bare name means something else here: spell it through its module.
+        return f"{module}.{name}", Import(module)
+
+    def has_comment(self, start: int, end: int) -> bool:
+        if "#" not in self.text[start:end]:
+            return False
+        if self._comments is None:
+            self._comments = []
+            try:
+                tokens = tokenize.generate_tokens(io.StringIO(self.text).readline)
+                for token in tokens:
+                    if token.type == tokenize.COMMENT:
+                        row, column = token.start
+                        self._comments.append(self.lines.line_start(row) + column)
+            except (tokenize.TokenError, SyntaxError):
+                return True
+        return any(start <= offset < end for offset in self._comments)
+
+    def applicability(self, edits: tuple[Edit, ...], wanted: Applicability) -> Applicability:
+        """Rules' fixes are downgraded to unsafe when a comment sits inside the edited code."""
+        if wanted is Applicability.SAFE and any(self.has_comment(e.start, e.end) for e in edits):
+            return Applicability.UNSAFE
+        return wanted

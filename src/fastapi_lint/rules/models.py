@@ -1,0 +1,725 @@
+"""FAL3xx: models and data — defaults that are shared or evaluated once, at import."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi_lint.diagnostics import Applicability, Edit, Fix, Import
+from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
+from fastapi_lint.semantic import index as kinds
+
+MUTABLE_CALLS = {
+    "builtins.list": "list",
+    "builtins.dict": "dict",
+    "builtins.set": "set",
+    "builtins.bytearray": "bytearray",
+    "collections.defaultdict": "defaultdict",
+    "collections.OrderedDict": "OrderedDict",
+    "collections.Counter": "Counter",
+    "collections.deque": "deque",
+}
+_LITERAL_KINDS = {
+    ast.List: "list",
+    ast.Dict: "dict",
+    ast.Set: "set",
+    ast.ListComp: "list",
+    ast.DictComp: "dict",
+    ast.SetComp: "set",
+}
+FIELD_FUNCTIONS = {
+    "pydantic.Field": "pydantic",
+    "sqlmodel.Field": "pydantic",
+    "dataclasses.field": "dataclass",
+    "attrs.field": "attrs",
+    "attr.ib": "attrs",
+    "attr.attrib": "attrs",
+}
+SQL_COLUMNS = frozenset({"sqlalchemy.Column", "sqlalchemy.orm.mapped_column"})
+# Calls whose result is immutable (or a declaration object): fine to evaluate once at import.
+IMMUTABLE_CALLS = frozenset(
+    {
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.bytes",
+        "builtins.complex",
+        "builtins.tuple",
+        "builtins.frozenset",
+        "builtins.range",
+        "builtins.object",
+        "builtins.len",
+        "builtins.min",
+        "builtins.max",
+        "builtins.abs",
+        "builtins.round",
+        "builtins.sum",
+        "builtins.repr",
+        "builtins.hash",
+        "builtins.chr",
+        "builtins.ord",
+        "builtins.slice",
+        "builtins.type",
+        "builtins.getattr",
+        "builtins.property",
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "datetime.timedelta",
+        "datetime.datetime",
+        "datetime.date",
+        "datetime.time",
+        "datetime.timezone",
+        "zoneinfo.ZoneInfo",
+        "uuid.UUID",
+        "uuid.uuid3",
+        "uuid.uuid5",
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+        "pathlib.PurePosixPath",
+        "re.compile",
+        "ipaddress.ip_address",
+        "ipaddress.ip_network",
+        "ipaddress.IPv4Address",
+        "ipaddress.IPv6Address",
+        "ipaddress.IPv4Network",
+        "ipaddress.IPv6Network",
+        "os.getenv",
+        "os.environ.get",
+        "functools.partial",
+        "typing.cast",
+        "typing.TypeVar",
+        "typing.NewType",
+        "operator.attrgetter",
+        "operator.itemgetter",
+        "pydantic.Field",
+        "pydantic.PrivateAttr",
+        "pydantic.SecretStr",
+        "pydantic.SecretBytes",
+        "pydantic.HttpUrl",
+        "pydantic.AnyUrl",
+        "pydantic.AnyHttpUrl",
+        "pydantic.TypeAdapter",
+        "pydantic.ConfigDict",
+        "pydantic_settings.SettingsConfigDict",
+        "sqlmodel.Field",
+        "sqlmodel.Relationship",
+        "dataclasses.field",
+        "attrs.field",
+        "attr.ib",
+        "attr.attrib",
+        "attrs.Factory",
+        "fastapi.Query",
+        "fastapi.Path",
+        "fastapi.Body",
+        "fastapi.Header",
+        "fastapi.Cookie",
+        "fastapi.Form",
+        "fastapi.File",
+        "fastapi.Depends",
+        "fastapi.Security",
+        "sqlalchemy.Column",
+        "sqlalchemy.orm.mapped_column",
+        "sqlalchemy.orm.relationship",
+        "sqlalchemy.orm.column_property",
+        "sqlalchemy.orm.deferred",
+        "sqlalchemy.orm.synonym",
+        "sqlalchemy.orm.composite",
+        "sqlalchemy.orm.query_expression",
+        "sqlalchemy.ext.associationproxy.association_proxy",
+    }
+)
+_IMMUTABLE_MODULES = ("os.path.", "string.", "typing.")
+_NOT_FIELDS = frozenset({"model_config", "Config", "__slots__", "__tablename__", "__table_args__"})
+_MAX_SHOWN = 40
+
+
+def shown(ctx: FileContext, node: ast.AST) -> str:
+    """A node's source for a message: one line, cut to a readable length."""
+    text = " ".join(ctx.source(node).split())
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def mutable_kind(ctx: FileContext, node: ast.AST) -> str | None:
+    """'list', 'dict', ... when `node` builds a new mutable container, else None."""
+    kind = _LITERAL_KINDS.get(type(node))
+    if kind is not None:
+        return kind
+    if isinstance(node, ast.Call):
+        return MUTABLE_CALLS.get(ctx.resolve(node.func) or "")
+    return None
+
+
+def factory_text(ctx: FileContext, node: ast.AST, taken: frozenset[str] = frozenset()) -> str:
+    """A zero-argument callable that builds what `node` builds: `list`, `dict` or a lambda."""
+    empty = (
+        (isinstance(node, ast.List) and not node.elts)
+        or (isinstance(node, ast.Dict) and not node.keys)
+        or (
+            isinstance(node, ast.Call)
+            and not node.args
+            and not node.keywords
+            and ctx.resolve(node.func) in ("builtins.list", "builtins.dict", "builtins.set")
+        )
+    )
+    if empty:
+        name = _LITERAL_KINDS.get(type(node)) or ctx.source(node.func)
+        if name not in taken:
+            return name
+    return f"lambda: {ctx.source(node)}"
+
+
+# -- fields of model-like classes -------------------------------------------------------------
+@dataclass
+class FieldDefault:
+    """One field's default: `x: T = value` or `x: T = Field(value)` / `Field(default=value)`."""
+
+    name: str
+    value: ast.expr  # the default itself
+    holder: ast.AST  # what a fix replaces: the value, the positional argument or the keyword
+    field_call: ast.Call | None  # the Field(...)/field(...) call around it, if any
+    family: str  # "pydantic", "dataclass" or "attrs": which factory spelling a fix needs
+
+
+def model_family(class_kinds: frozenset[str]) -> str | None:
+    if kinds.PYDANTIC in class_kinds:
+        return "pydantic"
+    if kinds.DATACLASS in class_kinds:
+        return "dataclass"
+    if kinds.ATTRS in class_kinds:
+        return "attrs"
+    return None
+
+
+def field_defaults(ctx: FileContext, node: ast.ClassDef, family: str) -> Iterator[FieldDefault]:
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            name = stmt.target.id
+            if stmt.value is None or _is_class_var(ctx, stmt.annotation):
+                continue
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and ctx.resolve_call_name(stmt.value) in FIELD_FUNCTIONS
+        ):
+            name = stmt.targets[0].id  # attrs' `x = attr.ib(...)`
+        else:
+            continue
+        if name in _NOT_FIELDS or (family == "pydantic" and name.startswith("_")):
+            continue
+        value = stmt.value
+        callee = ctx.resolve_call_name(value)
+        if callee in FIELD_FUNCTIONS:
+            found = _default_inside(value)
+            if found is not None:
+                default, holder = found
+                yield FieldDefault(name, default, holder, value, family)
+        else:
+            yield FieldDefault(name, value, value, None, family)
+
+
+def _default_inside(call: ast.Call) -> tuple[ast.expr, ast.AST] | None:
+    for keyword in call.keywords:
+        if keyword.arg == "default":
+            return keyword.value, keyword
+    if call.args and not isinstance(call.args[0], ast.Starred):
+        return call.args[0], call.args[0]
+    return None
+
+
+def _is_class_var(ctx: FileContext, annotation: ast.expr) -> bool:
+    target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation.value.startswith(("ClassVar", "typing.ClassVar", "Final"))
+    return ctx.resolve(target) in ("typing.ClassVar", "typing.Final", "dataclasses.InitVar")
+
+
+def factory_fix(
+    ctx: FileContext,
+    class_node: ast.ClassDef,
+    item: FieldDefault,
+    factory: str,
+    class_kinds: frozenset[str],
+) -> Fix | None:
+    """Turn a field's default into a per-instance factory, in the class family's spelling."""
+    keyword = "factory" if item.family == "attrs" else "default_factory"
+    imports: tuple[Import, ...] = ()
+    if item.field_call is not None:
+        call = item.field_call
+        if isinstance(item.holder, ast.expr) and len(call.args) > 1:
+            return None  # more positional arguments follow the default
+        content = f"{keyword}={factory}"
+    else:
+        module, name = _field_function(ctx, class_node, item.family, class_kinds)
+        spelled, needed = ctx.spell(module, name)
+        imports = (needed,) if needed else ()
+        content = f"{spelled}({keyword}={factory})"
+    edit = ctx.replace(item.holder, content)
+    return Fix(
+        title=f"Use `{keyword}={factory}`",
+        applicability=Applicability.UNSAFE,
+        edits=(edit,),
+        imports=imports,
+    )
+
+
+def _field_function(
+    ctx: FileContext, class_node: ast.ClassDef, family: str, class_kinds: frozenset[str]
+) -> tuple[str, str]:
+    if family == "pydantic":
+        return ("sqlmodel", "Field") if kinds.SQLMODEL in class_kinds else ("pydantic", "Field")
+    if family == "dataclass":
+        return "dataclasses", "field"
+    decorators = [
+        ctx.resolve_call_name(d) or ctx.resolve(d) or "" for d in class_node.decorator_list
+    ]
+    if any(name.startswith("attrs.") for name in decorators):
+        return "attrs", "field"
+    return "attr", "ib"
+
+
+def class_level_names(node: ast.ClassDef) -> frozenset[str]:
+    names = set()
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            names.add(stmt.target.id)
+        elif isinstance(stmt, ast.Assign):
+            names.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+    return frozenset(names)
+
+
+def is_sqlmodel_column_field(ctx: FileContext, item: FieldDefault, class_kinds) -> bool:
+    """A SQLModel table field that declares its database column (`sa_column=`, `sa_type=`)."""
+    if kinds.TABLE not in class_kinds or item.field_call is None:
+        return False
+    return any(kw.arg in ("sa_column", "sa_type") for kw in item.field_call.keywords)
+
+
+# -- FAL301 -----------------------------------------------------------------------------------
+class MutableDefaultArgument(Rule):
+    """
+    ## What it does
+    Checks for parameters whose default is a mutable object: a list, dict or set literal or
+    comprehension, or a call of `list`, `dict`, `set`, `bytearray`, `collections.defaultdict`,
+    `OrderedDict`, `Counter` or `deque`. Functions, methods, `async def` and lambdas are checked.
+
+    ## Why is this bad?
+    A default is evaluated once, when the function is defined. Every call that relies on it gets
+    the same object, so a change made in one call shows up in the next, across requests.
+
+    ## Example
+    ```python
+    def add_tag(tag: str, tags: list[str] = []) -> list[str]:
+        tags.append(tag)
+        return tags
+    ```
+
+    Use instead:
+    ```python
+    def add_tag(tag: str, tags: list[str] | None = None) -> list[str]:
+        if tags is None:
+            tags = []
+        tags.append(tag)
+        return tags
+    ```
+
+    ## Fix safety
+    Unsafe: the signature changes (the default becomes `None` and the annotation `T | None`, or
+    `Optional[T]` when the target version is below 3.10), which callers and tools may see. The
+    fix is offered for `def` and `async def` whose body starts on its own line, not for lambdas.
+    It is the same finding as ruff's B006; a team running both can turn one side off.
+    """
+
+    code = "FAL301"
+    summary = "Mutable default value for a parameter"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._check(node, node.args)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._check(node, node.args)
+
+    def _check(self, node: ast.AST, args: ast.arguments) -> None:
+        positional = [*args.posonlyargs, *args.args]
+        pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
+        pairs += [(arg, d) for arg, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        for arg, default in pairs:
+            kind = mutable_kind(self.ctx, default)
+            if kind is None:
+                continue
+            fix = None
+            if not isinstance(node, ast.Lambda):
+                fix = self._fix(node, arg, default)
+            self.report(
+                default,
+                f"Parameter `{arg.arg}` has a mutable default (`{shown(self.ctx, default)}`): "
+                f"one `{kind}` is shared by every call",
+                fix,
+            )
+
+    def _fix(self, func, arg: ast.arg, default: ast.expr) -> Fix | None:
+        ctx = self.ctx
+        insertion = _body_insertion(ctx, func)
+        if insertion is None:
+            return None
+        offset, indent, unit = insertion
+        edits = [ctx.replace(default, "None")]
+        imports: tuple[Import, ...] = ()
+        if arg.annotation is not None and not _admits_none(ctx, arg.annotation):
+            annotation_edit, imports = _optional_annotation(ctx, arg.annotation)
+            edits.append(annotation_edit)
+        body = ctx.source(default)
+        statement = f"{indent}if {arg.arg} is None:\n{indent}{unit}{arg.arg} = {body}\n"
+        edits.append(Edit(offset, offset, statement))
+        return Fix(
+            title=f"Default `{arg.arg}` to `None` and build the `{arg.arg}` value in the body",
+            applicability=Applicability.UNSAFE,
+            edits=tuple(sorted(edits, key=lambda e: e.start)),
+            imports=imports,
+        )
+
+
+def _body_insertion(ctx: FileContext, func) -> tuple[int, str, str] | None:
+    """(offset, indent, indent unit) where a statement goes at the top of `func`'s body."""
+    body = func.body
+    first = body[0]
+    index = 1 if _is_docstring(first) else 0
+    anchor = body[index] if index < len(body) else None
+    first_line = ctx.lines.line_text(first.lineno)
+    indent = first_line[: ctx.lines.char_column(first.lineno, first.col_offset)]
+    if indent.strip() or first.lineno == func.lineno:
+        return None  # the body shares a line with the `def` or with another statement
+    def_line = ctx.lines.line_text(func.lineno)
+    def_indent = def_line[: len(def_line) - len(def_line.lstrip())]
+    unit = indent[len(def_indent) :] if indent.startswith(def_indent) else "    "
+    if not unit:
+        return None
+    if anchor is not None:
+        anchor_line = ctx.lines.line_text(anchor.lineno)
+        if anchor_line[: ctx.lines.char_column(anchor.lineno, anchor.col_offset)].strip():
+            return None
+        return ctx.lines.line_start(anchor.lineno), indent, unit
+    end_line = first.end_lineno
+    if end_line >= ctx.lines.line_count:
+        return None  # a docstring on the file's last line: no line to insert before
+    return ctx.lines.line_start(end_line + 1), indent, unit
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _admits_none(ctx: FileContext, annotation: ast.expr) -> bool:
+    if isinstance(annotation, ast.Constant):
+        if annotation.value is None:
+            return True
+        if isinstance(annotation.value, str):
+            text = annotation.value
+            return "None" in text or "Optional" in text or text in ("Any", "object")
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _admits_none(ctx, annotation.left) or _admits_none(ctx, annotation.right)
+    if isinstance(annotation, ast.Subscript):
+        origin = ctx.resolve(annotation.value)
+        if origin == "typing.Optional":
+            return True
+        if origin == "typing.Union":
+            items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+            return any(_admits_none(ctx, item) for item in items)
+        if origin == "typing.Annotated" and isinstance(annotation.slice, ast.Tuple):
+            return _admits_none(ctx, annotation.slice.elts[0])
+    return ctx.resolve(annotation) in ("typing.Any", "builtins.object")
+
+
+def _optional_annotation(ctx: FileContext, annotation: ast.expr) -> tuple[Edit, tuple[Import, ...]]:
+    text = ctx.source(annotation)
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        quote = text[-1]
+        return ctx.replace(annotation, f"{text[:-1]} | None{quote}"), ()
+    if ctx.settings.target_version >= (3, 10) or ctx.has_future_annotations():
+        if isinstance(annotation, (ast.Lambda, ast.IfExp, ast.NamedExpr)):
+            text = f"({text})"
+        return ctx.replace(annotation, f"{text} | None"), ()
+    spelled, needed = ctx.spell("typing", "Optional")
+    return ctx.replace(annotation, f"{spelled}[{text}]"), ((needed,) if needed else ())
+
+
+# -- FAL302 -----------------------------------------------------------------------------------
+class MutableFieldDefault(Rule):
+    """
+    ## What it does
+    Checks for fields of Pydantic models (`BaseModel`, `BaseSettings`, `SQLModel`), dataclasses
+    and attrs classes whose default is a mutable object (as FAL301 defines it), also written as
+    `Field([])`, `Field(default={})` or `field(default=[])`. Classes are recognised through their
+    bases, also bases defined in other modules of the project.
+
+    ## Why is this bad?
+    On an attrs class the one default object is shared by every instance: a change made through
+    one instance shows up in all the others. On a dataclass, `list`, `dict` and `set` defaults
+    raise `ValueError` when the class is created.
+
+    On a Pydantic model this is not a crash nor shared state: Pydantic copies a mutable default
+    for each instance. It is reported as the team convention ("`Field(default_factory=list)`"),
+    which states the intent and keeps models, dataclasses and attrs classes written alike. A team
+    that prefers plain `tags: list[str] = []` in Pydantic models can ignore FAL302 for those
+    files with `per-file-ignores`.
+
+    A field of a SQLModel table that declares its column (`sa_column=`, `sa_type=`) is reported
+    by FAL305 instead.
+
+    ## Example
+    ```python
+    from pydantic import BaseModel
+
+
+    class Item(BaseModel):
+        tags: list[str] = []
+    ```
+
+    Use instead:
+    ```python
+    from pydantic import BaseModel, Field
+
+
+    class Item(BaseModel):
+        tags: list[str] = Field(default_factory=list)
+    ```
+
+    ## Fix safety
+    Unsafe: with a factory the JSON schema (and so the OpenAPI document) no longer shows the
+    default. The fix writes `Field(default_factory=...)` (`sqlmodel.Field` in SQLModel classes),
+    `field(default_factory=...)` for dataclasses and `attrs.field(factory=...)` for attrs
+    classes, keeps the other `Field` arguments, and adds the import.
+    """
+
+    code = "FAL302"
+    summary = "Mutable default value for a model, dataclass or attrs field"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        class_kinds = self.ctx.class_kinds(node)
+        family = model_family(class_kinds)
+        if family is None:
+            return
+        taken = class_level_names(node)
+        for item in field_defaults(self.ctx, node, family):
+            kind = mutable_kind(self.ctx, item.value)
+            if kind is None or is_sqlmodel_column_field(self.ctx, item, class_kinds):
+                continue
+            factory = factory_text(self.ctx, item.value, taken)
+            fix = factory_fix(self.ctx, node, item, factory, class_kinds)
+            shared = "" if family == "pydantic" else f": one `{kind}` is shared by every instance"
+            self.report(
+                item.value,
+                f"Field `{item.name}` of `{node.name}` has a mutable default "
+                f"`{shown(self.ctx, item.value)}`{shared}",
+                fix,
+            )
+
+
+# -- FAL304 -----------------------------------------------------------------------------------
+class CallEvaluatedFieldDefault(Rule):
+    """
+    ## What it does
+    Checks for fields of Pydantic models, SQLModel classes, dataclasses and attrs classes whose
+    default is a call (also inside `Field(default=...)`), such as `datetime.now()`, `uuid4()`,
+    `date.today()`, `time.time()` or `secrets.token_urlsafe(32)`.
+
+    Calls known to build immutable values or declarations are fine: `Field`, `field`, `Query`,
+    `Depends`, `str`, `int`, `tuple`, `frozenset`, `Decimal`, `timedelta`, `datetime(2020, 1,
+    1)`, `UUID("...")`, `Path(...)`, `os.getenv(...)`, `re.compile(...)`, members of the
+    project's enums, and the SQLAlchemy column constructors. An immutable constructor around a
+    call that is not fine is still reported: `str(uuid4())`. Mutable containers (`list()`) are
+    FAL302's.
+
+    ## Why is this bad?
+    The call runs once, when the class is created at import time. Every instance then shares its
+    value: every row gets the same `created_at`, every object the same "unique" id.
+
+    ## Example
+    ```python
+    from datetime import datetime
+
+    from pydantic import BaseModel
+
+
+    class Event(BaseModel):
+        created_at: datetime = datetime.now()
+    ```
+
+    Use instead:
+    ```python
+    from datetime import datetime
+
+    from pydantic import BaseModel, Field
+
+
+    class Event(BaseModel):
+        created_at: datetime = Field(default_factory=datetime.now)
+    ```
+
+    ## Fix safety
+    Unsafe: the value is now computed per instance, which is the point but changes behaviour,
+    and the JSON schema loses its default. A call without arguments becomes
+    `default_factory=datetime.now`; any other call `default_factory=lambda: <call>`.
+
+    ## Options
+    - `extend-immutable-calls`: qualified names of further calls whose result is immutable
+      (e.g. `["app.config.get_default_region"]`).
+    """
+
+    code = "FAL304"
+    summary = "Field default evaluated once, at import"
+    fix_availability = FixAvailability.SOMETIMES
+    options = (
+        Option(
+            "extend-immutable-calls",
+            list,
+            (),
+            "Qualified names of calls whose result may be shared by every instance",
+        ),
+    )
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        class_kinds = self.ctx.class_kinds(node)
+        family = model_family(class_kinds)
+        if family is None:
+            return
+        extra = frozenset(self.option("extend-immutable-calls"))
+        for item in field_defaults(self.ctx, node, family):
+            call = item.value
+            if not isinstance(call, ast.Call) or mutable_kind(self.ctx, call):
+                continue
+            if not self._evaluated_once(call, extra):
+                continue
+            function = call.func
+            simple = not call.args and not call.keywords and _dotted(function)
+            factory = self.ctx.source(function) if simple else f"lambda: {self.ctx.source(call)}"
+            fix = factory_fix(self.ctx, node, item, factory, class_kinds)
+            self.report(
+                call,
+                f"`{shown(self.ctx, call)}` is evaluated once, at import: every instance of "
+                f"`{node.name}` shares its value",
+                fix,
+            )
+
+    def _evaluated_once(self, call: ast.Call, extra: frozenset[str]) -> bool:
+        """True when the call (or a call in its arguments) gives a value to compute per use."""
+        callee = self.ctx.resolve(call.func)
+        if callee is not None and self._immutable(callee, extra):
+            arguments = [*call.args, *(kw.value for kw in call.keywords)]
+            return any(
+                isinstance(inner, ast.Call) and self._evaluated_once(inner, extra)
+                for argument in arguments
+                for inner in ast.walk(argument)
+                if not isinstance(inner, ast.Lambda)
+            )
+        return True
+
+    def _immutable(self, callee: str, extra: frozenset[str]) -> bool:
+        if callee in IMMUTABLE_CALLS or callee in extra or callee.startswith(_IMMUTABLE_MODULES):
+            return True
+        return kinds.ENUM in self.ctx.index.class_kinds(callee)
+
+
+def _dotted(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+# -- FAL305 -----------------------------------------------------------------------------------
+class MutableColumnDefault(Rule):
+    """
+    ## What it does
+    Checks for `Column(...)` and `mapped_column(...)` calls whose `default=` or
+    `insert_default=` is a mutable object (a list, dict or set literal, or a call that builds
+    one), and for SQLModel table fields that declare their column (`sa_column=`, `sa_type=`)
+    with such a default in `Field(default=...)`.
+
+    ## Why is this bad?
+    SQLAlchemy uses a non-callable default as it is: the one dict is handed to every row the
+    process inserts. Change it in one place and the next insert sees the change
+    (sqlalchemy/sqlalchemy#6444). A callable default is called for each row.
+
+    ## Example
+    ```python
+    from sqlalchemy import JSON
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Profile(Base):
+        __tablename__ = "profiles"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        settings: Mapped[dict] = mapped_column(JSON, default={})
+    ```
+
+    Use instead:
+    ```python
+        settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    ```
+
+    ## Fix safety
+    Unsafe: `default={}` becomes `default=dict` (`list`, `set`), a non-empty literal
+    `default=lambda: <literal>`; SQLModel fields get `default_factory=`. Code that compared or
+    mutated the shared default object sees a change.
+    """
+
+    code = "FAL305"
+    summary = "Mutable column default shared by every row"
+    fix_availability = FixAvailability.ALWAYS
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.ctx.resolve(node.func) not in SQL_COLUMNS:
+            return
+        for keyword in node.keywords:
+            if keyword.arg not in ("default", "insert_default"):
+                continue
+            kind = mutable_kind(self.ctx, keyword.value)
+            if kind is None:
+                continue
+            factory = factory_text(self.ctx, keyword.value)
+            fix = Fix(
+                title=f"Use `{keyword.arg}={factory}`",
+                applicability=Applicability.UNSAFE,
+                edits=(self.ctx.replace(keyword.value, factory),),
+            )
+            self._report(keyword.arg, keyword.value, kind, fix)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        class_kinds = self.ctx.class_kinds(node)
+        if kinds.TABLE not in class_kinds:
+            return
+        taken = class_level_names(node)
+        for item in field_defaults(self.ctx, node, "pydantic"):
+            kind = mutable_kind(self.ctx, item.value)
+            if kind is None or not is_sqlmodel_column_field(self.ctx, item, class_kinds):
+                continue
+            factory = factory_text(self.ctx, item.value, taken)
+            fix = factory_fix(self.ctx, node, item, factory, class_kinds)
+            self._report("default", item.value, kind, fix)
+
+    def _report(self, keyword: str, value: ast.expr, kind: str, fix: Fix | None) -> None:
+        self.report(
+            value,
+            f"`{keyword}={shown(self.ctx, value)}` is one `{kind}` shared by every row this "
+            "process inserts",
+            fix,
+        )

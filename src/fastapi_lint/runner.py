@@ -1,0 +1,301 @@
+"""One run: discover files, build the project index, lint, suppress, fix, and write.
+
+The stages are the modules named in DESIGN.md; this module only wires them together. A cold run
+parses each file once: trees parsed for the index are kept for the files being checked.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi_lint.cache import CACHE_DIR, IndexCache, content_hash
+from fastapi_lint.config import Settings
+from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.discovery import Excluder, discover
+from fastapi_lint.engine import Linter
+from fastapi_lint.fixes import fix_text
+from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.semantic.facts import extract
+from fastapi_lint.semantic.index import ProjectIndex, module_names
+from fastapi_lint.source import DecodeError, SourceFile
+from fastapi_lint.suppression import per_file_ignored, suppress
+
+
+@dataclass
+class Options:
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+    force_exclude: bool = False
+    use_cache: bool = True
+    stdin_filename: str | None = None
+
+
+@dataclass
+class FileReport:
+    path: str  # as shown to the user
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fixed: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    diff: str = ""
+    fixed_text: str | None = None  # stdin with --fix: the code to print
+    silenced: int = 0
+    source_text: str = ""
+
+
+@dataclass
+class RunResult:
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for report in self.files for d in report.diagnostics]
+
+
+@dataclass
+class _Loaded:
+    path: Path
+    data: bytes | None = None
+    source: SourceFile | None = None
+    tree: ast.Module | SyntaxProblem | None = None
+    error: Diagnostic | None = None
+
+
+def run(
+    paths: list[Path],
+    settings: Settings,
+    options: Options,
+    *,
+    base: Path,
+    stdin_text: str | None = None,
+) -> RunResult:
+    """Check `paths` (or stdin); `base` anchors exclude patterns (the config file's folder)."""
+    if stdin_text is not None:
+        name = Path(options.stdin_filename or "-")
+        anchor = name.resolve().parent if options.stdin_filename else Path.cwd()
+    else:
+        anchor = _common_parent(paths)
+    root = _project_root(anchor)
+    excluder = Excluder(settings.exclude + settings.extend_exclude, base)
+
+    if stdin_text is not None:
+        lint_files: list[Path] = []
+        missing: list[tuple[str, str]] = []
+        if options.force_exclude and options.stdin_filename and excluder.excluded(name, False):
+            return RunResult([FileReport(path=str(name), source_text=stdin_text)])
+    else:
+        found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
+        lint_files, missing = found.files, found.errors
+
+    index, loaded = build_index(root, lint_files, excluder, options.use_cache)
+    linter = Linter(settings, index)
+    result = RunResult()
+    for path, message in missing:
+        report = FileReport(path=path)
+        report.diagnostics.append(_file_error(path, message))
+        result.files.append(report)
+    if stdin_text is not None:
+        source = SourceFile(text=stdin_text.replace("\r\n", "\n"))
+        item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
+        _register(index, item, root)
+        result.files.append(_check(item, linter, settings, options, root, base, stdin=True))
+        return result
+    for path in lint_files:
+        item = loaded.get(path.resolve()) or _load(path)
+        result.files.append(_check(item, linter, settings, options, root, base, stdin=False))
+    return result
+
+
+def _common_parent(paths: list[Path]) -> Path:
+    resolved = [path.resolve() for path in paths] or [Path.cwd()]
+    parents = [path if path.is_dir() else path.parent for path in resolved]
+    return Path(os.path.commonpath([str(path) for path in parents]))
+
+
+def _project_root(anchor: Path) -> Path | None:
+    from fastapi_lint.config import find_project_root
+
+    return find_project_root(anchor)
+
+
+# -- the project index ---------------------------------------------------------------------------
+def build_index(
+    root: Path | None, lint_files: list[Path], excluder: Excluder, use_cache: bool
+) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
+    """Index every module of the project (or only the checked files when there is no root)."""
+    index = ProjectIndex()
+    wanted = {path.resolve() for path in lint_files}
+    if root is not None:
+        project = discover([root], excluder, force_exclude=True, root=root).files
+        project_paths = {path.resolve() for path in project} | wanted
+    else:
+        project_paths = set(wanted)
+    cache = IndexCache(root / CACHE_DIR if (root is not None and use_cache) else None)
+    kept: dict[Path, _Loaded] = {}
+    for path in sorted(project_paths):
+        item = _load(path)
+        if path in wanted:
+            kept[path] = item
+        if item.data is None:
+            continue
+        primary, package, names = module_names(path, root)
+        key = _cache_key(path, root)
+        digest = content_hash(item.data)
+        facts = cache.get(key, digest, primary)
+        if facts is None:
+            if item.source is None:
+                continue
+            if item.tree is None:
+                item.tree = parse(item.source.text, str(path))
+            if isinstance(item.tree, SyntaxProblem):
+                continue
+            facts = extract(item.tree, primary, package)
+            cache.put(key, digest, facts)
+        if path not in wanted:
+            item.tree = None  # not checked: do not hold its tree
+        index.add(facts, names)
+    cache.save()
+    return index, kept
+
+
+def _cache_key(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _register(index: ProjectIndex, item: _Loaded, root: Path | None) -> None:
+    """Put a module that is not on disk (stdin) into the index under its name."""
+    if isinstance(item.tree, ast.Module):
+        primary, package, names = module_names(item.path, root)
+        index.add(extract(item.tree, primary, package), names)
+
+
+def _load(path: Path) -> _Loaded:
+    item = _Loaded(path)
+    try:
+        item.data = path.read_bytes()
+    except OSError as exc:
+        item.error = _file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
+        return item
+    try:
+        item.source = SourceFile.decode(item.data)
+    except DecodeError as exc:
+        item.error = _file_error(str(path), exc.message, exc.line, exc.column - 1)
+    return item
+
+
+def _file_error(path: str, message: str, line: int = 1, column: int = 0) -> Diagnostic:
+    return Diagnostic(
+        code="FAL001",
+        name="invalid-syntax",
+        message=message,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        path=path,
+    )
+
+
+# -- one file -------------------------------------------------------------------------------
+def _check(
+    item: _Loaded,
+    linter: Linter,
+    settings: Settings,
+    options: Options,
+    root: Path | None,
+    base: Path,
+    *,
+    stdin: bool,
+) -> FileReport:
+    shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
+    report = FileReport(path=shown)
+    if item.error is not None or item.source is None:
+        error = item.error or _file_error(shown, "cannot read the file")
+        error.path = shown
+        report.diagnostics.append(error)
+        return report
+    source = item.source
+    report.source_text = source.text
+    primary, package, _ = module_names(item.path, root)
+    ignored = per_file_ignored(_relative_to(item.path, base), settings.per_file_ignores)
+
+    def lint(text: str, tree=None) -> list[Diagnostic]:
+        result = linter.lint(shown, text, primary, package, tree)
+        kept, silenced = suppress(result.diagnostics, text, ignored)
+        report.silenced = silenced
+        return kept
+
+    if not (options.fix or options.diff):
+        report.diagnostics = lint(source.text, item.tree)
+        return report
+    outcome = fix_text(source.text, lint, options.unsafe_fixes)
+    report.diagnostics = outcome.diagnostics
+    report.fixed = outcome.fixed
+    report.problems = outcome.problems
+    if outcome.text == source.text:
+        if stdin and options.fix:
+            report.fixed_text = source.text
+        return report
+    if options.diff:
+        report.diff = unified_diff(shown, source.text, outcome.text)
+    elif stdin:
+        report.fixed_text = outcome.text
+    else:
+        try:
+            write_atomically(item.path, source.with_text(outcome.text).encode())
+        except (OSError, UnicodeEncodeError) as exc:
+            report.problems.append(f"cannot write the fixed file: {exc}")
+            report.fixed = {}
+            report.diagnostics = lint(source.text)
+            return report
+    report.source_text = outcome.text
+    return report
+
+
+def _relative_to(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def display_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, then rename: a crash never leaves half a file."""
+    mode = path.stat().st_mode
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

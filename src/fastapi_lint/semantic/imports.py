@@ -1,0 +1,142 @@
+"""Local name -> qualified name, per module.
+
+Rules match qualified names, never spellings: with `from fastapi import APIRouter as R`, `R` is
+`fastapi.APIRouter`; with `import sqlalchemy as sa`, `sa.select` is `sqlalchemy.select`. Known
+re-exports are folded into one canonical name (`fastapi.routing.APIRouter` is
+`fastapi.APIRouter`), so a rule names each thing once.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+# Public re-exports: where a thing is defined -> the name rules use for it.
+CANONICAL = {
+    "fastapi.routing.APIRouter": "fastapi.APIRouter",
+    "fastapi.applications.FastAPI": "fastapi.FastAPI",
+    "fastapi.param_functions.Query": "fastapi.Query",
+    "fastapi.param_functions.Path": "fastapi.Path",
+    "fastapi.param_functions.Body": "fastapi.Body",
+    "fastapi.param_functions.Header": "fastapi.Header",
+    "fastapi.param_functions.Cookie": "fastapi.Cookie",
+    "fastapi.param_functions.Form": "fastapi.Form",
+    "fastapi.param_functions.File": "fastapi.File",
+    "fastapi.param_functions.Depends": "fastapi.Depends",
+    "fastapi.param_functions.Security": "fastapi.Security",
+    "pydantic.main.BaseModel": "pydantic.BaseModel",
+    "pydantic.fields.Field": "pydantic.Field",
+    "pydantic.fields.PrivateAttr": "pydantic.PrivateAttr",
+    "pydantic.root_model.RootModel": "pydantic.RootModel",
+    "pydantic.config.ConfigDict": "pydantic.ConfigDict",
+    "pydantic.types.SecretStr": "pydantic.SecretStr",
+    "pydantic_settings.main.BaseSettings": "pydantic_settings.BaseSettings",
+    "pydantic.env_settings.BaseSettings": "pydantic.BaseSettings",
+    "sqlmodel.main.SQLModel": "sqlmodel.SQLModel",
+    "sqlmodel.main.Field": "sqlmodel.Field",
+    "sqlmodel.Column": "sqlalchemy.Column",
+    "sqlalchemy.sql.schema.Column": "sqlalchemy.Column",
+    "sqlalchemy.schema.Column": "sqlalchemy.Column",
+    "sqlalchemy.orm._orm_constructors.mapped_column": "sqlalchemy.orm.mapped_column",
+    "sqlalchemy.orm.decl_api.DeclarativeBase": "sqlalchemy.orm.DeclarativeBase",
+    "sqlalchemy.orm.decl_api.DeclarativeBaseNoMeta": "sqlalchemy.orm.DeclarativeBaseNoMeta",
+    "sqlalchemy.orm.decl_api.declarative_base": "sqlalchemy.orm.declarative_base",
+    "sqlalchemy.ext.declarative.declarative_base": "sqlalchemy.orm.declarative_base",
+    "sqlalchemy.orm.decl_api.as_declarative": "sqlalchemy.orm.as_declarative",
+    "sqlalchemy.ext.declarative.as_declarative": "sqlalchemy.orm.as_declarative",
+    "sqlalchemy.orm.decl_api.registry": "sqlalchemy.orm.registry",
+    "attr.s": "attr.attrs",
+    "attr.define": "attrs.define",
+    "attr.mutable": "attrs.define",
+    "attrs.mutable": "attrs.define",
+    "attr.frozen": "attrs.frozen",
+    "attr.field": "attrs.field",
+    "attr.Factory": "attrs.Factory",
+    "collections.abc.MutableMapping": "typing.MutableMapping",
+    "typing_extensions.Annotated": "typing.Annotated",
+    "typing_extensions.ClassVar": "typing.ClassVar",
+    "typing_extensions.Optional": "typing.Optional",
+}
+
+
+def canonical(name: str) -> str:
+    return CANONICAL.get(name, name)
+
+
+class ImportTable:
+    """Names bound at module level by imports and definitions.
+
+    `bindings` maps a local name to its qualified name. Names the module defines itself map to
+    `<module>.<name>`, so they shadow builtins and never look like a library's name.
+    """
+
+    def __init__(self, module: str, package: str, bindings: dict[str, str] | None = None) -> None:
+        self.module = module
+        self.package = package
+        self.bindings: dict[str, str] = dict(bindings or {})
+
+    # -- building ------------------------------------------------------------------------------
+    def add_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.bindings[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    self.bindings[top] = top
+            return
+        base = self.absolute_module(node.module, node.level)
+        if base is None:
+            return
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            self.bindings[alias.asname or alias.name] = canonical(f"{base}.{alias.name}")
+
+    def absolute_module(self, module: str | None, level: int) -> str | None:
+        if level == 0:
+            return module
+        parts = self.package.split(".") if self.package else []
+        if level - 1 > len(parts):
+            return None
+        parts = parts[: len(parts) - (level - 1)]
+        if module:
+            parts.append(module)
+        return ".".join(parts) if parts else None
+
+    def define(self, name: str) -> None:
+        """A module-level def, class or assignment: it shadows imports made before it."""
+        self.bindings[name] = f"{self.module}.{name}"
+
+    # -- asking --------------------------------------------------------------------------------
+    def resolve(self, node: ast.AST) -> str | None:
+        """Qualified name of a `Name` or dotted `Attribute` chain, or None."""
+        if isinstance(node, ast.Name):
+            bound = self.bindings.get(node.id)
+            if bound is not None:
+                return bound
+            if node.id in BUILTIN_NAMES:
+                return f"builtins.{node.id}"
+            return None
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            if base is None:
+                return None
+            return canonical(f"{base}.{node.attr}")
+        return None
+
+    def resolve_call(self, node: ast.AST) -> str | None:
+        return self.resolve(node.func) if isinstance(node, ast.Call) else None
+
+    def local_name_for(self, qualified: str) -> str | None:
+        """A local spelling that means `qualified` (`Field` or `pydantic.Field`), if any."""
+        for local, bound in self.bindings.items():
+            if bound == qualified:
+                return local
+        module, _, attr = qualified.rpartition(".")
+        for local, bound in self.bindings.items():
+            if bound == module:
+                return f"{local}.{attr}"
+        return None

@@ -1,0 +1,170 @@
+"""The project index: facts about every module of the project, asked by qualified name.
+
+For now it answers "what kind of class is this?" (Pydantic model, settings, SQLModel table,
+dataclass, attrs class, SQLAlchemy mapped class, enum), also through bases defined in other modules
+and re-exported through packages. Later issues add routers, sessions and columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi_lint.semantic.facts import ClassFact, ModuleFacts
+from fastapi_lint.semantic.imports import canonical
+
+PYDANTIC = "pydantic"  # any Pydantic model, settings and SQLModel included
+SETTINGS = "settings"
+SQLMODEL = "sqlmodel"
+TABLE = "table"  # SQLModel with table=True
+DATACLASS = "dataclass"
+ATTRS = "attrs"
+MAPPED = "mapped"  # mapped by SQLAlchemy (declarative class or SQLModel table)
+DECLARATIVE_BASE = "declarative-base"
+ENUM = "enum"
+
+KNOWN_CLASSES: dict[str, frozenset[str]] = {
+    "pydantic.BaseModel": frozenset({PYDANTIC}),
+    "pydantic.RootModel": frozenset({PYDANTIC}),
+    "pydantic.generics.GenericModel": frozenset({PYDANTIC}),
+    "pydantic.v1.BaseModel": frozenset({PYDANTIC}),
+    "pydantic.v1.main.BaseModel": frozenset({PYDANTIC}),
+    "pydantic_settings.BaseSettings": frozenset({PYDANTIC, SETTINGS}),
+    "pydantic.BaseSettings": frozenset({PYDANTIC, SETTINGS}),
+    "pydantic.v1.BaseSettings": frozenset({PYDANTIC, SETTINGS}),
+    "sqlmodel.SQLModel": frozenset({PYDANTIC, SQLMODEL}),
+    "sqlalchemy.orm.DeclarativeBase": frozenset({DECLARATIVE_BASE}),
+    "sqlalchemy.orm.DeclarativeBaseNoMeta": frozenset({DECLARATIVE_BASE}),
+    "enum.Enum": frozenset({ENUM}),
+    "enum.IntEnum": frozenset({ENUM}),
+    "enum.StrEnum": frozenset({ENUM}),
+    "enum.Flag": frozenset({ENUM}),
+    "enum.IntFlag": frozenset({ENUM}),
+}
+DATACLASS_DECORATORS = frozenset({"dataclasses.dataclass", "pydantic.dataclasses.dataclass"})
+ATTRS_DECORATORS = frozenset(
+    {"attr.attrs", "attr.dataclass", "attrs.define", "attrs.frozen", "attr.attributes"}
+)
+# Kinds a subclass inherits from its base (a dataclass's subclass is not a dataclass by itself).
+INHERITED = frozenset({PYDANTIC, SETTINGS, SQLMODEL, MAPPED, ENUM})
+
+
+class ProjectIndex:
+    def __init__(self) -> None:
+        self.modules: dict[str, ModuleFacts] = {}
+        self._kinds: dict[str, frozenset[str]] = {}
+
+    def add(self, facts: ModuleFacts, names: list[str]) -> None:
+        """Register a module under every name it can be imported by."""
+        for name in names:
+            self.modules[name] = facts
+        self._kinds.clear()
+
+    # -- classes -------------------------------------------------------------------------------
+    def class_kinds(self, qualified: str | None) -> frozenset[str]:
+        if not qualified:
+            return frozenset()
+        qualified = canonical(qualified)
+        cached = self._kinds.get(qualified)
+        if cached is None:
+            self._kinds[qualified] = frozenset()  # a cycle of bases answers "nothing known"
+            cached = self._compute_kinds(qualified)
+            self._kinds[qualified] = cached
+        return cached
+
+    def _compute_kinds(self, qualified: str) -> frozenset[str]:
+        known = KNOWN_CLASSES.get(qualified)
+        if known is not None:
+            return known
+        found = self.lookup(qualified)
+        if found is None:
+            return frozenset()
+        facts, item = found
+        if isinstance(item, str):  # a module-level `Base = declarative_base()`
+            return frozenset({DECLARATIVE_BASE})
+        return self.kinds_of(item)
+
+    def kinds_of(self, fact: ClassFact) -> frozenset[str]:
+        """Kinds of a class from its own facts: bases (through the index) and decorators."""
+        kinds: set[str] = set()
+        for base in fact.bases:
+            base_kinds = self.class_kinds(base)
+            kinds |= base_kinds & INHERITED
+            if DECLARATIVE_BASE in base_kinds:
+                kinds.add(MAPPED)
+        for decorator in fact.decorators:
+            if decorator in DATACLASS_DECORATORS:
+                kinds.add(DATACLASS)
+            elif decorator in ATTRS_DECORATORS:
+                kinds.add(ATTRS)
+            elif decorator == "sqlalchemy.orm.as_declarative":
+                kinds.add(DECLARATIVE_BASE)
+            elif decorator.endswith(".mapped") or decorator.endswith(".mapped_as_dataclass"):
+                kinds.add(MAPPED)
+        if SQLMODEL in kinds and fact.keywords.get("table") == "True":
+            kinds |= {TABLE, MAPPED}
+        return frozenset(kinds)
+
+    def lookup(self, qualified: str, depth: int = 0) -> tuple[ModuleFacts, ClassFact | str] | None:
+        """The class (or declarative base name) a qualified name denotes, following re-exports."""
+        if depth > 10:
+            return None
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            facts = self.modules.get(".".join(parts[:cut]))
+            if facts is None:
+                continue
+            rest = ".".join(parts[cut:])
+            for fact in facts.classes:
+                if fact.name == rest:
+                    return facts, fact
+            head = parts[cut]
+            if head in facts.declarative_bases and cut == len(parts) - 1:
+                return facts, head
+            bound = facts.bindings.get(head)
+            own = f"{facts.module}.{head}"
+            if bound and bound != own:
+                target = ".".join([bound, *parts[cut + 1 :]])
+                return self.lookup(canonical(target), depth + 1)
+            return None
+        return None
+
+
+def module_names(path: Path, root: Path | None) -> tuple[str, str, list[str]]:
+    """(primary module name, its package, every name the module may be imported by)."""
+    path = path.resolve()
+    stem_parts = [] if path.stem == "__init__" else [path.stem]
+    is_package_init = path.stem == "__init__"
+
+    package_parts: list[str] = []
+    directory = path.parent
+    while (directory / "__init__.py").exists() and directory != directory.parent:
+        package_parts.insert(0, directory.name)
+        if root is not None and directory == root:
+            break
+        directory = directory.parent
+    names: list[str] = []
+    by_package = ".".join(package_parts + stem_parts)
+    if by_package:
+        names.append(by_package)
+
+    if root is not None:
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            relative = None
+        if relative is not None:
+            parts = [*relative.parent.parts, *stem_parts]
+            if parts and all(part.isidentifier() for part in parts):
+                names.append(".".join(parts))
+            if parts and parts[0] in ("src", "lib") and len(parts) > 1:
+                names.append(".".join(parts[1:]))
+    if not names:
+        names.append(path.stem)
+    names = list(dict.fromkeys(names))
+
+    primary = by_package if package_parts else names[-1] if root else names[0]
+    if is_package_init:
+        package = primary
+    else:
+        package = primary.rpartition(".")[0]
+    return primary, package, names

@@ -1,0 +1,134 @@
+"""Bytes to text and back, keeping what a file was: encoding, BOM and newline style.
+
+Inside the tool every source is text with `\\n` newlines; `SourceFile.encode` restores the file's
+own newline, BOM and PEP 263 encoding, so a fixed file differs from the original only where an
+edit was made.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import tokenize
+from dataclasses import dataclass
+
+
+class DecodeError(Exception):
+    """The bytes are not text in the encoding the file declares."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    text: str  # with "\n" newlines
+    encoding: str = "utf-8"
+    bom: bool = False
+    newline: str = "\n"
+
+    @classmethod
+    def decode(cls, data: bytes) -> SourceFile:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:  # an unknown or contradictory coding cookie
+            raise DecodeError(str(exc)) from None
+        bom = encoding == "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8) :] if bom else data
+        codec = "utf-8" if bom else encoding
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError as exc:
+            line = body[: exc.start].count(b"\n") + 1
+            column = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise DecodeError(
+                f"cannot decode the file as {codec}: {exc.reason} (byte 0x{body[exc.start]:02x})",
+                line,
+                column,
+            ) from None
+        return cls(text=normalize_newlines(text), encoding=codec, bom=bom, newline=_newline(text))
+
+    def with_text(self, text: str) -> SourceFile:
+        return SourceFile(text=text, encoding=self.encoding, bom=self.bom, newline=self.newline)
+
+    def encode(self) -> bytes:
+        text = self.text if self.newline == "\n" else self.text.replace("\n", self.newline)
+        data = text.encode(self.encoding)
+        return codecs.BOM_UTF8 + data if self.bom else data
+
+
+def normalize_newlines(text: str) -> str:
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _newline(text: str) -> str:
+    """The style of the first line ending; a file with none gets `\\n`."""
+    index = text.find("\n")
+    cr = text.find("\r")
+    if cr == -1:
+        return "\n"
+    if index == -1 or cr < index:
+        return "\r\n" if text[cr : cr + 2] == "\r\n" else "\r"
+    return "\n"
+
+
+class LineIndex:
+    """Maps `ast` positions (1-based line, UTF-8 byte column) to offsets in the text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = [0]
+        position = text.find("\n")
+        while position != -1:
+            starts.append(position + 1)
+            position = text.find("\n", position + 1)
+        self._starts = starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+    def line_text(self, line: int) -> str:
+        start = self._starts[line - 1]
+        end = self._starts[line] - 1 if line < len(self._starts) else len(self.text)
+        return self.text[start:end]
+
+    def char_column(self, line: int, byte_column: int) -> int:
+        """0-based character column of a UTF-8 byte column on a line."""
+        text = self.line_text(line)
+        if text.isascii():
+            return byte_column
+        return len(text.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
+
+    def offset(self, line: int, byte_column: int) -> int:
+        return self._starts[line - 1] + self.char_column(line, byte_column)
+
+    def line_start(self, line: int) -> int:
+        return self._starts[line - 1]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(1-based line, 0-based character column) of a text offset."""
+        low, high = 0, len(self._starts) - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._starts[middle] <= offset:
+                low = middle
+            else:
+                high = middle - 1
+        return low + 1, offset - self._starts[low]
+
+    def node_range(self, node) -> tuple[int, int]:
+        """Text offsets (start, end) of an `ast` node."""
+        return (
+            self.offset(node.lineno, node.col_offset),
+            self.offset(node.end_lineno, node.end_col_offset),
+        )
+
+    def segment(self, node) -> str:
+        start, end = self.node_range(node)
+        return self.text[start:end]
