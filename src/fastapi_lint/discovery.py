@@ -26,7 +26,7 @@ class Discovery:
 class Excluder:
     def __init__(self, patterns: tuple[str, ...], base: Path) -> None:
         self.base = base
-        self.spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
         try:
@@ -51,7 +51,7 @@ class GitIgnores:
             try:
                 if candidate.is_file():
                     lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
             except OSError:
                 spec = None
             self._specs[directory] = spec

@@ -76,6 +76,8 @@ def choose(candidates: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _overlap(a: Edit, b: Edit) -> bool:
+    if a.start == a.end == b.start == b.end:
+        return False  # two insertions at one place: applied in source order of their fixes
     return (a.start < b.end and b.start < a.end) or a.start == b.start
 
 

@@ -351,8 +351,14 @@ class MutableDefaultArgument(Rule):
 
     def _check(self, node: ast.AST, args: ast.arguments) -> None:
         positional = [*args.posonlyargs, *args.args]
-        pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
-        pairs += [(arg, d) for arg, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        pairs = list(
+            zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=False)
+        )
+        pairs += [
+            (arg, d)
+            for arg, d in zip(args.kwonlyargs, args.kw_defaults, strict=False)
+            if d is not None
+        ]
         for arg, default in pairs:
             kind = mutable_kind(self.ctx, default)
             if kind is None:
@@ -600,14 +606,17 @@ class CallEvaluatedFieldDefault(Rule):
             return
         extra = frozenset(self.option("extend-immutable-calls"))
         for item in field_defaults(self.ctx, node, family):
-            call = item.value
-            if not isinstance(call, ast.Call) or mutable_kind(self.ctx, call):
+            call = _innermost_call(item.value)  # `uuid4().hex` evaluates `uuid4()` once too
+            if call is None or mutable_kind(self.ctx, call):
                 continue
             if not self._evaluated_once(call, extra):
                 continue
             function = call.func
-            simple = not call.args and not call.keywords and _dotted(function)
-            factory = self.ctx.source(function) if simple else f"lambda: {self.ctx.source(call)}"
+            simple = call is item.value and not call.args and not call.keywords
+            if simple and _dotted(function):
+                factory = self.ctx.source(function)
+            else:
+                factory = f"lambda: {self.ctx.source(item.value)}"
             fix = factory_fix(self.ctx, node, item, factory, class_kinds)
             self.report(
                 call,
@@ -619,13 +628,14 @@ class CallEvaluatedFieldDefault(Rule):
     def _evaluated_once(self, call: ast.Call, extra: frozenset[str]) -> bool:
         """True when the call (or a call in its arguments) gives a value to compute per use."""
         callee = self.ctx.resolve(call.func)
-        if callee is not None and self._immutable(callee, extra):
+        if callee is None:
+            return False  # a name we cannot see (star import, local): precision first
+        if self._immutable(callee, extra):
             arguments = [*call.args, *(kw.value for kw in call.keywords)]
             return any(
                 isinstance(inner, ast.Call) and self._evaluated_once(inner, extra)
                 for argument in arguments
                 for inner in ast.walk(argument)
-                if not isinstance(inner, ast.Lambda)
             )
         return True
 
@@ -633,6 +643,12 @@ class CallEvaluatedFieldDefault(Rule):
         if callee in IMMUTABLE_CALLS or callee in extra or callee.startswith(_IMMUTABLE_MODULES):
             return True
         return kinds.ENUM in self.ctx.index.class_kinds(callee)
+
+
+def _innermost_call(node: ast.expr) -> ast.Call | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node if isinstance(node, ast.Call) else None
 
 
 def _dotted(node: ast.expr) -> bool:

@@ -78,7 +78,7 @@ class ProjectIndex:
         found = self.lookup(qualified)
         if found is None:
             return frozenset()
-        facts, item = found
+        _facts, item = found
         if isinstance(item, str):  # a module-level `Base = declarative_base()`
             return frozenset({DECLARATIVE_BASE})
         return self.kinds_of(item)
@@ -163,8 +163,5 @@ def module_names(path: Path, root: Path | None) -> tuple[str, str, list[str]]:
     names = list(dict.fromkeys(names))
 
     primary = by_package if package_parts else names[-1] if root else names[0]
-    if is_package_init:
-        package = primary
-    else:
-        package = primary.rpartition(".")[0]
+    package = primary if is_package_init else primary.rpartition(".")[0]
     return primary, package, names

@@ -1,0 +1,58 @@
+"""Every fixture: expectations match both ways; fixes match `.fixed.py` and keep the invariants."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from fastapi_lint.rules import rule_by_code_or_name
+from harness import FIXTURES, expectations, fix_copy, fixture_files, lint, rule_code
+
+FILES = fixture_files()
+
+
+def _id(path):
+    return str(path.relative_to(FIXTURES))
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_expectations_match_both_ways(path):
+    expected = expectations(path.read_text(encoding="utf-8"))
+    result = lint(path)
+    reported = [(d.line, d.code, d.column + 1) for d in result.diagnostics]
+    assert sorted((line, code) for line, code, _ in reported) == sorted(
+        (line, code) for line, code, _ in expected
+    )
+    for line, code, column in expected:
+        if column is not None:
+            assert (line, code, column) in reported, f"{code} on line {line} not at column {column}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_fix_matches_fixed_file_and_keeps_invariants(path, tmp_path, request):
+    result = lint(path)
+    if not any(d.fix is not None for d in result.diagnostics):
+        assert not path.with_name(path.stem + ".fixed.py").exists(), "stale .fixed.py"
+        return
+    target, fixed_result = fix_copy(path, tmp_path)
+    fixed = target.read_text(encoding="utf-8")
+    ast.parse(fixed)  # the fixed code parses
+    remaining = [d for d in fixed_result.diagnostics if d.fix is not None]
+    assert not remaining, f"fixable diagnostics left after --fix: {remaining}"
+
+    lint(target, fix=True, code=rule_code(path))
+    assert target.read_text(encoding="utf-8") == fixed, "a second --fix changed the file"
+
+    expected_path = path.with_name(path.stem + ".fixed.py")
+    if request.config.getoption("--update-fixtures"):
+        expected_path.write_text(fixed, encoding="utf-8")
+    assert expected_path.exists(), f"missing {expected_path.name} (run pytest --update-fixtures)"
+    assert fixed == expected_path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_rule_without_fix_never_offers_one(path):
+    rule = rule_by_code_or_name(rule_code(path))
+    if rule.fix_availability == "none":
+        assert all(d.fix is None for d in lint(path).diagnostics)
