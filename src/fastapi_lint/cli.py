@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from collections import Counter
 from dataclasses import replace
@@ -16,6 +17,8 @@ from pathlib import Path
 import click
 
 from fastapi_lint import __version__
+from fastapi_lint.baseline import load_baseline
+from fastapi_lint.baseline import write_baseline as write_baseline_file
 from fastapi_lint.config import (
     OUTPUT_FORMATS,
     ConfigError,
@@ -65,6 +68,18 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to files named explicitly.")
 @click.option("--stdin-filename", help="The file name of code read from stdin (path `-`).")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(path_type=Path),
+    help="Report only findings that are not in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path),
+    help="Record today's findings in this file (then exit 0).",
+)
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: FALxxx` to every line with a finding.")
 def check(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -83,6 +98,9 @@ def check(
     no_cache: bool,
     force_exclude: bool,
     stdin_filename: str | None,
+    baseline_path: Path | None,
+    write_baseline: Path | None,
+    add_noqa: bool,
 ) -> None:
     """Check PATHS (default: the current folder) for FastAPI + SQLAlchemy anti-patterns."""
     try:
@@ -120,6 +138,9 @@ def _check(
     no_cache: bool,
     force_exclude: bool,
     stdin_filename: str | None,
+    baseline_path: Path | None,
+    write_baseline: Path | None,
+    add_noqa: bool,
 ) -> int:
     use_stdin = paths == (Path("-"),)
     if not paths:
@@ -141,6 +162,15 @@ def _check(
     if output_format:
         settings = replace(settings, output_format=output_format)
 
+    exclusive = [
+        name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
+    ]
+    if len(exclusive) > 1:
+        raise click.UsageError(f"{' and '.join(exclusive)} cannot be used together")
+    if add_noqa and use_stdin:
+        raise click.UsageError("--add-noqa cannot be used with stdin")
+    human = settings.output_format in HUMAN_FORMATS and not statistics
+    progress = Progress() if human and output_file is None and not use_stdin else None
     options = Options(
         fix=fix,
         unsafe_fixes=settings.unsafe_fixes,
@@ -148,11 +178,18 @@ def _check(
         force_exclude=force_exclude,
         use_cache=not no_cache,
         stdin_filename=stdin_filename,
+        baseline=load_baseline(baseline_path) if baseline_path else frozenset(),
+        add_noqa=add_noqa,
+        progress=progress,
     )
     stdin_text = None
     if use_stdin:
         stdin_text = sys.stdin.buffer.read().decode("utf-8", errors="replace").lstrip("\ufeff")
-    result = run(list(paths), settings, options, base=base, stdin_text=stdin_text)
+    try:
+        result = run(list(paths), settings, options, base=base, stdin_text=stdin_text)
+    finally:
+        if progress is not None:
+            progress.clear()
 
     for report in result.files:
         for problem in report.problems:
@@ -160,6 +197,22 @@ def _check(
 
     if diff:
         return _report_diff(result)
+    if write_baseline is not None:
+        count = write_baseline_file(write_baseline, result)
+        click.echo(
+            f"Wrote {count} finding{'s' if count != 1 else ''} to {write_baseline}.", err=True
+        )
+        return EXIT_ERROR if any(d.code == "FAL002" for d in result.diagnostics) else EXIT_CLEAN
+    if add_noqa:
+        added = sum(report.noqa_added for report in result.files)
+        skipped = sum(report.noqa_skipped for report in result.files)
+        click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''}.", err=True)
+        if skipped:
+            click.echo(
+                f"{skipped} finding(s) on lines that cannot take a comment were left as they are.",
+                err=True,
+            )
+        return EXIT_ERROR if any(d.code == "FAL002" for d in result.diagnostics) else EXIT_CLEAN
 
     report_options = ReportOptions(
         unsafe_fixes=settings.unsafe_fixes,
@@ -186,6 +239,29 @@ def _check(
     if exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
+
+
+class Progress:
+    """`Checking files: 120/480` on stderr, only on a terminal and after the first second."""
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < self.DELAY:
+            return
+        sys.stderr.write(f"\rChecking files: {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool) -> Path:

@@ -46,7 +46,7 @@ DEFAULT_EXCLUDES = (
     "site-packages",
     "venv",
 )
-OUTPUT_FORMATS = ("concise", "full", "json")
+OUTPUT_FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "junit", "gitlab")
 ALWAYS_ON = ("FAL001", "FAL002")
 _CODE_PREFIX = re.compile(r"^(ALL|FAL[0-9]{0,3})$")
 _TARGET = re.compile(r"^py3(\d{1,2})$")

@@ -119,6 +119,16 @@ def apply_fixes(text: str, fixes: list[Fix]) -> str | None:
     return new_text
 
 
+def edits_with_imports(text: str, fix: Fix) -> list[Edit]:
+    """A fix's edits plus the import edits it needs in `text` (for reports of the fix)."""
+    edits = list(fix.edits)
+    if fix.imports:
+        tree = parse(text)
+        if not isinstance(tree, SyntaxProblem):
+            edits.extend(import_edits(text, tree, list(fix.imports)))
+    return sorted(edits, key=lambda edit: edit.start)
+
+
 def apply_edits(text: str, edits: list[Edit]) -> str:
     pieces = []
     position = len(text)

@@ -10,14 +10,17 @@ import ast
 import difflib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import CACHE_DIR, IndexCache, content_hash
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
+from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fixes import fix_text
 from fastapi_lint.parsing import SyntaxProblem, parse
 from fastapi_lint.semantic.facts import extract
@@ -34,6 +37,9 @@ class Options:
     force_exclude: bool = False
     use_cache: bool = True
     stdin_filename: str | None = None
+    baseline: frozenset[str] = frozenset()  # fingerprints of findings not to report
+    add_noqa: bool = False
+    progress: Callable[[int, int], None] | None = None  # (files done, files in all)
 
 
 @dataclass
@@ -45,7 +51,11 @@ class FileReport:
     diff: str = ""
     fixed_text: str | None = None  # stdin with --fix: the code to print
     silenced: int = 0
+    baselined: int = 0
+    noqa_added: int = 0
+    noqa_skipped: int = 0
     source_text: str = ""
+    key_path: str = ""  # relative to the configuration's folder: stable for fingerprints
 
 
 @dataclass
@@ -105,9 +115,11 @@ def run(
         _register(index, item, root)
         result.files.append(_check(item, linter, settings, options, root, base, stdin=True))
         return result
-    for path in lint_files:
-        item = loaded.get(path.resolve()) or _load(path)
+    for done, path in enumerate(lint_files, start=1):
+        item = loaded.pop(path.resolve(), None) or _load(path)
         result.files.append(_check(item, linter, settings, options, root, base, stdin=False))
+        if options.progress is not None:
+            options.progress(done, len(lint_files))
     return result
 
 
@@ -218,7 +230,8 @@ def _check(
     stdin: bool,
 ) -> FileReport:
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
-    report = FileReport(path=shown)
+    key = _relative_to(item.path, base) if not stdin else shown
+    report = FileReport(path=shown, key_path=key)
     if item.error is not None or item.source is None:
         error = item.error or _file_error(shown, "cannot read the file")
         error.path = shown
@@ -233,8 +246,23 @@ def _check(
         result = linter.lint(shown, text, primary, package, tree)
         kept, silenced = suppress(result.diagnostics, text, ignored)
         report.silenced = silenced
+        if options.baseline:
+            prints = fingerprints(key, kept, text)
+            new = [d for d, p in zip(kept, prints, strict=True) if p not in options.baseline]
+            report.baselined = len(kept) - len(new)
+            kept = new
         return kept
 
+    if options.add_noqa:
+        report.diagnostics = lint(source.text, item.tree)
+        text, report.noqa_added, report.noqa_skipped = add_noqa(source.text, report.diagnostics)
+        if text != source.text:
+            try:
+                write_atomically(item.path, source.with_text(text).encode())
+            except (OSError, UnicodeEncodeError) as exc:
+                report.problems.append(f"cannot write the file: {exc}")
+                report.noqa_added = 0
+        return report
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree)
         return report

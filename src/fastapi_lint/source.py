@@ -34,8 +34,10 @@ class SourceFile:
     def decode(cls, data: bytes) -> SourceFile:
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        except SyntaxError as exc:  # an unknown or contradictory coding cookie
-            raise DecodeError(str(exc)) from None
+        except SyntaxError as exc:
+            if "invalid or missing encoding" not in str(exc):
+                raise DecodeError(str(exc)) from None  # an unknown or contradictory cookie
+            encoding = "utf-8"  # bad bytes: decoding below says exactly where
         bom = encoding == "utf-8-sig"
         body = data[len(codecs.BOM_UTF8) :] if bom else data
         codec = "utf-8" if bom else encoding

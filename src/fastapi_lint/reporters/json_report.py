@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from fastapi_lint.fixes import edits_with_imports
 from fastapi_lint.reporters.base import ReportOptions
 from fastapi_lint.runner import RunResult
 from fastapi_lint.source import LineIndex
@@ -36,7 +37,7 @@ def to_dicts(result: RunResult, options: ReportOptions) -> list[dict]:
                             "location": _location(lines, edit.start),
                             "end_location": _location(lines, edit.end),
                         }
-                        for edit in d.fix.edits
+                        for edit in edits_with_imports(report.source_text, d.fix)
                     ],
                 }
             items.append(

@@ -549,7 +549,8 @@ class CallEvaluatedFieldDefault(Rule):
     1)`, `UUID("...")`, `Path(...)`, `os.getenv(...)`, `re.compile(...)`, members of the
     project's enums, and the SQLAlchemy column constructors. An immutable constructor around a
     call that is not fine is still reported: `str(uuid4())`. Mutable containers (`list()`) are
-    FAL302's.
+    FAL302's. A call whose function cannot be resolved (a star import, a local variable) is
+    not reported: precision first.
 
     ## Why is this bad?
     The call runs once, when the class is created at import time. Every instance then shares its
@@ -689,6 +690,17 @@ class MutableColumnDefault(Rule):
 
     Use instead:
     ```python
+    from sqlalchemy import JSON
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Profile(Base):
+        __tablename__ = "profiles"
+        id: Mapped[int] = mapped_column(primary_key=True)
         settings: Mapped[dict] = mapped_column(JSON, default=dict)
     ```
 

@@ -1,0 +1,124 @@
+"""SARIF 2.1.0: every rule's metadata, results with regions, and fixes as replacements.
+
+Columns count Unicode code points (`columnKind`), as every other output of the tool does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi_lint import __version__
+from fastapi_lint.fixes import edits_with_imports
+from fastapi_lint.reporters.base import ReportOptions
+from fastapi_lint.rules import all_rules
+from fastapi_lint.runner import RunResult
+from fastapi_lint.source import LineIndex
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/fastapi-lint/"
+
+
+def _section(doc: str, heading: str) -> str:
+    if heading not in doc:
+        return doc
+    text = doc.split(heading, 1)[1].split("\n## ", 1)[0]
+    return " ".join(text.split())
+
+
+def _rule(rule) -> dict:
+    doc = rule.documentation()
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": _section(doc, "## What it does")},
+        "help": {"text": doc, "markdown": doc},
+        "defaultConfiguration": {"level": "error", "enabled": rule.default_enabled},
+        "properties": {"fix": rule.fix_availability},
+    }
+
+
+def _uri(path: str) -> str:
+    pure = Path(path)
+    return pure.resolve().as_uri() if pure.is_absolute() else pure.as_posix()
+
+
+def _region(lines: LineIndex, start: int, end: int) -> dict:
+    start_line, start_column = lines.position(start)
+    end_line, end_column = lines.position(end)
+    return {
+        "startLine": start_line,
+        "startColumn": start_column + 1,
+        "endLine": end_line,
+        "endColumn": end_column + 1,
+    }
+
+
+def render(result: RunResult, options: ReportOptions) -> str:
+    rules = all_rules()
+    rule_index = {rule.code: position for position, rule in enumerate(rules)}
+    results = []
+    for report in sorted(result.files, key=lambda r: r.path):
+        lines = LineIndex(report.source_text)
+        location = {"uri": _uri(report.path)}
+        for d in sorted(report.diagnostics, key=lambda d: d.sort_key()):
+            item = {
+                "ruleId": d.code,
+                "ruleIndex": rule_index[d.code],
+                "level": "error",
+                "message": {"text": d.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": location,
+                            "region": {
+                                "startLine": d.line,
+                                "startColumn": d.column + 1,
+                                "endLine": d.end_line,
+                                "endColumn": d.end_column + 1,
+                            },
+                        }
+                    }
+                ],
+            }
+            if d.fix is not None and report.source_text:
+                edits = edits_with_imports(report.source_text, d.fix)
+                item["fixes"] = [
+                    {
+                        "description": {"text": d.fix.title},
+                        "artifactChanges": [
+                            {
+                                "artifactLocation": location,
+                                "replacements": [
+                                    {
+                                        "deletedRegion": _region(lines, edit.start, edit.end),
+                                        "insertedContent": {"text": edit.content},
+                                    }
+                                    for edit in edits
+                                ],
+                            }
+                        ],
+                    }
+                ]
+                item["properties"] = {"fixApplicability": d.fix.applicability.value}
+            results.append(item)
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "fastapi-lint",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule(rule) for rule in rules],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,369 @@
+"""The CLI end to end: options, exit statuses, configuration errors, suppression, fixes, I/O."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_lint.cli import main
+
+BAD = "def f(x=[]):\n    return x\n"
+GOOD = "def f(x=None):\n    return x\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    write(tmp_path / "pyproject.toml", "[project]\nname = 'p'\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def cli(*args: str, input: str | None = None):
+    runner = CliRunner()
+    return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_clean_file_exits_zero(project):
+    write(project / "ok.py", GOOD)
+    result = cli("check", "ok.py")
+    assert result.exit_code == 0
+    assert result.output == "All checks passed!\n"
+
+
+def test_findings_exit_one_with_ruff_style_lines(project):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "bad.py:1:9: FAL301 Parameter `x` has a mutable default (`[]`): "
+        "one `list` is shared by every call"
+    )
+    assert lines[1] == "Found 1 error."
+    assert (
+        lines[2]
+        == "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option)."
+    )
+
+
+def test_unsafe_fixes_mark_and_hint(project):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--unsafe-fixes")
+    assert "FAL301 [*] Parameter" in result.output
+    assert "[*] 1 fixable with the `--fix` option." in result.output
+
+
+def test_exit_zero_quiet_and_statistics(project):
+    write(project / "bad.py", BAD + "def g(y={}):\n    return y\n")
+    assert cli("check", "bad.py", "--exit-zero").exit_code == 0
+    quiet = cli("check", "bad.py", "--quiet")
+    assert "Found" not in quiet.output and quiet.output.count("FAL301") == 2
+    stats = cli("check", "bad.py", "--statistics")
+    assert stats.output == "2\tFAL301\tmutable-default-argument\n"
+    assert stats.exit_code == 1
+
+
+def test_select_ignore_and_prefixes(project):
+    write(project / "bad.py", BAD)
+    assert cli("check", "bad.py", "--ignore", "FAL3").exit_code == 0
+    assert cli("check", "bad.py", "--select", "FAL302").exit_code == 0
+    assert cli("check", "bad.py", "--select", "FAL3", "--ignore", "FAL302").exit_code == 1
+    # the more specific selector wins, as in ruff
+    assert cli("check", "bad.py", "--ignore", "FAL3", "--extend-select", "FAL301").exit_code == 1
+    assert cli("check", "bad.py", "--extend-select", "FAL3", "--ignore", "FAL301").exit_code == 0
+    bad_code = cli("check", "bad.py", "--select", "XYZ1")
+    assert bad_code.exit_code == 2 and "not a rule code" in bad_code.output
+
+
+def test_fix_rewrites_and_reports(project):
+    path = write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--fix", "--unsafe-fixes")
+    assert result.exit_code == 0
+    assert "Found 1 error (1 fixed, 0 remaining)." in result.output
+    assert path.read_text() == "def f(x=None):\n    if x is None:\n        x = []\n    return x\n"
+
+
+def test_fix_without_unsafe_changes_nothing(project):
+    path = write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--fix")
+    assert result.exit_code == 1
+    assert path.read_text() == BAD
+
+
+def test_diff_writes_nothing_and_exits_one(project):
+    path = write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--diff", "--unsafe-fixes")
+    assert result.exit_code == 1
+    assert "--- a/bad.py\n+++ b/bad.py\n" in result.output
+    assert "+    if x is None:\n" in result.output
+    assert path.read_text() == BAD
+    clean = write(project / "ok.py", GOOD)
+    assert cli("check", str(clean), "--diff").exit_code == 0
+
+
+def test_crlf_and_bom_and_encoding_are_kept(project):
+    crlf = project / "crlf.py"
+    crlf.write_bytes(b"\xef\xbb\xbfdef f(x=[]):\r\n    return x\r\n")
+    latin = project / "latin.py"
+    latin.write_bytes(b"# -*- coding: latin-1 -*-\ndef f(x=[]):\n    return '\xe9'\n")
+    result = cli("check", "crlf.py", "latin.py", "--fix", "--unsafe-fixes")
+    assert result.exit_code == 0
+    assert crlf.read_bytes() == (
+        b"\xef\xbb\xbfdef f(x=None):\r\n    if x is None:\r\n        x = []\r\n    return x\r\n"
+    )
+    assert latin.read_bytes() == (
+        b"# -*- coding: latin-1 -*-\ndef f(x=None):\n    if x is None:\n        x = []\n"
+        b"    return '\xe9'\n"
+    )
+
+
+def test_syntax_error_next_to_good_files(project):
+    write(project / "broken.py", "def f(:\n    pass\n")
+    write(project / "bad.py", BAD)
+    result = cli("check", ".")
+    assert result.exit_code == 1
+    assert "broken.py:1:7: FAL001 SyntaxError: invalid syntax" in result.output
+    assert "bad.py:1:9: FAL301" in result.output
+
+
+def test_newer_syntax_names_the_version(project):
+    write(project / "new.py", "def f[T](x: T) -> T:\n    return x\n")
+    write(project / "new_except.py", "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n")
+    result = cli("check", "new.py", "new_except.py")
+    if sys.version_info < (3, 12):
+        assert (
+            "new.py:1:6: FAL001 the file uses a type parameter list (PEP 695), which needs "
+            "Python 3.12 or newer" in result.output
+        )
+    if sys.version_info < (3, 14):
+        assert (
+            "new_except.py:3:8: FAL001 the file uses `except A, B:` without parentheses "
+            "(PEP 758), which needs Python 3.14 or newer" in result.output
+        )
+
+
+def test_undecodable_and_missing_files(project):
+    (project / "binary.py").write_bytes(b"x = '\xff\xfe'\n")
+    result = cli("check", "binary.py", "missing.py")
+    assert result.exit_code == 1
+    assert "binary.py:1:6: FAL001 cannot decode the file as utf-8" in result.output
+    assert "missing.py:1:1: FAL001 No such file or directory" in result.output
+    (project / "nul.py").write_bytes(b"x = 1\x00\n")
+    assert "nul.py:1:1: FAL001" in cli("check", "nul.py").output
+
+
+def test_unreadable_file(project, monkeypatch):
+    path = write(project / "secret.py", BAD)
+    original = Path.read_bytes
+
+    def refuse(self):
+        if self.name == "secret.py":
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = cli("check", "secret.py")
+    assert "secret.py:1:1: FAL001 cannot read the file: Permission denied" in result.output
+    assert result.exit_code == 1
+    assert path.exists()
+
+
+def test_noqa_forms(project):
+    write(
+        project / "noqa.py",
+        """\
+        def a(x=[]):  # noqa
+            return x
+        def b(x=[]):  # noqa: FAL301
+            return x
+        def c(x=[]):  # NOQA:FAL302,FAL301
+            return x
+        def d(x=[]):  # noqa: FAL302
+            return x
+        def e(x=[]):  # noqa:FAL3
+            return x
+        """,
+    )
+    result = cli("check", "noqa.py", "-q")
+    assert (
+        result.output == "noqa.py:7:9: FAL301 Parameter `x` has a mutable default (`[]`): "
+        "one `list` is shared by every call\n"
+    )
+
+
+def test_file_level_noqa(project):
+    write(project / "all.py", "# fastapi-lint: noqa\n" + BAD)
+    write(project / "some.py", "# fastapi-lint: noqa: FAL302\n" + BAD)
+    assert cli("check", "all.py").exit_code == 0
+    assert cli("check", "some.py").exit_code == 1
+
+
+def test_config_per_file_ignores_and_excludes(project):
+    write(
+        project / "pyproject.toml",
+        """\
+        [project]
+        name = "p"
+        requires-python = ">=3.9"
+
+        [tool.fastapi-lint]
+        extend-exclude = ["generated/"]
+        per-file-ignores = { "legacy/*.py" = ["FAL301"] }
+        """,
+    )
+    write(project / "legacy" / "old.py", BAD)
+    write(project / "generated" / "gen.py", BAD)
+    write(project / "app.py", "def f(x: list = []):\n    return x\n")
+    result = cli("check", ".", "--unsafe-fixes", "--diff")
+    assert "legacy" not in result.output and "generated" not in result.output
+    assert "Optional[list]" in result.output  # target version from requires-python
+    assert cli("check", "generated/gen.py").exit_code == 1  # named explicitly: checked
+    assert cli("check", "generated/gen.py", "--force-exclude").exit_code == 0
+
+
+def test_gitignore_is_respected(project):
+    (project / ".git").mkdir()
+    write(project / ".gitignore", "ignored/\n")
+    write(project / "ignored" / "x.py", BAD)
+    assert cli("check", ".").exit_code == 0
+
+
+def test_config_errors_are_clear(project):
+    pyproject = project / "pyproject.toml"
+    write(project / "ok.py", GOOD)
+    pyproject.write_text("[tool.fastapi-lint]\nselcet = ['FAL3']\n")
+    result = cli("check", "ok.py")
+    assert result.exit_code == 2
+    assert (
+        "pyproject.toml: unknown key `selcet` in [tool.fastapi-lint] (did you mean `select`?)"
+        in (result.output)
+    )
+    pyproject.write_text("[tool.fastapi-lint]\nunsafe-fixes = 'yes'\n")
+    assert "`unsafe-fixes` must be true or false" in cli("check", "ok.py").output
+    pyproject.write_text("[tool.fastapi-lint\n")
+    broken = cli("check", "ok.py")
+    assert broken.exit_code == 2 and "invalid TOML" in broken.output
+    pyproject.write_text(
+        "[tool.fastapi-lint.call-evaluated-field-default]\nextend-immutable = []\n"
+    )
+    option = cli("check", "ok.py")
+    assert "unknown option `extend-immutable`" in option.output
+    assert "did you mean `extend-immutable-calls`" in option.output
+    assert cli("check", "ok.py", "--isolated").exit_code == 0
+    missing = cli("check", "ok.py", "--config", "nope.toml")
+    assert missing.exit_code == 2 and "no such configuration file" in missing.output
+
+
+def test_rule_option_is_used(project):
+    write(
+        project / "pyproject.toml",
+        """\
+        [tool.fastapi-lint.call-evaluated-field-default]
+        extend-immutable-calls = ["app.defaults.region"]
+        """,
+    )
+    write(project / "app" / "__init__.py", "")
+    write(project / "app" / "defaults.py", "def region():\n    return 'eu'\n")
+    write(
+        project / "app" / "models.py",
+        """\
+        from pydantic import BaseModel
+
+        from app.defaults import region
+
+
+        class M(BaseModel):
+            region: str = region()
+        """,
+    )
+    assert cli("check", "app").exit_code == 0
+    assert cli("check", "app", "--isolated").exit_code == 1
+
+
+def test_stdin_check_and_fix(project):
+    result = cli("check", "--stdin-filename", "app.py", "-", input=BAD)
+    assert result.exit_code == 1 and "app.py:1:9: FAL301" in result.output
+    runner = CliRunner()
+    fixed = runner.invoke(main, ["check", "--fix", "--unsafe-fixes", "-"], input=BAD)
+    assert fixed.stdout.startswith("def f(x=None):\n    if x is None:\n")
+    assert fixed.exit_code == 0
+
+
+def test_json_output_has_ruff_fields(project):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--output-format", "json", "--unsafe-fixes")
+    [item] = json.loads(result.output)
+    assert item["code"] == "FAL301" and item["name"] == "mutable-default-argument"
+    assert item["filename"] == "bad.py"
+    assert item["location"] == {"row": 1, "column": 9}
+    assert item["end_location"] == {"row": 1, "column": 11}
+    assert item["noqa_row"] == 1
+    assert item["fix"]["applicability"] == "unsafe"
+    assert item["fix"]["edits"][0] == {
+        "content": "None",
+        "location": {"row": 1, "column": 9},
+        "end_location": {"row": 1, "column": 11},
+    }
+
+
+def test_full_output_shows_the_source(project):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--output-format", "full")
+    assert "1 | def f(x=[]):\n  |         ^^ FAL301\n" in result.output
+
+
+def test_output_file(project):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--output-file", "report.txt")
+    assert result.output == ""
+    assert "FAL301" in (project / "report.txt").read_text()
+
+
+def test_internal_error_is_fal002_and_exit_two(project, monkeypatch):
+    from fastapi_lint.rules.models import MutableDefaultArgument
+
+    def explode(self, node):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(MutableDefaultArgument, "visit_FunctionDef", explode)
+    write(project / "bad.py", BAD + "class M:\n    pass\n")
+    result = cli("check", "bad.py")
+    assert result.exit_code == 2
+    assert (
+        "FAL002 Rule FAL301 (mutable-default-argument) raised RuntimeError: boom" in result.output
+    )
+
+
+def test_rule_rules_and_version():
+    doc = cli("rule", "FAL301")
+    assert doc.output.startswith("# mutable-default-argument (FAL301)\n")
+    assert "## What it does" in doc.output and "## Why is this bad?" in doc.output
+    assert cli("rule", "mutable-column-default").exit_code == 0
+    assert cli("rule", "FAL999").exit_code == 2
+    listing = cli("rules").output
+    assert "FAL304  call-evaluated-field-default" in listing
+    assert cli("--version").output.startswith("fastapi-lint, version ")
+
+
+def test_real_process_and_module_entry_point(project):
+    write(project / "bad.py", BAD)
+    script = str(Path(sys.executable).parent / "fastapi-lint")
+    for command in ([script], [sys.executable, "-m", "fastapi_lint"]):
+        done = subprocess.run(
+            [*command, "check", "bad.py"], capture_output=True, text=True, cwd=project
+        )
+        assert done.returncode == 1, done.stderr
+        assert "bad.py:1:9: FAL301" in done.stdout
+        assert "Traceback" not in done.stderr

@@ -1,0 +1,147 @@
+"""The flake8 plugin and the pre-commit hooks, run through the real flake8 and pre-commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import FIXTURES, ROOT, fixture_files, project_dir
+
+BIN = Path(sys.executable).parent
+FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>FAL\d{3}) ")
+
+
+def _cli_json(paths: list[Path], cwd: Path) -> set[tuple[str, int, int, str]]:
+    done = subprocess.run(
+        [str(BIN / "fastapi-lint"), "check", "--output-format", "json", "--no-cache"]
+        + [str(p) for p in paths],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return {
+        (
+            Path(item["filename"]).name,
+            item["location"]["row"],
+            item["location"]["column"],
+            item["code"],
+        )
+        for item in json.loads(done.stdout)
+    }
+
+
+def _flake8(paths: list[Path], cwd: Path) -> set[tuple[str, int, int, str]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=FAL", "--isolated"] + [str(p) for p in paths],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    found = set()
+    for line in done.stdout.splitlines():
+        match = FLAKE8_LINE.match(line)
+        assert match, line
+        found.add((Path(match["path"]).name, int(match["line"]), int(match["col"]), match["code"]))
+    return found
+
+
+def test_flake8_plugin_reports_what_the_cli_reports():
+    by_project: dict[Path, list[Path]] = {}
+    for path in fixture_files():
+        by_project.setdefault(project_dir(path), []).append(path)
+    total = 0
+    for project, paths in by_project.items():
+        cli = _cli_json(paths, project)
+        flake8 = _flake8(paths, project)
+        assert flake8 == cli, f"flake8 and the CLI disagree in {project.relative_to(FIXTURES)}"
+        total += len(cli)
+    assert total > 50
+
+
+def test_flake8_plugin_is_registered_as_fal():
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True
+    )
+    assert "fastapi-lint" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def precommit_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("[tool.fastapi-lint]\nunsafe-fixes = true\n")
+    (repo / "app" / "__init__.py").write_text("")
+    (repo / "app" / "base.py").write_text(
+        "from pydantic import BaseModel\n\n\nclass AppModel(BaseModel):\n    pass\n"
+    )
+    (repo / "app" / "schemas.py").write_text(
+        textwrap.dedent(
+            """\
+            from app.base import AppModel
+
+
+            class Item(AppModel):
+                tags: list[str] = []
+            """
+        )
+    )
+    (repo / "app" / "clean.py").write_text("def f(x=None):\n    return x\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    return repo
+
+
+def _try_repo(repo: Path, home: Path, hook: str, *files: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--files", *files],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
+def test_pre_commit_hooks(tmp_path, precommit_home):
+    repo = _repo(tmp_path)
+    # Only the changed file is passed; the base class is known from the project index.
+    failing = _try_repo(repo, precommit_home, "fastapi-lint", "app/schemas.py")
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "app/schemas.py:5:23: FAL302" in failing.stdout
+
+    passing = _try_repo(repo, precommit_home, "fastapi-lint", "app/clean.py")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+
+    fixing = _try_repo(repo, precommit_home, "fastapi-lint-fix", "app/schemas.py")
+    assert fixing.returncode == 1, fixing.stdout + fixing.stderr
+    assert "files were modified by this hook" in fixing.stdout
+    fixed = (repo / "app" / "schemas.py").read_text()
+    assert "tags: list[str] = Field(default_factory=list)" in fixed
+    assert "from pydantic import Field" in fixed
