@@ -53,9 +53,11 @@ def _blocks(doc: str) -> tuple[str, str]:
 def test_doc_example_reports_and_use_instead_does_not(rule):
     bad, good = _blocks(rule.documentation())
     settings = Settings(select=(rule.code,))
-    codes = lambda text: [
-        d.code for d in Linter(settings, _index(text)).lint("doc.py", text, "doc", "").diagnostics
-    ]
+
+    def codes(text: str) -> list[str]:
+        result = Linter(settings, _index(text)).lint("doc.py", text, "doc", "")
+        return [d.code for d in result.diagnostics]
+
     assert rule.code in codes(bad), f"the Example of {rule.code} does not report it"
     assert codes(good) == [], f"the 'Use instead' of {rule.code} reports something"
 
