@@ -1,0 +1,210 @@
+"""Machine formats, the baseline and --add-noqa: the CI gate."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_lint.cli import main
+from harness import FIXTURES, ROOT
+
+SCHEMA = ROOT.parent / "shared" / "sarif-schema-2.1.0.json"
+GITHUB = re.compile(
+    r"^::error file=(?P<path>[^,]+),line=(?P<line>\d+),col=(?P<col>\d+),endLine=\d+,"
+    r"endColumn=\d+,title=(?P<code>FAL\d{3}) \([a-z-]+\)::(?P=code) .+$"
+)
+
+
+@pytest.fixture
+def demo(tmp_path, monkeypatch) -> Path:
+    copy = tmp_path / "demo_app"
+    shutil.copytree(FIXTURES / "demo_app", copy, ignore=shutil.ignore_patterns(".fastapi_lint*"))
+    monkeypatch.chdir(copy)
+    return copy
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _findings(output_format: str, text: str) -> set[tuple[str, int, str]]:
+    if output_format in ("concise", "full"):
+        return {
+            (m["path"], int(m["line"]), m["code"])
+            for m in re.finditer(
+                r"^(?P<path>[^\s:]+):(?P<line>\d+):\d+: (?P<code>FAL\d{3}) ", text, re.M
+            )
+        }
+    if output_format == "json":
+        return {(i["filename"], i["location"]["row"], i["code"]) for i in json.loads(text)}
+    if output_format == "json-lines":
+        items = [json.loads(line) for line in text.splitlines()]
+        return {(i["filename"], i["location"]["row"], i["code"]) for i in items}
+    if output_format == "sarif":
+        results = json.loads(text)["runs"][0]["results"]
+        return {
+            (
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                r["ruleId"],
+            )
+            for r in results
+        }
+    if output_format == "github":
+        found = set()
+        for line in text.splitlines():
+            match = GITHUB.match(line)
+            assert match, line
+            found.add((match["path"], int(match["line"]), match["code"]))
+        return found
+    if output_format == "junit":
+        root = ET.fromstring(text)
+        return {
+            (case.get("file"), int(case.get("line")), case.find("failure").get("type"))
+            for case in root.iter("testcase")
+        }
+    if output_format == "gitlab":
+        return {
+            (i["location"]["path"], i["location"]["positions"]["begin"]["line"], i["check_name"])
+            for i in json.loads(text)
+        }
+    raise AssertionError(output_format)
+
+
+FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "junit", "gitlab")
+
+
+def test_every_format_reports_the_same_findings(demo):
+    seen = {}
+    for output_format in FORMATS:
+        result = run("check", ".", "--output-format", output_format)
+        assert result.exit_code == 1, output_format
+        seen[output_format] = _findings(output_format, result.output)
+    reference = seen["concise"]
+    assert len(reference) == 7
+    assert {code for _, _, code in reference} == {"FAL301", "FAL302", "FAL304", "FAL305"}
+    for output_format, found in seen.items():
+        assert found == reference, output_format
+
+
+def test_sarif_validates_against_the_official_schema(demo):
+    jsonschema = pytest.importorskip("jsonschema")
+    if not SCHEMA.is_file():
+        pytest.skip(f"no SARIF schema at {SCHEMA}")
+    document = json.loads(run("check", ".", "--output-format", "sarif").output)
+    jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(document)
+    driver = document["runs"][0]["tool"]["driver"]
+    ids = [rule["id"] for rule in driver["rules"]]
+    assert {"FAL001", "FAL002", "FAL301", "FAL302", "FAL304", "FAL305"} <= set(ids)
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        assert "## Why is this bad?" in rule["help"]["markdown"]
+    fixed = [r for r in document["runs"][0]["results"] if "fixes" in r]
+    assert fixed, "unsafe fixes are enabled in the demo app: results carry them"
+    # imports a fix needs are part of its replacements
+    schema_fix = next(
+        r
+        for r in fixed
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/schemas.py"
+    )
+    texts = [
+        rep["insertedContent"]["text"]
+        for rep in schema_fix["fixes"][0]["artifactChanges"][0]["replacements"]
+    ]
+    assert ", Field" in texts
+
+
+def test_github_escapes_properties_and_data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a,b.py").write_text("def f(x=[]):\n    return x\n")
+    line = run("check", "a,b.py", "--output-format", "github").output.strip()
+    assert line.startswith("::error file=a%2Cb.py,line=1,col=9,endLine=1,endColumn=11,")
+    assert "title=FAL301 (mutable-default-argument)::FAL301 Parameter" in line
+
+
+def test_junit_without_findings_has_a_passing_case(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    root = ET.fromstring(run("check", "ok.py", "--output-format", "junit").output)
+    assert root.get("failures") == "0"
+    assert len(list(root.iter("testcase"))) == 1
+
+
+def _gitlab_prints(path: str) -> list[str]:
+    items = json.loads(run("check", path, "--output-format", "gitlab", "--isolated").output)
+    return [item["fingerprint"] for item in items]
+
+
+def test_gitlab_fingerprints_survive_moved_lines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module = tmp_path / "m.py"
+    module.write_text("def f(x=[]):\n    return x\n\n\ndef g(x=[]):\n    return x\n")
+    before = _gitlab_prints("m.py")
+    assert len(set(before)) == 2
+    module.write_text("import os\n\n\n" + module.read_text())
+    assert _gitlab_prints("m.py") == before
+    module.write_text(module.read_text().replace("def g(x=[])", "def g(y=[])"))
+    after = _gitlab_prints("m.py")
+    assert after[0] == before[0] and after[1] != before[1]
+
+
+def test_baseline_reports_only_new_findings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    module = tmp_path / "m.py"
+    module.write_text("def f(x=[]):\n    return x\n")
+    written = run("check", ".", "--write-baseline", "baseline.json")
+    assert written.exit_code == 0 and "Wrote 1 finding to baseline.json." in written.output
+    assert run("check", ".", "--baseline", "baseline.json").exit_code == 0
+    # unrelated lines move, and a new finding appears
+    module.write_text("import os\n\n\ndef g(y={}):\n    return y\n\n\n" + module.read_text())
+    result = run("check", ".", "--baseline", "baseline.json", "-q")
+    assert result.exit_code == 1
+    assert result.output == (
+        "m.py:4:9: FAL301 Parameter `y` has a mutable default (`{}`): "
+        "one `dict` is shared by every call\n"
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    bad = run("check", ".", "--baseline", "broken.json")
+    assert bad.exit_code == 2 and "not a fastapi-lint baseline file" in bad.output
+
+
+def test_add_noqa_appends_and_merges(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f(x=[]):\n"
+        "    return x\n"
+        "def g(x={}):  # noqa: E501\n"
+        "    return x\n"
+        "def h(x=[]):  # noqa\n"
+        "    return x\n"
+        "def k(x='''\n"
+        "''', y=[\n"
+        "]):\n"
+        "    return x\n"
+    )
+    result = run("check", "m.py", "--add-noqa")
+    assert result.exit_code == 0
+    assert "Added 3 noqa directives." in result.output
+    text = module.read_text()
+    assert "def f(x=[]):  # noqa: FAL301\n" in text
+    assert "def g(x={}):  # noqa: E501, FAL301\n" in text
+    assert "def h(x=[]):  # noqa\n" in text
+    assert "''', y=[  # noqa: FAL301\n" in text
+    assert run("check", "m.py").exit_code == 0
+
+
+def test_fix_and_diff_and_add_noqa_exclude_each_other(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.py").write_text("x = 1\n")
+    result = run("check", "m.py", "--fix", "--add-noqa")
+    assert result.exit_code == 2
+    assert "--fix and --add-noqa cannot be used together" in result.output
