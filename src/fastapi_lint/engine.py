@@ -102,7 +102,29 @@ class Linter:
             if isinstance(node, _SCOPES):
                 ctx.scopes.append(node)
                 stack.append(_EXIT)
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            children = []
+            for name in _child_fields(type(node)):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    children.extend(item for item in value if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
+            children.reverse()
+            stack.extend(children)
+
+
+# Fields that never hold a node a rule wants: names, operators, load/store contexts. Skipping
+# them (and every field of a Constant) halves the nodes the walk visits.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "kind", "level", "module"})
+_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _FIELDS.get(node_type)
+    if fields is None:
+        fields = tuple(name for name in node_type._fields if name not in _LEAF_FIELDS)
+        _FIELDS[node_type] = fields
+    return fields
 
 
 def syntax_diagnostic(path: str, problem: SyntaxProblem, lines: LineIndex) -> Diagnostic:
