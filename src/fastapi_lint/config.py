@@ -68,6 +68,7 @@ class Settings:
     unsafe_fixes: bool = False
     output_format: str = "concise"
     rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    session_names: tuple[str, ...] = ("db", "session", "db_session", "async_session")
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -179,6 +180,7 @@ _TOP_LEVEL = {
     "target-version": "target",
     "unsafe-fixes": "bool",
     "output-format": "format",
+    "session-names": "strings",
 }
 
 

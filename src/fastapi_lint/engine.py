@@ -73,6 +73,7 @@ class Linter:
             index=self.index,
             settings=self.settings,
             module=module,
+            facts=facts,
         )
         self._walk(ctx)
         ctx.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))

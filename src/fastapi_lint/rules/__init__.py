@@ -6,7 +6,7 @@ from fastapi_lint.rules.base import REGISTRY, Rule
 
 
 def all_rules() -> list[type[Rule]]:
-    from fastapi_lint.rules import models, tool  # noqa: F401  (registers the rules)
+    from fastapi_lint.rules import models, routes, tool  # noqa: F401  (registers the rules)
 
     return [REGISTRY[code] for code in sorted(REGISTRY)]
 

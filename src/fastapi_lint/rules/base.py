@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.semantic.facts import class_fact
 from fastapi_lint.semantic.imports import BUILTIN_NAMES
+from fastapi_lint.semantic.locals import FunctionSessions
+from fastapi_lint.semantic.sessions import SessionFacts
 
 if TYPE_CHECKING:
     from fastapi_lint.config import Settings
+    from fastapi_lint.semantic.facts import ModuleFacts
     from fastapi_lint.semantic.imports import ImportTable
     from fastapi_lint.semantic.index import ProjectIndex
     from fastapi_lint.source import LineIndex
@@ -93,6 +96,7 @@ class FileContext:
         index: ProjectIndex,
         settings: Settings,
         module: str,
+        facts: ModuleFacts,
     ) -> None:
         self.path = path
         self.text = text
@@ -102,6 +106,9 @@ class FileContext:
         self.index = index
         self.settings = settings
         self.module = module
+        self.facts = facts
+        self.sessions = SessionFacts(index, imports)
+        self._function_sessions: dict[ast.AST, FunctionSessions] = {}
         self.diagnostics: list[Diagnostic] = []
         self.scopes: list[ast.AST] = []  # enclosing classes, functions and lambdas (engine)
         self._class_kinds: dict[ast.ClassDef, frozenset[str]] = {}
@@ -114,6 +121,35 @@ class FileContext:
     def resolve_call_name(self, node: ast.AST) -> str | None:
         """Qualified name of the function a `Call` calls; None for anything else."""
         return self.imports.resolve(node.func) if isinstance(node, ast.Call) else None
+
+    @property
+    def imports_fastapi(self) -> bool:
+        return any(value.split(".")[0] == "fastapi" for value in self.imports.bindings.values())
+
+    @property
+    def imports_sqlalchemy(self) -> bool:
+        return any(
+            value.split(".")[0] in ("sqlalchemy", "sqlmodel")
+            for value in self.imports.bindings.values()
+        )
+
+    def enclosing_class(self) -> ast.ClassDef | None:
+        """The class whose body directly holds the node being visited (scopes exclude it)."""
+        return (
+            self.scopes[-1] if self.scopes and isinstance(self.scopes[-1], ast.ClassDef) else None
+        )
+
+    def function_sessions(self, func) -> FunctionSessions:
+        """Session-holding names of `func` (a function being visited: its class is on scopes)."""
+        found = self._function_sessions.get(func)
+        if found is None:
+            names = self.settings.session_names
+            fallback = frozenset(names) if self.imports_sqlalchemy else frozenset()
+            outer = self.scopes[:-1] if self.scopes and self.scopes[-1] is func else self.scopes
+            owner = outer[-1] if outer and isinstance(outer[-1], ast.ClassDef) else None
+            found = FunctionSessions(self.sessions, func, owner, fallback)
+            self._function_sessions[func] = found
+        return found
 
     def has_future_annotations(self) -> bool:
         return self.imports.bindings.get("annotations") == "__future__.annotations"

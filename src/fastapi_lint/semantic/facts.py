@@ -1,4 +1,8 @@
-"""What one module tells the project index: its imports, its classes and its declarative bases.
+"""What one module tells the project index: imports, classes, module-level values, functions.
+
+Module-level values are kept as the callee of `X = Call(...)` (routers, session factories) or the
+source of a type-like expression (`SessionDep = Annotated[AsyncSession, Depends(get_db)]`).
+Functions are kept by what they return or yield (dependency providers such as `get_db`).
 
 Extraction looks at statements only (module, class and function bodies), never at expressions,
 so it costs a fraction of a full walk. The result is plain data that the cache stores as JSON.
@@ -33,12 +37,34 @@ class ClassFact:
 
 
 @dataclass
+class FunctionFact:
+    returns: str  # the return annotation's source, "" when there is none
+    provides: list[str]  # callees of what it returns or yields: `async with X() as s: yield s`
+
+    def to_json(self) -> list:
+        return [self.returns, self.provides]
+
+
+@dataclass
 class ModuleFacts:
     module: str
     package: str
     bindings: dict[str, str] = field(default_factory=dict)
     classes: list[ClassFact] = field(default_factory=list)
     declarative_bases: list[str] = field(default_factory=list)  # `Base = declarative_base()`
+    calls: dict[str, str] = field(default_factory=dict)  # `router = APIRouter()` -> callee
+    aliases: dict[str, str] = field(default_factory=dict)  # `Dep = Annotated[...]` -> source
+    functions: dict[str, FunctionFact] = field(default_factory=dict)
+    endpoints: list[str] = field(default_factory=list)  # functions given to add_api_route
+
+    def defines(self, name: str) -> bool:
+        return (
+            name in self.calls
+            or name in self.aliases
+            or name in self.functions
+            or name in self.declarative_bases
+            or any(fact.name == name for fact in self.classes)
+        )
 
     def imports(self) -> ImportTable:
         return ImportTable(self.module, self.package, self.bindings)
@@ -50,6 +76,10 @@ class ModuleFacts:
             "bindings": self.bindings,
             "classes": [fact.to_json() for fact in self.classes],
             "declarative_bases": self.declarative_bases,
+            "calls": self.calls,
+            "aliases": self.aliases,
+            "functions": {name: fact.to_json() for name, fact in self.functions.items()},
+            "endpoints": self.endpoints,
         }
 
     @classmethod
@@ -60,6 +90,10 @@ class ModuleFacts:
             bindings=data["bindings"],
             classes=[ClassFact.from_json(item) for item in data["classes"]],
             declarative_bases=data["declarative_bases"],
+            calls=data["calls"],
+            aliases=data["aliases"],
+            functions={name: FunctionFact(*item) for name, item in data["functions"].items()},
+            endpoints=data["endpoints"],
         )
 
 
@@ -71,12 +105,19 @@ if hasattr(ast, "TryStar"):
 def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
     table = ImportTable(module, package)
     facts = ModuleFacts(module=module, package=package)
-    _module_body(tree.body, table, facts)
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    _module_body(tree.body, table, facts, functions)
+    for node in functions:  # after the whole module: names defined below a function count
+        facts.functions[node.name] = _function_fact(node, table)
+        _endpoints(node.body, table, facts)
+    _endpoints(tree.body, table, facts)
     facts.bindings = table.bindings
     return facts
 
 
-def _module_body(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts) -> None:
+def _module_body(
+    body: list[ast.stmt], table: ImportTable, facts: ModuleFacts, functions: list
+) -> None:
     for stmt in body:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             table.add_import(stmt)
@@ -85,12 +126,13 @@ def _module_body(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts) -
             table.define(stmt.name)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             table.define(stmt.name)
+            functions.append(stmt)
             _imports_in(stmt.body, table)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             _assignment(stmt, table, facts)
         elif isinstance(stmt, _BLOCKS):
             for part in _sub_bodies(stmt):
-                _module_body(part, table, facts)
+                _module_body(part, table, facts, functions)
 
 
 def _sub_bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
@@ -118,7 +160,8 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign, table: ImportTable, facts: Mod
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
     names = [target.id for target in targets if isinstance(target, ast.Name)]
     value = stmt.value
-    if value is not None and isinstance(value, ast.Call):
+    type_alias = isinstance(stmt, ast.AnnAssign) and _is_type_alias(stmt.annotation, table)
+    if isinstance(value, ast.Call):
         callee = table.resolve(value.func)
         generated = (
             isinstance(value.func, ast.Attribute)
@@ -128,8 +171,88 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign, table: ImportTable, facts: Mod
         )
         if callee in DECLARATIVE_FACTORIES or generated:
             facts.declarative_bases.extend(names)
+        elif callee:
+            facts.calls.update(dict.fromkeys(names, _call_key(callee, value)))
+    elif value is not None and (type_alias or isinstance(value, _TYPE_LIKE)):
+        facts.aliases.update(dict.fromkeys(names, ast.unparse(value)))
     for name in names:
         table.define(name)
+
+
+_TYPE_LIKE = (ast.Subscript, ast.Name, ast.Attribute, ast.BinOp)
+
+
+def _is_type_alias(annotation: ast.expr, table: ImportTable) -> bool:
+    return table.resolve(annotation) in ("typing.TypeAlias", "typing_extensions.TypeAlias")
+
+
+def _call_key(callee: str, call: ast.Call) -> str:
+    """The callee, marked when `sessionmaker(class_=AsyncSession)` makes async sessions."""
+    for keyword in call.keywords:
+        if keyword.arg == "class_":
+            return f"{callee}[{ast.unparse(keyword.value)}]"
+    return callee
+
+
+def _function_fact(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, table: ImportTable
+) -> FunctionFact:
+    returns = ast.unparse(node.returns) if node.returns is not None else ""
+    bound: dict[str, str] = {}
+    given: list[str] = []
+    provides: list[str] = []
+    for stmt in _statements(node.body):
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                target, call = item.optional_vars, item.context_expr
+                if isinstance(target, ast.Name) and isinstance(call, ast.Call):
+                    callee = table.resolve(call.func)
+                    if callee:
+                        bound[target.id] = _call_key(callee, call)
+        elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            callee = table.resolve(stmt.value.func)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name) and callee:
+                    bound[target.id] = _call_key(callee, stmt.value)
+        value = None
+        if isinstance(stmt, ast.Return):
+            value = stmt.value
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Yield, ast.YieldFrom)):
+            value = stmt.value.value
+        if isinstance(value, ast.Name):
+            given.append(value.id)
+        elif isinstance(value, ast.Call):
+            callee = table.resolve(value.func)
+            if callee:
+                provides.append(_call_key(callee, value))
+    provides.extend(bound[name] for name in given if name in bound)
+    return FunctionFact(returns, list(dict.fromkeys(provides)))
+
+
+def _statements(body: list[ast.stmt]):
+    """Every statement of a function body, nested blocks included, nested defs excluded."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (*_BLOCKS, ast.Match) if hasattr(ast, "Match") else _BLOCKS):
+            for part in _sub_bodies(stmt):
+                yield from _statements(part)
+
+
+def _endpoints(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts) -> None:
+    """`router.add_api_route("/p", handler)`: `handler` is a route (by its local name)."""
+    for stmt in _statements(body):
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in ("add_api_route", "add_api_websocket_route")
+        ):
+            endpoint = call.args[1] if len(call.args) > 1 else None
+            for keyword in call.keywords:
+                if keyword.arg == "endpoint":
+                    endpoint = keyword.value
+            if isinstance(endpoint, ast.Name):
+                facts.endpoints.append(endpoint.id)
 
 
 def _class(node: ast.ClassDef, prefix: str, table: ImportTable, facts: ModuleFacts) -> None:

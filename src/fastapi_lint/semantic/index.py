@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi_lint.semantic.facts import ClassFact, ModuleFacts
+from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
 from fastapi_lint.semantic.imports import canonical
 
 PYDANTIC = "pydantic"  # any Pydantic model, settings and SQLModel included
@@ -21,6 +21,9 @@ ATTRS = "attrs"
 MAPPED = "mapped"  # mapped by SQLAlchemy (declarative class or SQLModel table)
 DECLARATIVE_BASE = "declarative-base"
 ENUM = "enum"
+APP = "fastapi-app"
+ROUTER = "api-router"
+RESPONSE = "response"  # a Starlette/FastAPI Response class
 
 KNOWN_CLASSES: dict[str, frozenset[str]] = {
     "pydantic.BaseModel": frozenset({PYDANTIC}),
@@ -34,6 +37,20 @@ KNOWN_CLASSES: dict[str, frozenset[str]] = {
     "sqlmodel.SQLModel": frozenset({PYDANTIC, SQLMODEL}),
     "sqlalchemy.orm.DeclarativeBase": frozenset({DECLARATIVE_BASE}),
     "sqlalchemy.orm.DeclarativeBaseNoMeta": frozenset({DECLARATIVE_BASE}),
+    "fastapi.FastAPI": frozenset({APP}),
+    "fastapi.APIRouter": frozenset({ROUTER}),
+    "starlette.applications.Starlette": frozenset(),
+    "starlette.responses.Response": frozenset({RESPONSE}),
+    "starlette.responses.JSONResponse": frozenset({RESPONSE}),
+    "starlette.responses.HTMLResponse": frozenset({RESPONSE}),
+    "starlette.responses.PlainTextResponse": frozenset({RESPONSE}),
+    "starlette.responses.RedirectResponse": frozenset({RESPONSE}),
+    "starlette.responses.StreamingResponse": frozenset({RESPONSE}),
+    "starlette.responses.FileResponse": frozenset({RESPONSE}),
+    "fastapi.responses.ORJSONResponse": frozenset({RESPONSE}),
+    "fastapi.responses.UJSONResponse": frozenset({RESPONSE}),
+    "sse_starlette.EventSourceResponse": frozenset({RESPONSE}),
+    "sse_starlette.sse.EventSourceResponse": frozenset({RESPONSE}),
     "enum.Enum": frozenset({ENUM}),
     "enum.IntEnum": frozenset({ENUM}),
     "enum.StrEnum": frozenset({ENUM}),
@@ -45,7 +62,7 @@ ATTRS_DECORATORS = frozenset(
     {"attr.attrs", "attr.dataclass", "attrs.define", "attrs.frozen", "attr.attributes"}
 )
 # Kinds a subclass inherits from its base (a dataclass's subclass is not a dataclass by itself).
-INHERITED = frozenset({PYDANTIC, SETTINGS, SQLMODEL, MAPPED, ENUM})
+INHERITED = frozenset({PYDANTIC, SETTINGS, SQLMODEL, MAPPED, ENUM, APP, ROUTER, RESPONSE})
 
 
 class ProjectIndex:
@@ -104,8 +121,21 @@ class ProjectIndex:
             kinds |= {TABLE, MAPPED}
         return frozenset(kinds)
 
-    def lookup(self, qualified: str, depth: int = 0) -> tuple[ModuleFacts, ClassFact | str] | None:
+    def lookup(self, qualified: str) -> tuple[ModuleFacts, ClassFact | str] | None:
         """The class (or declarative base name) a qualified name denotes, following re-exports."""
+        found = self.definition(qualified)
+        if found is None:
+            return None
+        facts, name = found
+        for fact in facts.classes:
+            if fact.name == name:
+                return facts, fact
+        if name in facts.declarative_bases:
+            return facts, name
+        return None
+
+    def definition(self, qualified: str, depth: int = 0) -> tuple[ModuleFacts, str] | None:
+        """(module, name) where a project name is defined, following imports and re-exports."""
         if depth > 10:
             return None
         parts = qualified.split(".")
@@ -114,19 +144,48 @@ class ProjectIndex:
             if facts is None:
                 continue
             rest = ".".join(parts[cut:])
-            for fact in facts.classes:
-                if fact.name == rest:
-                    return facts, fact
+            if facts.defines(rest) or (facts.defines(parts[cut]) and cut == len(parts) - 1):
+                return facts, rest
             head = parts[cut]
-            if head in facts.declarative_bases and cut == len(parts) - 1:
-                return facts, head
             bound = facts.bindings.get(head)
-            own = f"{facts.module}.{head}"
-            if bound and bound != own:
+            if bound and bound != f"{facts.module}.{head}":
                 target = ".".join([bound, *parts[cut + 1 :]])
-                return self.lookup(canonical(target), depth + 1)
+                return self.definition(canonical(target), depth + 1)
             return None
         return None
+
+    # -- values, aliases, functions ------------------------------------------------------------
+    def value_callee(self, qualified: str | None) -> tuple[ModuleFacts, str] | None:
+        """For `router = APIRouter()` in a project module: (that module, "fastapi.APIRouter")."""
+        found = self.definition(qualified) if qualified else None
+        if found is None:
+            return None
+        facts, name = found
+        callee = facts.calls.get(name)
+        return (facts, callee) if callee else None
+
+    def alias(self, qualified: str | None) -> tuple[ModuleFacts, str] | None:
+        found = self.definition(qualified) if qualified else None
+        if found is None:
+            return None
+        facts, name = found
+        source = facts.aliases.get(name)
+        return (facts, source) if source else None
+
+    def function(self, qualified: str | None) -> tuple[ModuleFacts, FunctionFact] | None:
+        found = self.definition(qualified) if qualified else None
+        if found is None:
+            return None
+        facts, name = found
+        fact = facts.functions.get(name)
+        return (facts, fact) if fact else None
+
+    def value_kinds(self, qualified: str | None) -> frozenset[str]:
+        """Kinds of the object a module-level name holds: `router = APIRouter()` -> ROUTER."""
+        found = self.value_callee(qualified)
+        if found is None:
+            return frozenset()
+        return self.class_kinds(found[1].split("[")[0])
 
 
 def module_names(path: Path, root: Path | None) -> tuple[str, str, list[str]]:

@@ -1,0 +1,477 @@
+"""FAL1xx: routes — Endpoint → Service → Model, declared responses, background tasks."""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+
+from fastapi_lint.diagnostics import Applicability, Edit, Fix
+from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
+from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.locals import own_nodes, parameters
+from fastapi_lint.semantic.routes import route_of
+
+DB_METHODS = frozenset(
+    {
+        "execute",
+        "scalar",
+        "scalars",
+        "get",
+        "get_one",
+        "add",
+        "add_all",
+        "delete",
+        "merge",
+        "commit",
+        "rollback",
+        "flush",
+        "refresh",
+        "query",
+        "stream",
+        "stream_scalars",
+        "exec",
+        "run_sync",
+        "begin",
+        "begin_nested",
+    }
+)
+STATEMENTS = {
+    "sqlalchemy.select": "select",
+    "sqlalchemy.insert": "insert",
+    "sqlalchemy.update": "update",
+    "sqlalchemy.delete": "delete",
+    "sqlalchemy.text": "text",
+    "sqlalchemy.dialects.postgresql.insert": "insert",
+    "sqlalchemy.dialects.sqlite.insert": "insert",
+    "sqlalchemy.dialects.mysql.insert": "insert",
+}
+NO_BODY_STATUS = frozenset({204, 304})
+NO_BODY_STATUS_NAMES = frozenset(
+    {"starlette.status.HTTP_204_NO_CONTENT", "starlette.status.HTTP_304_NOT_MODIFIED"}
+)
+BACKGROUND_TASKS = "starlette.background.BackgroundTasks"
+BACKGROUND_TASK = frozenset({"starlette.background.BackgroundTask", "fastapi.BackgroundTask"})
+
+
+def _source_order(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset
+
+
+# -- FAL101 -----------------------------------------------------------------------------------
+class DbAccessInRoute(Rule):
+    """
+    ## What it does
+    Checks for route handlers that talk to the database themselves: a call of a session method
+    that does database work (`execute`, `scalars`, `get`, `add`, `commit`, `query`, `exec`, ...)
+    on a SQLAlchemy or SQLModel session, or a `select`/`insert`/`update`/`delete`/`text`
+    statement built in the handler's own body.
+
+    A session is recognised by its type (`AsyncSession`, `Session`, also through `Annotated`
+    and aliases such as `SessionDep` defined in another module), by its dependency
+    (`Depends(get_db)` where `get_db` yields a session), or by the factory that opened it
+    (`async with SessionLocal() as db`). Routes are found through the app or router they are
+    registered on, wherever it was created. One finding per route, at the first database call.
+
+    ## Why is this bad?
+    Database code in the endpoint mixes HTTP concerns with data access: it cannot be reused by a
+    second endpoint, a CLI or a background job, it is tested only through HTTP, and transaction
+    boundaries end up scattered across handlers. The layering Endpoint → Service → Model keeps
+    each in one place. A route that passes its session on to a service or CRUD function
+    (`crud.get_user(session=db, ...)`) is the intended layering and is not reported, nor are
+    dependencies, services and background tasks.
+
+    ## Example
+    ```python
+    from fastapi import APIRouter, Depends
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.db import get_db
+    from app.models import User
+
+    router = APIRouter()
+
+
+    @router.get("/users/{user_id}")
+    async def read_user(user_id: int, db: AsyncSession = Depends(get_db)):
+        return await db.scalar(select(User).where(User.id == user_id))
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import APIRouter, Depends
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app import services
+    from app.db import get_db
+
+    router = APIRouter()
+
+
+    @router.get("/users/{user_id}")
+    async def read_user(user_id: int, db: AsyncSession = Depends(get_db)):
+        return await services.get_user(db, user_id)
+    ```
+
+    ## Fix safety
+    There is no fix: moving code into a service is a design decision. The message names the
+    database operations to move.
+    """
+
+    code = "FAL101"
+    summary = "Route handler talks to the database directly"
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        route = route_of(self.ctx, node)
+        if route is None:
+            return
+        sessions = self.ctx.function_sessions(node)
+        found: list[tuple[ast.Call, str]] = []
+        for child in own_nodes(node):
+            if not isinstance(child, ast.Call):
+                continue
+            function = child.func
+            if (
+                isinstance(function, ast.Attribute)
+                and function.attr in DB_METHODS
+                and sessions.kind(function.value) is not None
+            ):
+                found.append((child, f"{self.ctx.source(function.value)}.{function.attr}"))
+                continue
+            statement = STATEMENTS.get(self.ctx.resolve(function) or "")
+            if statement is not None:
+                found.append((child, statement))
+        if not found:
+            return
+        found.sort(key=lambda pair: _source_order(pair[0]))
+        operations = ", ".join(f"`{name}`" for name in dict.fromkeys(name for _, name in found))
+        self.report(
+            found[0][0],
+            f"Route `{node.name}` talks to the database itself ({operations}); move this into "
+            "a service or CRUD function",
+        )
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+# -- FAL102 -----------------------------------------------------------------------------------
+class MissingResponseModel(Rule):
+    """
+    ## What it does
+    Checks for HTTP routes that return data but declare no response model: no `response_model=`
+    keyword (any value counts, `None` too, which opts out explicitly) and no return annotation.
+
+    Not reported: routes with `status_code` 204 or 304, a `response_class=` keyword, a return
+    annotation that is a `Response` class, routes whose every return builds a `Response`
+    (`JSONResponse`, `RedirectResponse`, `StreamingResponse`, `templates.TemplateResponse`, ...
+    directly or through a local variable), websocket routes, and routes that return nothing.
+
+    A return annotation satisfies the rule: FastAPI uses it as the response model (ruff's
+    FAST001 flags a `response_model=` that repeats it, so we never ask for both), except
+    `-> Any`, which declares nothing.
+
+    ## Why is this bad?
+    Without a response model FastAPI serialises whatever the handler returns: a field added to
+    the ORM model (a password hash, an internal flag) leaks into the API, the OpenAPI document
+    shows no schema for the response, and clients cannot be generated from it.
+
+    ## Example
+    ```python
+    from fastapi import FastAPI
+
+    from app.schemas import UserOut
+
+    app = FastAPI()
+
+
+    @app.get("/users/{user_id}")
+    async def read_user(user_id: int):
+        return UserOut(id=user_id, name="x")
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import FastAPI
+
+    from app.schemas import UserOut
+
+    app = FastAPI()
+
+
+    @app.get("/users/{user_id}")
+    async def read_user(user_id: int) -> UserOut:
+        return UserOut(id=user_id, name="x")
+    ```
+
+    ## Fix safety
+    Unsafe: a response model filters and validates the response, which can change what clients
+    receive. The fix is offered when every return builds one Pydantic model `M` (`M(...)`,
+    `M.model_validate(...)`, `M.model_construct(...)`, or a list comprehension of those) and
+    adds the return annotation `-> M` (or `-> list[M]`); it never adds `response_model=` next to
+    an annotation.
+
+    ## Options
+    - `response-model-style`: `"either"` (default) accepts a return annotation or
+      `response_model=`; `"decorator"` demands `response_model=` even when an annotation exists.
+    """
+
+    code = "FAL102"
+    summary = "Route returns data without a declared response model"
+    fix_availability = FixAvailability.SOMETIMES
+    options = (
+        Option(
+            "response-model-style",
+            str,
+            "either",
+            "Whether a return annotation counts as the response model",
+            choices=("either", "decorator"),
+        ),
+    )
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        route = route_of(self.ctx, node)
+        if route is None or route.decorator is None or not route.is_http:
+            return
+        decorator = route.decorator
+        keywords = {kw.arg: kw.value for kw in decorator.keywords if kw.arg}
+        if "response_model" in keywords or "response_class" in keywords:
+            return
+        if self._no_body_status(keywords.get("status_code")):
+            return
+        style = self.option("response-model-style")
+        annotation = node.returns
+        if annotation is not None:
+            if kinds.RESPONSE in self.ctx.index.class_kinds(self.ctx.resolve(annotation)):
+                return
+            if style == "either" and self.ctx.resolve(annotation) != "typing.Any":
+                return
+        values = self._returned_values(node)
+        data = [value for value in values if not self._is_response(value, node)]
+        if not data:
+            return
+        fix = self._fix(node, data) if annotation is None and style == "either" else None
+        wanted = "`response_model=`" if style == "decorator" else "a return annotation"
+        self.report(
+            decorator,
+            f"Route `{node.name}` returns data without a response model; declare {wanted} "
+            "so the response is validated and documented",
+            fix,
+        )
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _no_body_status(self, value: ast.expr | None) -> bool:
+        if isinstance(value, ast.Constant):
+            return value.value in NO_BODY_STATUS
+        return value is not None and self.ctx.resolve(value) in NO_BODY_STATUS_NAMES
+
+    def _returned_values(self, node) -> list[ast.expr]:
+        values = []
+        for child in own_nodes(node):
+            if isinstance(child, ast.Return) and child.value is not None:
+                value = child.value
+                if isinstance(value, ast.Constant) and value.value is None:
+                    continue
+                values.append(value)
+        return values
+
+    def _is_response(self, value: ast.expr, func) -> bool:
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Name):
+            built = self._local_constructions(func).get(value.id)
+            return built is not None and all(self._is_response(v, func) for v in built)
+        if not isinstance(value, ast.Call):
+            return False
+        function = value.func
+        if isinstance(function, ast.Attribute) and function.attr.endswith("Response"):
+            return True  # templates.TemplateResponse(...) and friends
+        return kinds.RESPONSE in self.ctx.index.class_kinds(self.ctx.resolve(function))
+
+    def _local_constructions(self, func) -> dict[str, list[ast.expr]]:
+        assigned: dict[str, list[ast.expr]] = {}
+        for child in own_nodes(func):
+            if isinstance(child, (ast.Assign, ast.AnnAssign)) and child.value is not None:
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        assigned.setdefault(target.id, []).append(child.value)
+        return assigned
+
+    def _fix(self, node, values: list[ast.expr]) -> Fix | None:
+        model = None
+        wrap = None
+        for value in values:
+            found = self._model_of(value)
+            if found is None:
+                return None
+            spelled, listed = found
+            if model not in (None, spelled) or wrap not in (None, listed):
+                return None
+            model, wrap = spelled, listed
+        offset = header_colon(self.ctx, node)
+        if model is None or offset is None:
+            return None
+        annotation = f"list[{model}]" if wrap else model
+        return Fix(
+            title=f"Add the return annotation `-> {annotation}`",
+            applicability=Applicability.UNSAFE,
+            edits=(Edit(offset, offset, f" -> {annotation}"),),
+        )
+
+    def _model_of(self, value: ast.expr) -> tuple[str, bool] | None:
+        """(spelling of M, is a list) when `value` builds one Pydantic model."""
+        if isinstance(value, ast.ListComp):
+            inner = self._model_of(value.elt)
+            return (inner[0], True) if inner and not inner[1] else None
+        if not isinstance(value, ast.Call):
+            return None
+        function = value.func
+        if isinstance(function, ast.Attribute) and function.attr in (
+            "model_validate",
+            "model_construct",
+        ):
+            function = function.value
+        if not isinstance(function, (ast.Name, ast.Attribute)):
+            return None
+        if kinds.PYDANTIC not in self.ctx.index.class_kinds(self.ctx.resolve(function)):
+            return None
+        return self.ctx.source(function), False
+
+
+def header_colon(ctx: FileContext, func) -> int | None:
+    """Text offset of the `:` that ends a `def` header (where `-> T` goes before)."""
+    start = ctx.lines.line_start(func.lineno)
+    body = func.body[0]
+    end = ctx.lines.offset(body.lineno, body.col_offset)
+    fragment = ctx.text[start:end]
+    depth = 0
+    colon = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(fragment).readline):
+            if token.type == tokenize.OP:
+                if token.string in "([{":
+                    depth += 1
+                elif token.string in ")]}":
+                    depth -= 1
+                elif token.string == ":" and depth == 0 and colon is None:
+                    row, column = token.start
+                    colon = ctx.lines.line_start(func.lineno + row - 1) + column
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return colon
+
+
+# -- FAL103 -----------------------------------------------------------------------------------
+class CalledBackgroundTask(Rule):
+    """
+    ## What it does
+    Checks for `background_tasks.add_task(send_email(to))` (and `BackgroundTask(send_email(to))`)
+    where the task is called instead of passed: the first argument is a call.
+
+    ## Why is this bad?
+    The function runs right away, inside the request, and its return value (often `None`, or a
+    coroutine that is never awaited) is what gets queued. The response waits for the work that
+    was meant to run after it, and an `async` task never runs at all.
+
+    ## Example
+    ```python
+    from fastapi import BackgroundTasks, FastAPI
+
+    from app.mail import send_email
+
+    app = FastAPI()
+
+
+    @app.post("/signup")
+    async def signup(email: str, background_tasks: BackgroundTasks) -> dict:
+        background_tasks.add_task(send_email(email, subject="Welcome"))
+        return {"ok": True}
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import BackgroundTasks, FastAPI
+
+    from app.mail import send_email
+
+    app = FastAPI()
+
+
+    @app.post("/signup")
+    async def signup(email: str, background_tasks: BackgroundTasks) -> dict:
+        background_tasks.add_task(send_email, email, subject="Welcome")
+        return {"ok": True}
+    ```
+
+    ## Fix safety
+    Safe: `add_task(send_email(to))` becomes `add_task(send_email, to)`, the arguments moving
+    over unchanged; unsafe when a comment sits inside the call. No fix when `add_task` has
+    further arguments.
+    """
+
+    code = "FAL103"
+    summary = "Background task is called instead of passed"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not node.args or not isinstance(node.args[0], ast.Call):
+            return
+        function = node.func
+        if isinstance(function, ast.Attribute) and function.attr == "add_task":
+            if not self._is_background_tasks(function.value):
+                return
+        elif self.ctx.resolve(function) not in BACKGROUND_TASK:
+            return
+        inner = node.args[0]
+        fix = None
+        if len(node.args) == 1 and not node.keywords:
+            edits = self._unwrap(inner)
+            fix = Fix(
+                title=f"Pass `{self.ctx.source(inner.func)}` and its arguments to the task",
+                applicability=self.ctx.applicability(edits, Applicability.SAFE),
+                edits=edits,
+            )
+        self.report(
+            inner,
+            f"`{self.ctx.source(inner.func)}(...)` runs now, in the request; the task queues "
+            "its result",
+            fix,
+        )
+
+    def _unwrap(self, inner: ast.Call) -> tuple[Edit, ...]:
+        """`f(a, b)` -> `f, a, b` by editing only its parentheses, so comments stay."""
+        _, func_end = self.ctx.lines.node_range(inner.func)
+        _, end = self.ctx.lines.node_range(inner)
+        paren = self.ctx.text.index("(", func_end)
+        if not inner.args and not inner.keywords:
+            return (Edit(func_end, end, ""),)
+        return (Edit(paren, paren + 1, ", "), Edit(end - 1, end, ""))
+
+    def _is_background_tasks(self, receiver: ast.expr) -> bool:
+        if isinstance(receiver, ast.Call):
+            return self.ctx.resolve(receiver.func) == BACKGROUND_TASKS
+        if not isinstance(receiver, ast.Name):
+            return False
+        for scope in reversed(self.ctx.scopes):
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for arg, _ in parameters(scope):
+                    if arg.arg == receiver.id and arg.annotation is not None:
+                        return self._annotated_background_tasks(arg.annotation)
+                for child in own_nodes(scope):
+                    if (
+                        isinstance(child, ast.Assign)
+                        and isinstance(child.value, ast.Call)
+                        and any(
+                            isinstance(t, ast.Name) and t.id == receiver.id for t in child.targets
+                        )
+                    ):
+                        return self.ctx.resolve(child.value.func) == BACKGROUND_TASKS
+        return False
+
+    def _annotated_background_tasks(self, annotation: ast.expr) -> bool:
+        if isinstance(annotation, ast.Subscript):  # Annotated[BackgroundTasks, ...]
+            items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+            return bool(items) and self._annotated_background_tasks(items[0])
+        return self.ctx.resolve(annotation) == BACKGROUND_TASKS

@@ -1,0 +1,135 @@
+"""Names inside one function: which hold a session, and what its parameters are annotated as.
+
+Computed once per function (rules share it through the file context) from the parameters, the
+`with`/`async with` targets and the plain assignments of the function's own body, and, for a
+method, the `self.<attr>` that `__init__` assigns from a session parameter.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
+
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """Every node of a function's body, not descending into nested functions or classes."""
+    stack = list(reversed(getattr(func, "body", [])))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _NESTED):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def parameters(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[tuple]:
+    """(arg, default or None) for every parameter."""
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(positional, defaults, strict=True))
+    pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+    if args.vararg:
+        pairs.append((args.vararg, None))
+    if args.kwarg:
+        pairs.append((args.kwarg, None))
+    return pairs
+
+
+class FunctionSessions:
+    """Which names (and `self.<attr>`s) hold a database session inside one function."""
+
+    def __init__(
+        self,
+        sessions: SessionFacts,
+        func: ast.FunctionDef | ast.AsyncFunctionDef,
+        class_node: ast.ClassDef | None,
+        fallback_names: frozenset[str],
+    ) -> None:
+        self.sessions = sessions
+        self.names: dict[str, SessionKind] = {}
+        self.attributes: dict[str, SessionKind] = {}
+        self.not_sessions: set[str] = set()
+        self._parameters(func, fallback_names)
+        self._body(func)
+        if class_node is not None:
+            self._instance_attributes(class_node, fallback_names)
+
+    def kind(self, node: ast.expr) -> SessionKind | None:
+        if isinstance(node, ast.Name):
+            return self.names.get(node.id)
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+        ):
+            return self.attributes.get(node.attr)
+        return None
+
+    def _parameter_kind(self, arg: ast.arg, default, fallback: frozenset[str]):
+        kind = self.sessions.kind_of_annotation(arg.annotation)
+        if kind is None and default is not None:
+            kind = self.sessions.kind_of_dependency(default)
+        if kind is None and arg.annotation is None and default is None and arg.arg in fallback:
+            kind = SessionKind.UNKNOWN
+        return kind
+
+    def _parameters(self, func, fallback: frozenset[str]) -> None:
+        for arg, default in parameters(func):
+            kind = self._parameter_kind(arg, default, fallback)
+            if kind is not None:
+                self.names[arg.arg] = kind
+            else:
+                self.not_sessions.add(arg.arg)
+
+    def _body(self, func) -> None:
+        for node in own_nodes(func):
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        self._bind(item.optional_vars.id, item.context_expr)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    self._bind(target.id, node.value)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                kind = self.sessions.kind_of_annotation(node.annotation)
+                if kind is not None:
+                    self.names[node.target.id] = kind
+
+    def _bind(self, name: str, value: ast.expr) -> None:
+        if isinstance(value, ast.Await):
+            value = value.value
+        kind = self.sessions.kind_of_factory_call(value)
+        if kind is not None:
+            self.names[name] = kind
+        elif name in self.names and isinstance(value, ast.Call):
+            del self.names[name]  # rebound to something else
+
+    def _instance_attributes(self, class_node: ast.ClassDef, fallback: frozenset[str]) -> None:
+        for stmt in class_node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                kind = self.sessions.kind_of_annotation(stmt.annotation)
+                if kind is not None:
+                    self.attributes[stmt.target.id] = kind
+            if isinstance(stmt, FUNCTIONS) and stmt.name == "__init__":
+                init_params = {
+                    arg.arg: self._parameter_kind(arg, default, fallback)
+                    for arg, default in parameters(stmt)
+                }
+                for node in own_nodes(stmt):
+                    if (
+                        isinstance(node, ast.Assign)
+                        and len(node.targets) == 1
+                        and isinstance(node.targets[0], ast.Attribute)
+                        and isinstance(node.targets[0].value, ast.Name)
+                        and node.targets[0].value.id == "self"
+                        and isinstance(node.value, ast.Name)
+                        and init_params.get(node.value.id) is not None
+                    ):
+                        self.attributes[node.targets[0].attr] = init_params[node.value.id]

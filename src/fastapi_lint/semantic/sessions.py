@@ -1,0 +1,214 @@
+"""Is this value a SQLAlchemy session, and is it async?
+
+A session is known by its type (`AsyncSession`, `Session` from sqlalchemy or sqlmodel,
+`AsyncConnection`, ...), also through `Annotated[...]`, `Optional[...]`, generator return types
+and type aliases defined in any module of the project (`SessionDep`); by its dependency
+(`Depends(get_db)` where `get_db` returns or yields one); or by the factory that made it
+(`async with SessionLocal() as db`, where `SessionLocal = async_sessionmaker(...)`).
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+
+from fastapi_lint.semantic.imports import ImportTable
+from fastapi_lint.semantic.index import ProjectIndex
+
+
+class SessionKind(str, enum.Enum):
+    ASYNC = "async"  # AsyncSession, async_scoped_session
+    SYNC = "sync"  # Session, scoped_session, sqlmodel.Session
+    ASYNC_CONNECTION = "async-connection"
+    SYNC_CONNECTION = "sync-connection"
+    UNKNOWN = "unknown"  # found by name only: a session, async-ness not known
+
+    @property
+    def is_async(self) -> bool:
+        return self in (SessionKind.ASYNC, SessionKind.ASYNC_CONNECTION)
+
+    @property
+    def is_sync(self) -> bool:
+        return self in (SessionKind.SYNC, SessionKind.SYNC_CONNECTION)
+
+
+SESSION_TYPES = {
+    "sqlalchemy.ext.asyncio.AsyncSession": SessionKind.ASYNC,
+    "sqlalchemy.ext.asyncio.async_scoped_session": SessionKind.ASYNC,
+    "sqlalchemy.ext.asyncio.AsyncConnection": SessionKind.ASYNC_CONNECTION,
+    "sqlalchemy.orm.Session": SessionKind.SYNC,
+    "sqlalchemy.orm.scoped_session": SessionKind.SYNC,
+    "sqlmodel.Session": SessionKind.SYNC,
+    "sqlalchemy.Connection": SessionKind.SYNC_CONNECTION,
+}
+FACTORIES = {
+    "sqlalchemy.ext.asyncio.async_sessionmaker": SessionKind.ASYNC,
+    "sqlalchemy.ext.asyncio.async_scoped_session": SessionKind.ASYNC,
+    "sqlalchemy.orm.sessionmaker": SessionKind.SYNC,
+    "sqlalchemy.orm.scoped_session": SessionKind.SYNC,
+}
+# Types that wrap the type a value has: the session is their first argument.
+WRAPPERS = frozenset(
+    {
+        "typing.Annotated",
+        "typing.Optional",
+        "typing.AsyncGenerator",
+        "typing.AsyncIterator",
+        "typing.Generator",
+        "typing.Iterator",
+        "typing.Iterable",
+        "typing.AsyncIterable",
+        "typing.Awaitable",
+        "typing.Coroutine",
+        "typing.Union",
+        "collections.abc.AsyncGenerator",
+        "collections.abc.AsyncIterator",
+        "collections.abc.Generator",
+        "collections.abc.Iterator",
+        "collections.abc.Iterable",
+        "collections.abc.AsyncIterable",
+        "contextlib.AbstractAsyncContextManager",
+        "contextlib.AbstractContextManager",
+    }
+)
+DEPENDS = frozenset({"fastapi.Depends", "fastapi.Security"})
+_MAX_DEPTH = 8
+
+
+class SessionFacts:
+    """Answers session questions for one module (its import table) against the project index."""
+
+    def __init__(self, index: ProjectIndex, imports: ImportTable) -> None:
+        self.index = index
+        self.imports = imports
+
+    # -- types ---------------------------------------------------------------------------------
+    def kind_of_annotation(self, node: ast.expr | None) -> SessionKind | None:
+        return _annotation(self.index, self.imports, node, 0) if node is not None else None
+
+    def kind_of_dependency(self, node: ast.expr) -> SessionKind | None:
+        """`Depends(get_db)`: the kind of session `get_db` provides."""
+        return _dependency(self.index, self.imports, node, 0)
+
+    def kind_of_factory_call(self, call: ast.expr) -> SessionKind | None:
+        """`SessionLocal()`, `Session(engine)`, `async_session_maker()`: the session it makes."""
+        if not isinstance(call, ast.Call):
+            return None
+        callee = self.imports.resolve(call.func)
+        return _made_by(self.index, callee, 0) if callee else None
+
+
+def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> SessionKind | None:
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _annotation(index, imports, node.left, depth + 1) or _annotation(
+            index, imports, node.right, depth + 1
+        )
+    if isinstance(node, ast.Subscript):
+        origin = imports.resolve(node.value)
+        if origin not in WRAPPERS:
+            return None
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if origin == "typing.Annotated":
+            found = _annotation(index, imports, items[0], depth + 1)
+            if found is not None:
+                return found
+            for meta in items[1:]:
+                found = _dependency(index, imports, meta, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        if origin == "typing.Union":
+            for item in items:
+                found = _annotation(index, imports, item, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        return _annotation(index, imports, items[0], depth + 1)
+    qualified = imports.resolve(node)
+    if qualified is None:
+        return None
+    if qualified in SESSION_TYPES:
+        return SESSION_TYPES[qualified]
+    return _alias(index, qualified, depth + 1)
+
+
+def _alias(index: ProjectIndex, qualified: str, depth: int) -> SessionKind | None:
+    """A type alias defined in a project module: `SessionDep = Annotated[...]`."""
+    found = index.alias(qualified)
+    if found is None:
+        return None
+    facts, source = found
+    try:
+        expression = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None
+    return _annotation(index, facts.imports(), expression, depth + 1)
+
+
+def _dependency(index, imports: ImportTable, node: ast.expr, depth: int) -> SessionKind | None:
+    if depth > _MAX_DEPTH or not isinstance(node, ast.Call):
+        return None
+    if imports.resolve(node.func) not in DEPENDS:
+        return None
+    provider = node.args[0] if node.args else None
+    for keyword in node.keywords:
+        if keyword.arg == "dependency":
+            provider = keyword.value
+    if provider is None:
+        return None
+    qualified = imports.resolve(provider)
+    return _provider(index, qualified, depth + 1) if qualified else None
+
+
+def _provider(index: ProjectIndex, qualified: str, depth: int) -> SessionKind | None:
+    """What a dependency function provides: by its return annotation, else by what it yields."""
+    if depth > _MAX_DEPTH:
+        return None
+    found = index.function(qualified)
+    if found is None:
+        return None
+    facts, fact = found
+    if fact.returns:
+        try:
+            annotation = ast.parse(fact.returns, mode="eval").body
+        except SyntaxError:
+            annotation = None
+        if annotation is not None:
+            kind = _annotation(index, facts.imports(), annotation, depth + 1)
+            if kind is not None:
+                return kind
+    for callee in fact.provides:
+        kind = _made_by(index, callee, depth + 1)
+        if kind is not None:
+            return kind
+    return None
+
+
+def _made_by(index: ProjectIndex, callee: str, depth: int) -> SessionKind | None:
+    """The session a call of `callee` returns: a session class, a factory, or a provider."""
+    if depth > _MAX_DEPTH:
+        return None
+    base = callee.partition("[")[0]
+    if base in SESSION_TYPES:
+        return SESSION_TYPES[base]
+    found = index.value_callee(base)  # `SessionLocal` -> the call that made it
+    if found is not None:
+        facts, maker = found
+        maker_base, _, maker_class = maker.partition("[")
+        kind = FACTORIES.get(maker_base)
+        if kind is SessionKind.SYNC and maker_class:
+            # sessionmaker(class_=AsyncSession): whatever class_ names decides
+            named = facts.imports().resolve(ast.parse(maker_class.rstrip("]"), mode="eval").body)
+            kind = SESSION_TYPES.get(named or "", kind)
+        if kind is not None:
+            return kind
+    if base in FACTORIES:
+        return None  # a factory called directly makes a factory, not a session
+    return _provider(index, base, depth + 1)
