@@ -256,11 +256,11 @@ def test_config_errors_are_clear(project):
     broken = cli("check", "ok.py")
     assert broken.exit_code == 2 and "invalid TOML" in broken.output
     pyproject.write_text(
-        "[tool.fastapi-lint.call-evaluated-field-default]\nextend-immutable = []\n"
+        "[tool.fastapi-lint.call-evaluated-field-default]\nextend-evaluated = []\n"
     )
     option = cli("check", "ok.py")
-    assert "unknown option `extend-immutable`" in option.output
-    assert "did you mean `extend-immutable-calls`" in option.output
+    assert "unknown option `extend-evaluated`" in option.output
+    assert "did you mean `extend-evaluated-calls`" in option.output
     assert cli("check", "ok.py", "--isolated").exit_code == 0
     missing = cli("check", "ok.py", "--config", "nope.toml")
     assert missing.exit_code == 2 and "no such configuration file" in missing.output
@@ -271,7 +271,7 @@ def test_rule_option_is_used(project):
         project / "pyproject.toml",
         """\
         [tool.fastapi-lint.call-evaluated-field-default]
-        extend-immutable-calls = ["app.defaults.region"]
+        extend-evaluated-calls = ["app.defaults.region"]
         """,
     )
     write(project / "app" / "__init__.py", "")
@@ -288,8 +288,8 @@ def test_rule_option_is_used(project):
             region: str = region()
         """,
     )
-    assert cli("check", "app").exit_code == 0
-    assert cli("check", "app", "--isolated").exit_code == 1
+    assert cli("check", "app").exit_code == 1
+    assert cli("check", "app", "--isolated").exit_code == 0
 
 
 def test_stdin_check_and_fix(project):

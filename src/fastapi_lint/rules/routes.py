@@ -280,14 +280,32 @@ class MissingResponseModel(Rule):
         if isinstance(value, ast.Await):
             value = value.value
         if isinstance(value, ast.Name):
-            built = self._local_constructions(func).get(value.id)
-            return built is not None and all(self._is_response(v, func) for v in built)
+            # A variable that was once given a Response holds one, also after helpers that
+            # take and return it (`response = await set_cookie(response, ...)`).
+            built = self._local_constructions(func).get(value.id, [])
+            return any(self._is_response(v, func) for v in built if v is not value)
         if not isinstance(value, ast.Call):
             return False
         function = value.func
-        if isinstance(function, ast.Attribute) and function.attr.endswith("Response"):
-            return True  # templates.TemplateResponse(...) and friends
-        return kinds.RESPONSE in self.ctx.index.class_kinds(self.ctx.resolve(function))
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+        if name.lower().endswith("response"):
+            return True  # templates.TemplateResponse(...), form.get_error_response(...)
+        qualified = self.ctx.resolve(function)
+        if kinds.RESPONSE in self.ctx.index.class_kinds(qualified):
+            return True
+        return self._returns_response(qualified)
+
+    def _returns_response(self, qualified: str | None) -> bool:
+        """A project function annotated to return a Response."""
+        found = self.ctx.index.function(qualified)
+        if found is None or not found[1].returns:
+            return False
+        facts, fact = found
+        try:
+            annotation = ast.parse(fact.returns, mode="eval").body
+        except SyntaxError:
+            return False
+        return kinds.RESPONSE in self.ctx.index.class_kinds(facts.imports().resolve(annotation))
 
     def _local_constructions(self, func) -> dict[str, list[ast.expr]]:
         assigned: dict[str, list[ast.expr]] = {}
