@@ -6,7 +6,12 @@ from fastapi_lint.rules.base import REGISTRY, Rule
 
 
 def all_rules() -> list[type[Rule]]:
-    from fastapi_lint.rules import models, routes, tool  # noqa: F401  (registers the rules)
+    from fastapi_lint.rules import (  # noqa: F401  (importing registers the rules)
+        async_io,
+        models,
+        routes,
+        tool,
+    )
 
     return [REGISTRY[code] for code in sorted(REGISTRY)]
 

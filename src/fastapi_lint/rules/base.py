@@ -200,6 +200,13 @@ class FileContext:
         # The bare name means something else here: spell it through its module.
         return f"{module}.{name}", Import(module)
 
+    def spell_module(self, module: str) -> tuple[str, Import | None]:
+        """How to write module `module` here (`asyncio`, or its alias), and the import to add."""
+        for local, bound in self.imports.bindings.items():
+            if bound == module:
+                return local, None
+        return module, Import(module)
+
     def has_comment(self, start: int, end: int) -> bool:
         if "#" not in self.text[start:end]:
             return False

@@ -1,0 +1,651 @@
+"""FAL2xx: async all the way — no blocking calls, every coroutine awaited, async drivers."""
+
+from __future__ import annotations
+
+import ast
+
+from fastapi_lint.diagnostics import Applicability, Edit, Fix
+from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
+from fastapi_lint.semantic.locals import own_nodes, parameters
+from fastapi_lint.semantic.routes import route_of
+from fastapi_lint.semantic.sessions import SessionKind
+
+BLOCKING_CALLS = frozenset(
+    {
+        "time.sleep",
+        "requests.get",
+        "requests.post",
+        "requests.put",
+        "requests.patch",
+        "requests.delete",
+        "requests.head",
+        "requests.options",
+        "requests.request",
+        "requests.Session",
+        "requests.session",
+        "urllib.request.urlopen",
+        "httpx.get",
+        "httpx.post",
+        "httpx.put",
+        "httpx.patch",
+        "httpx.delete",
+        "httpx.head",
+        "httpx.options",
+        "httpx.request",
+        "httpx.stream",
+        "httpx.Client",
+        "builtins.open",
+        "io.open",
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.Popen",
+        "os.system",
+        "os.popen",
+        "shutil.copy",
+        "shutil.copy2",
+        "shutil.copyfile",
+        "shutil.copyfileobj",
+        "shutil.copytree",
+        "shutil.move",
+        "shutil.rmtree",
+        "socket.create_connection",
+        "smtplib.SMTP",
+        "smtplib.SMTP_SSL",
+        "psycopg2.connect",
+        "pymysql.connect",
+        "sqlite3.connect",
+        "sqlalchemy.create_engine",
+        "builtins.input",
+    }
+)
+# Blocking calls that do all their work in the call: moving them to a thread is a complete fix.
+# (`open()`, `Session()`, `SMTP()`, `connect()` return objects whose later use blocks too.)
+THREADABLE = frozenset(
+    {name for name in BLOCKING_CALLS if name.startswith(("requests.", "httpx.", "shutil."))}
+    | {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"}
+    | {"os.system", "builtins.input", "urllib.request.urlopen"}
+) - {"requests.Session", "requests.session", "httpx.Client", "httpx.stream"}
+PATH_IO = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})
+PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
+
+ASYNC_SESSION_METHODS = frozenset(
+    {
+        "execute",
+        "scalar",
+        "scalars",
+        "get",
+        "get_one",
+        "commit",
+        "rollback",
+        "flush",
+        "refresh",
+        "delete",
+        "merge",
+        "close",
+        "stream",
+        "stream_scalars",
+        "run_sync",
+        "connection",
+        "invalidate",
+    }
+)
+ASYNC_CONNECTION_METHODS = frozenset(
+    {"execute", "scalar", "scalars", "commit", "rollback", "close", "stream", "run_sync"}
+)
+AWAITABLE_TAKERS = frozenset(
+    {
+        "asyncio.gather",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.wait_for",
+        "asyncio.shield",
+        "asyncio.wait",
+        "asyncio.as_completed",
+        "asyncio.run",
+        "anyio.create_task_group",
+    }
+)
+SYNC_IO_METHODS = frozenset(
+    {
+        "execute",
+        "scalar",
+        "scalars",
+        "get",
+        "get_one",
+        "delete",
+        "merge",
+        "commit",
+        "rollback",
+        "flush",
+        "refresh",
+        "query",
+        "stream",
+        "stream_scalars",
+        "exec",
+        "run_sync",
+        "begin",
+        "begin_nested",
+    }
+)
+ASYNC_ENGINES = frozenset(
+    {
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "sqlalchemy.ext.asyncio.async_engine_from_config",
+    }
+)
+ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mysql+pymysql": "mysql+aiomysql",
+    "mysql+mysqldb": "mysql+aiomysql",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "mssql+pyodbc": "mssql+aioodbc",
+    "oracle": "oracle+oracledb_async",
+}
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def async_function(ctx: FileContext) -> ast.AsyncFunctionDef | None:
+    """The `async def` whose own body is being visited (None in a nested def, lambda, class)."""
+    innermost = ctx.scopes[-1] if ctx.scopes else None
+    return innermost if isinstance(innermost, ast.AsyncFunctionDef) else None
+
+
+class ExpressionPositions:
+    """What a rule needs to know about a call's parent, gathered before the call is visited.
+
+    The walk calls handlers on a parent before its children, so a rule that also visits
+    `Expr`, `Await`, `Attribute`, `Subscript` and `Call` knows, when it reaches a call, whether
+    it stands alone as a statement, is awaited, or needs parentheses once `await` is added.
+    """
+
+    def __init__(self) -> None:
+        self.statements: set[int] = set()  # calls that are a whole expression statement
+        self.awaited: set[int] = set()
+        self.tight: set[int] = set()  # calls that are the value of `.x`, `[i]` or `(...)`
+        self.with_items: set[int] = set()
+
+    def note(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Expr):
+            self.statements.add(id(node.value))
+        elif isinstance(node, ast.Await):
+            self.awaited.add(id(node.value))
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            self.tight.add(id(node.value))
+        elif isinstance(node, ast.Call):
+            self.tight.add(id(node.func))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            self.with_items.update(id(item.context_expr) for item in node.items)
+
+
+def await_edits(ctx: FileContext, call: ast.Call, prefix: str, tight: bool) -> list[Edit]:
+    """Edits that put `prefix` (e.g. `await `) before a call, parenthesised where needed."""
+    start, end = ctx.lines.node_range(call)
+    if tight:
+        return [Edit(start, start, f"({prefix}"), Edit(end, end, ")")]
+    return [Edit(start, start, prefix)]
+
+
+# -- FAL201 -----------------------------------------------------------------------------------
+class BlockingCallInAsync(Rule):
+    """
+    ## What it does
+    Checks for blocking calls inside `async def`: `time.sleep`, `requests` and sync `httpx`
+    calls, `urllib.request.urlopen`, `open`/`io.open`, `pathlib.Path` file I/O on a known
+    path, `subprocess`, `os.system`/`os.popen`, `shutil` copies and moves,
+    `socket.create_connection`, `smtplib.SMTP`, sync database drivers (`psycopg2`, `pymysql`,
+    `sqlite3`, `sqlalchemy.create_engine`) and `input`. Names are resolved through imports
+    (`from time import sleep as pause` is found; a local function called `sleep` is not).
+
+    Nested `def`s, lambdas and class bodies inside an `async def` are not async context, and the
+    code after them still is. A function passed (not called) to `asyncio.to_thread`,
+    `loop.run_in_executor`, `run_in_threadpool` or `anyio.to_thread.run_sync` is fine.
+
+    ## Why is this bad?
+    An `async def` runs on the event loop. A blocking call stops the loop for its whole
+    duration: every other request the worker serves waits, and latency spikes under load.
+
+    ruff's ASYNC210 (HTTP), ASYNC220-222 (subprocess), ASYNC230 (`open`) and ASYNC251
+    (`time.sleep`) overlap with this rule; a team running both can turn one side off. This rule
+    adds fixes, `pathlib`, `shutil`, database drivers and the `extra-blocking-calls` option.
+
+    ## Example
+    ```python
+    import time
+
+    import requests
+
+
+    async def handler(url: str) -> dict:
+        time.sleep(1)
+        return requests.get(url, timeout=5).json()
+    ```
+
+    Use instead:
+    ```python
+    import asyncio
+
+    import requests
+
+
+    async def handler(url: str) -> dict:
+        await asyncio.sleep(1)
+        return (await asyncio.to_thread(requests.get, url, timeout=5)).json()
+    ```
+
+    ## Fix safety
+    `time.sleep(x)` becomes `await asyncio.sleep(x)`: safe (the import is added). A blocking
+    call that does its whole work in the call (`requests.get`, `subprocess.run`, `shutil.copy`,
+    `Path.read_text`, ...) becomes `await asyncio.to_thread(f, *args, **kwargs)`: unsafe, it now
+    runs in a thread. No fix for `open()`, sessions, clients and connections (their later use
+    blocks too), nor for `with open(...)`.
+
+    ## Options
+    - `extra-blocking-calls`: qualified names of your own blocking functions
+      (e.g. `["app.legacy.fetch_report"]`).
+    """
+
+    code = "FAL201"
+    summary = "Blocking call inside `async def`"
+    fix_availability = FixAvailability.SOMETIMES
+    options = (
+        Option("extra-blocking-calls", list, (), "Qualified names of further blocking calls"),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.positions = ExpressionPositions()
+        self.extra = frozenset(self.option("extra-blocking-calls"))
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        self.positions.note(node)
+
+    visit_Attribute = visit_Subscript = visit_With = visit_AsyncWith = visit_Expr
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.positions.note(node)
+        if async_function(self.ctx) is None:
+            return
+        name = self._blocking_name(node)
+        if name is None:
+            return
+        self.report(
+            node,
+            f"`{name}` blocks the event loop inside `async def {async_function(self.ctx).name}`",
+            self._fix(node, name),
+        )
+
+    def _blocking_name(self, node: ast.Call) -> str | None:
+        callee = self.ctx.resolve(node.func)
+        if callee in BLOCKING_CALLS or (callee is not None and callee in self.extra):
+            return callee.removeprefix("builtins.")
+        function = node.func
+        if (
+            isinstance(function, ast.Attribute)
+            and function.attr in PATH_IO
+            and self._is_path(function.value)
+        ):
+            return f"Path.{function.attr}"
+        return None
+
+    def _is_path(self, value: ast.expr) -> bool:
+        if isinstance(value, ast.Call):
+            return self.ctx.resolve(value.func) in PATH_TYPES
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+            return self._is_path(value.left)  # Path("a") / "b"
+        if not isinstance(value, ast.Name):
+            return False
+        function = async_function(self.ctx)
+        for arg, _ in parameters(function):
+            if arg.arg == value.id:
+                return arg.annotation is not None and self.ctx.resolve(arg.annotation) in PATH_TYPES
+        for child in own_nodes(function):
+            if isinstance(child, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == value.id for t in child.targets
+            ):
+                return self._is_path(child.value)
+        found = self.ctx.index.value_callee(self.ctx.resolve(value))
+        return found is not None and found[1] in PATH_TYPES
+
+    def _fix(self, node: ast.Call, name: str) -> Fix | None:
+        if id(node) in self.positions.with_items or id(node) in self.positions.awaited:
+            return None
+        tight = id(node) in self.positions.tight
+        asyncio_name, needed = self.ctx.spell_module("asyncio")
+        imports = (needed,) if needed else ()
+        if name == "time.sleep":
+            start, _ = self.ctx.lines.node_range(node)
+            _, func_end = self.ctx.lines.node_range(node.func)
+            edits = [Edit(start, func_end, f"{asyncio_name}.sleep")]
+            edits += await_edits(self.ctx, node, "await ", tight)
+            edits = _merge_at_start(edits)
+            return Fix(
+                title="Use `await asyncio.sleep(...)`",
+                applicability=self.ctx.applicability(tuple(edits), Applicability.SAFE),
+                edits=tuple(edits),
+                imports=imports,
+            )
+        if name not in THREADABLE and not name.startswith("Path."):
+            return None
+        start, end = self.ctx.lines.node_range(node)
+        _, func_end = self.ctx.lines.node_range(node.func)
+        opening = f"{'(' if tight else ''}await {asyncio_name}.to_thread("
+        closing = ")" if tight else ""
+        if node.args or node.keywords:
+            paren = self.ctx.text.index("(", func_end)
+            edits = [Edit(start, start, opening), Edit(paren, paren + 1, ", ")]
+            if closing:
+                edits.append(Edit(end, end, closing))
+        else:
+            edits = [Edit(start, start, opening), Edit(func_end, end, ")" + closing)]
+        return Fix(
+            title=f"Run `{name}` in a thread with `await asyncio.to_thread(...)`",
+            applicability=Applicability.UNSAFE,
+            edits=tuple(edits),
+            imports=imports,
+        )
+
+
+def _merge_at_start(edits: list[Edit]) -> list[Edit]:
+    """`time.sleep(` -> `await asyncio.sleep(`: one edit where a replacement and an insertion meet."""
+    replace, *rest = edits
+    merged = []
+    for edit in rest:
+        if edit.start == edit.end == replace.start:
+            replace = Edit(replace.start, replace.end, edit.content + replace.content)
+        else:
+            merged.append(edit)
+    return [replace, *merged]
+
+
+# -- FAL202 -----------------------------------------------------------------------------------
+class UnawaitedSessionCall(Rule):
+    """
+    ## What it does
+    Checks for `AsyncSession` (and `AsyncConnection`) coroutine methods called without `await`
+    inside `async def`: `execute`, `scalar(s)`, `get`, `commit`, `rollback`, `flush`,
+    `refresh`, `delete`, `merge`, `close`, `stream`, `run_sync`, ... A call is fine when it is
+    awaited, returned, passed to `asyncio.gather`/`create_task`/`wait_for`, or assigned to a
+    name that is awaited later in the function. The session is known by its type, its
+    dependency or its factory, also through aliases such as `SessionDep` from another module.
+
+    The synchronous methods `add`, `add_all`, `expunge`, `expire`, `in_transaction` and
+    `is_modified` are never reported.
+
+    ## Why is this bad?
+    The coroutine is created and dropped: the commit never happens, and Python only warns
+    "coroutine was never awaited" when it is garbage collected. It is silent data loss.
+
+    ## Example
+    ```python
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+    async def create(db: AsyncSession, item: object) -> None:
+        db.add(item)
+        db.commit()
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+    async def create(db: AsyncSession, item: object) -> None:
+        db.add(item)
+        await db.commit()
+    ```
+
+    ## Fix safety
+    Adds `await` (parenthesised where precedence needs it: `(await db.execute(q)).scalars()`).
+    Safe when the call is a statement on its own; unsafe when its value is used.
+    """
+
+    code = "FAL202"
+    summary = "`AsyncSession` coroutine called without `await`"
+    fix_availability = FixAvailability.ALWAYS
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.positions = ExpressionPositions()
+        self.handed_over: set[int] = set()  # returned, or given to gather/create_task/...
+
+    def visit_Expr(self, node: ast.AST) -> None:
+        self.positions.note(node)
+
+    visit_Await = visit_Attribute = visit_Subscript = visit_Expr
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            self.handed_over.add(id(node.value))
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.positions.note(node)
+        if self.ctx.resolve(node.func) in AWAITABLE_TAKERS:
+            self.handed_over.update(id(argument) for argument in node.args)
+            self.handed_over.update(id(keyword.value) for keyword in node.keywords)
+        function = async_function(self.ctx)
+        if function is None or not isinstance(node.func, ast.Attribute):
+            return
+        method = node.func.attr
+        kind = self.ctx.function_sessions(function).kind(node.func.value)
+        if kind is SessionKind.ASYNC:
+            coroutine = method in ASYNC_SESSION_METHODS
+        elif kind is SessionKind.ASYNC_CONNECTION:
+            coroutine = method in ASYNC_CONNECTION_METHODS
+        else:
+            return
+        if not coroutine or id(node) in self.positions.awaited or id(node) in self.handed_over:
+            return
+        if self._awaited_later(function, node):
+            return
+        receiver = self.ctx.source(node.func.value)
+        statement = id(node) in self.positions.statements
+        edits = tuple(await_edits(self.ctx, node, "await ", id(node) in self.positions.tight))
+        wanted = Applicability.SAFE if statement else Applicability.UNSAFE
+        fix = Fix(
+            title="Add `await`",
+            applicability=self.ctx.applicability(edits, wanted),
+            edits=edits,
+        )
+        self.report(node, f"`{receiver}.{method}()` is a coroutine and is never awaited", fix)
+
+    def _awaited_later(self, function: ast.AsyncFunctionDef, call: ast.Call) -> bool:
+        """`pending = db.execute(q)` ... `await pending` (or handed to gather) is fine."""
+        names = set()
+        for child in own_nodes(function):
+            if isinstance(child, ast.Assign) and child.value is call:
+                names.update(t.id for t in child.targets if isinstance(t, ast.Name))
+        if not names:
+            return False
+        for child in own_nodes(function):
+            if isinstance(child, ast.Await) and isinstance(child.value, ast.Name):
+                if child.value.id in names:
+                    return True
+            if isinstance(child, ast.Call) and self.ctx.resolve(child.func) in AWAITABLE_TAKERS:
+                if any(isinstance(a, ast.Name) and a.id in names for a in child.args):
+                    return True
+            if isinstance(child, ast.Return) and isinstance(child.value, ast.Name):
+                if child.value.id in names:
+                    return True
+        return False
+
+
+# -- FAL203 -----------------------------------------------------------------------------------
+class SyncSessionInAsync(Rule):
+    """
+    ## What it does
+    Checks for a synchronous SQLAlchemy session used inside `async def`: a method that does I/O
+    (`execute`, `scalars`, `get`, `commit`, `query`, `exec`, ...) on a `Session`, a
+    `sessionmaker()` product, a SQLModel `Session`, a `scoped_session` or a sync `Connection`;
+    and `.query(...)` on any session (the 1.x Query API does not exist on `AsyncSession`).
+
+    The most common real case is an `async def` route whose session comes from an `Annotated`
+    alias defined in another module (`SessionDep = Annotated[Session, Depends(get_db)]`):
+    nothing in the route says the session is synchronous. The project index follows the alias.
+
+    ## Why is this bad?
+    Every query blocks the event loop while the database answers: one slow query stalls every
+    request the worker is serving. FastAPI runs a plain `def` route in its threadpool, where a
+    synchronous session is fine.
+
+    ## Example
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy.orm import Session
+
+    from app.db import get_db
+
+    app = FastAPI()
+
+
+    @app.get("/items")
+    async def list_items(db: Session = Depends(get_db)) -> list:
+        return db.execute("select 1").all()
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy.orm import Session
+
+    from app.db import get_db
+
+    app = FastAPI()
+
+
+    @app.get("/items")
+    def list_items(db: Session = Depends(get_db)) -> list:
+        return db.execute("select 1").all()
+    ```
+
+    ## Fix safety
+    Unsafe: when the enclosing function is a route handler that contains no `await`,
+    `async for` or `async with`, `async def` becomes `def` (FastAPI then runs it in its
+    threadpool, which changes how it interacts with thread-unsafe code). Otherwise no fix: move
+    to `AsyncSession`, or wrap the work in `run_in_threadpool`.
+    """
+
+    code = "FAL203"
+    summary = "Synchronous session used inside `async def`"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_Call(self, node: ast.Call) -> None:
+        function = async_function(self.ctx)
+        if function is None or not isinstance(node.func, ast.Attribute):
+            return
+        method = node.func.attr
+        kind = self.ctx.function_sessions(function).kind(node.func.value)
+        if kind is None:
+            return
+        if not ((kind.is_sync and method in SYNC_IO_METHODS) or method == "query"):
+            return
+        receiver = self.ctx.source(node.func.value)
+        self.report(
+            node,
+            f"`{receiver}.{method}()` on a synchronous session blocks the event loop inside "
+            f"`async def {function.name}`",
+            self._fix(function),
+        )
+
+    def _fix(self, function: ast.AsyncFunctionDef) -> Fix | None:
+        if route_of(self.ctx, function) is None:
+            return None
+        for child in own_nodes(function):
+            if isinstance(child, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+                return None
+            if isinstance(child, ast.comprehension) and child.is_async:
+                return None
+        start = self.ctx.lines.offset(function.lineno, function.col_offset)
+        header = self.ctx.text[start : start + 40]
+        if not header.startswith("async"):
+            return None
+        end = start + header.index("def")
+        return Fix(
+            title="Make the route a plain `def` (FastAPI runs it in its threadpool)",
+            applicability=Applicability.UNSAFE,
+            edits=(Edit(start, end, ""),),
+        )
+
+
+# -- FAL204 -----------------------------------------------------------------------------------
+class SyncDriverInAsyncEngine(Rule):
+    """
+    ## What it does
+    Checks the URL given to `create_async_engine` / `async_engine_from_config` as a string or
+    f-string: a scheme that names a synchronous DBAPI driver (`postgresql://`,
+    `postgresql+psycopg2://`, `mysql://`, `mysql+pymysql://`, `sqlite://`, `mssql+pyodbc://`,
+    `oracle://`, ...).
+
+    ## Why is this bad?
+    The async engine needs an async driver; with a sync one SQLAlchemy fails at the first
+    connection (`InvalidRequestError: The asyncio extension requires an async driver`), often
+    only in the environment that sets that URL.
+
+    ## Example
+    ```python
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine("postgresql://app:secret@db/app")
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine("postgresql+asyncpg://app:secret@db/app")
+    ```
+
+    ## Fix safety
+    Unsafe: the async driver (`asyncpg`, `aiomysql`, `aiosqlite`, `aioodbc`, `oracledb`) must
+    be installed. The scheme is swapped; the rest of the string is kept byte for byte.
+    """
+
+    code = "FAL204"
+    summary = "Async engine given a synchronous driver URL"
+    fix_availability = FixAvailability.ALWAYS
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.ctx.resolve(node.func) not in ASYNC_ENGINES:
+            return
+        url = node.args[0] if node.args else None
+        for keyword in node.keywords:
+            if keyword.arg == "url":
+                url = keyword.value
+        scheme = _scheme(url)
+        if scheme is None or scheme not in ASYNC_DRIVERS:
+            return
+        replacement = ASYNC_DRIVERS[scheme]
+        start, end = self.ctx.lines.node_range(url)
+        offset = self.ctx.text.find(f"{scheme}://", start, end)
+        fix = None
+        if offset != -1:
+            fix = Fix(
+                title=f"Use the async driver: `{replacement}://`",
+                applicability=Applicability.UNSAFE,
+                edits=(Edit(offset, offset + len(scheme), replacement),),
+            )
+        self.report(
+            url,
+            f"`{scheme}://` names a synchronous driver; `create_async_engine` needs an async one "
+            f"such as `{replacement}://`",
+            fix,
+        )
+
+
+def _scheme(url: ast.expr | None) -> str | None:
+    text = None
+    if isinstance(url, ast.Constant) and isinstance(url.value, str):
+        text = url.value
+    elif isinstance(url, ast.JoinedStr) and url.values:
+        first = url.values[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            text = first.value
+    if text is None or "://" not in text:
+        return None
+    return text.split("://", 1)[0].lower()
