@@ -352,7 +352,7 @@ class BlockingCallInAsync(Rule):
 
 
 def _merge_at_start(edits: list[Edit]) -> list[Edit]:
-    """`time.sleep(` -> `await asyncio.sleep(`: one edit where a replacement and an insertion meet."""
+    """`time.sleep(` -> `await asyncio.sleep(`: one edit where replacement and insertion meet."""
     replace, *rest = edits
     merged = []
     for edit in rest:
@@ -464,15 +464,15 @@ class UnawaitedSessionCall(Rule):
         if not names:
             return False
         for child in own_nodes(function):
-            if isinstance(child, ast.Await) and isinstance(child.value, ast.Name):
-                if child.value.id in names:
+            if isinstance(child, (ast.Await, ast.Return)):
+                if isinstance(child.value, ast.Name) and child.value.id in names:
                     return True
-            if isinstance(child, ast.Call) and self.ctx.resolve(child.func) in AWAITABLE_TAKERS:
-                if any(isinstance(a, ast.Name) and a.id in names for a in child.args):
-                    return True
-            if isinstance(child, ast.Return) and isinstance(child.value, ast.Name):
-                if child.value.id in names:
-                    return True
+            elif (
+                isinstance(child, ast.Call)
+                and self.ctx.resolve(child.func) in AWAITABLE_TAKERS
+                and any(isinstance(a, ast.Name) and a.id in names for a in child.args)
+            ):
+                return True
         return False
 
 
