@@ -28,6 +28,7 @@ from fastapi_lint.config import (
     load,
     validate_codes,
 )
+from fastapi_lint.redaction import Redactor
 from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
 from fastapi_lint.runner import Options, RunResult, run
@@ -191,12 +192,13 @@ def _check(
         if progress is not None:
             progress.clear()
 
+    redact = Redactor({secret for report in result.files for secret in report.secrets})
     for report in result.files:
         for problem in report.problems:
-            click.echo(f"warning: {report.path}: {problem}", err=True)
+            click.echo(redact(f"warning: {report.path}: {problem}"), err=True)
 
     if diff:
-        return _report_diff(result)
+        return _report_diff(result, redact)
     if write_baseline is not None:
         count = write_baseline_file(write_baseline, result)
         click.echo(
@@ -224,11 +226,11 @@ def _check(
         # The fixed code goes to stdout; what remains goes to stderr.
         sys.stdout.write(result.files[-1].fixed_text or stdin_text or "")
         sys.stdout.flush()
-        text = _render(result, settings.output_format, statistics, report_options)
+        text = redact(_render(result, settings.output_format, statistics, report_options))
         if result.diagnostics:
             click.echo(text, err=True, nl=False)
     else:
-        text = _render(result, settings.output_format, statistics, report_options)
+        text = redact(_render(result, settings.output_format, statistics, report_options))
         if output_file is not None:
             output_file.write_text(text, encoding="utf-8")
         else:
@@ -316,8 +318,8 @@ def _statistics(result: RunResult, options: ReportOptions, output_format: str) -
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def _report_diff(result: RunResult) -> int:
-    diffs = [report.diff for report in result.files if report.diff]
+def _report_diff(result: RunResult, redact: Redactor) -> int:
+    diffs = [redact(report.diff) for report in result.files if report.diff]
     fixed = sum(sum(report.fixed.values()) for report in result.files if report.diff)
     for text in diffs:
         sys.stdout.write(text)

@@ -56,6 +56,7 @@ class FileReport:
     noqa_skipped: int = 0
     source_text: str = ""
     key_path: str = ""  # relative to the configuration's folder: stable for fingerprints
+    secrets: set[str] = field(default_factory=set)  # raw secrets found: outputs redact them
 
 
 @dataclass
@@ -244,6 +245,7 @@ def _check(
 
     def lint(text: str, tree=None) -> list[Diagnostic]:
         result = linter.lint(shown, text, primary, package, tree)
+        report.secrets.update(secret for d in result.diagnostics for secret in d.secrets)
         kept, silenced = suppress(result.diagnostics, text, ignored)
         report.silenced = silenced
         if options.baseline:

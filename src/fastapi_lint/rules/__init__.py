@@ -10,6 +10,7 @@ def all_rules() -> list[type[Rule]]:
         async_io,
         models,
         routes,
+        security,
         tool,
     )
 

@@ -72,14 +72,29 @@ class Rule:
     def option(self, name: str) -> Any:
         return self.ctx.settings.rule_option(self.code, name)
 
-    def report(self, node: ast.AST, message: str, fix: Fix | None = None) -> None:
-        self.ctx.add(self, node, message, fix)
+    def report(
+        self, node: ast.AST, message: str, fix: Fix | None = None, secret: str | None = None
+    ) -> None:
+        self.ctx.add(self, node, message, fix, secret)
 
     @classmethod
     def documentation(cls) -> str:
         import inspect
 
         return inspect.cleandoc(cls.__doc__ or "")
+
+
+def _inner_source(literal: str) -> str:
+    """A string literal's source without its prefix and quotes (escapes as written)."""
+    stripped = literal.lstrip("rbufRBUF")
+    for quote in ('"""', "'''", '"', "'"):
+        if (
+            stripped.startswith(quote)
+            and stripped.endswith(quote)
+            and len(stripped) > 2 * len(quote)
+        ):
+            return stripped[len(quote) : -len(quote)]
+    return literal
 
 
 class FileContext:
@@ -163,7 +178,9 @@ class FileContext:
         return kinds
 
     # -- reporting -----------------------------------------------------------------------------
-    def add(self, rule: Rule, node: ast.AST, message: str, fix: Fix | None) -> None:
+    def add(
+        self, rule: Rule, node: ast.AST, message: str, fix: Fix | None, secret: str | None = None
+    ) -> None:
         start, end = self.lines.node_range(node)
         line, column = self.lines.position(start)
         end_line, end_column = self.lines.position(end)
@@ -179,6 +196,7 @@ class FileContext:
                 fix=fix,
                 path=self.path,
                 start_offset=start,
+                secrets=(secret, _inner_source(self.text[start:end])) if secret else (),
             )
         )
 

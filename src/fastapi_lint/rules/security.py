@@ -1,0 +1,663 @@
+"""FAL4xx: security — secrets in source, passwords in URLs, SQL built from strings.
+
+Every secret is shown masked (`su***`): messages mask it here, and the CLI redacts the raw value
+from every output (source frames, diffs, machine formats) using `Diagnostic.secret`.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+from pathlib import PurePath
+
+from fastapi_lint.diagnostics import Applicability, Edit, Fix
+from fastapi_lint.redaction import mask
+from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
+from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.locals import own_nodes
+
+SECRET_WORDS = frozenset({"secret", "password", "passwd", "pwd", "token", "apikey", "secretkey"})
+SECRET_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("private", "key"),
+        ("access", "key"),
+        ("auth", "key"),
+        ("signing", "key"),
+        ("jwt", "key"),
+        ("encryption", "key"),
+    }
+)
+# Words that make a name describe a secret rather than hold one.
+DESCRIPTIVE_WORDS = frozenset(
+    {
+        "url",
+        "uri",
+        "endpoint",
+        "path",
+        "file",
+        "dir",
+        "header",
+        "name",
+        "field",
+        "type",
+        "prefix",
+        "env",
+        "length",
+        "len",
+        "expire",
+        "expires",
+        "expiry",
+        "ttl",
+        "algorithm",
+        "algorithms",
+        "alg",
+        "scheme",
+        "pattern",
+        "regex",
+        "template",
+        "message",
+        "msg",
+        "label",
+        "placeholder",
+        "hint",
+        "format",
+        "policy",
+        "min",
+        "max",
+        "count",
+        "size",
+        "timeout",
+        "cookie",
+        "column",
+        "table",
+        "param",
+        "location",
+        "route",
+        "title",
+        "description",
+        "error",
+        "id",
+    }
+)
+CREDENTIAL_FORMATS = (
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"), "a Stripe live key"),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "a Google API key"),
+    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), "an API secret key (sk-...)"),
+    (re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"), "a PEM private key"),
+)
+JWT_FUNCTIONS = frozenset({"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode"})
+SECRET_WRAPPERS = frozenset({"pydantic.SecretStr", "pydantic.SecretBytes"})
+FIELD_FUNCTIONS = frozenset({"pydantic.Field", "sqlmodel.Field"})
+ENVIRONMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def name_words(name: str) -> list[str]:
+    spaced = _CAMEL.sub("_", name)
+    return [word for word in re.split(r"[_\-\s.]+", spaced.lower()) if word]
+
+
+def names_a_secret(name: str) -> bool:
+    words = name_words(name)
+    if not words or any(word in DESCRIPTIVE_WORDS for word in words):
+        return False
+    if any(word in SECRET_WORDS for word in words):
+        return True
+    return any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))
+
+
+def is_test_file(path: str) -> bool:
+    pure = PurePath(path)
+    name = pure.name
+    return (
+        "tests" in pure.parts[:-1]
+        or "test" in pure.parts[:-1]
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def string_value(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+# -- FAL401 -----------------------------------------------------------------------------------
+class HardcodedSecret(Rule):
+    """
+    ## What it does
+    Checks for secrets written in source: a non-empty string literal assigned to (or the
+    default or keyword value of) a name, attribute, class field, parameter, keyword or dict key
+    whose words (split on `_`, `-` and camelCase) include `secret`, `password`, `passwd`, `pwd`,
+    `token`, `apikey`, `api_key`, `private_key`, `access_key`, `auth_key`, `signing_key`,
+    `jwt_key` or `encryption_key`; the key given to `jwt.encode`/`jwt.decode`; and any string
+    in a known credential format (AWS `AKIA...`, GitHub `ghp_...`, Slack `xox?-...`, Stripe
+    `sk_live_...`, Google `AIza...`, `sk-...` API keys, PEM private keys).
+
+    Typed settings fields count (`secret_key: str = "..."` in a `BaseSettings`, which bandit and
+    detect-secrets miss), as do `SecretStr("...")` and `Field(default="...")`. A placeholder
+    such as `"changeme"` in settings is reported too: it reaches production when the variable
+    is unset.
+
+    Not reported: names that describe a secret rather than hold one (their words also include
+    `url`, `path`, `file`, `header`, `name`, `field`, `type`, `prefix`, `env`, `length`,
+    `expire`, `ttl`, `algorithm`, `scheme`, `pattern`, `template`, `message`, `cookie`, ...: so
+    `token_url`, `tokenUrl="token"`, `token_type="bearer"`, `PASSWORD_FIELD="password"`), a
+    value equal to the name or shaped like an environment variable name (`"SECRET_KEY"`),
+    values with white space or `{}` placeholders (messages and templates), values read from
+    the environment, and `...EXAMPLE...` values from documentation. Test files (`tests/`,
+    `test_*.py`, `*_test.py`, `conftest.py`) are skipped unless `check-tests-for-secrets`.
+
+    ## Why is this bad?
+    Source is copied to laptops, CI logs, forks and backups; a secret in it is a secret shared
+    with all of them, and rotating it means a deploy. Read secrets from the environment or a
+    secret manager.
+
+    ## Example
+    ```python
+    from pydantic_settings import BaseSettings
+
+
+    class Settings(BaseSettings):
+        secret_key: str = "s3cr3t-signing-key"
+    ```
+
+    Use instead:
+    ```python
+    from pydantic_settings import BaseSettings
+
+
+    class Settings(BaseSettings):
+        secret_key: str
+    ```
+
+    ## Fix safety
+    Unsafe: a module-level or class-level constant `NAME = "..."` becomes
+    `NAME = os.environ["NAME"]` (the import is added), which fails at import where the variable
+    is unset; a `BaseSettings` field loses its default, so the value must come from the
+    environment. No fix for parameters, keywords, dict keys and credential-format matches.
+
+    ## Options
+    - `check-tests-for-secrets` (default `false`): also check test files.
+    """
+
+    code = "FAL401"
+    summary = "Hardcoded secret in source"
+    fix_availability = FixAvailability.SOMETIMES
+    options = (Option("check-tests-for-secrets", bool, False, "Also check test files"),)
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.skip = is_test_file(ctx.path) and not self.option("check-tests-for-secrets")
+        self.seen: set[int] = set()
+
+    # -- by name -------------------------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign | ast.AnnAssign) -> None:
+        if self.skip or node.value is None:
+            return
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            name = _target_name(target)
+            if name is not None:
+                self._named(name, node.value, node, target)
+
+    visit_AnnAssign = visit_Assign
+
+    def visit_FunctionDef(self, node) -> None:
+        if self.skip:
+            return
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        pairs = [*zip(positional, defaults, strict=True)]
+        pairs += [*zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+        for arg, default in pairs:
+            if default is not None:
+                self._named(arg.arg, default, None, None)
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.skip:
+            return
+        for keyword in node.keywords:
+            if keyword.arg:
+                self._named(keyword.arg, keyword.value, None, None)
+        if self.ctx.resolve(node.func) in JWT_FUNCTIONS:
+            key = node.args[1] if len(node.args) > 1 else None
+            for keyword in node.keywords:
+                if keyword.arg == "key":
+                    key = keyword.value
+            value = string_value(key)
+            if value and id(key) not in self.seen:
+                self.seen.add(id(key))
+                self._report(key, value, "the JWT signing key", None)
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        if self.skip:
+            return
+        for key, value in zip(node.keys, node.values, strict=True):
+            name = string_value(key)
+            if name is not None:
+                self._named(name, value, None, None)
+
+    # -- by format -----------------------------------------------------------------------------
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if self.skip or not isinstance(node.value, str) or id(node) in self.seen:
+            return
+        if len(node.value) < 20 or "EXAMPLE" in node.value.upper():
+            return
+        for pattern, description in CREDENTIAL_FORMATS:
+            match = pattern.search(node.value)
+            if match:
+                self.seen.add(id(node))
+                found = match.group(0)
+                message = f"String looks like {description}: `{mask(found)}`"
+                self.report(node, message, None, node.value)  # the whole literal is secret
+                return
+
+    # -- shared --------------------------------------------------------------------------------
+    def _named(self, name: str, value: ast.expr, statement, target) -> None:
+        literal, holder = self._literal(value)
+        if literal is None or id(literal) in self.seen or not names_a_secret(name):
+            return
+        text = literal.value
+        if not self._looks_secret(name, text):
+            return
+        self.seen.add(id(literal))
+        fix = self._fix(statement, target, name, literal, holder) if statement else None
+        self._report(literal, text, f"`{name}`", fix)
+
+    def _literal(self, value: ast.expr) -> tuple[ast.Constant | None, ast.expr | None]:
+        """The string literal a value holds: `"x"`, `SecretStr("x")`, `Field(default="x")`."""
+        if string_value(value) is not None:
+            return value, None
+        if isinstance(value, ast.Call):
+            callee = self.ctx.resolve(value.func)
+            if callee in SECRET_WRAPPERS and value.args:
+                inner, _ = self._literal(value.args[0])
+                return inner, value
+            if callee in FIELD_FUNCTIONS:
+                default = value.args[0] if value.args else None
+                for keyword in value.keywords:
+                    if keyword.arg == "default":
+                        default = keyword.value
+                if default is not None:
+                    inner, _ = self._literal(default)
+                    return inner, default
+        return None, None
+
+    def _looks_secret(self, name: str, text: str) -> bool:
+        if not text.strip() or text.lower() == name.lower():
+            return False
+        if ENVIRONMENT_NAME.match(text) or any(ch.isspace() for ch in text):
+            return False
+        if "{" in text or "%s" in text or "EXAMPLE" in text.upper():
+            return False
+        return not (text.lower() in SECRET_WORDS or text.lower() in ("bearer", "basic"))
+
+    def _report(self, literal: ast.expr, text: str, where: str, fix: Fix | None) -> None:
+        self.report(literal, f"Hardcoded secret in {where}: `{mask(text)}`", fix, text)
+
+    def _fix(self, statement, target, name, literal, holder) -> Fix | None:
+        """Module/class constants read the environment; settings fields lose their default."""
+        scope = self.ctx.scopes[-1] if self.ctx.scopes else None
+        if scope is not None and not isinstance(scope, ast.ClassDef):
+            return None  # inside a function: no fix
+        if isinstance(scope, ast.ClassDef) and kinds.SETTINGS in self.ctx.class_kinds(scope):
+            return self._settings_fix(statement, literal, holder)
+        if not isinstance(target, ast.Name) or statement.value is not literal:
+            return None
+        os_name, needed = self.ctx.spell_module("os")
+        edit = self.ctx.replace(literal, f'{os_name}.environ["{name}"]')
+        return Fix(
+            title=f'Read `{name}` from the environment: `os.environ["{name}"]`',
+            applicability=Applicability.UNSAFE,
+            edits=(edit,),
+            imports=(needed,) if needed else (),
+        )
+
+    def _settings_fix(self, statement, literal, holder) -> Fix | None:
+        if not isinstance(statement, ast.AnnAssign):
+            return None
+        if statement.value is literal or statement.value is holder:
+            _, annotation_end = self.ctx.lines.node_range(statement.annotation)
+            _, value_end = self.ctx.lines.node_range(statement.value)
+            edit = Edit(annotation_end, value_end, "")
+        elif holder is not None:  # Field(default="x") / Field("x"): the field becomes required
+            edit = self.ctx.replace(holder, "...")
+        else:
+            return None
+        return Fix(
+            title="Remove the default: the value must come from the environment",
+            applicability=Applicability.UNSAFE,
+            edits=(edit,),
+        )
+
+
+def _target_name(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return string_value(target.slice)  # config["password"] = "..."
+    return None
+
+
+# -- FAL402 -----------------------------------------------------------------------------------
+_URL = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*)://(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@"
+    r"(?P<host>[^\s/'\"]*)"
+)
+_PLACEHOLDER = re.compile(r"^(\$\{.*\}|\{.*\}|%s|%\(.*\)s|\*+|<.*>|\$[A-Z_]+|xxx+)$", re.I)
+
+
+class CredentialsInUrl(Rule):
+    """
+    ## What it does
+    Checks for string literals holding a URL with a password: `scheme://user:password@host`,
+    for any database dialect and driver, cache, broker or HTTP scheme, wherever it stands
+    (also inside a call: `create_async_engine("postgresql+asyncpg://app:pw@db/app")`).
+    Placeholders are fine: `${DB_PASSWORD}`, `{password}`, `%s`, `***`, `<password>`.
+    Test files are skipped unless `check-tests-for-secrets` (FAL401's option) is set.
+
+    ## Why is this bad?
+    A connection string is a credential: anyone who reads the source (or a CI log that prints
+    it) can connect to the database with it. Build the URL from settings read from the
+    environment.
+
+    ## Example
+    ```python
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine("postgresql+asyncpg://app:hunter2@db/app")
+    ```
+
+    Use instead:
+    ```python
+    import os
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(os.environ["DATABASE_URL"])
+    ```
+
+    ## Fix safety
+    There is no fix. The message shows the URL with the password masked.
+    """
+
+    code = "FAL402"
+    summary = "URL with a hardcoded password"
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.f_string_parts: set[int] = set()
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if id(node) in self.f_string_parts:
+            return  # checked as part of its f-string
+        if isinstance(node.value, str) and "://" in node.value and not self._skip():
+            self._check(node, node.value)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        self.f_string_parts.update(id(part) for part in node.values)
+        if self._skip():
+            return
+        text = "".join(
+            part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+        )
+        if "://" in text:
+            self._check(node, text)
+
+    def _skip(self) -> bool:
+        return is_test_file(self.ctx.path) and not self.ctx.settings.rule_option(
+            "FAL401", "check-tests-for-secrets"
+        )
+
+    def _check(self, node: ast.expr, text: str) -> None:
+        for match in _URL.finditer(text):
+            password = match.group("password")
+            if _PLACEHOLDER.match(password) or "{}" in password:
+                continue
+            shown = f"{match.group('scheme')}://{match.group('user')}:{mask(password)}@"
+            message = f"URL with a hardcoded password: `{shown}{match.group('host')}`"
+            self.report(node, message, None, password)
+            return
+
+
+# -- FAL403 -----------------------------------------------------------------------------------
+_VALUE_BEFORE = re.compile(
+    r"(=|<|>|<=|>=|!=|<>|\bLIKE|\bILIKE|\bLIMIT|\bOFFSET)\s*'?$", re.IGNORECASE
+)
+
+
+class SqlStringInterpolation(Rule):
+    """
+    ## What it does
+    Checks for SQL built with an f-string, `%`, `.format()` or `+` from a value that is not a
+    literal, passed to `text(...)`, a session's or connection's `execute(...)`,
+    `exec_driver_sql(...)` or a DBAPI `cursor.execute(...)`, directly or through a variable
+    assigned in the same function. Interpolating only literals or ALL_CAPS module constants
+    (fixed table names, a common real pattern) is fine.
+
+    ## Why is this bad?
+    A value spliced into SQL text is SQL injection: a crafted `name` such as `x' OR '1'='1`
+    rewrites the query. Bound parameters send values separately from the statement, so they can
+    never change it (and the database can cache the plan).
+
+    ## Example
+    ```python
+    from sqlalchemy import text
+
+
+    async def find(db, name: str):
+        return await db.execute(text(f"SELECT * FROM users WHERE name = '{name}'"))
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy import text
+
+
+    async def find(db, name: str):
+        query = text("SELECT * FROM users WHERE name = :name").bindparams(name=name)
+        return await db.execute(query)
+    ```
+
+    ## Fix safety
+    Unsafe: for `text(f"...")` whose interpolations are plain names or attributes in value
+    positions (after `=`, `<`, `>`, `LIKE`, `LIMIT`, ..., or inside quotes), each becomes a
+    bound parameter: `text("... :name ...").bindparams(name=name)`. No fix when a value stands
+    in an identifier position (a table or column name: whitelist those instead), nor for `%`,
+    `.format()` or `+`.
+    """
+
+    code = "FAL403"
+    summary = "SQL built by string interpolation"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not node.args:
+            return
+        argument = node.args[0]
+        function = node.func
+        callee = self.ctx.resolve(function)
+        is_text = callee == "sqlalchemy.text"
+        if not is_text and not self._executes_sql(function):
+            return
+        if (
+            not is_text
+            and isinstance(argument, ast.Call)
+            and self.ctx.resolve(argument.func) == "sqlalchemy.text"
+        ):
+            return  # `execute(text(...))`: the inner `text` call is checked itself
+        sql = self._built_sql(argument)
+        if sql is None:
+            return
+        fix = self._fix(node, sql) if is_text and sql is argument else None
+        self.report(
+            sql,
+            "SQL built from a non-literal value by string interpolation; use bound parameters",
+            fix,
+        )
+
+    def _executes_sql(self, function: ast.expr) -> bool:
+        if not isinstance(function, ast.Attribute):
+            return False
+        if function.attr == "exec_driver_sql":
+            return True
+        if function.attr not in ("execute", "executemany"):
+            return False
+        receiver = function.value
+        scope = next(
+            (
+                s
+                for s in reversed(self.ctx.scopes)
+                if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ),
+            None,
+        )
+        if scope is not None and self.ctx.function_sessions(scope).kind(receiver) is not None:
+            return True
+        if isinstance(receiver, ast.Name):
+            if receiver.id in ("cursor", "cur"):
+                return True
+            if scope is not None:
+                for child in own_nodes(scope):
+                    if (
+                        isinstance(child, ast.Assign)
+                        and isinstance(child.value, ast.Call)
+                        and isinstance(child.value.func, ast.Attribute)
+                        and child.value.func.attr == "cursor"
+                        and any(
+                            isinstance(t, ast.Name) and t.id == receiver.id for t in child.targets
+                        )
+                    ):
+                        return True
+        return False
+
+    def _built_sql(self, node: ast.expr, depth: int = 0) -> ast.expr | None:
+        """The interpolating string expression `node` is (or a local variable was given)."""
+        if isinstance(node, ast.JoinedStr):
+            parts = [part.value for part in node.values if isinstance(part, ast.FormattedValue)]
+            return node if any(not self._fixed(part) for part in parts) else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            if string_value(node.left) is None:
+                return None
+            right = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+            return node if any(not self._fixed(part) for part in right) else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            parts = _concatenated(node)
+            has_text = any(
+                string_value(part) is not None or isinstance(part, ast.JoinedStr) for part in parts
+            )
+            if has_text and any(not self._fixed(part) for part in parts):
+                return node
+            return None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and string_value(node.func.value) is not None
+        ):
+            values = [*node.args, *(keyword.value for keyword in node.keywords)]
+            return node if any(not self._fixed(value) for value in values) else None
+        if isinstance(node, ast.Name) and depth == 0:
+            scope = next(
+                (
+                    s
+                    for s in reversed(self.ctx.scopes)
+                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                ),
+                None,
+            )
+            if scope is None:
+                return None
+            for child in own_nodes(scope):
+                if (
+                    isinstance(child, ast.Assign)
+                    and len(child.targets) == 1
+                    and isinstance(child.targets[0], ast.Name)
+                    and child.targets[0].id == node.id
+                ):
+                    found = self._built_sql(child.value, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def _fixed(self, node: ast.expr) -> bool:
+        """A literal, or an ALL_CAPS module constant: safe to splice into SQL."""
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.JoinedStr):
+            return all(
+                not isinstance(part, ast.FormattedValue) or self._fixed(part.value)
+                for part in node.values
+            )
+        if isinstance(node, ast.Name):
+            return node.id.isupper() and not any(
+                isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and any(arg.arg == node.id for arg in scope.args.args)
+                for scope in self.ctx.scopes
+            )
+        if isinstance(node, ast.Attribute):
+            return node.attr.isupper()  # settings.TABLE_NAME, Model.__tablename__ is not
+        return False
+
+    def _fix(self, call: ast.Call, sql: ast.JoinedStr) -> Fix | None:
+        segment = self.ctx.source(sql)
+        if "\n" in segment or "{{" in segment or "}}" in segment or segment[:1] not in "fF":
+            return None
+        quote = segment[1]
+        if quote not in "'\"" or segment.count(quote) != 2 + segment[2:-1].count(quote):
+            return None
+        start, _ = self.ctx.lines.node_range(sql)
+        edits = [Edit(start, start + 1, "")]  # drop the `f` prefix
+        params: dict[str, str] = {}
+        text_so_far = ""
+        for part in sql.values:
+            if isinstance(part, ast.Constant):
+                text_so_far += part.value
+                continue
+            value = part.value
+            if part.conversion != -1 or part.format_spec is not None:
+                return None
+            if not isinstance(value, (ast.Name, ast.Attribute)):
+                return None
+            name = self.ctx.source(value).replace(".", "_")
+            if params.get(name, self.ctx.source(value)) != self.ctx.source(value):
+                return None
+            quoted = text_so_far.endswith("'")
+            if not _VALUE_BEFORE.search(text_so_far.rstrip()):
+                return None  # an identifier position: a table or column name
+            params[name] = self.ctx.source(value)
+            value_start, value_end = self.ctx.lines.node_range(value)
+            brace = self.ctx.text.rindex("{", start, value_start)
+            close = self.ctx.text.index("}", value_end)
+            left, right = brace, close + 1
+            if quoted and self.ctx.text[brace - 1] == "'" and self.ctx.text[close + 1] == "'":
+                left, right = brace - 1, close + 2
+            edits.append(Edit(left, right, f":{name}"))
+            text_so_far += "?"
+        _, end = self.ctx.lines.node_range(call)
+        binds = ", ".join(f"{name}={source}" for name, source in params.items())
+        edits.append(Edit(end, end, f".bindparams({binds})"))
+        return Fix(
+            title='Use bound parameters: `text("... :name ...").bindparams(name=...)`',
+            applicability=Applicability.UNSAFE,
+            edits=tuple(edits),
+        )
+
+
+def _concatenated(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*_concatenated(node.left), *_concatenated(node.right)]
+    return [node]
