@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from harness import FIXTURES
 
 from fastapi_lint.cli import main
+from harness import FIXTURES
 
 SECRETS = (
     "9f8e7d6c5b4a39281706",
