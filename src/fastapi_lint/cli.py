@@ -192,7 +192,12 @@ def _check(
         if progress is not None:
             progress.clear()
 
-    redact = Redactor({secret for report in result.files for secret in report.secrets})
+    redact = Redactor(
+        {secret for report in result.files for secret in report.secrets},
+        protected={report.path for report in result.files}
+        | {report.key_path for report in result.files}
+        | {d.message for d in result.diagnostics},  # already masked
+    )
     for report in result.files:
         for problem in report.problems:
             click.echo(redact(f"warning: {report.path}: {problem}"), err=True)

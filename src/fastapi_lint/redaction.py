@@ -17,7 +17,12 @@ def mask(secret: str) -> str:
 
 
 class Redactor:
-    def __init__(self, secrets: set[str]) -> None:
+    """Masks secrets in text; `protected` strings (the file paths) are never touched."""
+
+    def __init__(
+        self, secrets: set[str], protected: set[str] | frozenset[str] = frozenset()
+    ) -> None:
+        self._protected = sorted(protected, key=len, reverse=True)
         spellings: dict[str, str] = {}
         for secret in secrets:
             if len(secret) < 3:
@@ -33,7 +38,17 @@ class Redactor:
         self._spellings = sorted(spellings.items(), key=lambda item: -len(item[0]))
 
     def __call__(self, text: str) -> str:
+        if not self._spellings:
+            return text
+        kept = {}
+        for number, path in enumerate(self._protected):
+            if path in text:
+                token = f"\x00{number}\x00"
+                kept[token] = path
+                text = text.replace(path, token)
         for secret, masked in self._spellings:
             if secret in text:
                 text = text.replace(secret, masked)
+        for token, path in kept.items():
+            text = text.replace(token, path)
         return text

@@ -79,6 +79,29 @@ DESCRIPTIVE_WORDS = frozenset(
         "description",
         "error",
         "id",
+        "hash",
+        "hashed",
+        "manager",
+        "flavor",
+        "provider",
+        "backend",
+        "kind",
+        "mode",
+        "method",
+        "strategy",
+        "store",
+        "service",
+        "hasher",
+        "version",
+        "enabled",
+        "required",
+        "threshold",
+        "cap",
+        "limit",
+        "scope",
+        "audience",
+        "issuer",
+        "rotate",
     }
 )
 CREDENTIAL_FORMATS = (
@@ -88,12 +111,19 @@ CREDENTIAL_FORMATS = (
     (re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"), "a Stripe live key"),
     (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "a Google API key"),
     (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), "an API secret key (sk-...)"),
-    (re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"), "a PEM private key"),
+    (
+        re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----\s*[A-Za-z0-9+/=\s]{16,}"),
+        "a PEM private key",
+    ),
 )
 JWT_FUNCTIONS = frozenset({"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode"})
 SECRET_WRAPPERS = frozenset({"pydantic.SecretStr", "pydantic.SecretBytes"})
 FIELD_FUNCTIONS = frozenset({"pydantic.Field", "sqlmodel.Field"})
 ENVIRONMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+NOT_SECRETS = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off", "0", "1"})
+WORDS_ONLY = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$")  # 'access_token', 'password-reset'
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+DOTTED_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)+$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -202,6 +232,9 @@ class HardcodedSecret(Rule):
     def visit_Assign(self, node: ast.Assign | ast.AnnAssign) -> None:
         if self.skip or node.value is None:
             return
+        scope = self.ctx.scopes[-1] if self.ctx.scopes else None
+        if isinstance(scope, ast.ClassDef) and kinds.ENUM in self.ctx.class_kinds(scope):
+            return  # enum members name things (`ACCESS_TOKEN = "access_token"`)
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
             name = _target_name(target)
@@ -258,13 +291,15 @@ class HardcodedSecret(Rule):
             match = pattern.search(node.value)
             if match:
                 self.seen.add(id(node))
-                found = match.group(0)
+                found = match.group(0).strip()
                 message = f"String looks like {description}: `{mask(found)}`"
                 self.report(node, message, None, node.value)  # the whole literal is secret
                 return
 
     # -- shared --------------------------------------------------------------------------------
     def _named(self, name: str, value: ast.expr, statement, target) -> None:
+        if not IDENTIFIER.match(name):
+            return  # a dict key such as "code token" is data, not a variable
         literal, holder = self._literal(value)
         if literal is None or id(literal) in self.seen or not names_a_secret(name):
             return
@@ -301,6 +336,13 @@ class HardcodedSecret(Rule):
             return False
         if "{" in text or "%s" in text or "EXAMPLE" in text.upper():
             return False
+        if DOTTED_KEY.match(text) or text.startswith("/") or "://" in text:
+            return False  # a configuration key, a route or a URL (FAL402 checks URLs)
+        if WORDS_ONLY.match(text) and names_a_secret(text):
+            return False  # names a secret, not holds one: 'access_token', 'secret-key'
+        if set(text) <= set("*xX.#-") or text.lower() in NOT_SECRETS:
+            return False  # a mask or a flag value: '*****', 'true'
+
         return not (text.lower() in SECRET_WORDS or text.lower() in ("bearer", "basic"))
 
     def _report(self, literal: ast.expr, text: str, where: str, fix: Fix | None) -> None:
@@ -357,7 +399,11 @@ _URL = re.compile(
     r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*)://(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@"
     r"(?P<host>[^\s/'\"]*)"
 )
-_PLACEHOLDER = re.compile(r"^(\$\{.*\}|\{.*\}|%s|%\(.*\)s|\*+|<.*>|\$[A-Z_]+|xxx+)$", re.I)
+_PLACEHOLDER = re.compile(
+    r"^(\$\{.*\}|\{.*\}|%s|%\(.*\)s|\*+|<.*>|\[.*|.*\]|\$[A-Z_]+|x{3,}|password|pass|pwd|"
+    r"secret|port)$",
+    re.IGNORECASE,
+)
 
 
 class CredentialsInUrl(Rule):
@@ -366,7 +412,8 @@ class CredentialsInUrl(Rule):
     Checks for string literals holding a URL with a password: `scheme://user:password@host`,
     for any database dialect and driver, cache, broker or HTTP scheme, wherever it stands
     (also inside a call: `create_async_engine("postgresql+asyncpg://app:pw@db/app")`).
-    Placeholders are fine: `${DB_PASSWORD}`, `{password}`, `%s`, `***`, `<password>`.
+    Placeholders are fine: `${DB_PASSWORD}`, `{password}`, `%s`, `***`, `<password>`,
+    `[password]`, and the word `password` itself; so are docstrings, which document URL shapes.
     Test files are skipped unless `check-tests-for-secrets` (FAL401's option) is set.
 
     ## Why is this bad?
@@ -401,9 +448,13 @@ class CredentialsInUrl(Rule):
         super().__init__(ctx)
         self.f_string_parts: set[int] = set()
 
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant):
+            self.f_string_parts.add(id(node.value))  # a docstring documents URL shapes
+
     def visit_Constant(self, node: ast.Constant) -> None:
         if id(node) in self.f_string_parts:
-            return  # checked as part of its f-string
+            return  # checked as part of its f-string, or a docstring
         if isinstance(node.value, str) and "://" in node.value and not self._skip():
             self._check(node, node.value)
 
@@ -434,6 +485,7 @@ class CredentialsInUrl(Rule):
 
 
 # -- FAL403 -----------------------------------------------------------------------------------
+BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
 _VALUE_BEFORE = re.compile(
     r"(=|<|>|<=|>=|!=|<>|\bLIKE|\bILIKE|\bLIMIT|\bOFFSET)\s*'?$", re.IGNORECASE
 )
@@ -446,7 +498,11 @@ class SqlStringInterpolation(Rule):
     literal, passed to `text(...)`, a session's or connection's `execute(...)`,
     `exec_driver_sql(...)` or a DBAPI `cursor.execute(...)`, directly or through a variable
     assigned in the same function. Interpolating only literals or ALL_CAPS module constants
-    (fixed table names, a common real pattern) is fine.
+    (fixed table names, a common real pattern) is fine, and so is an f-string that builds a bind
+    parameter's name (`:{key}`). When an f-string already binds its values (`... = :id`), an
+    interpolation in an identifier position (a table or column name) is taken as the author's
+    own identifier; one in a value position (after `=`, `<`, `LIKE`, `LIMIT`, ... or inside
+    quotes) is still reported. Alembic migrations (modules importing `alembic`) are skipped.
 
     ## Why is this bad?
     A value spliced into SQL text is SQL injection: a crafted `name` such as `x' OR '1'='1`
@@ -485,7 +541,7 @@ class SqlStringInterpolation(Rule):
     fix_availability = FixAvailability.SOMETIMES
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not node.args:
+        if not node.args or self._migration:
             return
         argument = node.args[0]
         function = node.func
@@ -508,6 +564,11 @@ class SqlStringInterpolation(Rule):
             "SQL built from a non-literal value by string interpolation; use bound parameters",
             fix,
         )
+
+    @property
+    def _migration(self) -> bool:
+        """Alembic migrations run offline with the developer's own identifiers."""
+        return any(value.split(".")[0] == "alembic" for value in self.ctx.imports.bindings.values())
 
     def _executes_sql(self, function: ast.expr) -> bool:
         if not isinstance(function, ast.Attribute):
@@ -547,8 +608,7 @@ class SqlStringInterpolation(Rule):
     def _built_sql(self, node: ast.expr, depth: int = 0) -> ast.expr | None:
         """The interpolating string expression `node` is (or a local variable was given)."""
         if isinstance(node, ast.JoinedStr):
-            parts = [part.value for part in node.values if isinstance(part, ast.FormattedValue)]
-            return node if any(not self._fixed(part) for part in parts) else None
+            return node if self._risky_f_string(node) else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
             if string_value(node.left) is None:
                 return None
@@ -593,6 +653,30 @@ class SqlStringInterpolation(Rule):
                         return found
         return None
 
+    def _risky_f_string(self, node: ast.JoinedStr) -> bool:
+        """An interpolation that may carry a value into the SQL text.
+
+        Interpolations that build a bind parameter's name (`:{key}`) are fixed. When the SQL
+        already binds its values (`:name`), interpolations in identifier positions (a table or
+        column name between the author's bound values) are taken as the author's identifiers;
+        one in a value position or inside quotes is still reported.
+        """
+        text = "".join(p.value if isinstance(p, ast.Constant) else "\0" for p in node.values)
+        binds = bool(BIND_PARAMETER.search(text.replace("\0", "x")))
+        before = ""
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                before += part.value
+                continue
+            value = part.value
+            if before.endswith(":") or self._fixed(value):
+                before += "x"
+                continue
+            if not binds or _VALUE_BEFORE.search(before.rstrip()):
+                return True
+            before += "x"
+        return False
+
     def _fixed(self, node: ast.expr) -> bool:
         """A literal, or an ALL_CAPS module constant: safe to splice into SQL."""
         if isinstance(node, ast.Constant):
@@ -609,7 +693,7 @@ class SqlStringInterpolation(Rule):
                 for scope in self.ctx.scopes
             )
         if isinstance(node, ast.Attribute):
-            return node.attr.isupper()  # settings.TABLE_NAME, Model.__tablename__ is not
+            return node.attr.isupper() or node.attr == "__tablename__"  # settings.TABLE_NAME
         return False
 
     def _fix(self, call: ast.Call, sql: ast.JoinedStr) -> Fix | None:
