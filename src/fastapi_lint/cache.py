@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from fastapi_lint import __version__
-from fastapi_lint.semantic.facts import ModuleFacts
+from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
 
 CACHE_DIR = ".fastapi_lint_cache"
 
@@ -26,7 +26,7 @@ def content_hash(data: bytes) -> str:
 
 class IndexCache:
     def __init__(self, directory: Path | None) -> None:
-        self.path = directory / f"index-{__version__}.json" if directory else None
+        self.path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
         self.entries: dict[str, list] = {}
         self.changed = False
         if self.path is not None and self.path.is_file():

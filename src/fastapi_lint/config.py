@@ -69,6 +69,7 @@ class Settings:
     output_format: str = "concise"
     rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     session_names: tuple[str, ...] = ("db", "session", "db_session", "async_session")
+    pydantic_version: int = 2
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -181,6 +182,7 @@ _TOP_LEVEL = {
     "unsafe-fixes": "bool",
     "output-format": "format",
     "session-names": "strings",
+    "pydantic-version": "pydantic-version",
 }
 
 
@@ -251,6 +253,10 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
             raise ConfigError(
                 f"{path}: `{key}` must be one of {', '.join(OUTPUT_FORMATS)}, not {value!r}"
             )
+        return value
+    if kind == "pydantic-version":
+        if value not in (1, 2) or isinstance(value, bool):
+            raise ConfigError(f"{path}: `{key}` must be 1 or 2, not {value!r}")
         return value
     if kind == "target":
         return parse_target_version(value, f"{path}: `{key}`")

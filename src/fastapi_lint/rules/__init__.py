@@ -9,6 +9,7 @@ def all_rules() -> list[type[Rule]]:
     from fastapi_lint.rules import (  # noqa: F401  (importing registers the rules)
         async_io,
         models,
+        pydantic_v2,
         routes,
         security,
         tool,

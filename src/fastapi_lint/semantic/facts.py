@@ -13,7 +13,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
+
+FACTS_FORMAT = 3  # bump when the facts change shape: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -27,9 +30,23 @@ class ClassFact:
     decorators: list[str]  # qualified names of decorators (the callee for `@dataclass(...)`)
     keywords: dict[str, str] = field(default_factory=dict)  # class keywords: {"table": "True"}
     abstract: bool = False  # `__abstract__ = True`
+    methods: list[str] = field(default_factory=list)  # names of the functions it defines
+    columns: dict[str, str] = field(default_factory=dict)  # JSON-like columns (see columns.py)
+    mapped_annotations: dict[str, str] = field(default_factory=dict)  # Mapped[T] left to the map
+    type_map: dict[str, str] = field(default_factory=dict)  # its type_annotation_map, by kind
 
     def to_json(self) -> list:
-        return [self.name, self.bases, self.decorators, self.keywords, self.abstract]
+        return [
+            self.name,
+            self.bases,
+            self.decorators,
+            self.keywords,
+            self.abstract,
+            self.methods,
+            self.columns,
+            self.mapped_annotations,
+            self.type_map,
+        ]
 
     @classmethod
     def from_json(cls, data: list) -> ClassFact:
@@ -277,7 +294,13 @@ def class_fact(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
         and stmt.value.value is True
         for stmt in node.body
     )
-    return ClassFact(name, bases, decorators, keywords, abstract)
+    methods = [
+        stmt.name for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    columns, annotations, type_map = class_columns(node, table)
+    return ClassFact(
+        name, bases, decorators, keywords, abstract, methods, columns, annotations, type_map
+    )
 
 
 def _unsubscript(node: ast.expr) -> ast.expr:

@@ -154,6 +154,62 @@ class ProjectIndex:
             return None
         return None
 
+    # -- classes' members ----------------------------------------------------------------------
+    def class_fact(self, qualified: str | None) -> ClassFact | None:
+        found = self.lookup(canonical(qualified)) if qualified else None
+        return found[1] if found is not None and isinstance(found[1], ClassFact) else None
+
+    def ancestry(self, qualified: str | None) -> list[ClassFact]:
+        """The class and its project bases, nearest first (each once)."""
+        out: list[ClassFact] = []
+        pending = [qualified] if qualified else []
+        seen: set[str] = set()
+        while pending and len(out) < 50:
+            name = pending.pop(0)
+            if not name or name in seen:
+                continue
+            seen.add(name)
+            fact = self.class_fact(name)
+            if fact is None:
+                continue
+            out.append(fact)
+            pending.extend(fact.bases)
+        return out
+
+    def defines_method(self, qualified: str | None, method: str) -> bool:
+        return any(method in fact.methods for fact in self.ancestry(qualified))
+
+    def json_columns(self, qualified: str | None) -> dict[str, str]:
+        """Column name -> UNTRACKED/TRACKED for a mapped class, bases and mixins included."""
+        ancestry = self.ancestry(qualified)
+        type_map: dict[str, str] = {}
+        for fact in reversed(ancestry):
+            type_map.update(fact.type_map)
+        columns: dict[str, str] = {}
+        for fact in reversed(ancestry):  # nearest definitions win
+            for name, annotation in fact.mapped_annotations.items():
+                origin = annotation.split("[")[0]
+                kind = type_map.get(annotation) or type_map.get(origin)
+                if kind is not None:
+                    columns[name] = kind
+            columns.update(fact.columns)
+        return columns
+
+    def classes_with_column(self, column: str) -> list[str]:
+        """Qualified names of mapped classes that have an untracked JSON column `column`."""
+        found = []
+        for module, facts in self.modules.items():
+            if module != facts.module:
+                continue  # each module once, under its primary name
+            for fact in facts.classes:
+                qualified = f"{facts.module}.{fact.name}"
+                if (
+                    MAPPED in self.class_kinds(qualified)
+                    and self.json_columns(qualified).get(column) == "json"
+                ):
+                    found.append(qualified)
+        return found
+
     # -- values, aliases, functions ------------------------------------------------------------
     def value_callee(self, qualified: str | None) -> tuple[ModuleFacts, str] | None:
         """For `router = APIRouter()` in a project module: (that module, "fastapi.APIRouter")."""

@@ -1,0 +1,374 @@
+"""FAL5xx: Pydantic v2 — the v1 `class Config` and v1 method names, with their v2 spelling.
+
+Both rules run only when the project uses Pydantic v2 (`pydantic-version = 2`, the default); a
+project still on v1 sets `pydantic-version = 1` in `[tool.fastapi-lint]`.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from fastapi_lint.diagnostics import Applicability, Edit, Fix
+from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
+from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.locals import own_nodes, parameters
+
+# v1 Config key -> v2 ConfigDict key (None: no v2 equivalent, so no fix)
+CONFIG_KEYS: dict[str, str | None] = {
+    "orm_mode": "from_attributes",
+    "allow_population_by_field_name": "populate_by_name",
+    "anystr_strip_whitespace": "str_strip_whitespace",
+    "anystr_lower": "str_to_lower",
+    "anystr_upper": "str_to_upper",
+    "min_anystr_length": "str_min_length",
+    "max_anystr_length": "str_max_length",
+    "validate_all": "validate_default",
+    "schema_extra": "json_schema_extra",
+    "keep_untouched": "ignored_types",
+    "allow_mutation": "frozen",  # inverted value, see _config_value
+    "extra": "extra",
+    "title": "title",
+    "frozen": "frozen",
+    "validate_assignment": "validate_assignment",
+    "arbitrary_types_allowed": "arbitrary_types_allowed",
+    "use_enum_values": "use_enum_values",
+    "json_encoders": "json_encoders",
+    "str_strip_whitespace": "str_strip_whitespace",
+    "from_attributes": "from_attributes",
+    "populate_by_name": "populate_by_name",
+    "alias_generator": "alias_generator",
+    "protected_namespaces": "protected_namespaces",
+    "env_file": "env_file",
+    "env_file_encoding": "env_file_encoding",
+    "env_prefix": "env_prefix",
+    "env_nested_delimiter": "env_nested_delimiter",
+    "case_sensitive": "case_sensitive",
+    "secrets_dir": "secrets_dir",
+    "fields": None,
+    "underscore_attrs_are_private": None,
+    "copy_on_model_validation": None,
+    "smart_union": None,
+    "json_loads": None,
+    "json_dumps": None,
+    "getter_dict": None,
+    "error_msg_templates": None,
+}
+EXTRA = {"pydantic.Extra.allow": "allow", "pydantic.Extra.forbid": "forbid"}
+EXTRA["pydantic.Extra.ignore"] = "ignore"
+
+# v1 method -> (v2 name, keyword arguments that keep their meaning in v2)
+METHODS: dict[str, tuple[str | None, frozenset[str]]] = {
+    "dict": (
+        "model_dump",
+        frozenset(
+            {"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none"}
+        ),
+    ),
+    "json": (
+        "model_dump_json",
+        frozenset(
+            {
+                "include",
+                "exclude",
+                "by_alias",
+                "exclude_unset",
+                "exclude_defaults",
+                "exclude_none",
+                "indent",
+            }
+        ),
+    ),
+    "copy": ("model_copy", frozenset({"update", "deep"})),
+    "parse_obj": ("model_validate", frozenset()),
+    "parse_raw": ("model_validate_json", frozenset()),
+    "from_orm": ("model_validate", frozenset()),
+    "schema": ("model_json_schema", frozenset({"by_alias", "ref_template"})),
+    "schema_json": (None, frozenset()),
+    "construct": ("model_construct", frozenset({"_fields_set"})),
+    "update_forward_refs": ("model_rebuild", frozenset()),
+}
+CLASS_METHODS = frozenset(
+    {
+        "parse_obj",
+        "parse_raw",
+        "from_orm",
+        "schema",
+        "schema_json",
+        "construct",
+        "update_forward_refs",
+    }
+)
+
+
+def uses_pydantic_v2(ctx: FileContext) -> bool:
+    return ctx.settings.pydantic_version >= 2
+
+
+# -- FAL501 -----------------------------------------------------------------------------------
+class PydanticV1Config(Rule):
+    """
+    ## What it does
+    Checks for a `class Config:` inside a Pydantic model (also `BaseSettings` and `SQLModel`),
+    the Pydantic v1 way to configure a model.
+
+    ## Why is this bad?
+    Pydantic v2 deprecates `class Config` in favour of `model_config = ConfigDict(...)` and
+    renamed most keys (`orm_mode` is `from_attributes`). A v1 key that v2 no longer knows is
+    silently ignored: `orm_mode = True` in a v2 model does nothing, and `Model.model_validate(
+    orm_object)` then fails at runtime.
+
+    Runs only when the project uses Pydantic v2 (`pydantic-version`, default 2); a v1 project
+    sets `pydantic-version = 1` in `[tool.fastapi-lint]`.
+
+    ## Example
+    ```python
+    from pydantic import BaseModel
+
+
+    class User(BaseModel):
+        name: str
+
+        class Config:
+            orm_mode = True
+            allow_population_by_field_name = True
+    ```
+
+    Use instead:
+    ```python
+    from pydantic import BaseModel, ConfigDict
+
+
+    class User(BaseModel):
+        name: str
+
+        model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+    ```
+
+    ## Fix safety
+    Safe when every key maps to v2 (`orm_mode`→`from_attributes`,
+    `allow_population_by_field_name`→`populate_by_name`, `anystr_strip_whitespace`→
+    `str_strip_whitespace`, `min/max_anystr_length`→`str_min/max_length`, `validate_all`→
+    `validate_default`, `schema_extra`→`json_schema_extra`, `allow_mutation=False`→
+    `frozen=True`, `keep_untouched`→`ignored_types`, `Extra.forbid`→`"forbid"`, ...) and no
+    comment sits in the class; `SettingsConfigDict` for settings; imports added. No fix when a
+    key has no v2 equivalent (`fields`, `underscore_attrs_are_private`, ...) or the class holds
+    anything but plain assignments.
+    """
+
+    code = "FAL501"
+    summary = "Pydantic v1 `class Config` in a model"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if not uses_pydantic_v2(self.ctx):
+            return
+        class_kinds = self.ctx.class_kinds(node)
+        if kinds.PYDANTIC not in class_kinds:
+            return
+        for statement in node.body:
+            if isinstance(statement, ast.ClassDef) and statement.name == "Config":
+                self.report(
+                    statement,
+                    f"`class Config` in `{node.name}` is Pydantic v1; use "
+                    "`model_config = ConfigDict(...)`",
+                    self._fix(statement, settings=kinds.SETTINGS in class_kinds),
+                )
+
+    def _fix(self, config: ast.ClassDef, settings: bool) -> Fix | None:
+        entries = []
+        for statement in config.body:
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                continue  # a docstring
+            if isinstance(statement, ast.Pass):
+                continue
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0]
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                target = statement.target
+            else:
+                return None  # methods, bare annotations: no mechanical translation
+            if not isinstance(target, ast.Name):
+                return None
+            key = CONFIG_KEYS.get(target.id)
+            if key is None:
+                return None
+            value = self._config_value(target.id, statement.value)
+            if value is None:
+                return None
+            entries.append(f"{key}={value}")
+        module, name = (
+            ("pydantic_settings", "SettingsConfigDict") if settings else ("pydantic", "ConfigDict")
+        )
+        spelled, needed = self.ctx.spell(module, name)
+        start = self.ctx.lines.line_start(config.lineno) + self.ctx.lines.char_column(
+            config.lineno, config.col_offset
+        )
+        _, end = self.ctx.lines.node_range(config)
+        edit = Edit(start, end, f"model_config = {spelled}({', '.join(entries)})")
+        return Fix(
+            title=f"Use `model_config = {name}(...)`",
+            applicability=self.ctx.applicability((edit,), Applicability.SAFE),
+            edits=(edit,),
+            imports=(needed,) if needed else (),
+        )
+
+    def _config_value(self, key: str, value: ast.expr) -> str | None:
+        if key == "allow_mutation":
+            if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+                return repr(not value.value)
+            return None
+        if key == "extra":
+            qualified = self.ctx.resolve(value)
+            if qualified in EXTRA:
+                return f'"{EXTRA[qualified]}"'
+        return self.ctx.source(value)
+
+
+# -- FAL502 -----------------------------------------------------------------------------------
+class PydanticV1Method(Rule):
+    """
+    ## What it does
+    Checks for Pydantic v1 method names on a value known to be a Pydantic model instance or
+    class: `.dict()`, `.json()`, `.copy()`, `.parse_obj()`, `.parse_raw()`, `.from_orm()`,
+    `.schema()`, `.schema_json()`, `.construct()`, `.update_forward_refs()`. A value is known by
+    its annotation, by `Model(...)`/`Model.model_validate(...)`, or by being the class itself.
+    Never on a SQLAlchemy model, nor on a class that defines a method of that name itself (real
+    projects have ORM bases with a `.dict()` of their own).
+
+    Runs only when the project uses Pydantic v2 (`pydantic-version`, default 2).
+
+    ## Why is this bad?
+    The v1 names are deprecated in v2: they emit warnings, differ in details (`.json()` took
+    `json.dumps` arguments) and are removed in v3.
+
+    ## Example
+    ```python
+    from pydantic import BaseModel
+
+
+    class User(BaseModel):
+        name: str
+
+
+    def export(user: User) -> dict:
+        return user.dict(exclude_unset=True)
+    ```
+
+    Use instead:
+    ```python
+    from pydantic import BaseModel
+
+
+    class User(BaseModel):
+        name: str
+
+
+    def export(user: User) -> dict:
+        return user.model_dump(exclude_unset=True)
+    ```
+
+    ## Fix safety
+    The method is renamed (`model_dump`, `model_dump_json`, `model_copy`, `model_validate`,
+    `model_validate_json`, `model_json_schema`, `model_construct`, `model_rebuild`;
+    `from_orm(x)` becomes `model_validate(x, from_attributes=True)`): safe when every argument
+    keeps its meaning in v2, unsafe when positional arguments need a look. No fix for
+    `.schema_json()` nor when a keyword has no v2 meaning (`.json(encoder=...)`).
+    """
+
+    code = "FAL502"
+    summary = "Pydantic v1 method name"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_Call(self, node: ast.Call) -> None:
+        function = node.func
+        if not isinstance(function, ast.Attribute) or function.attr not in METHODS:
+            return
+        if not uses_pydantic_v2(self.ctx):
+            return
+        model = self._model_of(function.value, function.attr)
+        if model is None or self.ctx.index.defines_method(model, function.attr):
+            return
+        new_name, kept = METHODS[function.attr]
+        shown = f"{self.ctx.source(function.value)}.{function.attr}()"
+        if new_name is None:
+            self.report(function, f"`{shown}` is Pydantic v1; use `model_json_schema()`")
+            return
+        self.report(
+            function,
+            f"`{shown}` is Pydantic v1; use `.{new_name}()`",
+            self._fix(node, new_name, kept),
+        )
+
+    def _fix(self, call: ast.Call, new_name: str, kept: frozenset[str]) -> Fix | None:
+        function = call.func
+        if any(keyword.arg not in kept for keyword in call.keywords):
+            return None  # an argument v2 does not take (`json(encoder=...)`): a human decides
+        _, end = self.ctx.lines.node_range(function)
+        edits = [Edit(end - len(function.attr), end, new_name)]
+        safe = len(call.args) <= (1 if function.attr in CLASS_METHODS else 0)
+        if function.attr == "from_orm":
+            _, call_end = self.ctx.lines.node_range(call)
+            edits.append(Edit(call_end - 1, call_end - 1, ", from_attributes=True"))
+        wanted = Applicability.SAFE if safe else Applicability.UNSAFE
+        return Fix(
+            title=f"Rename to `{new_name}`",
+            applicability=self.ctx.applicability(tuple(edits), wanted),
+            edits=tuple(edits),
+        )
+
+    def _model_of(self, receiver: ast.expr, method: str) -> str | None:
+        """The Pydantic class `receiver` is (class methods) or is an instance of."""
+        qualified = self.ctx.resolve(receiver)
+        if method in CLASS_METHODS and qualified and self._pydantic(qualified):
+            return qualified
+        if not isinstance(receiver, ast.Name):
+            return None
+        function = next(
+            (
+                s
+                for s in reversed(self.ctx.scopes)
+                if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ),
+            None,
+        )
+        if function is None:
+            return None
+        for arg, _ in parameters(function):
+            if arg.arg == receiver.id and arg.annotation is not None:
+                annotated = self.ctx.resolve(_unwrap_optional(self.ctx, arg.annotation))
+                return annotated if annotated and self._pydantic(annotated) else None
+        for child in own_nodes(function):
+            if (
+                isinstance(child, ast.AnnAssign)
+                and isinstance(child.target, ast.Name)
+                and child.target.id == receiver.id
+            ):
+                annotated = self.ctx.resolve(_unwrap_optional(self.ctx, child.annotation))
+                return annotated if annotated and self._pydantic(annotated) else None
+            if (
+                isinstance(child, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == receiver.id for t in child.targets)
+                and isinstance(child.value, ast.Call)
+            ):
+                made = child.value.func
+                if isinstance(made, ast.Attribute) and made.attr in (
+                    "model_validate",
+                    "model_construct",
+                    "parse_obj",
+                ):
+                    made = made.value
+                built = self.ctx.resolve(made)
+                return built if built and self._pydantic(built) else None
+        return None
+
+    def _pydantic(self, qualified: str) -> bool:
+        class_kinds = self.ctx.index.class_kinds(qualified)
+        return kinds.PYDANTIC in class_kinds
+
+
+def _unwrap_optional(ctx: FileContext, annotation: ast.expr) -> ast.expr:
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return annotation.left
+    if isinstance(annotation, ast.Subscript) and ctx.resolve(annotation.value) == "typing.Optional":
+        return annotation.slice
+    return annotation
