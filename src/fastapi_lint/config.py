@@ -69,7 +69,7 @@ class Settings:
     output_format: str = "concise"
     rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     session_names: tuple[str, ...] = ("db", "session", "db_session", "async_session")
-    pydantic_version: int = 2
+    pydantic_version: int | str = "auto"  # 1, 2, or "auto": see rules/pydantic_v2.py
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -158,12 +158,32 @@ def load(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
+    if "pydantic-version" not in table:
+        declared = _pydantic_from_dependencies(document.get("project", {}).get("dependencies"))
+        if declared is not None:
+            settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
         requires = document.get("project", {}).get("requires-python")
         version = _version_from_requires(requires) if isinstance(requires, str) else None
         if version is not None:
             settings = replace(settings, target_version=version)
     return settings
+
+
+def _pydantic_from_dependencies(dependencies: Any) -> int | None:
+    """2 for `pydantic>=2`, 1 for `pydantic<2` / `pydantic==1.*`, None when not declared."""
+    if not isinstance(dependencies, list):
+        return None
+    for item in dependencies:
+        match = re.match(r"^\s*pydantic\s*(\[[^\]]*\])?\s*(?P<spec>[^;]*)", str(item))
+        if not match:
+            continue
+        spec = match.group("spec").replace(" ", "")
+        if re.search(r"(>=|==|~=|>)2", spec):
+            return 2
+        if re.search(r"(<2|==1|~=1|<=1)", spec):
+            return 1
+    return None
 
 
 def _version_from_requires(spec: str) -> tuple[int, int] | None:
@@ -255,8 +275,8 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
             )
         return value
     if kind == "pydantic-version":
-        if value not in (1, 2) or isinstance(value, bool):
-            raise ConfigError(f"{path}: `{key}` must be 1 or 2, not {value!r}")
+        if value not in (1, 2, "auto") or isinstance(value, bool):
+            raise ConfigError(f'{path}: `{key}` must be 1, 2 or "auto", not {value!r}')
         return value
     if kind == "target":
         return parse_target_version(value, f"{path}: `{key}`")

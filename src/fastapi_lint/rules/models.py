@@ -882,7 +882,7 @@ class UntrackedJsonMutation(Rule):
     # -- what `obj` is -------------------------------------------------------------------------
     def _model_of(self, func, obj: str, column: str) -> str | None:
         """The mapped class `obj` is an instance of, when `column` is an untracked column."""
-        found = _instance_class(self.ctx, func, obj)
+        found = self._self_class(func, obj) or _instance_class(self.ctx, func, obj)
         if found == _NOT_A_MODEL:
             return None
         if found is None:
@@ -890,6 +890,16 @@ class UntrackedJsonMutation(Rule):
             return candidates[0] if len(candidates) == 1 else None
         kind = self.ctx.index.json_columns(found).get(column)
         return found if kind == "json" else None
+
+    def _self_class(self, func, obj: str) -> str | None:
+        """`self` in a method is an instance of the class being defined."""
+        owner = self.ctx.enclosing_class()
+        arguments = [*func.args.posonlyargs, *func.args.args]
+        if owner is None or not arguments or arguments[0].arg != obj:
+            return None
+        if kinds.MAPPED not in self.ctx.class_kinds(owner):
+            return _NOT_A_MODEL
+        return f"{self.ctx.module}.{owner.name}"
 
     # -- reporting -----------------------------------------------------------------------------
     def _report(self, func, obj, column, model, mutations: list[_Mutation]) -> None:

@@ -1,7 +1,10 @@
 """FAL5xx: Pydantic v2 — the v1 `class Config` and v1 method names, with their v2 spelling.
 
-Both rules run only when the project uses Pydantic v2 (`pydantic-version = 2`, the default); a
-project still on v1 sets `pydantic-version = 1` in `[tool.fastapi-lint]`.
+Both rules run only when the project uses Pydantic v2. `pydantic-version` in
+`[tool.fastapi-lint]` says so (1 or 2); by default ("auto") the project's declared dependency
+decides (`pydantic>=2` in `project.dependencies`), else the code: any module that imports a
+v2-only name (`ConfigDict`, `field_validator`, `pydantic_settings`, `pydantic.v1`, ...). A
+project with none of these is taken to be on v1, where these names are not deprecated.
 """
 
 from __future__ import annotations
@@ -100,8 +103,29 @@ CLASS_METHODS = frozenset(
 )
 
 
+V2_MARKERS = frozenset(
+    {
+        "pydantic.ConfigDict",
+        "pydantic.field_validator",
+        "pydantic.model_validator",
+        "pydantic.field_serializer",
+        "pydantic.model_serializer",
+        "pydantic.computed_field",
+        "pydantic.RootModel",
+        "pydantic.TypeAdapter",
+        "pydantic_settings.BaseSettings",
+        "pydantic_settings.SettingsConfigDict",
+    }
+)
+
+
 def uses_pydantic_v2(ctx: FileContext) -> bool:
-    return ctx.settings.pydantic_version >= 2
+    declared = ctx.settings.pydantic_version
+    if declared != "auto":
+        return declared == 2
+    return ctx.index.any_binding(
+        lambda value: value in V2_MARKERS or value.startswith(("pydantic.v1", "pydantic_settings"))
+    )
 
 
 # -- FAL501 -----------------------------------------------------------------------------------

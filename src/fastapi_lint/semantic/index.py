@@ -69,12 +69,14 @@ class ProjectIndex:
     def __init__(self) -> None:
         self.modules: dict[str, ModuleFacts] = {}
         self._kinds: dict[str, frozenset[str]] = {}
+        self._bindings_answers: dict[object, bool] = {}
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
         """Register a module under every name it can be imported by."""
         for name in names:
             self.modules[name] = facts
         self._kinds.clear()
+        self._bindings_answers.clear()
 
     # -- classes -------------------------------------------------------------------------------
     def class_kinds(self, qualified: str | None) -> frozenset[str]:
@@ -153,6 +155,19 @@ class ProjectIndex:
                 return self.definition(canonical(target), depth + 1)
             return None
         return None
+
+    def any_binding(self, predicate) -> bool:
+        """Whether any module imports a name matching `predicate` (cached per predicate code)."""
+        key = predicate.__code__
+        cached = self._bindings_answers.get(key)
+        if cached is None:
+            cached = any(
+                predicate(value)
+                for facts in self.modules.values()
+                for value in facts.bindings.values()
+            )
+            self._bindings_answers[key] = cached
+        return cached
 
     # -- classes' members ----------------------------------------------------------------------
     def class_fact(self, qualified: str | None) -> ClassFact | None:
