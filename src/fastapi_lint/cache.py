@@ -1,8 +1,8 @@
-"""The on-disk cache of per-module index facts, keyed by file content.
+"""On-disk caches at the project root (`.fastapi_lint_cache/`): index facts and lint results.
 
-One JSON file per tool version in `.fastapi_lint_cache/` at the project root. An entry is used
-only when the file's content hash and its module name are unchanged. A cache that cannot be read
-is ignored and one that cannot be written is skipped: the cache never fails a run.
+Facts are keyed by file content (and module name); results by content, settings, the project
+index's digest and the tool version. A cache that cannot be read is ignored and one that cannot
+be written is skipped: the cache never fails a run.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from fastapi_lint import __version__
+from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
 
 CACHE_DIR = ".fastapi_lint_cache"
@@ -46,18 +47,107 @@ class IndexCache:
         return facts if facts.module == module else None
 
     def put(self, key: str, digest: str, facts: ModuleFacts) -> None:
-        self.entries[key] = [digest, facts.to_json()]
+        data = facts.to_json()
+        facts_digest = content_hash(json.dumps(data, sort_keys=True).encode())
+        self.entries[key] = [digest, data, facts_digest]
+        self.changed = True
+
+    def facts_digest(self, key: str) -> str:
+        """A digest of what a module tells the index (stable while only its bodies change)."""
+        entry = self.entries.get(key)
+        return entry[2] if entry and len(entry) > 2 else ""
+
+    def save(self) -> None:
+        if self.path is not None and self.changed:
+            _write_json(self.path, self.entries)
+
+
+class ResultsCache:
+    """Per-file lint results, keyed by content, settings, the project index and the version.
+
+    Results are stored before suppression (noqa lives in the content, per-file-ignores in the
+    settings, both part of the key), so a hit gives exactly what a new lint would.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.path = directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
+        self.entries: dict[str, list] = {}
+        self.changed = False
+        if self.path is not None and self.path.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self.entries = loaded
+
+    @staticmethod
+    def key(digest: str, settings_key: str, index_digest: str) -> str:
+        return content_hash(f"{digest}\0{settings_key}\0{index_digest}".encode())
+
+    def get(self, path: str, key: str) -> list[Diagnostic] | None:
+        entry = self.entries.get(path)
+        if not entry or entry[0] != key:
+            return None
+        try:
+            return [_diagnostic_from_json(item, path) for item in entry[1]]
+        except (IndexError, KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, path: str, key: str, diagnostics: list[Diagnostic]) -> None:
+        self.entries[path] = [key, [_diagnostic_to_json(d) for d in diagnostics]]
         self.changed = True
 
     def save(self) -> None:
-        if self.path is None or not self.changed:
-            return
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            gitignore = self.path.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by fastapi-lint\n*\n", encoding="utf-8")
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(self.entries, stream, separators=(",", ":"))
-            os.replace(temporary, self.path)
+        if self.path is not None and self.changed:
+            _write_json(self.path, self.entries)
+
+
+def _diagnostic_to_json(d: Diagnostic) -> list:
+    fix = None
+    if d.fix is not None:
+        fix = [
+            d.fix.title,
+            d.fix.applicability.value,
+            [[edit.start, edit.end, edit.content] for edit in d.fix.edits],
+            [[item.module, item.name] for item in d.fix.imports],
+        ]
+    position = [d.line, d.column, d.end_line, d.end_column, d.start_offset]
+    return [d.code, d.name, d.message, position, list(d.secrets), fix]
+
+
+def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
+    code, name, message, position, secrets, fix = item
+    line, column, end_line, end_column, start_offset = position
+    made = None
+    if fix is not None:
+        title, applicability, edits, imports = fix
+        made = Fix(
+            title=title,
+            applicability=Applicability(applicability),
+            edits=tuple(Edit(*edit) for edit in edits),
+            imports=tuple(Import(*item) for item in imports),
+        )
+    return Diagnostic(
+        code=code,
+        name=name,
+        message=message,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        fix=made,
+        path=path,
+        start_offset=start_offset,
+        secrets=tuple(secrets),
+    )
+
+
+def _write_json(path: Path, document: dict) -> None:
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gitignore = path.parent / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# Created by fastapi-lint\n*\n", encoding="utf-8")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream, separators=(",", ":"))
+        os.replace(temporary, path)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi_lint.add_noqa import add_noqa
-from fastapi_lint.cache import CACHE_DIR, IndexCache, content_hash
+from fastapi_lint.cache import CACHE_DIR, IndexCache, ResultsCache, content_hash
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.discovery import Excluder, discover
@@ -75,6 +75,7 @@ class _Loaded:
     source: SourceFile | None = None
     tree: ast.Module | SyntaxProblem | None = None
     error: Diagnostic | None = None
+    digest: str = ""  # of the file's bytes
 
 
 def run(
@@ -105,6 +106,11 @@ def run(
 
     index, loaded = build_index(root, lint_files, excluder, options.use_cache)
     linter = Linter(settings, index)
+    results = ResultsCache(
+        root / CACHE_DIR
+        if (root is not None and options.use_cache and stdin_text is None)
+        else None
+    )
     result = RunResult()
     for path, message in missing:
         report = FileReport(path=path)
@@ -118,9 +124,12 @@ def run(
         return result
     for done, path in enumerate(lint_files, start=1):
         item = loaded.pop(path.resolve(), None) or _load(path)
-        result.files.append(_check(item, linter, settings, options, root, base, stdin=False))
+        result.files.append(
+            _check(item, linter, settings, options, root, base, stdin=False, results=results)
+        )
         if options.progress is not None:
             options.progress(done, len(lint_files))
+    results.save()
     return result
 
 
@@ -150,6 +159,7 @@ def build_index(
         project_paths = set(wanted)
     cache = IndexCache(root / CACHE_DIR if (root is not None and use_cache) else None)
     kept: dict[Path, _Loaded] = {}
+    prints: list[str] = []  # what the index knows of each module, for the results cache key
     for path in sorted(project_paths):
         item = _load(path)
         if path in wanted:
@@ -158,7 +168,7 @@ def build_index(
             continue
         primary, package, names = module_names(path, root)
         key = _cache_key(path, root)
-        digest = content_hash(item.data)
+        digest = item.digest = content_hash(item.data)
         facts = cache.get(key, digest, primary)
         if facts is None:
             if item.source is None:
@@ -172,7 +182,9 @@ def build_index(
         if path not in wanted:
             item.tree = None  # not checked: do not hold its tree
         index.add(facts, names)
+        prints.append(f"{primary}:{cache.facts_digest(key)}")
     cache.save()
+    index.digest = content_hash("\n".join(sorted(prints)).encode())
     return index, kept
 
 
@@ -229,6 +241,7 @@ def _check(
     base: Path,
     *,
     stdin: bool,
+    results: ResultsCache | None = None,
 ) -> FileReport:
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = _relative_to(item.path, base) if not stdin else shown
@@ -243,10 +256,17 @@ def _check(
     primary, package, _ = module_names(item.path, root)
     ignored = per_file_ignored(_relative_to(item.path, base), settings.per_file_ignores)
 
-    def lint(text: str, tree=None) -> list[Diagnostic]:
-        result = linter.lint(shown, text, primary, package, tree)
-        report.secrets.update(secret for d in result.diagnostics for secret in d.secrets)
-        kept, silenced = suppress(result.diagnostics, text, ignored)
+    def lint(text: str, tree=None, cache_key: str | None = None) -> list[Diagnostic]:
+        found = results.get(key, cache_key) if (results and cache_key) else None
+        if found is None:
+            found = linter.lint(shown, text, primary, package, tree).diagnostics
+            if results and cache_key and not any(d.code == "FAL002" for d in found):
+                results.put(key, cache_key, found)
+        else:
+            for diagnostic in found:
+                diagnostic.path = shown
+        report.secrets.update(secret for d in found for secret in d.secrets)
+        kept, silenced = suppress(found, text, ignored)
         report.silenced = silenced
         if options.baseline:
             prints = fingerprints(key, kept, text)
@@ -266,7 +286,10 @@ def _check(
                 report.noqa_added = 0
         return report
     if not (options.fix or options.diff):
-        report.diagnostics = lint(source.text, item.tree)
+        cache_key = None
+        if results is not None and item.digest:
+            cache_key = ResultsCache.key(item.digest, settings.cache_key(), linter.index.digest)
+        report.diagnostics = lint(source.text, item.tree, cache_key)
         return report
     outcome = fix_text(source.text, lint, options.unsafe_fixes)
     report.diagnostics = outcome.diagnostics

@@ -70,6 +70,7 @@ class ProjectIndex:
         self.modules: dict[str, ModuleFacts] = {}
         self._kinds: dict[str, frozenset[str]] = {}
         self._bindings_answers: dict[object, bool] = {}
+        self.digest = ""  # set by the runner: changes when any module's facts change
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
         """Register a module under every name it can be imported by."""

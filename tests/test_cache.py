@@ -1,0 +1,90 @@
+"""The caches: a warm run reports exactly what a cold run does, and stale facts never stick."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from fastapi_lint.cli import main
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def check(*args: str) -> str:
+    return CliRunner().invoke(main, ["check", ".", "--output-format", "json", *args]).output
+
+
+def test_warm_run_equals_cold_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "app" / "__init__.py", "")
+    write(
+        tmp_path / "app" / "base.py",
+        "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n",
+    )
+    write(
+        tmp_path / "app" / "models.py",
+        """\
+        from app.base import Base
+
+
+        class Item(Base):
+            tags: list = []  # noqa: FAL999
+
+
+        def f(x=[]):
+            return x
+        """,
+    )
+    cold = check()
+    assert (tmp_path / ".fastapi_lint_cache").is_dir()
+    results = list((tmp_path / ".fastapi_lint_cache").glob("results-*.json"))
+    assert results and json.loads(results[0].read_text())
+    warm = check()
+    assert warm == cold
+    assert {item["code"] for item in json.loads(warm)} == {"FAL301", "FAL302"}
+    assert check("--no-cache") == cold
+
+
+def test_a_change_in_another_module_reaches_cached_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "app" / "__init__.py", "")
+    write(tmp_path / "app" / "base.py", "class Base:\n    pass\n")
+    write(
+        tmp_path / "app" / "models.py",
+        "from app.base import Base\n\n\nclass Item(Base):\n    tags: list = []\n",
+    )
+    assert json.loads(check()) == []
+    # The base becomes a Pydantic model: models.py is unchanged, its findings are not.
+    write(
+        tmp_path / "app" / "base.py",
+        "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n",
+    )
+    assert [item["code"] for item in json.loads(check())] == ["FAL302"]
+
+
+def test_settings_are_part_of_the_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "m.py", "def f(x=[]):\n    return x\n")
+    assert len(json.loads(check())) == 1
+    assert json.loads(check("--ignore", "FAL301")) == []
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-lint]\nignore = ["FAL3"]\n')
+    assert json.loads(check()) == []
+
+
+def test_a_broken_cache_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "m.py", "def f(x=[]):\n    return x\n")
+    cold = check()
+    for path in (tmp_path / ".fastapi_lint_cache").glob("*.json"):
+        path.write_text("{broken")
+    assert check() == cold
