@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import gc
 import os
 import tempfile
 from collections.abc import Callable
@@ -87,6 +88,26 @@ def run(
     stdin_text: str | None = None,
 ) -> RunResult:
     """Check `paths` (or stdin); `base` anchors exclude patterns (the config file's folder)."""
+    # Millions of AST nodes are alive at once (trees are kept between the index and the lint
+    # pass); they hold no reference cycles, so the cycle collector only rescans them over and
+    # over: measured, it more than doubled a cold run. Reference counting still frees them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(paths, settings, options, base=base, stdin_text=stdin_text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(
+    paths: list[Path],
+    settings: Settings,
+    options: Options,
+    *,
+    base: Path,
+    stdin_text: str | None,
+) -> RunResult:
     if stdin_text is not None:
         name = Path(options.stdin_filename or "-")
         anchor = name.resolve().parent if options.stdin_filename else Path.cwd()

@@ -263,14 +263,15 @@ class BlockingCallInAsync(Rule):
         self.extra = frozenset(self.option("extra-blocking-calls"))
 
     def visit_Expr(self, node: ast.Expr) -> None:
-        self.positions.note(node)
+        if async_function(self.ctx) is not None:  # positions matter only where we report
+            self.positions.note(node)
 
     visit_Attribute = visit_Subscript = visit_With = visit_AsyncWith = visit_Expr
 
     def visit_Call(self, node: ast.Call) -> None:
-        self.positions.note(node)
         if async_function(self.ctx) is None:
             return
+        self.positions.note(node)
         name = self._blocking_name(node)
         if name is None:
             return
@@ -416,7 +417,8 @@ class UnawaitedSessionCall(Rule):
         self.handed_over: set[int] = set()  # returned, or given to gather/create_task/...
 
     def visit_Expr(self, node: ast.AST) -> None:
-        self.positions.note(node)
+        if async_function(self.ctx) is not None:  # positions matter only where we report
+            self.positions.note(node)
 
     visit_Await = visit_Attribute = visit_Subscript = visit_Expr
 
@@ -425,12 +427,14 @@ class UnawaitedSessionCall(Rule):
             self.handed_over.add(id(node.value))
 
     def visit_Call(self, node: ast.Call) -> None:
+        function = async_function(self.ctx)
+        if function is None:
+            return
         self.positions.note(node)
         if self.ctx.resolve(node.func) in AWAITABLE_TAKERS:
             self.handed_over.update(id(argument) for argument in node.args)
             self.handed_over.update(id(keyword.value) for keyword in node.keywords)
-        function = async_function(self.ctx)
-        if function is None or not isinstance(node.func, ast.Attribute):
+        if not isinstance(node.func, ast.Attribute):
             return
         method = node.func.attr
         kind = self.ctx.function_sessions(function).kind(node.func.value)

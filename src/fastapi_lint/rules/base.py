@@ -127,6 +127,7 @@ class FileContext:
         self.diagnostics: list[Diagnostic] = []
         self.scopes: list[ast.AST] = []  # enclosing classes, functions and lambdas (engine)
         self._class_kinds: dict[ast.ClassDef, frozenset[str]] = {}
+        self._top_level: set[str] | None = None
         self._comments: list[int] | None = None
 
     # -- names and classes ---------------------------------------------------------------------
@@ -137,16 +138,19 @@ class FileContext:
         """Qualified name of the function a `Call` calls; None for anything else."""
         return self.imports.resolve(node.func) if isinstance(node, ast.Call) else None
 
+    def imports_module(self, *packages: str) -> bool:
+        """Whether the module imports anything from one of these top-level packages."""
+        if self._top_level is None:
+            self._top_level = {value.split(".")[0] for value in self.imports.bindings.values()}
+        return any(package in self._top_level for package in packages)
+
     @property
     def imports_fastapi(self) -> bool:
-        return any(value.split(".")[0] == "fastapi" for value in self.imports.bindings.values())
+        return self.imports_module("fastapi")
 
     @property
     def imports_sqlalchemy(self) -> bool:
-        return any(
-            value.split(".")[0] in ("sqlalchemy", "sqlmodel")
-            for value in self.imports.bindings.values()
-        )
+        return self.imports_module("sqlalchemy", "sqlmodel")
 
     def enclosing_class(self) -> ast.ClassDef | None:
         """The class whose body directly holds the node being visited (scopes exclude it)."""

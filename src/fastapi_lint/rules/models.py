@@ -654,10 +654,10 @@ class MutableColumnDefault(Rule):
     summary = "Mutable column default shared by every row"
     fix_availability = FixAvailability.ALWAYS
 
-    @property
-    def _migration(self) -> bool:
-        """Alembic migrations declare columns for DDL; their Python defaults never insert rows."""
-        return any(value.split(".")[0] == "alembic" for value in self.ctx.imports.bindings.values())
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        # Alembic migrations declare columns for DDL; their Python defaults never insert rows.
+        self._migration = ctx.imports_module("alembic")
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.resolve(node.func) not in SQL_COLUMNS or self._migration:

@@ -540,6 +540,10 @@ class SqlStringInterpolation(Rule):
     summary = "SQL built by string interpolation"
     fix_availability = FixAvailability.SOMETIMES
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._migration = ctx.imports_module("alembic")  # run offline with own identifiers
+
     def visit_Call(self, node: ast.Call) -> None:
         if not node.args or self._migration:
             return
@@ -564,11 +568,6 @@ class SqlStringInterpolation(Rule):
             "SQL built from a non-literal value by string interpolation; use bound parameters",
             fix,
         )
-
-    @property
-    def _migration(self) -> bool:
-        """Alembic migrations run offline with the developer's own identifiers."""
-        return any(value.split(".")[0] == "alembic" for value in self.ctx.imports.bindings.values())
 
     def _executes_sql(self, function: ast.expr) -> bool:
         if not isinstance(function, ast.Attribute):

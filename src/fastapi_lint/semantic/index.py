@@ -71,6 +71,7 @@ class ProjectIndex:
         self._kinds: dict[str, frozenset[str]] = {}
         self._bindings_answers: dict[object, bool] = {}
         self.digest = ""  # set by the runner: changes when any module's facts change
+        self._json_owners: dict[str, list[str]] | None = None
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
         """Register a module under every name it can be imported by."""
@@ -78,6 +79,7 @@ class ProjectIndex:
             self.modules[name] = facts
         self._kinds.clear()
         self._bindings_answers.clear()
+        self._json_owners = None
 
     # -- classes -------------------------------------------------------------------------------
     def class_kinds(self, qualified: str | None) -> frozenset[str]:
@@ -213,18 +215,22 @@ class ProjectIndex:
 
     def classes_with_column(self, column: str) -> list[str]:
         """Qualified names of mapped classes that have an untracked JSON column `column`."""
-        found = []
+        if self._json_owners is None:
+            self._json_owners = self._all_json_columns()
+        return self._json_owners.get(column, [])
+
+    def _all_json_columns(self) -> dict[str, list[str]]:
+        owners: dict[str, list[str]] = {}
         for module, facts in self.modules.items():
             if module != facts.module:
                 continue  # each module once, under its primary name
             for fact in facts.classes:
                 qualified = f"{facts.module}.{fact.name}"
-                if (
-                    MAPPED in self.class_kinds(qualified)
-                    and self.json_columns(qualified).get(column) == "json"
-                ):
-                    found.append(qualified)
-        return found
+                if MAPPED in self.class_kinds(qualified):
+                    for column, kind in self.json_columns(qualified).items():
+                        if kind == "json":
+                            owners.setdefault(column, []).append(qualified)
+        return owners
 
     # -- values, aliases, functions ------------------------------------------------------------
     def value_callee(self, qualified: str | None) -> tuple[ModuleFacts, str] | None:
