@@ -132,6 +132,7 @@ def name_words(name: str) -> list[str]:
     return [word for word in re.split(r"[_\-\s.]+", spaced.lower()) if word]
 
 
+@functools.lru_cache(maxsize=4096)
 def names_a_secret(name: str) -> bool:
     words = name_words(name)
     if not words or any(word in DESCRIPTIVE_WORDS for word in words):
