@@ -7,6 +7,7 @@ from every output (source frames, diffs, machine formats) using `Diagnostic.secr
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import re
 from pathlib import PurePath
