@@ -87,8 +87,21 @@ def test_every_format_reports_the_same_findings(demo):
         assert result.exit_code == 1, output_format
         seen[output_format] = _findings(output_format, result.output)
     reference = seen["concise"]
-    assert len(reference) == 7
-    assert {code for _, _, code in reference} == {"FAL301", "FAL302", "FAL304", "FAL305"}
+    assert len(reference) == 16
+    assert {code for _, _, code in reference} == {
+        "FAL101",
+        "FAL102",
+        "FAL103",
+        "FAL201",
+        "FAL202",
+        "FAL301",
+        "FAL302",
+        "FAL303",
+        "FAL304",
+        "FAL305",
+        "FAL401",
+        "FAL402",
+    }
     for output_format, found in seen.items():
         assert found == reference, output_format
 
@@ -112,6 +125,7 @@ def test_sarif_validates_against_the_official_schema(demo):
         r
         for r in fixed
         if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/schemas.py"
+        and r["ruleId"] == "FAL302"
     )
     texts = [
         rep["insertedContent"]["text"]
@@ -208,3 +222,12 @@ def test_fix_and_diff_and_add_noqa_exclude_each_other(tmp_path, monkeypatch):
     result = run("check", "m.py", "--fix", "--add-noqa")
     assert result.exit_code == 2
     assert "--fix and --add-noqa cannot be used together" in result.output
+
+
+def test_demo_app_fix_removes_every_fixable_finding(demo):
+    result = run("check", ".", "--fix", "--unsafe-fixes")
+    assert "12 fixed" in result.output
+    after = run("check", ".", "--unsafe-fixes", "--output-format", "json").output
+    remaining = json.loads(after)
+    assert all(item["fix"] is None for item in remaining)
+    assert {item["code"] for item in remaining} == {"FAL101", "FAL102", "FAL402"}
