@@ -22,7 +22,10 @@ def test_installed_package_lints_without_internal_errors(name):
     package = importlib.import_module(name)
     folder = Path(package.__file__).parent
     options = Options(diff=True, unsafe_fixes=True, use_cache=False)
-    result = run([folder], Settings(exclude=()), options, base=folder)
+    # Named one by one: a virtual environment inside a checkout is git-ignored, and files named
+    # explicitly are checked whatever the ignore files say.
+    files = sorted(folder.rglob("*.py"))
+    result = run(files, Settings(exclude=()), options, base=folder)
     assert len(result.files) > 10
     crashes = [d for d in result.diagnostics if d.code == "FAL002"]
     assert not crashes, crashes[:5]
