@@ -28,13 +28,8 @@ def content_hash(data: bytes) -> str:
 class IndexCache:
     def __init__(self, directory: Path | None) -> None:
         self.path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
-        self.entries: dict[str, list] = {}
+        self.entries: dict[str, list] = _read_json(self.path)
         self.changed = False
-        if self.path is not None and self.path.is_file():
-            with contextlib.suppress(OSError, ValueError):
-                loaded = json.loads(self.path.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict):
-                    self.entries = loaded
 
     def get(self, key: str, digest: str, module: str) -> ModuleFacts | None:
         entry = self.entries.get(key)
@@ -71,13 +66,8 @@ class ResultsCache:
 
     def __init__(self, directory: Path | None) -> None:
         self.path = directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
-        self.entries: dict[str, list] = {}
+        self.entries: dict[str, list] = _read_json(self.path)
         self.changed = False
-        if self.path is not None and self.path.is_file():
-            with contextlib.suppress(OSError, ValueError):
-                loaded = json.loads(self.path.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict):
-                    self.entries = loaded
 
     @staticmethod
     def key(digest: str, settings_key: str, index_digest: str) -> str:
@@ -139,6 +129,16 @@ def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
         start_offset=start_offset,
         secrets=tuple(secrets),
     )
+
+
+def _read_json(path: Path | None) -> dict:
+    if path is None or not path.is_file():
+        return {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            return loaded
+    return {}
 
 
 def _write_json(path: Path, document: dict) -> None:

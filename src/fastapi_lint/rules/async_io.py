@@ -8,7 +8,7 @@ from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic.locals import own_nodes, parameters
 from fastapi_lint.semantic.routes import route_of
-from fastapi_lint.semantic.sessions import SessionKind
+from fastapi_lint.semantic.sessions import IO_METHODS, SessionKind
 
 BLOCKING_CALLS = frozenset(
     {
@@ -105,28 +105,6 @@ AWAITABLE_TAKERS = frozenset(
         "asyncio.as_completed",
         "asyncio.run",
         "anyio.create_task_group",
-    }
-)
-SYNC_IO_METHODS = frozenset(
-    {
-        "execute",
-        "scalar",
-        "scalars",
-        "get",
-        "get_one",
-        "delete",
-        "merge",
-        "commit",
-        "rollback",
-        "flush",
-        "refresh",
-        "query",
-        "stream",
-        "stream_scalars",
-        "exec",
-        "run_sync",
-        "begin",
-        "begin_nested",
     }
 )
 ASYNC_ENGINES = frozenset(
@@ -547,7 +525,7 @@ class SyncSessionInAsync(Rule):
         kind = self.ctx.function_sessions(function).kind(node.func.value)
         if kind is None:
             return
-        if not ((kind.is_sync and method in SYNC_IO_METHODS) or method == "query"):
+        if not ((kind.is_sync and method in IO_METHODS) or method == "query"):
             return
         receiver = self.ctx.source(node.func.value)
         self.report(

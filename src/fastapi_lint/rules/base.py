@@ -158,6 +158,13 @@ class FileContext:
             self.scopes[-1] if self.scopes and isinstance(self.scopes[-1], ast.ClassDef) else None
         )
 
+    def enclosing_function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The innermost `def` around the node being visited, if any."""
+        for scope in reversed(self.scopes):
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return scope
+        return None
+
     def function_sessions(self, func) -> FunctionSessions:
         """Session-holding names of `func` (a function being visited: its class is on scopes)."""
         found = self._function_sessions.get(func)

@@ -347,14 +347,7 @@ class PydanticV1Method(Rule):
             return qualified
         if not isinstance(receiver, ast.Name):
             return None
-        function = next(
-            (
-                s
-                for s in reversed(self.ctx.scopes)
-                if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-            ),
-            None,
-        )
+        function = self.ctx.enclosing_function()
         if function is None:
             return None
         for arg, _ in parameters(function):

@@ -11,31 +11,8 @@ from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic import index as kinds
 from fastapi_lint.semantic.locals import own_nodes, parameters
 from fastapi_lint.semantic.routes import route_of
+from fastapi_lint.semantic.sessions import DATABASE_METHODS
 
-DB_METHODS = frozenset(
-    {
-        "execute",
-        "scalar",
-        "scalars",
-        "get",
-        "get_one",
-        "add",
-        "add_all",
-        "delete",
-        "merge",
-        "commit",
-        "rollback",
-        "flush",
-        "refresh",
-        "query",
-        "stream",
-        "stream_scalars",
-        "exec",
-        "run_sync",
-        "begin",
-        "begin_nested",
-    }
-)
 STATEMENTS = {
     "sqlalchemy.select": "select",
     "sqlalchemy.insert": "insert",
@@ -134,7 +111,7 @@ class DbAccessInRoute(Rule):
             function = child.func
             if (
                 isinstance(function, ast.Attribute)
-                and function.attr in DB_METHODS
+                and function.attr in DATABASE_METHODS
                 and sessions.kind(function.value) is not None
             ):
                 found.append((child, f"{self.ctx.source(function.value)}.{function.attr}"))

@@ -579,14 +579,7 @@ class SqlStringInterpolation(Rule):
         if function.attr not in ("execute", "executemany"):
             return False
         receiver = function.value
-        scope = next(
-            (
-                s
-                for s in reversed(self.ctx.scopes)
-                if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-            ),
-            None,
-        )
+        scope = self.ctx.enclosing_function()
         if scope is not None and self.ctx.function_sessions(scope).kind(receiver) is not None:
             return True
         if isinstance(receiver, ast.Name):
@@ -632,14 +625,7 @@ class SqlStringInterpolation(Rule):
             values = [*node.args, *(keyword.value for keyword in node.keywords)]
             return node if any(not self._fixed(value) for value in values) else None
         if isinstance(node, ast.Name) and depth == 0:
-            scope = next(
-                (
-                    s
-                    for s in reversed(self.ctx.scopes)
-                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                ),
-                None,
-            )
+            scope = self.ctx.enclosing_function()
             if scope is None:
                 return None
             for child in own_nodes(scope):

@@ -72,6 +72,34 @@ WRAPPERS = frozenset(
     }
 )
 DEPENDS = frozenset({"fastapi.Depends", "fastapi.Security"})
+
+# Session methods that do database work (FAL101), and those of them that do I/O (FAL203):
+# `add` and `add_all` only change the in-memory unit of work.
+DATABASE_METHODS = frozenset(
+    {
+        "execute",
+        "scalar",
+        "scalars",
+        "get",
+        "get_one",
+        "add",
+        "add_all",
+        "delete",
+        "merge",
+        "commit",
+        "rollback",
+        "flush",
+        "refresh",
+        "query",
+        "stream",
+        "stream_scalars",
+        "exec",
+        "run_sync",
+        "begin",
+        "begin_nested",
+    }
+)
+IO_METHODS = DATABASE_METHODS - {"add", "add_all"}
 _MAX_DEPTH = 8
 
 
