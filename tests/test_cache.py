@@ -88,3 +88,25 @@ def test_a_broken_cache_is_ignored(tmp_path, monkeypatch):
     for path in (tmp_path / ".fastapi_lint_cache").glob("*.json"):
         path.write_text("{broken")
     assert check() == cold
+
+
+def test_worker_processes_report_what_one_process_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "app" / "__init__.py", "")
+    write(
+        tmp_path / "app" / "base.py",
+        "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n",
+    )
+    for number in range(12):
+        write(
+            tmp_path / "app" / f"m{number}.py",
+            f"from app.base import Base\n\n\nclass M{number}(Base):\n    tags: list = []\n\n\n"
+            f"def f{number}(x=[]):\n    return x\n",
+        )
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    alone = check("--no-cache")
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    together = check("--no-cache")
+    assert together == alone
+    assert len(json.loads(together)) == 24

@@ -7,8 +7,10 @@ parses each file once: trees parsed for the index are kept for the files being c
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import gc
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable
@@ -57,6 +59,7 @@ class FileReport:
     noqa_skipped: int = 0
     source_text: str = ""
     key_path: str = ""  # relative to the configuration's folder: stable for fingerprints
+    raw: list[Diagnostic] = field(default_factory=list, repr=False)  # before suppression
     secrets: set[str] = field(default_factory=set)  # raw secrets found: outputs redact them
 
 
@@ -143,15 +146,83 @@ def _run(
         _register(index, item, root)
         result.files.append(_check(item, linter, settings, options, root, base, stdin=True))
         return result
-    for done, path in enumerate(lint_files, start=1):
-        item = loaded.pop(path.resolve(), None) or _load(path)
-        result.files.append(
-            _check(item, linter, settings, options, root, base, stdin=False, results=results)
-        )
-        if options.progress is not None:
-            options.progress(done, len(lint_files))
+    items = [loaded.pop(path.resolve(), None) or _load(path) for path in lint_files]
+    result.files.extend(_check_all(items, linter, settings, options, root, base, results))
     results.save()
     return result
+
+
+def _check_all(items, linter, settings, options, root, base, results) -> list[FileReport]:
+    """Check every file: cached results first, then the rest, in worker processes if many."""
+    reports: list[FileReport | None] = [None] * len(items)
+    keys: list[str | None] = [None] * len(items)
+    pending: list[int] = []
+    plain_check = not (options.fix or options.diff or options.add_noqa)
+    for position, item in enumerate(items):
+        if plain_check and results.path is not None and item.digest:
+            keys[position] = ResultsCache.key(
+                item.digest, settings.cache_key(), linter.index.digest
+            )
+            cached = results.get(_relative_to(item.path, base), keys[position])
+            if cached is not None:
+                reports[position] = _check(
+                    item, linter, settings, options, root, base, stdin=False, cached=cached
+                )
+                continue
+        pending.append(position)
+
+    def checked(position: int, report: FileReport) -> None:
+        reports[position] = report
+        key = keys[position]
+        if key is not None and not any(d.code == "FAL002" for d in report.raw):
+            results.put(report.key_path, key, report.raw)
+
+    done = len(items) - len(pending)
+    jobs = _jobs(len(pending)) if plain_check else 1
+    if jobs > 1:
+        global _SHARED
+        _SHARED = (items, linter, settings, options, root, base)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs) as pool:
+            chunk = max(1, len(pending) // (jobs * 8))
+            for position, report in pool.imap_unordered(_check_shared, pending, chunk):
+                checked(position, report)
+                done += 1
+                if options.progress is not None:
+                    options.progress(done, len(items))
+        _SHARED = None
+    else:
+        for position in pending:
+            report = _check(items[position], linter, settings, options, root, base, stdin=False)
+            checked(position, report)
+            done += 1
+            if options.progress is not None:
+                options.progress(done, len(items))
+    return [report for report in reports if report is not None]
+
+
+# What forked workers read (copy-on-write): the loaded files, their trees and the linter.
+_SHARED: tuple | None = None
+PARALLEL_THRESHOLD = 48  # files: below this, starting processes costs more than it saves
+
+
+def _jobs(pending: int) -> int:
+    configured = os.environ.get("FASTAPI_LINT_JOBS")
+    if configured and configured.isdigit():
+        wanted = int(configured)
+    elif pending < PARALLEL_THRESHOLD:
+        return 1
+    else:
+        wanted = min(os.cpu_count() or 1, 8)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(wanted, pending))
+
+
+def _check_shared(position: int) -> tuple[int, FileReport]:
+    items, linter, settings, options, root, base = _SHARED
+    quiet = dataclasses.replace(options, progress=None)
+    return position, _check(items[position], linter, settings, quiet, root, base, stdin=False)
 
 
 def _common_parent(paths: list[Path]) -> Path:
@@ -189,7 +260,7 @@ def build_index(
             continue
         primary, package, names = module_names(path, root)
         key = _cache_key(path, root)
-        digest = item.digest = content_hash(item.data)
+        digest = item.digest
         facts = cache.get(key, digest, primary)
         if facts is None:
             if item.source is None:
@@ -232,6 +303,7 @@ def _load(path: Path) -> _Loaded:
     except OSError as exc:
         item.error = _file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
         return item
+    item.digest = content_hash(item.data)
     try:
         item.source = SourceFile.decode(item.data)
     except DecodeError as exc:
@@ -262,7 +334,7 @@ def _check(
     base: Path,
     *,
     stdin: bool,
-    results: ResultsCache | None = None,
+    cached: list[Diagnostic] | None = None,
 ) -> FileReport:
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = _relative_to(item.path, base) if not stdin else shown
@@ -277,15 +349,14 @@ def _check(
     primary, package, _ = module_names(item.path, root)
     ignored = per_file_ignored(_relative_to(item.path, base), settings.per_file_ignores)
 
-    def lint(text: str, tree=None, cache_key: str | None = None) -> list[Diagnostic]:
-        found = results.get(key, cache_key) if (results and cache_key) else None
-        if found is None:
+    def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:
+        if reuse is None:
             found = linter.lint(shown, text, primary, package, tree).diagnostics
-            if results and cache_key and not any(d.code == "FAL002" for d in found):
-                results.put(key, cache_key, found)
         else:
+            found = reuse
             for diagnostic in found:
                 diagnostic.path = shown
+        report.raw = found
         report.secrets.update(secret for d in found for secret in d.secrets)
         kept, silenced = suppress(found, text, ignored)
         report.silenced = silenced
@@ -307,10 +378,7 @@ def _check(
                 report.noqa_added = 0
         return report
     if not (options.fix or options.diff):
-        cache_key = None
-        if results is not None and item.digest:
-            cache_key = ResultsCache.key(item.digest, settings.cache_key(), linter.index.digest)
-        report.diagnostics = lint(source.text, item.tree, cache_key)
+        report.diagnostics = lint(source.text, item.tree, cached)
         return report
     outcome = fix_text(source.text, lint, options.unsafe_fixes)
     report.diagnostics = outcome.diagnostics
