@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from fastapi_lint.config import Settings
@@ -25,6 +26,7 @@ def _lint(source: str):
     )
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles odd programs
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_generated_programs_do_not_crash_rules_or_fixes(source):
