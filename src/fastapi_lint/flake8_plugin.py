@@ -28,16 +28,21 @@ class _Project:
     linter: Linter
 
 
-@lru_cache(maxsize=16)
 def _project(directory: Path) -> _Project:
+    """The project a file belongs to: one index per project root and configuration."""
+    config = find_config(directory)
+    root = find_project_root(directory)
+    return _project_for(root, config, directory if root is None and config is None else None)
+
+
+@lru_cache(maxsize=16)
+def _project_for(root: Path | None, config: Path | None, loose: Path | None) -> _Project:
     from fastapi_lint.runner import build_index
 
-    config = find_config(directory)
     settings = load(config) if config is not None else Settings()
     # flake8 selects and ignores codes itself: run every rule that is on by default.
     settings = replace(settings, select=("FAL",), extend_select=(), ignore=())
-    root = find_project_root(directory)
-    base = config.parent if config is not None else (root or directory)
+    base = config.parent if config is not None else (root or loose or Path.cwd())
     excluder = Excluder(settings.exclude + settings.extend_exclude, base)
     index, _ = build_index(root, [], excluder, use_cache=True)
     return _Project(root, Linter(settings, index))
