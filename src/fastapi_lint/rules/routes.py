@@ -25,7 +25,12 @@ STATEMENTS = {
 }
 NO_BODY_STATUS = frozenset({204, 304})
 NO_BODY_STATUS_NAMES = frozenset(
-    {"starlette.status.HTTP_204_NO_CONTENT", "starlette.status.HTTP_304_NOT_MODIFIED"}
+    {
+        "starlette.status.HTTP_204_NO_CONTENT",
+        "starlette.status.HTTP_304_NOT_MODIFIED",
+        "http.HTTPStatus.NO_CONTENT",
+        "http.HTTPStatus.NOT_MODIFIED",
+    }
 )
 BACKGROUND_TASKS = "starlette.background.BackgroundTasks"
 BACKGROUND_TASK = frozenset({"starlette.background.BackgroundTask", "fastapi.BackgroundTask"})
