@@ -414,8 +414,8 @@ class MutableFieldDefault(Rule):
     On a Pydantic model this is not a crash nor shared state: Pydantic copies a mutable default
     for each instance. It is reported as the team convention ("`Field(default_factory=list)`"),
     which states the intent and keeps models, dataclasses and attrs classes written alike. A team
-    that prefers plain `tags: list[str] = []` in Pydantic models can ignore FAL302 for those
-    files with `per-file-ignores`.
+    that prefers plain `tags: list[str] = []` in Pydantic models sets
+    `check-pydantic-models = false` and keeps the rule for dataclasses and attrs classes.
 
     A field of a SQLModel table that declares its column (`sa_column=`, `sa_type=`) is reported
     by FAL305 instead.
@@ -443,16 +443,30 @@ class MutableFieldDefault(Rule):
     default. The fix writes `Field(default_factory=...)` (`sqlmodel.Field` in SQLModel classes),
     `field(default_factory=...)` for dataclasses and `attrs.field(factory=...)` for attrs
     classes, keeps the other `Field` arguments, and adds the import.
+
+    ## Options
+    - `check-pydantic-models` (default `true`): `false` limits the rule to dataclasses and attrs
+      classes, where a mutable default is a real bug.
     """
 
     code = "FAL302"
     summary = "Mutable default value for a model, dataclass or attrs field"
     fix_availability = FixAvailability.SOMETIMES
+    options = (
+        Option(
+            "check-pydantic-models",
+            bool,
+            True,
+            "Report Pydantic models too (a convention there, not a bug: Pydantic copies defaults)",
+        ),
+    )
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         class_kinds = self.ctx.class_kinds(node)
         family = model_family(class_kinds)
         if family is None:
+            return
+        if family == "pydantic" and not self.option("check-pydantic-models"):
             return
         taken = class_level_names(node)
         for item in field_defaults(self.ctx, node, family):
