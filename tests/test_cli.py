@@ -367,3 +367,45 @@ def test_real_process_and_module_entry_point(project):
         assert done.returncode == 1, done.stderr
         assert "bad.py:1:9: FAL301" in done.stdout
         assert "Traceback" not in done.stderr
+
+
+class _Terminal:
+    def __init__(self) -> None:
+        self.written = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> None:
+        self.written += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_shows_only_after_a_second_on_a_terminal(monkeypatch):
+    from fastapi_lint import cli as cli_module
+
+    terminal = _Terminal()
+    monkeypatch.setattr(cli_module.sys, "stderr", terminal)
+    clock = iter([100.0, 100.5, 101.5])
+    monkeypatch.setattr(cli_module.time, "monotonic", lambda: next(clock))
+    progress = cli_module.Progress()  # started at 100.0
+    progress(1, 10)  # 0.5 s in: nothing yet
+    assert terminal.written == ""
+    progress(2, 10)  # 1.5 s in
+    assert terminal.written == "\rChecking files: 2/10"
+    progress.clear()
+    assert terminal.written.endswith("\r\033[K")
+
+
+def test_no_progress_when_not_a_terminal(monkeypatch):
+    from fastapi_lint import cli as cli_module
+
+    terminal = _Terminal()
+    terminal.isatty = lambda: False
+    monkeypatch.setattr(cli_module.sys, "stderr", terminal)
+    progress = cli_module.Progress()
+    progress.started -= 10
+    progress(5, 10)
+    assert terminal.written == ""
