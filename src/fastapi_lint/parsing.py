@@ -57,7 +57,7 @@ def newer_syntax(text: str) -> tuple[str, str] | None:
         module = cst.parse_module(text)
     except Exception:  # LibCST rejects it too: a real syntax error
         return None
-    finder = _NewerSyntaxFinder()
+    finder = _make_finder()()
     module.visit(finder)
     found = [item for item in finder.found if _as_tuple(item[0]) > RUNNING]
     if found:
@@ -73,6 +73,7 @@ def _as_tuple(version: str) -> tuple[int, int]:
 
 
 def _make_finder():
+    """The visitor class, made on first use so that importing this module skips LibCST."""
     import libcst as cst
 
     class Finder(cst.CSTVisitor):
@@ -100,10 +101,3 @@ def _make_finder():
                 self.found.append(("3.14", "`except A, B:` without parentheses (PEP 758)"))
 
     return Finder
-
-
-class _NewerSyntaxFinder:
-    """Created lazily so that importing this module does not import LibCST."""
-
-    def __new__(cls):
-        return _make_finder()()

@@ -173,9 +173,6 @@ class ImportTable:
             return canonical(f"{base}.{node.attr}")
         return None
 
-    def resolve_call(self, node: ast.AST) -> str | None:
-        return self.resolve(node.func) if isinstance(node, ast.Call) else None
-
     def local_name_for(self, qualified: str) -> str | None:
         """A local spelling that means `qualified` (`Field` or `pydantic.Field`), if any."""
         for local, bound in self.bindings.items():

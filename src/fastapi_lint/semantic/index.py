@@ -258,13 +258,6 @@ class ProjectIndex:
         fact = facts.functions.get(name)
         return (facts, fact) if fact else None
 
-    def value_kinds(self, qualified: str | None) -> frozenset[str]:
-        """Kinds of the object a module-level name holds: `router = APIRouter()` -> ROUTER."""
-        found = self.value_callee(qualified)
-        if found is None:
-            return frozenset()
-        return self.class_kinds(found[1].split("[")[0])
-
 
 def module_names(path: Path, root: Path | None) -> tuple[str, str, list[str]]:
     """(primary module name, its package, every name the module may be imported by)."""
