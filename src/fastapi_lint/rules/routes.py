@@ -147,7 +147,9 @@ class MissingResponseModel(Rule):
     Not reported: routes with `status_code` 204 or 304, a `response_class=` keyword, a return
     annotation that is a `Response` class, routes whose every return builds a `Response`
     (`JSONResponse`, `RedirectResponse`, `StreamingResponse`, `templates.TemplateResponse`, ...
-    directly or through a local variable), websocket routes, and routes that return nothing.
+    directly or through a local variable; also a call of a function named `...response` or
+    `...redirect`, or of a project function annotated to return a `Response`), websocket routes,
+    and routes that return nothing.
 
     A return annotation satisfies the rule: FastAPI uses it as the response model (ruff's
     FAST001 flags a `response_model=` that repeats it, so we never ask for both), except
@@ -270,8 +272,8 @@ class MissingResponseModel(Rule):
             return False
         function = value.func
         name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
-        if name.lower().endswith("response"):
-            return True  # templates.TemplateResponse(...), form.get_error_response(...)
+        if name.lower().endswith(("response", "redirect")):
+            return True  # templates.TemplateResponse(...), flow.get_success_redirect(...)
         qualified = self.ctx.resolve(function)
         if kinds.RESPONSE in self.ctx.index.class_kinds(qualified):
             return True
