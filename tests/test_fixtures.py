@@ -32,13 +32,13 @@ def test_expectations_match_both_ways(path):
 @pytest.mark.parametrize("path", FILES, ids=_id)
 def test_fix_matches_fixed_file_and_keeps_invariants(path, tmp_path, request):
     result = lint(path)
-    if not any(d.fix is not None for d in result.diagnostics):
+    if not any(_applies(d) for d in result.diagnostics):
         assert not path.with_name(path.stem + ".fixed.py").exists(), "stale .fixed.py"
         return
     target, fixed_result = fix_copy(path, tmp_path)
     fixed = target.read_text(encoding="utf-8")
     ast.parse(fixed)  # the fixed code parses
-    remaining = [d for d in fixed_result.diagnostics if d.fix is not None]
+    remaining = [d for d in fixed_result.diagnostics if _applies(d)]
     assert not remaining, f"fixable diagnostics left after --fix: {remaining}"
 
     lint(target, fix=True, code=rule_code(path))
@@ -51,8 +51,16 @@ def test_fix_matches_fixed_file_and_keeps_invariants(path, tmp_path, request):
     assert fixed == expected_path.read_text(encoding="utf-8")
 
 
+def _applies(diagnostic) -> bool:
+    """A fix `--fix --unsafe-fixes` applies (display-only suggestions edit nothing)."""
+    return diagnostic.fix is not None and diagnostic.fix.applies(unsafe_fixes=True)
+
+
 @pytest.mark.parametrize("path", FILES, ids=_id)
 def test_rule_without_fix_never_offers_one(path):
     rule = rule_by_code_or_name(rule_code(path))
-    if rule.fix_availability == "none":
-        assert all(d.fix is None for d in lint(path).diagnostics)
+    for diagnostic in lint(path).diagnostics:
+        if rule.fix_availability == "none":
+            assert diagnostic.fix is None or not _applies(diagnostic)
+        if diagnostic.fix is not None and not _applies(diagnostic):
+            assert diagnostic.fix.edits == (), "a display-only suggestion must not edit"

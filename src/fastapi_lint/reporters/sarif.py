@@ -82,7 +82,9 @@ def render(result: RunResult, options: ReportOptions) -> str:
                     }
                 ],
             }
-            if d.fix is not None and report.source_text:
+            if d.fix is not None and not d.fix.edits:  # a display-only suggestion
+                item["properties"] = {"suggestion": d.fix.title}
+            elif d.fix is not None and report.source_text:
                 edits = edits_with_imports(report.source_text, d.fix)
                 item["fixes"] = [
                     {

@@ -97,8 +97,9 @@ class DbAccessInRoute(Rule):
     ```
 
     ## Fix safety
-    There is no fix: moving code into a service is a design decision. The message names the
-    database operations to move.
+    No automatic fix: moving code into a service is a design decision. A display-only
+    suggestion (shown by `--output-format full`, JSON and SARIF) names the operations to move
+    and a service function to move them into.
     """
 
     code = "FAL101"
@@ -128,10 +129,17 @@ class DbAccessInRoute(Rule):
             return
         found.sort(key=lambda pair: _source_order(pair[0]))
         operations = ", ".join(f"`{name}`" for name in dict.fromkeys(name for _, name in found))
+        suggestion = Fix(
+            title=f"Move {operations} into a service function such as "
+            f"`services.{node.name}(db, ...)` and call it from the route",
+            applicability=Applicability.DISPLAY_ONLY,
+            edits=(),
+        )
         self.report(
             found[0][0],
             f"Route `{node.name}` talks to the database itself ({operations}); move this into "
             "a service or CRUD function",
+            suggestion,
         )
 
     visit_AsyncFunctionDef = visit_FunctionDef
