@@ -8,6 +8,7 @@ from fastapi_lint.rules.base import REGISTRY, Rule
 def all_rules() -> list[type[Rule]]:
     from fastapi_lint.rules import (  # noqa: F401  (importing registers the rules)
         async_io,
+        json_mutation,
         models,
         pydantic_v2,
         routes,

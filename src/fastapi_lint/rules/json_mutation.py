@@ -1,0 +1,354 @@
+"""FAL303: JSON columns changed in place, which the unit of work never sees.
+
+Part of the FAL3xx family ("models and data"); kept apart from the defaults rules in models.py
+because it works on function bodies and on the project index's column facts.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from fastapi_lint.diagnostics import Applicability, Edit, Fix
+from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
+from fastapi_lint.semantic import index as kinds
+
+# -- FAL303 -----------------------------------------------------------------------------------
+MUTATING_METHODS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "update",
+        "setdefault",
+        "popitem",
+        "sort",
+        "reverse",
+    }
+)
+FLAG_MODIFIED = "sqlalchemy.orm.attributes.flag_modified"
+_NOT_A_MODEL = "-"
+_GETTERS = frozenset({"get", "get_one"})  # session.get(Model, id)
+
+
+@dataclass
+class _Mutation:
+    statement: ast.stmt
+    ancestors: list[tuple[int, ast.stmt]]  # (id of the statement list, statement) outermost first
+    alias: bool  # through a local alias of the column (`data = obj.col; data["k"] = v`)
+
+
+class UntrackedJsonMutation(Rule):
+    """
+    ## What it does
+    Checks for in-place changes to a JSON/JSONB (or ARRAY, PickleType) column of a mapped model:
+    `obj.col[k] = v`, `obj.col[k][j] = v`, `del obj.col[k]`, `obj.col[k] += v`, and
+    `append`/`extend`/`insert`/`pop`/`remove`/`clear`/`update`/`setdefault`/`popitem`/`sort`/
+    `reverse` on `obj.col` or a part of it; also through an alias
+    (`data = obj.col; data["k"] = v`). Columns wrapped in `MutableDict`/`MutableList` are
+    tracked and never reported.
+
+    `obj` must be known or likely to be an instance of the model: its annotation, `Model(...)`,
+    `await session.get(Model, ...)`, a `select(Model)` result, or, when nothing says what `obj`
+    is, the attribute being a JSON column of exactly one model of the project. Not reported
+    when, later in the function, `flag_modified(obj, "col")` is called or `obj.col` is given a
+    new object. Reassigning the same object (`data = obj.col; data["k"] = v; obj.col = data`)
+    does not count: SQLAlchemy compares it with itself and sees no change.
+
+    ## Why is this bad?
+    The unit of work only sees attribute assignments. An in-place change leaves the attribute
+    "unchanged", so the commit writes nothing: the change is lost silently, or only saved when
+    some other column of the row happens to change too.
+
+    ## Example
+    ```python
+    from sqlalchemy import JSON
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Profile(Base):
+        __tablename__ = "profiles"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+    def set_theme(db: Session, profile: Profile, theme: str) -> None:
+        profile.settings["theme"] = theme
+        db.commit()
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy import JSON
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+    from sqlalchemy.orm.attributes import flag_modified
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Profile(Base):
+        __tablename__ = "profiles"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+    def set_theme(db: Session, profile: Profile, theme: str) -> None:
+        profile.settings["theme"] = theme
+        flag_modified(profile, "settings")
+        db.commit()
+    ```
+
+    ## Fix safety
+    Unsafe: `flag_modified(obj, "col")` is inserted after the last change in that block (and
+    its import added), which makes an UPDATE happen that did not before; code sometimes changes
+    a loaded object only to shape a response, and must not save it.
+    """
+
+    code = "FAL303"
+    summary = "JSON column changed in place is never saved"
+    fix_availability = FixAvailability.SOMETIMES
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        changes: dict[tuple[str, str], list[_Mutation]] = {}
+        settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
+        aliases: dict[str, tuple[str, str]] = {}
+        for statement, ancestors in _statements_with_blocks(node.body, []):
+            self._scan(statement, ancestors, aliases, changes, settled)
+        for (obj, column), mutations in changes.items():
+            last = max(m.statement.lineno for m in mutations)
+            if settled.get((obj, column), 0) > last:
+                continue
+            model = self._model_of(node, obj, column)
+            if model is None:
+                continue
+            self._report(node, obj, column, model, mutations)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    # -- finding the changes -------------------------------------------------------------------
+    def _scan(self, statement, ancestors, aliases, changes, settled) -> None:
+        def mutated(target: ast.expr) -> None:
+            found = self._column_of(target, aliases)
+            if found is not None:
+                key, via_alias = found
+                changes.setdefault(key, []).append(_Mutation(statement, ancestors, via_alias))
+
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Subscript):
+                    mutated(target)
+                elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                    key = (target.value.id, target.attr)
+                    if not self._same_object(statement.value, key, aliases):
+                        settled[key] = statement.lineno
+            value = statement.value
+            if (
+                len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(value, ast.Attribute)
+                and isinstance(value.value, ast.Name)
+            ):
+                aliases[statement.targets[0].id] = (value.value.id, value.attr)
+        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Subscript):
+            mutated(statement.target)
+        elif isinstance(statement, ast.Delete):
+            for target in statement.targets:
+                if isinstance(target, ast.Subscript):
+                    mutated(target)
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            function = call.func
+            if isinstance(function, ast.Attribute) and function.attr in MUTATING_METHODS:
+                mutated(function.value)
+            elif self.ctx.resolve(function) == FLAG_MODIFIED and len(call.args) >= 2:
+                obj, column = call.args[0], string_literal(call.args[1])
+                if isinstance(obj, ast.Name) and column is not None:
+                    settled[(obj.id, column)] = statement.lineno
+
+    def _column_of(self, target: ast.expr, aliases) -> tuple[tuple[str, str], bool] | None:
+        """(obj, column) that `target` (or the part of it a subscript reaches) belongs to."""
+        node = target
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return (node.value.id, node.attr), False
+        if isinstance(node, ast.Name) and node.id in aliases:
+            return aliases[node.id], True
+        return None
+
+    def _same_object(self, value: ast.expr, key: tuple[str, str], aliases) -> bool:
+        if isinstance(value, ast.Name):
+            return aliases.get(value.id) == key
+        return (
+            isinstance(value, ast.Attribute)
+            and isinstance(value.value, ast.Name)
+            and (value.value.id, value.attr) == key
+        )
+
+    # -- what `obj` is -------------------------------------------------------------------------
+    def _model_of(self, func, obj: str, column: str) -> str | None:
+        """The mapped class `obj` is an instance of, when `column` is an untracked column."""
+        found = self._self_class(func, obj) or _instance_class(self.ctx, func, obj)
+        if found == _NOT_A_MODEL:
+            return None
+        if found is None:
+            candidates = self.ctx.index.classes_with_column(column)
+            return candidates[0] if len(candidates) == 1 else None
+        kind = self.ctx.index.json_columns(found).get(column)
+        return found if kind == "json" else None
+
+    def _self_class(self, func, obj: str) -> str | None:
+        """`self` in a method is an instance of the class being defined."""
+        owner = self.ctx.enclosing_class()
+        arguments = [*func.args.posonlyargs, *func.args.args]
+        if owner is None or not arguments or arguments[0].arg != obj:
+            return None
+        if kinds.MAPPED not in self.ctx.class_kinds(owner):
+            return _NOT_A_MODEL
+        return f"{self.ctx.module}.{owner.name}"
+
+    # -- reporting -----------------------------------------------------------------------------
+    def _report(self, func, obj, column, model, mutations: list[_Mutation]) -> None:
+        first = min(mutations, key=lambda m: (m.statement.lineno, m.statement.col_offset))
+        model_name = model.rsplit(".", 1)[-1]
+        self.report(
+            first.statement,
+            f"`{obj}.{column}` is a JSON column of `{model_name}` changed in place: SQLAlchemy "
+            f"does not see the change and never saves it",
+            self._fix(obj, column, first, mutations),
+        )
+
+    def _fix(self, obj, column, first: _Mutation, mutations: list[_Mutation]) -> Fix | None:
+        block = first.ancestors[-1][0]
+        anchor = first.statement
+        for mutation in mutations:
+            for block_id, statement in [*mutation.ancestors]:
+                if block_id == block and statement.end_lineno > anchor.end_lineno:
+                    anchor = statement
+        lines = self.ctx.lines
+        if anchor.end_lineno >= lines.line_count:
+            return None
+        text = lines.line_text(anchor.lineno)
+        indent = text[: len(text) - len(text.lstrip())]  # after all of a compound statement
+        name, needed = self.ctx.spell("sqlalchemy.orm.attributes", "flag_modified")
+        offset = lines.line_start(anchor.end_lineno + 1)
+        return Fix(
+            title=f'Call `flag_modified({obj}, "{column}")` after the change',
+            applicability=Applicability.UNSAFE,
+            edits=(Edit(offset, offset, f'{indent}{name}({obj}, "{column}")\n'),),
+            imports=(needed,) if needed else (),
+        )
+
+
+def string_literal(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _statements_with_blocks(body: list[ast.stmt], ancestors: list):
+    """(statement, [(id of block, enclosing statement), ...]) for a function's own statements."""
+    for statement in body:
+        chain = [*ancestors, (id(body), statement)]
+        yield statement, chain
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, name, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                yield from _statements_with_blocks(inner, chain)
+        for handler in getattr(statement, "handlers", ()):
+            yield from _statements_with_blocks(handler.body, chain)
+        for case in getattr(statement, "cases", ()):
+            yield from _statements_with_blocks(case.body, chain)
+
+
+def _instance_class(ctx: FileContext, func, name: str) -> str | None:
+    """Qualified mapped class of local `name`; _NOT_A_MODEL when known to be something else."""
+    for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
+        if arg.arg == name and arg.annotation is not None:
+            return _annotated_class(ctx, arg.annotation)
+    for node in ast.walk(func):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if node.target.id == name:
+                return _annotated_class(ctx, node.annotation)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            found = _produced_class(ctx, func, node.value, 0)
+            if found is not None:
+                return found
+        elif (
+            isinstance(node, (ast.For, ast.AsyncFor))
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ):
+            found = _produced_class(ctx, func, node.iter, 0)
+            if found is not None:
+                return found
+    return None
+
+
+def _annotated_class(ctx: FileContext, annotation: ast.expr) -> str:
+    node = annotation
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return _NOT_A_MODEL
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left = _annotated_class(ctx, node.left)
+        return left if left != _NOT_A_MODEL else _annotated_class(ctx, node.right)
+    if isinstance(node, ast.Subscript) and ctx.resolve(node.value) in (
+        "typing.Optional",
+        "typing.Annotated",
+    ):
+        inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+        return _annotated_class(ctx, inner)
+    qualified = ctx.resolve(node)
+    if qualified and kinds.MAPPED in ctx.index.class_kinds(qualified):
+        return qualified
+    return _NOT_A_MODEL
+
+
+def _produced_class(ctx: FileContext, func, value: ast.expr, depth: int) -> str | None:
+    """The mapped class a value builds or loads: `M(...)`, `db.get(M, i)`, `select(M)` rows."""
+    if depth > 3:
+        return None
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Call):
+        qualified = ctx.resolve(value.func)
+        if qualified and kinds.MAPPED in ctx.index.class_kinds(qualified):
+            return qualified
+        function = value.func
+        if isinstance(function, ast.Attribute) and function.attr in _GETTERS and value.args:
+            first = ctx.resolve(value.args[0])
+            if first and kinds.MAPPED in ctx.index.class_kinds(first):
+                return first
+    for node in ast.walk(value):
+        if (
+            isinstance(node, ast.Call)
+            and node.args
+            and ctx.resolve(node.func) == "sqlalchemy.select"
+        ):
+            first = ctx.resolve(node.args[0])
+            if first and kinds.MAPPED in ctx.index.class_kinds(first):
+                return first
+    root = value
+    while isinstance(root, (ast.Call, ast.Attribute, ast.Subscript)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if isinstance(root, ast.Name) and root is not value:
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == root.id for t in node.targets
+            ):
+                return _produced_class(ctx, func, node.value, depth + 1)
+    return None
