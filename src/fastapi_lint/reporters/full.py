@@ -17,10 +17,10 @@ def frame(diagnostic, text: str, options: ReportOptions) -> list[str]:
     width = len(str(diagnostic.line))
     start = diagnostic.column
     end = diagnostic.end_column if diagnostic.end_line == diagnostic.line else len(source)
-    width = max(end - start, 1)
+    underline = max(end - start, 1)
     if diagnostic.secrets:
-        width = min(width, 5)  # the secret is masked in the line: do not show its length
-    marker = " " * start + "^" * width
+        underline = min(underline, 5)  # the secret is masked in the line: hide its length
+    marker = " " * start + "^" * underline
     gutter = " " * width
     caret = f"{marker} {diagnostic.code}"
     if options.color:
