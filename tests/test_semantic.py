@@ -179,3 +179,35 @@ def test_json_columns_with_type_map_mixins_and_mutable_wrappers():
     columns = index.json_columns("app.models.Profile")
     assert columns == {"audit": "json", "settings": "json", "extra": "json", "tracked": "tracked"}
     assert index.classes_with_column("extra") == ["app.models.Profile"]
+
+
+def test_declared_types_of_locals_lose_their_wrappers():
+    from fastapi_lint.semantic.locals import declared_classes, declared_type
+
+    func = ast.parse(
+        textwrap.dedent(
+            """\
+            def handler(a: "Optional[User]", b: Annotated[BackgroundTasks, Depends()], c=None):
+                d: Union[User, Item] | None = None
+
+                def nested():
+                    e: User = User()
+            """
+        )
+    ).body[0]
+    table = ImportTable("m", "")
+    for line in (
+        "from typing import Annotated, Optional, Union",
+        "from fastapi import BackgroundTasks, Depends",
+        "from app.models import Item, User",
+    ):
+        table.add_import(ast.parse(line).body[0])
+
+    def classes(name):
+        return declared_classes(table.resolve, declared_type(func, name))
+
+    assert classes("a") == ["app.models.User"]
+    assert classes("b") == ["starlette.background.BackgroundTasks"]
+    assert classes("d") == ["app.models.User", "app.models.Item"]
+    assert declared_type(func, "c") is None  # a parameter without annotation
+    assert declared_type(func, "e") is None  # only the function's own body counts

@@ -6,7 +6,7 @@ import ast
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
-from fastapi_lint.semantic.locals import own_nodes, parameters
+from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
 from fastapi_lint.semantic.routes import route_of
 from fastapi_lint.semantic.sessions import IO_METHODS, SessionKind
 
@@ -280,9 +280,9 @@ class BlockingCallInAsync(Rule):
         if not isinstance(value, ast.Name):
             return False
         function = async_function(self.ctx)
-        for arg, _ in parameters(function):
-            if arg.arg == value.id:
-                return arg.annotation is not None and self.ctx.resolve(arg.annotation) in PATH_TYPES
+        annotation = declared_type(function, value.id)
+        if annotation is not None:
+            return bool(PATH_TYPES.intersection(declared_classes(self.ctx.resolve, annotation)))
         for child in own_nodes(function):
             if isinstance(child, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == value.id for t in child.targets

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
 
 # -- FAL303 -----------------------------------------------------------------------------------
 MUTATING_METHODS = frozenset(
@@ -272,14 +273,14 @@ def _statements_with_blocks(body: list[ast.stmt], ancestors: list):
 
 def _instance_class(ctx: FileContext, func, name: str) -> str | None:
     """Qualified mapped class of local `name`; _NOT_A_MODEL when known to be something else."""
-    for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
-        if arg.arg == name and arg.annotation is not None:
-            return _annotated_class(ctx, arg.annotation)
-    for node in ast.walk(func):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if node.target.id == name:
-                return _annotated_class(ctx, node.annotation)
-        elif isinstance(node, ast.Assign) and any(
+    annotation = declared_type(func, name)
+    if annotation is not None:
+        for qualified in declared_classes(ctx.resolve, annotation):
+            if kinds.MAPPED in ctx.index.class_kinds(qualified):
+                return qualified
+        return _NOT_A_MODEL
+    for node in own_nodes(func):
+        if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
             found = _produced_class(ctx, func, node.value, 0)
@@ -294,28 +295,6 @@ def _instance_class(ctx: FileContext, func, name: str) -> str | None:
             if found is not None:
                 return found
     return None
-
-
-def _annotated_class(ctx: FileContext, annotation: ast.expr) -> str:
-    node = annotation
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return _NOT_A_MODEL
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        left = _annotated_class(ctx, node.left)
-        return left if left != _NOT_A_MODEL else _annotated_class(ctx, node.right)
-    if isinstance(node, ast.Subscript) and ctx.resolve(node.value) in (
-        "typing.Optional",
-        "typing.Annotated",
-    ):
-        inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
-        return _annotated_class(ctx, inner)
-    qualified = ctx.resolve(node)
-    if qualified and kinds.MAPPED in ctx.index.class_kinds(qualified):
-        return qualified
-    return _NOT_A_MODEL
 
 
 def _produced_class(ctx: FileContext, func, value: ast.expr, depth: int) -> str | None:
@@ -346,7 +325,7 @@ def _produced_class(ctx: FileContext, func, value: ast.expr, depth: int) -> str 
     while isinstance(root, (ast.Call, ast.Attribute, ast.Subscript)):
         root = root.func if isinstance(root, ast.Call) else root.value
     if isinstance(root, ast.Name) and root is not value:
-        for node in ast.walk(func):
+        for node in own_nodes(func):
             if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == root.id for t in node.targets
             ):

@@ -14,7 +14,7 @@ import ast
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic import index as kinds
-from fastapi_lint.semantic.locals import own_nodes, parameters
+from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
 
 # v1 Config key -> v2 ConfigDict key (None: no v2 equivalent, so no fix)
 CONFIG_KEYS: dict[str, str | None] = {
@@ -350,18 +350,11 @@ class PydanticV1Method(Rule):
         function = self.ctx.enclosing_function()
         if function is None:
             return None
-        for arg, _ in parameters(function):
-            if arg.arg == receiver.id and arg.annotation is not None:
-                annotated = self.ctx.resolve(_unwrap_optional(self.ctx, arg.annotation))
-                return annotated if annotated and self._pydantic(annotated) else None
+        annotation = declared_type(function, receiver.id)
+        if annotation is not None:
+            classes = declared_classes(self.ctx.resolve, annotation)
+            return next((found for found in classes if self._pydantic(found)), None)
         for child in own_nodes(function):
-            if (
-                isinstance(child, ast.AnnAssign)
-                and isinstance(child.target, ast.Name)
-                and child.target.id == receiver.id
-            ):
-                annotated = self.ctx.resolve(_unwrap_optional(self.ctx, child.annotation))
-                return annotated if annotated and self._pydantic(annotated) else None
             if (
                 isinstance(child, ast.Assign)
                 and any(isinstance(t, ast.Name) and t.id == receiver.id for t in child.targets)
@@ -381,11 +374,3 @@ class PydanticV1Method(Rule):
     def _pydantic(self, qualified: str) -> bool:
         class_kinds = self.ctx.index.class_kinds(qualified)
         return kinds.PYDANTIC in class_kinds
-
-
-def _unwrap_optional(ctx: FileContext, annotation: ast.expr) -> ast.expr:
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        return annotation.left
-    if isinstance(annotation, ast.Subscript) and ctx.resolve(annotation.value) == "typing.Optional":
-        return annotation.slice
-    return annotation

@@ -9,7 +9,7 @@ import tokenize
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic import index as kinds
-from fastapi_lint.semantic.locals import own_nodes, parameters
+from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
 from fastapi_lint.semantic.routes import route_of
 from fastapi_lint.semantic.sessions import DATABASE_METHODS
 
@@ -466,9 +466,9 @@ class CalledBackgroundTask(Rule):
             return False
         for scope in reversed(self.ctx.scopes):
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for arg, _ in parameters(scope):
-                    if arg.arg == receiver.id and arg.annotation is not None:
-                        return self._annotated_background_tasks(arg.annotation)
+                annotation = declared_type(scope, receiver.id)
+                if annotation is not None:
+                    return BACKGROUND_TASKS in declared_classes(self.ctx.resolve, annotation)
                 for child in own_nodes(scope):
                     if (
                         isinstance(child, ast.Assign)
@@ -479,9 +479,3 @@ class CalledBackgroundTask(Rule):
                     ):
                         return self.ctx.resolve(child.value.func) == BACKGROUND_TASKS
         return False
-
-    def _annotated_background_tasks(self, annotation: ast.expr) -> bool:
-        if isinstance(annotation, ast.Subscript):  # Annotated[BackgroundTasks, ...]
-            items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
-            return bool(items) and self._annotated_background_tasks(items[0])
-        return self.ctx.resolve(annotation) == BACKGROUND_TASKS

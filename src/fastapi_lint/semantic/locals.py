@@ -8,7 +8,7 @@ method, the `self.<attr>` that `__init__` assigns from a session parameter.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
 
@@ -133,3 +133,43 @@ class FunctionSessions:
                         and init_params.get(node.value.id) is not None
                     ):
                         self.attributes[node.targets[0].attr] = init_params[node.value.id]
+
+
+def declared_type(func, name: str) -> ast.expr | None:
+    """The annotation a local name is declared with: its parameter's, or an annotated
+    assignment in the function's own body. None when the name is not declared."""
+    for arg, _ in parameters(func):
+        if arg.arg == name:
+            return arg.annotation
+    for node in own_nodes(func):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ):
+            return node.annotation
+    return None
+
+
+def declared_classes(resolve: Callable[[ast.AST], str | None], annotation: ast.expr) -> list[str]:
+    """The qualified classes an annotation may denote, wrappers removed: `Optional[X]`,
+    `X | None`, `Union[X, Y]`, `Annotated[X, ...]` and `"X"`."""
+    node = annotation
+    if isinstance(node, ast.Constant):
+        if not isinstance(node.value, str):
+            return []  # None
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return []
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return declared_classes(resolve, node.left) + declared_classes(resolve, node.right)
+    if isinstance(node, ast.Subscript):
+        origin = resolve(node.value)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if origin in ("typing.Optional", "typing.Annotated"):
+            return declared_classes(resolve, items[0])
+        if origin == "typing.Union":
+            return [found for item in items for found in declared_classes(resolve, item)]
+    qualified = resolve(node)
+    return [qualified] if qualified else []
