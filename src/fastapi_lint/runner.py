@@ -80,6 +80,7 @@ class _Loaded:
     tree: ast.Module | SyntaxProblem | None = None
     error: Diagnostic | None = None
     digest: str = ""  # of the file's bytes
+    module: tuple[str, str] | None = None  # (module name, package), once the index knows it
 
 
 def run(
@@ -259,6 +260,7 @@ def build_index(
         if item.data is None:
             continue
         primary, package, names = module_names(path, root)
+        item.module = (primary, package)
         key = _cache_key(path, root)
         digest = item.digest
         facts = cache.get(key, digest, primary)
@@ -346,7 +348,7 @@ def _check(
         return report
     source = item.source
     report.source_text = source.text
-    primary, package, _ = module_names(item.path, root)
+    primary, package = item.module or module_names(item.path, root)[:2]
     ignored = per_file_ignored(_relative_to(item.path, base), settings.per_file_ignores)
 
     def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:

@@ -7,7 +7,6 @@ import ast
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
-from fastapi_lint.semantic.routes import route_of
 from fastapi_lint.semantic.sessions import IO_METHODS, SessionKind
 
 BLOCKING_CALLS = frozenset(
@@ -536,7 +535,7 @@ class SyncSessionInAsync(Rule):
         )
 
     def _fix(self, function: ast.AsyncFunctionDef) -> Fix | None:
-        if route_of(self.ctx, function) is None:
+        if self.ctx.route(function) is None:
             return None
         for child in own_nodes(function):
             if isinstance(child, (ast.Await, ast.AsyncFor, ast.AsyncWith)):

@@ -18,6 +18,7 @@ from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Impor
 from fastapi_lint.semantic.facts import class_fact
 from fastapi_lint.semantic.imports import BUILTIN_NAMES
 from fastapi_lint.semantic.locals import FunctionSessions
+from fastapi_lint.semantic.routes import Route, route_of
 from fastapi_lint.semantic.sessions import SessionFacts
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class FileContext:
         self.scopes: list[ast.AST] = []  # enclosing classes, functions and lambdas (engine)
         self._class_kinds: dict[ast.ClassDef, frozenset[str]] = {}
         self._top_level: set[str] | None = None
+        self._routes: dict[ast.AST, Route | None] = {}
         self._comments: list[int] | None = None
 
     # -- names and classes ---------------------------------------------------------------------
@@ -164,6 +166,12 @@ class FileContext:
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 return scope
         return None
+
+    def route(self, func) -> Route | None:
+        """The route `func` handles, asked once per function whichever rules ask."""
+        if func not in self._routes:
+            self._routes[func] = route_of(self, func)
+        return self._routes[func]
 
     def function_sessions(self, func) -> FunctionSessions:
         """Session-holding names of `func` (a function being visited: its class is on scopes)."""

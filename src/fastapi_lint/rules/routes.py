@@ -10,7 +10,6 @@ from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic import index as kinds
 from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
-from fastapi_lint.semantic.routes import route_of
 from fastapi_lint.semantic.sessions import DATABASE_METHODS
 
 STATEMENTS = {
@@ -106,7 +105,7 @@ class DbAccessInRoute(Rule):
     summary = "Route handler talks to the database directly"
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        route = route_of(self.ctx, node)
+        route = self.ctx.route(node)
         if route is None:
             return
         sessions = self.ctx.function_sessions(node)
@@ -222,7 +221,7 @@ class MissingResponseModel(Rule):
     )
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        route = route_of(self.ctx, node)
+        route = self.ctx.route(node)
         if route is None or route.decorator is None or not route.is_http:
             return
         decorator = route.decorator
