@@ -688,8 +688,8 @@ class SqlStringInterpolation(Rule):
         if "\n" in segment or "{{" in segment or "}}" in segment or segment[:1] not in "fF":
             return None
         quote = segment[1]
-        if quote not in "'\"" or segment.count(quote) != 2 + segment[2:-1].count(quote):
-            return None
+        if quote not in "'\"" or segment[-1] != quote or quote in segment[2:-1]:
+            return None  # triple quotes, escaped quotes, implicit concatenation: keep it simple
         start, _ = self.ctx.lines.node_range(sql)
         edits = [Edit(start, start + 1, "")]  # drop the `f` prefix
         params: dict[str, str] = {}
