@@ -70,6 +70,7 @@ class Settings:
     rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     session_names: tuple[str, ...] = ("db", "session", "db_session", "async_session")
     pydantic_version: int | str = "auto"  # 1, 2, or "auto": see rules/pydantic_v2.py
+    src: tuple[str, ...] = ()  # import roots, relative to the file (see projects.py)
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -116,6 +117,32 @@ def all_rules_by_code() -> dict:
     return {rule.code: rule for rule in all_rules()}
 
 
+# -- Poetry metadata and reading for projects.py ---------------------------------------------------
+def pydantic_from_poetry(document: dict[str, Any]) -> int | None:
+    """The Pydantic major version `[tool.poetry.dependencies]` asks for (`^2.5`, `{version=..}`)."""
+    tool = document.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    dependencies = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    if not isinstance(dependencies, dict):
+        return None
+    spec = dependencies.get("pydantic")
+    if isinstance(spec, dict):
+        spec = spec.get("version")
+    if not isinstance(spec, str):
+        return None
+    spec = spec.replace(" ", "")
+    if re.match(r"^(\^|~|==|=|>=|>)?2(\.|$|,)", spec):
+        return 2
+    if re.match(r"^((\^|~|==|=)?1(\.|$|,)|<2)", spec):
+        return 1
+    return None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's document; a broken or unreadable file is a `ConfigError` naming it."""
+    return _read_toml(path)
+
+
 # -- finding and reading the file ---------------------------------------------------------------
 def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml above `start` with a [tool.fastapi-lint] table."""
@@ -160,6 +187,8 @@ def load(path: Path | None) -> Settings:
     settings = parse_table(table, path, where)
     if "pydantic-version" not in table:
         declared = _pydantic_from_dependencies(document.get("project", {}).get("dependencies"))
+        if declared is None:
+            declared = pydantic_from_poetry(document)
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
@@ -203,6 +232,7 @@ _TOP_LEVEL = {
     "output-format": "format",
     "session-names": "strings",
     "pydantic-version": "pydantic-version",
+    "src": "strings",
 }
 
 

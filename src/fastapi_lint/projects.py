@@ -1,0 +1,187 @@
+"""Which project a file belongs to, which settings check it, and the module name it is imported by.
+
+The answers depend on where the file lies, never on the paths the run was given, so a file gets
+the same findings from a run on the repository, on a sub-folder or on the file alone.
+
+A file's *project* is found by walking up from its folder:
+1. the first folder whose `pyproject.toml` has a `[tool.fastapi-lint]`, `[project]` or
+   `[tool.poetry]` table: that file's settings check the file, and the folder is the project root;
+2. else the nearest folder with a `.git` or any other `pyproject.toml`: the project root, checked
+   with the default settings (the walk stops at a `.git`: settings above a repository are not its);
+3. else no project: the file is indexed alone (or with the other loose files of the run).
+Each project has its own project index: two backends in one repository never see each other's
+modules, even when both have a top-level package `app`.
+
+A file's *module name* is its path below an import root, dotted. The import roots of a project
+are its `src` setting (folders relative to its pyproject.toml, like ruff's `src`), by default the
+project root and its `src/` folder; the deepest one holding the file wins. Below it, a regular
+package is named from its `__init__.py` chain: a folder that holds a package (the folder above the
+highest folder with an `__init__.py`) is an import root too. Folders without `__init__.py`
+(namespace packages) are plain path parts. Every answer is cached per folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi_lint.config import ConfigError, Settings, load, read_toml
+
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path | None  # the folder whose modules form one project index
+    config: Path | None  # the pyproject.toml whose settings check its files (None: defaults)
+
+
+class Projects:
+    """Project, settings and module names of files, cached per folder and per settings file.
+
+    `fixed` (settings, base) checks every file with one configuration (`--config`, `--isolated`,
+    the tests); otherwise each project's own file is loaded and `adjust` applies the command
+    line's overrides to it.
+    """
+
+    def __init__(
+        self,
+        fixed: tuple[Settings, Path] | None = None,
+        adjust: Callable[[Settings], Settings] | None = None,
+    ) -> None:
+        self.fixed = fixed
+        self.adjust = adjust
+        self._projects: dict[Path, Project] = {}
+        self._import_roots: dict[Path, Path] = {}
+        self._has_init: dict[Path, bool] = {}
+        self._settings: dict[Path | None, Settings] = {}
+        self._layouts: dict[Project, tuple[Path, ...]] = {}
+
+    # -- projects ------------------------------------------------------------------------------
+    def project_of(self, path: Path) -> Project:
+        """The project of a file (give it resolved)."""
+        return self._project(path.parent)
+
+    def _project(self, folder: Path) -> Project:
+        cached = self._projects.get(folder)
+        if cached is not None:
+            return cached
+        marker = _marker(folder)
+        if marker == "config":
+            project = Project(folder, folder / PYPROJECT)
+        elif (folder / ".git").exists():
+            project = Project(folder, None)  # a repository's top: nothing above is its own
+        elif folder.parent == folder:
+            project = Project(folder if marker else None, None)
+        else:
+            above = self._project(folder.parent)
+            # A plain pyproject.toml (only other tools' tables) marks a root when no settings
+            # file lies above: the nearest one is the root, as before settings were hierarchical.
+            project = Project(folder, None) if marker and above.config is None else above
+        self._projects[folder] = project
+        return project
+
+    def settings(self, project: Project) -> Settings:
+        if self.fixed is not None:
+            return self.fixed[0]
+        if project.config not in self._settings:
+            settings = load(project.config)
+            self._settings[project.config] = self.adjust(settings) if self.adjust else settings
+        return self._settings[project.config]
+
+    def base(self, project: Project) -> Path:
+        """The folder exclude patterns and per-file-ignores of the project are relative to."""
+        if self.fixed is not None:
+            return self.fixed[1]
+        if project.config is not None:
+            return project.config.parent
+        return project.root or Path.cwd().resolve()
+
+    # -- module names --------------------------------------------------------------------------
+    def module_names(
+        self, path: Path, project: Project | None = None
+    ) -> tuple[str, str, list[str]]:
+        """(module name, its package, the names it is indexed by) of a file (give it resolved)."""
+        project = project or self.project_of(path)
+        root = self._import_root(path.parent, project)
+        parts = list(path.parent.relative_to(root).parts)
+        is_init = path.stem == "__init__"
+        if not is_init:
+            parts.append(path.stem)
+        while parts and not all(part.isidentifier() for part in parts):
+            parts.pop(0)  # a folder named `my-app` cannot be imported: what follows it can
+        primary = ".".join(parts) or path.stem
+        package = primary if is_init else primary.rpartition(".")[0]
+        return primary, package, [primary]
+
+    def _import_root(self, folder: Path, project: Project) -> Path:
+        cached = self._import_roots.get(folder)
+        if cached is not None:
+            return cached
+        layout = self._layout(project)
+        holding = [root for root in layout if _inside(folder, root)]
+        if holding:
+            base = max(holding, key=lambda root: len(root.parts))
+            top = None  # the highest package folder below the import root
+            for ancestor in [folder, *folder.parents]:
+                if ancestor == base:
+                    break
+                if self._init(ancestor):
+                    top = ancestor
+            found = top.parent if top is not None else base
+        else:  # outside every import root: the `__init__.py` chain alone names it
+            found = folder
+            while self._init(found) and found.parent != found:
+                found = found.parent
+        self._import_roots[folder] = found
+        return found
+
+    def _layout(self, project: Project) -> tuple[Path, ...]:
+        """The project's import roots: its `src` setting, else its root and `root/src`."""
+        if project not in self._layouts:
+            if self.fixed is not None:  # the imposed file's `src` (none under --isolated)
+                configured, base = self.fixed[0].src, self.fixed[1]
+            elif project.config is not None:
+                configured, base = load(project.config).src, project.config.parent
+            else:
+                configured, base = (), project.root
+            if project.root is None:
+                roots: tuple[Path, ...] = ()
+            elif configured:  # the root still holds what no `src` entry does (tests/, scripts/)
+                roots = (*((base / entry).resolve() for entry in configured), project.root)
+            else:
+                roots = (project.root, project.root / "src")
+            self._layouts[project] = roots
+        return self._layouts[project]
+
+    def _init(self, folder: Path) -> bool:
+        cached = self._has_init.get(folder)
+        if cached is None:
+            cached = (folder / "__init__.py").is_file()
+            self._has_init[folder] = cached
+        return cached
+
+
+def _marker(folder: Path) -> str | None:
+    """`config` for a pyproject.toml with settings or metadata, `plain` for another, else None.
+
+    A file that cannot be read counts as settings: loading it then says what is wrong with it
+    (and `--config` or `--isolated` runs, which never load it, are not stopped by it).
+    """
+    candidate = folder / PYPROJECT
+    if not candidate.is_file():
+        return None
+    try:
+        document = read_toml(candidate)
+    except ConfigError:
+        return "config"
+    tool = document.get("tool", {})
+    tool = tool if isinstance(tool, dict) else {}
+    if "fastapi-lint" in tool or "poetry" in tool or "project" in document:
+        return "config"
+    return "plain"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
