@@ -24,8 +24,6 @@ from fastapi_lint.config import (
     OUTPUT_FORMATS,
     ConfigError,
     Settings,
-    find_config,
-    find_project_root,
     load,
     validate_codes,
 )
@@ -313,13 +311,11 @@ def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[S
         if not config_path.is_file():
             raise ConfigError(f"{config_path}: no such configuration file")
         return load(config_path), config_path.resolve().parent
-    found = find_config(anchor)
-    if found is not None:
-        return load(found), found.parent
-    root = find_project_root(anchor)
-    if root is not None and (root / "pyproject.toml").is_file():
-        return load(root / "pyproject.toml"), root
-    return Settings(), root or Path.cwd().resolve()
+    # The project of the paths given (found as each file's is): its settings give the output
+    # format, `unsafe-fixes` and the excludes that prune the walk.
+    projects = Projects()
+    project = projects.project_at(anchor)
+    return projects.settings(project), projects.base(project)
 
 
 def _render(result: RunResult, output_format: str, statistics: bool, options) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.config import Settings
-from fastapi_lint.discovery import Excluder
 from fastapi_lint.engine import Linter
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.source import normalize_newlines
@@ -36,10 +35,8 @@ def _linter(project: Project) -> Linter:
     """One project index per project, built on first use."""
     from fastapi_lint.runner import build_index
 
-    settings = _PROJECTS.settings(project)
-    excluder = Excluder(settings.exclude + settings.extend_exclude, _PROJECTS.base(project))
-    index, _ = build_index(project, _PROJECTS, [], excluder, use_cache=True)
-    return Linter(settings, index)
+    index, _ = build_index(project, _PROJECTS, [], use_cache=True)
+    return Linter(_PROJECTS.settings(project), index)
 
 
 class Flake8Plugin:

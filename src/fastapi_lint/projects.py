@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi_lint.config import ConfigError, Settings, load, read_toml
+from fastapi_lint.discovery import Excluder
 
 PYPROJECT = "pyproject.toml"
 
@@ -57,13 +58,15 @@ class Projects:
         self._has_init: dict[Path, bool] = {}
         self._settings: dict[Path | None, Settings] = {}
         self._layouts: dict[Project, tuple[Path, ...]] = {}
+        self._excluders: dict[Project, Excluder] = {}
 
     # -- projects ------------------------------------------------------------------------------
     def project_of(self, path: Path) -> Project:
         """The project of a file (give it resolved)."""
-        return self._project(path.parent)
+        return self.project_at(path.parent)
 
-    def _project(self, folder: Path) -> Project:
+    def project_at(self, folder: Path) -> Project:
+        """The project of the files in a folder (give it resolved)."""
         cached = self._projects.get(folder)
         if cached is not None:
             return cached
@@ -75,7 +78,7 @@ class Projects:
         elif folder.parent == folder:
             project = Project(folder if marker else None, None)
         else:
-            above = self._project(folder.parent)
+            above = self.project_at(folder.parent)
             # A plain pyproject.toml (only other tools' tables) marks a root when no settings
             # file lies above: the nearest one is the root, as before settings were hierarchical.
             project = Project(folder, None) if marker and above.config is None else above
@@ -97,6 +100,18 @@ class Projects:
         if project.config is not None:
             return project.config.parent
         return project.root or Path.cwd().resolve()
+
+    def excluder(self, project: Project) -> Excluder:
+        """The project's exclude patterns, relative to its base."""
+        if project not in self._excluders:
+            settings = self.settings(project)
+            patterns = settings.exclude + settings.extend_exclude
+            self._excluders[project] = Excluder(patterns, self.base(project))
+        return self._excluders[project]
+
+    def own_files(self, project: Project) -> _OwnFiles:
+        """What walking the project for its index skips: its excludes and nested projects."""
+        return _OwnFiles(self, project)
 
     # -- module names --------------------------------------------------------------------------
     def module_names(
@@ -161,6 +176,20 @@ class Projects:
             cached = (folder / "__init__.py").is_file()
             self._has_init[folder] = cached
         return cached
+
+
+class _OwnFiles:
+    """An excluder for `discover` that also prunes folders belonging to another project."""
+
+    def __init__(self, projects: Projects, project: Project) -> None:
+        self.projects = projects
+        self.project = project
+        self.patterns = projects.excluder(project)
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        if self.patterns.excluded(path, is_dir):
+            return True
+        return is_dir and self.projects.project_at(path.resolve()) != self.project
 
 
 def _marker(folder: Path) -> str | None:

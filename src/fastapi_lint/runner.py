@@ -141,17 +141,35 @@ def _run(
         report = FileReport(path=path)
         report.diagnostics.append(_file_error(path, message))
         result.files.append(report)
+    lint_files = found.files
+    if projects.fixed is None:
+        lint_files = _without_own_excludes(lint_files, paths, projects, options.force_exclude)
     groups: dict[Project, list[Path]] = {}
-    for path in found.files:
+    for path in lint_files:
         groups.setdefault(projects.project_of(path.resolve()), []).append(path)
     reports: dict[Path, FileReport] = {}
     done = 0
     for project, files in groups.items():
-        checked = _check_project(project, files, projects, _counting(options, done, found.files))
+        checked = _check_project(project, files, projects, _counting(options, done, lint_files))
         reports.update(zip(files, checked, strict=True))
         done += len(files)
-    result.files.extend(reports[path] for path in found.files)
+    result.files.extend(reports[path] for path in lint_files)
     return result
+
+
+def _without_own_excludes(
+    files: list[Path], paths: list[Path], projects: Projects, force_exclude: bool
+) -> list[Path]:
+    """Drop the files their own project excludes: a sub-project's `extend-exclude` holds when
+    the run starts above it. A file named on the command line stays, unless --force-exclude."""
+    named = set() if force_exclude else {path.resolve() for path in paths if not path.is_dir()}
+    kept = []
+    for path in files:
+        resolved = path.resolve()
+        project = projects.project_of(resolved)
+        if resolved in named or not projects.excluder(project).excluded(resolved, False):
+            kept.append(path)
+    return kept
 
 
 def _counting(options: Options, done: int, files: list[Path]) -> Options:
@@ -167,8 +185,7 @@ def _check_project(
 ) -> list[FileReport]:
     """Check one project's files with its settings, against its own project index."""
     settings, base = projects.settings(project), projects.base(project)
-    excluder = Excluder(settings.exclude + settings.extend_exclude, base)
-    index, loaded = build_index(project, projects, files, excluder, options.use_cache)
+    index, loaded = build_index(project, projects, files, options.use_cache)
     linter = Linter(settings, index)
     use_cache = project.root is not None and options.use_cache
     results = ResultsCache(project.root / CACHE_DIR if use_cache else None)
@@ -184,8 +201,7 @@ def _check_project(
 def _check_stdin(name: Path, text: str, projects: Projects, options: Options) -> FileReport:
     project = projects.project_of(name.resolve())
     settings, base = projects.settings(project), projects.base(project)
-    excluder = Excluder(settings.exclude + settings.extend_exclude, base)
-    index, _ = build_index(project, projects, [], excluder, options.use_cache)
+    index, _ = build_index(project, projects, [], options.use_cache)
     source = SourceFile(text=text.replace("\r\n", "\n"))
     item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
     item.module = projects.module_names(name.resolve(), project)[:2]
@@ -285,25 +301,20 @@ def build_index(
     project: Project,
     projects: Projects,
     lint_files: list[Path],
-    excluder: Excluder,
     use_cache: bool,
 ) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
     """Index every module of the project (or only the checked files when there is no root).
 
-    A project nested inside this one (a folder with its own settings) is not part of it.
+    A project nested inside this one (a folder with its own settings) is not part of it, and the
+    walk does not enter it.
     """
     index = ProjectIndex()
     root = project.root
     wanted = {path.resolve() for path in lint_files}
     if root is not None:
-        project_paths = {
-            resolved
-            for resolved in (
-                path.resolve()
-                for path in discover([root], excluder, force_exclude=True, root=root).files
-            )
-            if projects.project_of(resolved) == project
-        } | wanted
+        walk = projects.own_files(project)  # nested projects are pruned from the walk
+        walked = discover([root], walk, force_exclude=True, root=root).files
+        project_paths = {path.resolve() for path in walked} | wanted
     else:
         project_paths = set(wanted)
     cache = IndexCache(root / CACHE_DIR if (root is not None and use_cache) else None)
