@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fastapi_lint.cli import main
+from fastapi_lint.config import load
 from fastapi_lint.flake8_plugin import Flake8Plugin
 from fastapi_lint.projects import Project, Projects
 from harness import FIXTURES
@@ -188,3 +189,26 @@ def test_the_nearest_pyproject_with_settings_or_metadata_is_the_project(tmp_path
     assert projects.settings(projects.project_of(web / "a/b.py")).select == ("FAL3",)
     # no settings above the file inside the repository: the repository, with the defaults
     assert projects.project_of(repo.resolve() / "x.py") == Project(repo.resolve(), None)
+
+
+@pytest.mark.parametrize(
+    ("requirement", "pydantic"),
+    [
+        ('"^2.5"', 2),
+        ('{ version = "~2.1", extras = ["email"] }', 2),
+        ('">=2.0,<3"', 2),
+        ('"2.*"', 2),
+        ('"^1.10"', 1),
+        ('">=1.10,<2"', 1),
+        ('"*"', "auto"),
+    ],
+)
+def test_poetry_dependencies_declare_pydantic_and_python(tmp_path, requirement, pydantic):
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        "[tool.poetry]\nname = 'b'\n\n[tool.poetry.dependencies]\n"
+        f'python = "^3.11"\npydantic = {requirement}\n',
+    )
+    settings = load(pyproject)
+    assert settings.pydantic_version == pydantic
+    assert settings.target_version == (3, 11)
