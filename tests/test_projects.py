@@ -41,10 +41,13 @@ def copy_project(name: str, tmp_path: Path) -> Path:
     return repo
 
 
-def findings(repo: Path, cwd: Path, *paths: str, monkeypatch) -> set[Finding]:
+def findings(repo: Path, cwd: Path, *paths: str, monkeypatch, stdin=None) -> set[Finding]:
     monkeypatch.chdir(cwd)
     result = CliRunner().invoke(
-        main, ["check", "--no-cache", "--output-format", "json", *paths], catch_exceptions=False
+        main,
+        ["check", "--no-cache", "--output-format", "json", *paths],
+        input=stdin,
+        catch_exceptions=False,
     )
     assert result.exit_code in (0, 1), result.output
     return {
@@ -64,8 +67,8 @@ def python_folders(repo: Path) -> list[Path]:
 
 
 def assert_same_from_everywhere(repo: Path, monkeypatch) -> set[Finding]:
-    """Every sub-folder (named from the top, or as `.` from inside it) and every file named
-    alone give the findings a run on the whole repository gives for the same files."""
+    """Every sub-folder (named from the top, or as `.` from inside it) and every file (named
+    alone, or piped on stdin) give the findings a run on the whole repository gives for it."""
     whole = findings(repo, repo, ".", monkeypatch=monkeypatch)
     for folder in python_folders(repo):
         relative = folder.relative_to(repo).as_posix()
@@ -82,6 +85,11 @@ def assert_same_from_everywhere(repo: Path, monkeypatch) -> set[Finding]:
         assert named == expected, relative
         if "/legacy/" not in relative:
             assert findings(repo, repo, relative, monkeypatch=monkeypatch) == expected, relative
+            text = path.read_text(encoding="utf-8")  # as an editor passes an unsaved buffer
+            piped = findings(
+                repo, repo, "-", "--stdin-filename", relative, monkeypatch=monkeypatch, stdin=text
+            )
+            assert piped == expected, f"{relative} on stdin"
     return whole
 
 
