@@ -85,6 +85,8 @@ class ProjectIndex:
         for name, facts in self.modules.items():
             if facts.stars and name == facts.module:
                 self.add_star_names(facts)
+        self._kinds.clear()  # bases and bindings may now resolve further
+        self._bindings_answers.clear()
 
     def add_star_names(self, facts: ModuleFacts) -> None:
         """Bind what `from M import *` brings; the module's own bindings win (a fresh dict:
@@ -94,8 +96,6 @@ class ProjectIndex:
             brought.update(self._public_names(module, set()))
         if brought:
             facts.bindings = {**brought, **facts.bindings}
-        self._kinds.clear()
-        self._bindings_answers.clear()
 
     def _public_names(self, module: str, seen: set[str]) -> dict[str, str]:
         """Name -> qualified name of what `from module import *` binds: its `__all__`, else
