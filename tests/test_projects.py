@@ -147,24 +147,40 @@ def write(path: Path, text: str = "") -> Path:
 @pytest.mark.parametrize(
     ("files", "module", "expected"),
     [
-        # src layout: src/ is an import root by default
-        (["pyproject.toml", "src/pkg/__init__.py"], "src/pkg/api/routes.py", "pkg.api.routes"),
+        # src layout: src/ is an import root by default (`src.pkg...` also works: namespace src)
+        (
+            ["pyproject.toml", "src/pkg/__init__.py"],
+            "src/pkg/api/routes.py",
+            ["pkg.api.routes", "src.pkg.api.routes"],
+        ),
         # a folder holding a package is an import root, however deep
-        (["pyproject.toml", "server/app/__init__.py"], "server/app/api/v1/x.py", "app.api.v1.x"),
+        (
+            ["pyproject.toml", "server/app/__init__.py"],
+            "server/app/api/v1/x.py",
+            ["app.api.v1.x", "server.app.api.v1.x"],
+        ),
         # a namespace folder inside a regular package stays part of its name
         (
             ["pyproject.toml", "app/__init__.py", "app/api/v1/__init__.py"],
             "app/api/v1/x.py",
-            "app.api.v1.x",
+            ["app.api.v1.x"],
         ),
         # namespace packages: the path below the project's root
-        (["pyproject.toml"], "app/api/v1/x.py", "app.api.v1.x"),
+        (["pyproject.toml"], "app/api/v1/x.py", ["app.api.v1.x"]),
         # a package's __init__ is the package
-        (["pyproject.toml", "app/__init__.py"], "app/__init__.py", "app"),
+        (["pyproject.toml", "app/__init__.py"], "app/__init__.py", ["app"]),
         # a folder that cannot be imported (`my-app`) is not part of the name
-        (["pyproject.toml"], "my-app/app/x.py", "app.x"),
+        (["pyproject.toml"], "my-app/app/x.py", ["app.x"]),
+        # a src/ that is itself a package (code imports `src.app`) is not an import root
+        (
+            ["pyproject.toml", "src/__init__.py", "src/app/__init__.py"],
+            "src/app/x.py",
+            ["src.app.x", "app.x"],
+        ),
+        # a project folder that is a package is named by its chain
+        (["pyproject.toml", "__init__.py"], "x.py", ["repo.x", "x"]),
         # no project at all: the __init__.py chain alone
-        (["pkg/__init__.py"], "pkg/x.py", "pkg.x"),
+        (["pkg/__init__.py"], "pkg/x.py", ["pkg.x"]),
     ],
 )
 def test_module_names_come_from_import_roots(tmp_path, files, module, expected):
@@ -175,9 +191,26 @@ def test_module_names_come_from_import_roots(tmp_path, files, module, expected):
     if "pyproject.toml" in files:
         (repo / ".git").mkdir()
     primary, package, names = Projects().module_names(path)
-    assert primary == expected
-    assert names == [expected]
-    assert package == (expected if path.stem == "__init__" else expected.rpartition(".")[0])
+    assert names == expected
+    assert primary == expected[0]
+    assert package == (primary if path.stem == "__init__" else primary.rpartition(".")[0])
+
+
+def test_a_module_s_own_name_wins_over_another_s_other_name(tmp_path):
+    # src/app/models.py is `app.models` (and `src.app.models`); a top-level app/models.py is
+    # `app.models` too: whichever is indexed first, `app.models` is the module of that name.
+    from fastapi_lint.semantic.facts import ModuleFacts
+    from fastapi_lint.semantic.index import ProjectIndex
+
+    own = ModuleFacts(module="src.app.models", package="src.app")
+    other = ModuleFacts(module="app.models", package="app")
+    for order in ([own, other], [other, own]):
+        index = ProjectIndex()
+        for facts in order:
+            names = [facts.module, "app.models"] if facts is own else [facts.module]
+            index.add(facts, list(dict.fromkeys(names)))
+        assert index.modules["app.models"] is other
+        assert index.modules["src.app.models"] is own
 
 
 def test_the_nearest_pyproject_with_settings_or_metadata_is_the_project(tmp_path):

@@ -16,7 +16,8 @@ A file's *module name* is its path below an import root, dotted. The import root
 are its `src` setting (folders relative to its pyproject.toml, like ruff's `src`), by default the
 project root and its `src/` folder; the deepest one holding the file wins. Below it, a regular
 package is named from its `__init__.py` chain: a folder that holds a package (the folder above the
-highest folder with an `__init__.py`) is an import root too. Folders without `__init__.py`
+highest folder with an `__init__.py`) is an import root too, and an import root that is itself a
+package (`src/__init__.py`) is named by its own chain (`src.app`). Folders without `__init__.py`
 (namespace packages) are plain path parts. Every answer is cached per folder.
 """
 
@@ -120,15 +121,19 @@ class Projects:
         """(module name, its package, the names it is indexed by) of a file (give it resolved)."""
         project = project or self.project_of(path)
         root = self._import_root(path.parent, project)
-        parts = list(path.parent.relative_to(root).parts)
         is_init = path.stem == "__init__"
-        if not is_init:
-            parts.append(path.stem)
-        while parts and not all(part.isidentifier() for part in parts):
-            parts.pop(0)  # a folder named `my-app` cannot be imported: what follows it can
-        primary = ".".join(parts) or path.stem
+        primary = _dotted(path, root, trim=True) or path.stem
         package = primary if is_init else primary.rpartition(".")[0]
-        return primary, package, [primary]
+        # Also the name below each other import root holding it (`src.app.main` next to
+        # `app.main`, for code that imports through a namespace `src`): the index lets a
+        # module's own name win over these.
+        others = [
+            _dotted(path, other, trim=False)
+            for other in self._layout(project)
+            if other != root and _inside(path.parent, other)
+        ]
+        names = [primary, *(name for name in others if name and name != primary)]
+        return primary, package, list(dict.fromkeys(names))
 
     def _import_root(self, folder: Path, project: Project) -> Path:
         cached = self._import_roots.get(folder)
@@ -141,6 +146,10 @@ class Projects:
             top = None  # the highest package folder below the import root
             for ancestor in [folder, *folder.parents]:
                 if ancestor == base:
+                    # A root that is itself a package (`src/__init__.py`, code importing
+                    # `src.app`; a repository that is a package) is named by its own chain.
+                    while self._init(ancestor) and ancestor.parent != ancestor:
+                        top, ancestor = ancestor, ancestor.parent
                     break
                 if self._init(ancestor):
                     top = ancestor
@@ -210,6 +219,20 @@ def _marker(folder: Path) -> str | None:
     if "fastapi-lint" in tool or "poetry" in tool or "project" in document:
         return "config"
     return "plain"
+
+
+def _dotted(path: Path, root: Path, *, trim: bool) -> str:
+    """`root/a/b/c.py` -> `a.b.c` (a package's `__init__.py` is the package).
+
+    With `trim`, leading folders that cannot be imported (`my-app`) are dropped, what follows
+    them can; without, such a path has no name ("").
+    """
+    parts = list(path.parent.relative_to(root).parts)
+    if path.stem != "__init__":
+        parts.append(path.stem)
+    while trim and parts and not all(part.isidentifier() for part in parts):
+        parts.pop(0)
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else ""
 
 
 def _inside(path: Path, folder: Path) -> bool:

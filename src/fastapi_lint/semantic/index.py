@@ -72,9 +72,13 @@ class ProjectIndex:
         self._json_owners: dict[str, list[str]] | None = None
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
-        """Register a module under every name it can be imported by."""
-        for name in names:
-            self.modules[name] = facts
+        """Register a module under every name it can be imported by; the first is its own name
+        and wins over another module's other names, whatever the order they are added in."""
+        for name in names[1:]:
+            known = self.modules.get(name)
+            if known is None or known.module != name:
+                self.modules[name] = facts
+        self.modules[names[0]] = facts
         self._kinds.clear()
         self._bindings_answers.clear()
         self._json_owners = None
