@@ -10,6 +10,7 @@ temporary folder that it makes a repository (`.git`), so nothing above it takes 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def python_folders(repo: Path) -> list[Path]:
     return sorted({path.parent for path in repo.rglob("*.py")} - {repo})
 
 
-def assert_same_from_everywhere(repo: Path, monkeypatch) -> set[Finding]:
+def assert_same_from_everywhere(repo: Path, monkeypatch, excluded=("/legacy/",)) -> set[Finding]:
     """Every sub-folder (named from the top, or as `.` from inside it) and every file (named
     alone, or piped on stdin) give the findings a run on the whole repository gives for it."""
     whole = findings(repo, repo, ".", monkeypatch=monkeypatch)
@@ -83,7 +84,7 @@ def assert_same_from_everywhere(repo: Path, monkeypatch) -> set[Finding]:
         # as pre-commit passes changed files: excluded ones (billing/legacy/) give nothing
         named = findings(repo, repo, "--force-exclude", relative, monkeypatch=monkeypatch)
         assert named == expected, relative
-        if "/legacy/" not in relative:
+        if not any(part in relative for part in excluded):
             assert findings(repo, repo, relative, monkeypatch=monkeypatch) == expected, relative
             text = path.read_text(encoding="utf-8")  # as an editor passes an unsaved buffer
             piped = findings(
@@ -101,6 +102,20 @@ def test_a_monorepo_gives_each_file_the_same_findings_from_every_path(tmp_path, 
     repo = copy_project("monorepo", tmp_path)
     whole = assert_same_from_everywhere(repo, monkeypatch)
     assert {(path, row, code) for path, row, _, code, _ in whole} == MONOREPO
+
+
+@pytest.mark.skipif(
+    not os.environ.get("FASTAPI_LINT_LONG_TESTS"), reason="long: FASTAPI_LINT_LONG_TESTS=1"
+)
+def test_every_rule_fixture_gets_the_same_findings_from_every_path(tmp_path, monkeypatch):
+    # The rule fixtures as one repository of nested projects (each FAL folder and scenario).
+    repo = tmp_path / "fixtures"
+    for folder in sorted(FIXTURES.iterdir()):
+        if folder.is_dir() and folder.name != "projects":
+            shutil.copytree(folder, repo / folder.name)
+    (repo / ".git").mkdir()
+    whole = assert_same_from_everywhere(repo, monkeypatch, excluded=(".fixed.py",))
+    assert len(whole) > 100
 
 
 def test_namespace_packages_and_the_src_setting(tmp_path, monkeypatch):
