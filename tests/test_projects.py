@@ -104,6 +104,21 @@ def test_a_monorepo_gives_each_file_the_same_findings_from_every_path(tmp_path, 
     assert {(path, row, code) for path, row, _, code, _ in whole} == MONOREPO
 
 
+def test_config_and_isolated_impose_one_configuration_on_every_file(tmp_path, monkeypatch):
+    repo = copy_project("monorepo", tmp_path)
+    legacy = ("billing/legacy/old.py", 1, "FAL301")
+    no_v2 = MONOREPO - {("backend/app/schemas.py", 9, "FAL502")}
+    # --isolated: no project's settings (no Pydantic 2 from Poetry, no exclude of legacy/),
+    # but each project keeps its own index and module names
+    isolated = findings(repo, repo, "--isolated", ".", monkeypatch=monkeypatch)
+    assert {(path, row, code) for path, row, _, code, _ in isolated} == no_v2 | {legacy}
+    # --config: billing's settings (Pydantic 1, legacy/ excluded relative to billing/) for all
+    config = findings(
+        repo, repo, "--config", "billing/pyproject.toml", ".", monkeypatch=monkeypatch
+    )
+    assert {(path, row, code) for path, row, _, code, _ in config} == no_v2
+
+
 @pytest.mark.skipif(
     not os.environ.get("FASTAPI_LINT_LONG_TESTS"), reason="long: FASTAPI_LINT_LONG_TESTS=1"
 )
