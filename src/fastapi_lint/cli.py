@@ -11,6 +11,7 @@ import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,11 +24,10 @@ from fastapi_lint.config import (
     OUTPUT_FORMATS,
     ConfigError,
     Settings,
-    find_config,
-    find_project_root,
     load,
     validate_codes,
 )
+from fastapi_lint.projects import Projects
 from fastapi_lint.redaction import Redactor
 from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
@@ -150,18 +150,13 @@ def _check(
         raise click.UsageError("`-` (stdin) cannot be combined with other paths")
     anchor = _anchor(paths, stdin_filename if use_stdin else None, use_stdin)
 
+    overrides = _overrides(select, extend_select, ignore, unsafe_fixes, output_format)
     settings, base = _settings(config_path, isolated, anchor)
-    if select:
-        settings = replace(settings, select=_codes(select, "--select"))
-    if extend_select:
-        more = _codes(extend_select, "--extend-select")
-        settings = replace(settings, extend_select=settings.extend_select + more)
-    if ignore:
-        settings = replace(settings, ignore=settings.ignore + _codes(ignore, "--ignore"))
-    if unsafe_fixes is not None:
-        settings = replace(settings, unsafe_fixes=unsafe_fixes)
-    if output_format:
-        settings = replace(settings, output_format=output_format)
+    settings = overrides(settings)
+    # Hierarchical settings: each file is checked with its own project's pyproject.toml,
+    # unless one configuration is imposed on every file.
+    fixed = config_path is not None or isolated
+    projects = Projects(fixed=(settings, base)) if fixed else Projects(adjust=overrides)
 
     exclusive = [
         name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
@@ -187,7 +182,9 @@ def _check(
     if use_stdin:
         stdin_text = sys.stdin.buffer.read().decode("utf-8", errors="replace").lstrip("\ufeff")
     try:
-        result = run(list(paths), settings, options, base=base, stdin_text=stdin_text)
+        result = run(
+            list(paths), settings, options, base=base, stdin_text=stdin_text, projects=projects
+        )
     finally:
         if progress is not None:
             progress.clear()
@@ -271,6 +268,34 @@ class Progress:
             sys.stderr.flush()
 
 
+def _overrides(
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    unsafe_fixes: bool | None,
+    output_format: str | None,
+) -> Callable[[Settings], Settings]:
+    """What the command line changes in any project's settings (validated once, here)."""
+    chosen = _codes(select, "--select") if select else None
+    more = _codes(extend_select, "--extend-select") if extend_select else ()
+    dropped = _codes(ignore, "--ignore") if ignore else ()
+
+    def apply(settings: Settings) -> Settings:
+        if chosen is not None:
+            settings = replace(settings, select=chosen)
+        if more:
+            settings = replace(settings, extend_select=settings.extend_select + more)
+        if dropped:
+            settings = replace(settings, ignore=settings.ignore + dropped)
+        if unsafe_fixes is not None:
+            settings = replace(settings, unsafe_fixes=unsafe_fixes)
+        if output_format:
+            settings = replace(settings, output_format=output_format)
+        return settings
+
+    return apply
+
+
 def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool) -> Path:
     if use_stdin:
         return Path(stdin_filename).resolve().parent if stdin_filename else Path.cwd()
@@ -286,13 +311,11 @@ def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[S
         if not config_path.is_file():
             raise ConfigError(f"{config_path}: no such configuration file")
         return load(config_path), config_path.resolve().parent
-    found = find_config(anchor)
-    if found is not None:
-        return load(found), found.parent
-    root = find_project_root(anchor)
-    if root is not None and (root / "pyproject.toml").is_file():
-        return load(root / "pyproject.toml"), root
-    return Settings(), root or Path.cwd().resolve()
+    # The project of the paths given (found as each file's is): its settings give the output
+    # format, `unsafe-fixes` and the excludes that prune the walk.
+    projects = Projects()
+    project = projects.project_at(anchor)
+    return projects.settings(project), projects.base(project)
 
 
 def _render(result: RunResult, output_format: str, statistics: bool, options) -> str:

@@ -62,6 +62,8 @@ class Linter:
         if isinstance(tree, SyntaxProblem):
             return LintResult([syntax_diagnostic(path, tree, lines)])
         facts = extract(tree, module, package)
+        if facts.stars:
+            self.index.add_star_names(facts)
         if module not in self.index.modules:  # a file outside the indexed project
             self.index.add(facts, [module])
         ctx = FileContext(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 
-FACTS_FORMAT = 4  # bump when the facts change shape: cached facts of another shape are ignored
+FACTS_FORMAT = 5  # bump when the facts change shape: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -73,6 +73,8 @@ class ModuleFacts:
     aliases: dict[str, str] = field(default_factory=dict)  # `Dep = Annotated[...]` -> source
     functions: dict[str, FunctionFact] = field(default_factory=dict)
     endpoints: list[str] = field(default_factory=list)  # functions given to add_api_route
+    stars: list[str] = field(default_factory=list)  # modules of `from M import *`
+    exports: list[str] | None = None  # `__all__`, when it is a literal list of strings
 
     def defines(self, name: str) -> bool:
         return (
@@ -97,6 +99,8 @@ class ModuleFacts:
             "aliases": self.aliases,
             "functions": {name: fact.to_json() for name, fact in self.functions.items()},
             "endpoints": self.endpoints,
+            "stars": self.stars,
+            "exports": self.exports,
         }
 
     @classmethod
@@ -111,6 +115,8 @@ class ModuleFacts:
             aliases=data["aliases"],
             functions={name: FunctionFact(*item) for name, item in data["functions"].items()},
             endpoints=data["endpoints"],
+            stars=data["stars"],
+            exports=data["exports"],
         )
 
 
@@ -129,6 +135,7 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
         _endpoints(node.body, table, facts)
     _endpoints(tree.body, table, facts)
     facts.bindings = table.bindings
+    facts.stars = list(dict.fromkeys(table.stars))
     return facts
 
 
@@ -177,6 +184,8 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign, table: ImportTable, facts: Mod
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
     names = [target.id for target in targets if isinstance(target, ast.Name)]
     value = stmt.value
+    if names == ["__all__"]:
+        facts.exports = _string_list(value)
     type_alias = isinstance(stmt, ast.AnnAssign) and _is_type_alias(stmt.annotation, table)
     if isinstance(value, ast.Call):
         callee = table.resolve(value.func)
@@ -194,6 +203,14 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign, table: ImportTable, facts: Mod
         facts.aliases.update(dict.fromkeys(names, ast.unparse(value)))
     for name in names:
         table.define(name)
+
+
+def _string_list(node: ast.expr | None) -> list[str] | None:
+    if isinstance(node, (ast.List, ast.Tuple)) and all(
+        isinstance(item, ast.Constant) and isinstance(item.value, str) for item in node.elts
+    ):
+        return [item.value for item in node.elts]
+    return None
 
 
 _TYPE_LIKE = (ast.Subscript, ast.Name, ast.Attribute, ast.BinOp)
