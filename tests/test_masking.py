@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fastapi_lint.cli import main
+from fastapi_lint.redaction import mask
 from harness import FIXTURES
+from test_formats import SCHEMA, _findings
 
 SECRETS = (
     "9f8e7d6c5b4a39281706",
@@ -48,6 +58,17 @@ def outputs(*args: str) -> str:
     return result.output
 
 
+def leaked(text: str) -> list[str]:
+    """The secrets in an output. SARIF's rule metadata is left out: it is the rules' own
+    documentation, the same in every run, whose examples use some of these words."""
+    if text.lstrip().startswith("{") and '"runs"' in text:
+        document = json.loads(text)
+        for run in document["runs"]:
+            run["tool"]["driver"]["rules"] = []
+        text = json.dumps(document)
+    return [secret for secret in SECRETS if secret in text]
+
+
 def test_the_fixture_really_holds_the_secrets(secrets_project):
     text = "".join(path.read_text() for path in secrets_project.glob("*.py"))
     for secret in SECRETS:
@@ -68,8 +89,7 @@ def test_the_fixture_really_holds_the_secrets(secrets_project):
 def test_no_output_shows_a_secret(secrets_project, args):
     text = outputs(*args)
     assert "FAL40" in text or "@@" in text
-    leaked = [secret for secret in SECRETS if secret in text]
-    assert not leaked, f"secrets in the output: {leaked}"
+    assert not leaked(text), f"secrets in the output: {leaked(text)}"
 
 
 def test_output_file_and_baseline_mask_too(secrets_project):
@@ -77,5 +97,211 @@ def test_output_file_and_baseline_mask_too(secrets_project):
     outputs("--write-baseline", "baseline.json")
     for name in ("report.sarif", "baseline.json"):
         text = (secrets_project / name).read_text()
-        leaked = [secret for secret in SECRETS if secret in text]
-        assert not leaked, f"secrets in {name}: {leaked}"
+        assert not leaked(text), f"secrets in {name}: {leaked(text)}"
+
+
+# -- any secret value: every format stays valid, the lines stay right ---------------------------
+SECRET_LINE, OTHER_LINE = 12, 123
+FORMAT_WORDS = (
+    "123", "12", "1", "message", "error", "results", "location", "testcase", "failure",
+    "row", "column", "line", "file", "code", "fix", "runs", "version", "2.1.0", "FAL301",
+    "fastapi-lint", "::error", "%0A", "%", "&", "&amp;", "<", ">", "\\", '"', "'", "***",
+    "@@", "a/", "+", "-", "\t", "null", "true", "[", "{",
+)  # fmt: skip
+secret_values = st.one_of(
+    st.sampled_from(FORMAT_WORDS),
+    st.text(st.characters(codec="ascii", exclude_categories=("Cc",)), min_size=1, max_size=12),
+)
+
+
+def _source(value: str) -> str:
+    lines = [f"# line {number}" for number in range(1, OTHER_LINE + 3)]
+    lines[SECRET_LINE - 1] = f'CONFIG = {{"api_bot_token": {value!r}}}'
+    lines[OTHER_LINE - 1] = "def f(x=[]):"
+    lines[OTHER_LINE] = "    return x"
+    return "\n".join(lines) + "\n"
+
+
+_SARIF_VALIDATOR = []
+
+
+def _validate_sarif(text: str) -> None:
+    if not _SARIF_VALIDATOR:
+        jsonschema = pytest.importorskip("jsonschema")
+        if not SCHEMA.is_file():
+            pytest.skip(f"no SARIF schema at {SCHEMA}")
+        _SARIF_VALIDATOR.append(jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())))
+    _SARIF_VALIDATOR[0].validate(json.loads(text))
+
+
+@contextlib.contextmanager
+def _inside(folder: Path):
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=secret_values)
+def test_every_format_stays_valid_for_any_secret(value):
+    runner = CliRunner()
+    with tempfile.TemporaryDirectory() as folder, _inside(Path(folder)):
+        Path("pyproject.toml").write_text("[tool.fastapi-lint]\n")
+        Path("app.py").write_text(_source(value))
+        seen = {}
+        for output_format in FORMATS:
+            args = ["check", ".", "--no-cache", "--unsafe-fixes", "--output-format"]
+            result = runner.invoke(main, [*args, output_format], catch_exceptions=False)
+            assert result.exit_code == 1, result.output
+            seen[output_format] = _findings(output_format, result.stdout)
+            if output_format == "sarif":
+                _validate_sarif(result.stdout)
+            if output_format == "json":
+                report = json.loads(result.stdout)
+            if output_format == "full":
+                full = result.stdout
+    assert ("app.py", OTHER_LINE, "FAL301") in seen["concise"]
+    for output_format, found in seen.items():
+        assert found == seen["concise"], output_format
+    flagged = [item for item in report if item["code"] == "FAL401"]
+    if not flagged:
+        return  # not a value FAL401 reports ('{', '%'...): the formats were checked all the same
+    assert [item["location"]["row"] for item in flagged] == [SECRET_LINE]
+    assert flagged[0]["message"] == f"Hardcoded secret in `api_bot_token`: `{mask(value)}`"
+    # the code frame: the line with the literal masked, the caret under the literal
+    prefix = f'{SECRET_LINE} | CONFIG = {{"api_bot_token": '
+    shown = [line for line in full.splitlines() if line.startswith(prefix)]
+    assert shown and all(line.endswith("}") and "***" in line for line in shown)
+    assert shown[0] != f"{SECRET_LINE} | " + _source(value).splitlines()[SECRET_LINE - 1]
+    carets = [line for line in full.splitlines() if line.endswith("^ FAL401")]
+    assert carets and carets[0].index("^") == len(prefix)
+
+
+# -- --diff: a patch that applies, without the hunks that would show a secret --------------------
+DIFF_PADDING = "".join(f"# padding {number}\n" for number in range(10))
+DIFF_SOURCE = (
+    "def first(x=[]):\n    return x\n\n\n"
+    + DIFF_PADDING
+    + 'API_TOKEN = "tok-8a7b6c5d4e3f"\n'  # line 15: its fix would show the secret
+    + DIFF_PADDING
+    + "\n\ndef last(y={}):\n    return y\n"
+)
+
+
+def _diff_project(tmp_path: Path) -> Path:
+    project = tmp_path / "repo"
+    (project / "app").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.fastapi-lint]\n")
+    (project / "app" / "main.py").write_text(DIFF_SOURCE)
+    return project
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_diff_leaves_out_a_secret_and_applies(tmp_path, monkeypatch):
+    project = _diff_project(tmp_path)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(
+        main, ["check", "app/main.py", "--diff", "--unsafe-fixes"], catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    patch = result.stdout
+    assert "tok-8a7b6c5d4e3f" not in result.output
+    assert patch.startswith("--- a/app/main.py\n+++ b/app/main.py\n")
+    assert "+    if x is None:\n" in patch and "+    if y is None:\n" in patch
+    assert "environ" not in patch  # the FAL401 fix: its hunk would show the secret
+    assert "note: app/main.py: line 15: a fix is left out of the diff" in result.stderr
+    assert "would show a secret" in result.stderr
+    (tmp_path / "fix.patch").write_text(patch)
+    checked = subprocess.run(
+        ["git", "apply", "--check", str(tmp_path / "fix.patch")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    if shutil.which("patch"):
+        dry = subprocess.run(
+            ["patch", "-p1", "--dry-run", "-i", str(tmp_path / "fix.patch")],
+            capture_output=True,
+            text=True,
+        )
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert not (project / ".fastapi_lint_cache").exists()  # --diff writes nothing
+
+
+def test_diff_of_a_file_without_a_final_newline_applies(tmp_path, monkeypatch):
+    project = _diff_project(tmp_path)
+    path = project / "app" / "main.py"
+    path.write_text(path.read_text().rstrip("\n"))
+    monkeypatch.chdir(project / "app")
+    result = CliRunner().invoke(main, ["check", "main.py", "--diff", "--unsafe-fixes"])
+    assert result.stdout.endswith("     return y\n\\ No newline at end of file\n")
+    if shutil.which("patch"):
+        (tmp_path / "fix.patch").write_text(result.stdout)
+        dry = subprocess.run(
+            ["patch", "-p1", "--dry-run", "-i", str(tmp_path / "fix.patch")],
+            capture_output=True,
+            text=True,
+        )
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+
+
+# -- other findings that quote a secret; the results cache -----------------------------------
+QUOTING = """\
+from pydantic import BaseModel
+
+
+def first(x={"token": "hunter2-value-abc"}):
+    return x
+
+
+class Item(BaseModel):
+    headers: dict = {"api_token": "abcdefghijklmnopqrstuvwxyz0123456789"}
+"""
+
+
+def test_findings_that_quote_a_secret_mask_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n")
+    (tmp_path / "app.py").write_text(QUOTING)
+    for output_format in FORMATS:
+        args = ["check", ".", "--unsafe-fixes", "--output-format", output_format]
+        text = CliRunner().invoke(main, args, catch_exceptions=False).stdout
+        assert "FAL30" in text and "FAL401" in text
+        assert "hunter2-value" not in text and "abcdefghij" not in leaked_free(text)
+    cache = "".join(path.read_text() for path in (tmp_path / ".fastapi_lint_cache").glob("*"))
+    assert "hunter2-value" not in cache and "abcdefghij" not in cache
+
+
+def leaked_free(text: str) -> str:
+    """An output without SARIF's rule documentation (see `leaked`)."""
+    if text.lstrip().startswith("{") and '"runs"' in text:
+        document = json.loads(text)
+        for run in document["runs"]:
+            run["tool"]["driver"]["rules"] = []
+        return json.dumps(document)
+    return text
+
+
+def test_the_results_cache_holds_no_secret(secrets_project):
+    outputs("--output-format", "json")
+    files = list((secrets_project / ".fastapi_lint_cache").glob("results-*.json"))
+    assert files
+    text = "".join(path.read_text() for path in files)
+    assert "FAL401" in text
+    assert not leaked(text), f"secrets in the cache: {leaked(text)}"
+
+
+def test_a_cache_entry_that_does_not_fit_the_file_is_a_miss(secrets_project):
+    first = outputs("--output-format", "concise")
+    assert "FAL401/" not in first and "FAL40" in first
+    [path] = (secrets_project / ".fastapi_lint_cache").glob("results-*.json")
+    document = json.loads(path.read_text())
+    for _, items in document.values():
+        for item in items:
+            item[3][0], item[3][1] = 99999, -4  # line, column: outside every file
+    path.write_text(json.dumps(document))
+    again = outputs("--output-format", "concise")
+    assert ":99999:" not in again
+    assert again == first

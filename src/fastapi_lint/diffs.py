@@ -1,0 +1,93 @@
+"""`--diff`: a unified diff that `git apply` and `patch` accept, without a hunk that shows a secret.
+
+A hunk is left out whole (its context lines included) when one of its lines holds a secret: a
+line the rules' secret spans touch, before or after the fixes, or an added line that holds a
+secret's text (a fix that moves it). The line numbers of the hunks kept still match the file, so
+the patch applies; each hunk left out is named in a note for stderr.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from fastapi_lint.redaction import Span, secret_texts, shows_secret
+
+CONTEXT = 3
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def safe_unified_diff(
+    path: str, before: str, after: str, before_secrets: list[Span], after_secrets: list[Span]
+) -> tuple[str, list[str]]:
+    """The patch from `before` to `after` (offsets in `*_secrets` are into those texts) and one
+    note per hunk left out because it would show a secret."""
+    old, new = _split(before), _split(after)
+    old_secret_lines = _lines_touched(before, before_secrets)
+    new_secret_lines = _lines_touched(after, after_secrets)
+    texts = secret_texts(before, before_secrets) + secret_texts(after, after_secrets)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    hunks, notes, shift = [], [], 0  # shift: lines the kept hunks added above this one
+    for group in matcher.get_grouped_opcodes(CONTEXT):
+        old_lines = {i for _, i1, i2, _, _ in group for i in range(i1, i2)}
+        added = [j for tag, _, _, j1, j2 in group if tag != "equal" for j in range(j1, j2)]
+        secret = (
+            old_lines & old_secret_lines
+            or set(added) & new_secret_lines
+            or any(shows_secret(new[j], texts) for j in added)
+        )
+        first_change = next(i1 for tag, i1, _, _, _ in group if tag != "equal")
+        if secret:
+            notes.append(
+                f"line {first_change + 1}: a fix is left out of the diff: the change would "
+                "show a secret in the output"
+            )
+            continue
+        hunks.append(_hunk(group, old, new, shift))
+        shift += sum((j2 - j1) - (i2 - i1) for _, i1, i2, j1, j2 in group)
+    if not hunks:
+        return "", notes
+    return f"--- a/{path}\n+++ b/{path}\n" + "".join(hunks), notes
+
+
+def _split(text: str) -> list[str]:
+    """Lines with their `\n` (not `splitlines`: a form feed inside a line is no line break)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
+
+
+def _lines_touched(text: str, spans: Iterable[Span]) -> set[int]:
+    """0-based numbers of the lines that hold part of a span."""
+    touched: set[int] = set()
+    for start, end in spans:
+        first = text.count("\n", 0, start)
+        last = text.count("\n", 0, max(start, end - 1))
+        touched.update(range(first, last + 1))
+    return touched
+
+
+def _hunk(group, old: list[str], new: list[str], shift: int) -> str:
+    old_start, old_end = group[0][1], group[-1][2]
+    new_length = old_end - old_start + sum((j2 - j1) - (i2 - i1) for _, i1, i2, j1, j2 in group)
+    old_range = _range(old_start, old_end - old_start)
+    out = [f"@@ -{old_range} +{_range(old_start + shift, new_length)} @@\n"]
+    for tag, i1, i2, j1, j2 in group:
+        if tag == "equal":
+            out.extend(_line(" ", line) for line in old[i1:i2])
+            continue
+        out.extend(_line("-", line) for line in old[i1:i2])
+        out.extend(_line("+", line) for line in new[j1:j2])
+    return "".join(out)
+
+
+def _range(start: int, length: int) -> str:
+    """A hunk header's range, as `diff -u` writes it (1-based; an empty range names the line
+    before it)."""
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+def _line(mark: str, line: str) -> str:
+    return mark + line if line.endswith("\n") else mark + line + "\n" + NO_NEWLINE
