@@ -305,3 +305,35 @@ def test_a_cache_entry_that_does_not_fit_the_file_is_a_miss(secrets_project):
     again = outputs("--output-format", "concise")
     assert ":99999:" not in again
     assert again == first
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_diff_of_a_crlf_file_with_a_bom_applies(tmp_path, monkeypatch):
+    project = _diff_project(tmp_path)
+    path = project / "app" / "main.py"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["check", "app/main.py", "--diff", "--unsafe-fixes"])
+    patch = result.stdout_bytes  # (`stdout` turns CRLF into LF)
+    assert b"+    if x is None:\r\n" in patch
+    (tmp_path / "fix.patch").write_bytes(patch)
+    checked = subprocess.run(
+        ["git", "apply", "--check", str(tmp_path / "fix.patch")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_frame_masks_every_secret_on_its_line_and_keeps_the_caret():
+    from fastapi_lint.redaction import masked_line
+
+    text = 'a = f("tok-one", "tok-two")\nKEY = """first\nsecond-part"""\n'
+    one, two = text.index("tok-one"), text.index("tok-two")
+    line, column = masked_line(text, 0, [(one, one + 7), (two, two + 7)])
+    assert line == 'a = f("to***", "to***")'
+    assert column(text.index(")")) == line.index(")")
+    assert column(one + 3) == line.index("to***")  # inside a secret: its start
+    start = text.index("first")
+    span = (start, text.index('"""', start))
+    assert masked_line(text, text.index("KEY"), [span])[0] == 'KEY = """fi***'
+    assert masked_line(text, text.index("second"), [span])[0] == '***"""'

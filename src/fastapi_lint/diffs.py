@@ -18,11 +18,21 @@ NO_NEWLINE = "\\ No newline at end of file\n"
 
 
 def safe_unified_diff(
-    path: str, before: str, after: str, before_secrets: list[Span], after_secrets: list[Span]
+    path: str,
+    before: str,
+    after: str,
+    before_secrets: list[Span],
+    after_secrets: list[Span],
+    newline: str = "\n",
+    bom: bool = False,
 ) -> tuple[str, list[str]]:
     """The patch from `before` to `after` (offsets in `*_secrets` are into those texts) and one
-    note per hunk left out because it would show a secret."""
+    note per hunk left out because it would show a secret. `newline` and `bom` are the file's
+    own (the texts have `\n`): the patch's lines must be the file's lines to apply."""
     old, new = _split(before), _split(after)
+    if bom:
+        old[:1] = ["\ufeff" + line for line in old[:1]]
+        new[:1] = ["\ufeff" + line for line in new[:1]]
     old_secret_lines = _lines_touched(before, before_secrets)
     new_secret_lines = _lines_touched(after, after_secrets)
     texts = secret_texts(before, before_secrets) + secret_texts(after, after_secrets)
@@ -43,7 +53,7 @@ def safe_unified_diff(
                 "show a secret in the output"
             )
             continue
-        hunks.append(_hunk(group, old, new, shift))
+        hunks.append(_hunk(group, old, new, shift, newline))
         shift += sum((j2 - j1) - (i2 - i1) for _, i1, i2, j1, j2 in group)
     if not hunks:
         return "", notes
@@ -67,17 +77,17 @@ def _lines_touched(text: str, spans: Iterable[Span]) -> set[int]:
     return touched
 
 
-def _hunk(group, old: list[str], new: list[str], shift: int) -> str:
+def _hunk(group, old: list[str], new: list[str], shift: int, newline: str) -> str:
     old_start, old_end = group[0][1], group[-1][2]
     new_length = old_end - old_start + sum((j2 - j1) - (i2 - i1) for _, i1, i2, j1, j2 in group)
     old_range = _range(old_start, old_end - old_start)
     out = [f"@@ -{old_range} +{_range(old_start + shift, new_length)} @@\n"]
     for tag, i1, i2, j1, j2 in group:
         if tag == "equal":
-            out.extend(_line(" ", line) for line in old[i1:i2])
+            out.extend(_line(" ", line, newline) for line in old[i1:i2])
             continue
-        out.extend(_line("-", line) for line in old[i1:i2])
-        out.extend(_line("+", line) for line in new[j1:j2])
+        out.extend(_line("-", line, newline) for line in old[i1:i2])
+        out.extend(_line("+", line, newline) for line in new[j1:j2])
     return "".join(out)
 
 
@@ -89,5 +99,7 @@ def _range(start: int, length: int) -> str:
     return f"{start + 1 if length else start},{length}"
 
 
-def _line(mark: str, line: str) -> str:
-    return mark + line if line.endswith("\n") else mark + line + "\n" + NO_NEWLINE
+def _line(mark: str, line: str, newline: str) -> str:
+    if line.endswith("\n"):
+        return mark + line[:-1] + newline
+    return mark + line + "\n" + NO_NEWLINE

@@ -400,7 +400,13 @@ def _check(
     if options.diff:
         path = shown if stdin else Path(os.path.relpath(item.path)).as_posix()
         report.diff, report.left_out = safe_unified_diff(
-            path, source.text, outcome.text, secrets_of[source.text], secrets_of[outcome.text]
+            path,
+            source.text,
+            outcome.text,
+            secrets_of[source.text],
+            secrets_of[outcome.text],
+            source.newline,
+            source.bom,
         )
     elif stdin:
         report.fixed_text = outcome.text
