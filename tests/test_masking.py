@@ -144,7 +144,11 @@ def _inside(folder: Path):
         os.chdir(previous)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# FASTAPI_LINT_LONG_TESTS=1: many more generated secrets
+EXAMPLES = 400 if os.environ.get("FASTAPI_LINT_LONG_TESTS") == "1" else 20
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=secret_values)
 def test_every_format_stays_valid_for_any_secret(value):
     runner = CliRunner()

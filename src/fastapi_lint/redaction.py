@@ -26,14 +26,16 @@ def secret_spans(diagnostics: Iterable[Diagnostic]) -> list[Span]:
     return sorted({d.secret for d in diagnostics if d.secret is not None})
 
 
-def masked_line(text: str, line_start: int, spans: Iterable[Span]) -> tuple[str, Callable]:
+def masked_line(
+    text: str, line_start: int, spans: Iterable[Span]
+) -> tuple[str, Callable[[int], int]]:
     """The line of `text` that starts at `line_start` with every secret on it masked, and a
     function mapping the line's columns to columns of the masked line."""
     line_end = text.find("\n", line_start)
     line_end = len(text) if line_end == -1 else line_end
     pieces = []  # (first column, end column, replacement)
     for start, end in spans:
-        if (start < line_end and end > line_start) or start == end == line_start:
+        if start < line_end and end > line_start:
             first, last = max(start, line_start), min(end, line_end)
             # the secret's first line shows its mask; a continuation line shows only `***`
             shown = mask(text[start:end]) if first == start else "***"
