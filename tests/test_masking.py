@@ -216,9 +216,16 @@ def test_diff_leaves_out_a_secret_and_applies(tmp_path, monkeypatch):
     assert "tok-8a7b6c5d4e3f" not in result.output
     assert patch.startswith("--- a/app/main.py\n+++ b/app/main.py\n")
     assert "+    if x is None:\n" in patch and "+    if y is None:\n" in patch
-    assert "environ" not in patch  # the FAL401 fix: its hunk would show the secret
-    assert "note: app/main.py: line 15: a fix is left out of the diff" in result.stderr
-    assert "would show a secret" in result.stderr
+    # the FAL401 fix edits the secret's line: left out whole, its `import os` too
+    assert "environ" not in patch and "import os" not in patch
+    note = "note: app/main.py: line 15: the FAL401 fix is left out of the diff: it would show a"
+    assert note in result.stderr
+    _applies(tmp_path, patch)
+    assert not (project / ".fastapi_lint_cache").exists()  # --diff writes nothing
+
+
+def _applies(tmp_path: Path, patch: str) -> None:
+    """`git apply --check` (in the current folder) and `patch --dry-run` accept the patch."""
     (tmp_path / "fix.patch").write_text(patch)
     checked = subprocess.run(
         ["git", "apply", "--check", str(tmp_path / "fix.patch")], capture_output=True, text=True
@@ -231,9 +238,25 @@ def test_diff_leaves_out_a_secret_and_applies(tmp_path, monkeypatch):
             text=True,
         )
         assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert not (project / ".fastapi_lint_cache").exists()  # --diff writes nothing
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_diff_leaves_out_a_hunk_whose_context_shows_a_secret(tmp_path, monkeypatch):
+    project = _diff_project(tmp_path)
+    path = project / "app" / "main.py"
+    path.write_text('API_TOKEN = "tok-8a7b6c5d4e3f"\n\n\n' + path.read_text())
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["check", "app/main.py", "--diff", "--unsafe-fixes"])
+    assert result.exit_code == 1
+    assert "tok-8a7b6c5d4e3f" not in result.output
+    # `first` (line 4) is fixed two lines below the secret: its hunk would show it as context
+    assert "if x is None" not in result.stdout and "+    if y is None:\n" in result.stdout
+    assert "line 4: a change is left out of the diff: its lines would show" in result.stderr
+    _applies(tmp_path, result.stdout)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_diff_of_a_file_without_a_final_newline_applies(tmp_path, monkeypatch):
     project = _diff_project(tmp_path)
     path = project / "app" / "main.py"
@@ -241,14 +264,8 @@ def test_diff_of_a_file_without_a_final_newline_applies(tmp_path, monkeypatch):
     monkeypatch.chdir(project / "app")
     result = CliRunner().invoke(main, ["check", "main.py", "--diff", "--unsafe-fixes"])
     assert result.stdout.endswith("     return y\n\\ No newline at end of file\n")
-    if shutil.which("patch"):
-        (tmp_path / "fix.patch").write_text(result.stdout)
-        dry = subprocess.run(
-            ["patch", "-p1", "--dry-run", "-i", str(tmp_path / "fix.patch")],
-            capture_output=True,
-            text=True,
-        )
-        assert dry.returncode == 0, dry.stdout + dry.stderr
+    subprocess.run(["git", "init", "-q", str(project / "app")], check=True)
+    _applies(tmp_path, result.stdout)
 
 
 # -- other findings that quote a secret; the results cache -----------------------------------

@@ -1,17 +1,21 @@
-"""`--diff`: a unified diff that `git apply` and `patch` accept, without a hunk that shows a secret.
+"""`--diff`: a unified diff that `git apply` and `patch` accept, without a line that shows a secret.
 
-A hunk is left out whole (its context lines included) when one of its lines holds a secret: a
-line the rules' secret spans touch, before or after the fixes, or an added line that holds a
-secret's text (a fix that moves it). The line numbers of the hunks kept still match the file, so
-the patch applies; each hunk left out is named in a note for stderr.
+Two steps. A fix that edits a line holding a secret, or whose new text holds one, is not applied
+at all (`without_secret_fixes`), so what it needs elsewhere (an import) does not come either.
+Then a hunk is left out whole when one of its lines still holds a secret (a context line next to
+a fix): a line the rules' secret spans touch, before or after the fixes, or an added line that
+holds a secret's text. The line numbers of the hunks kept still match the file, so the patch
+applies. Each fix or hunk left out is named in a note for stderr.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable
 
-from fastapi_lint.redaction import Span, secret_texts, shows_secret
+from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.redaction import Span, fix_shows_secret, secret_texts, shows_secret
 
 CONTEXT = 3
 NO_NEWLINE = "\\ No newline at end of file\n"
@@ -49,8 +53,8 @@ def safe_unified_diff(
         first_change = next(i1 for tag, i1, _, _, _ in group if tag != "equal")
         if secret:
             notes.append(
-                f"line {first_change + 1}: a fix is left out of the diff: the change would "
-                "show a secret in the output"
+                f"line {first_change + 1}: a change is left out of the diff: its lines would "
+                "show a secret"
             )
             continue
         hunks.append(_hunk(group, old, new, shift, newline))
@@ -58,6 +62,30 @@ def safe_unified_diff(
     if not hunks:
         return "", notes
     return f"--- a/{path}\n+++ b/{path}\n" + "".join(hunks), notes
+
+
+def without_secret_fixes(
+    diagnostics: list[Diagnostic], text: str, spans: list[Span], notes: list[str]
+) -> list[Diagnostic]:
+    """The diagnostics, those whose fix would show a secret in the diff without their fix; a
+    note for each (once, at the line where it was first seen) is added to `notes`."""
+    if not spans:
+        return diagnostics
+    secret_lines = _lines_touched(text, spans)
+    secrets = secret_texts(text, spans)
+    kept = []
+    for diagnostic in diagnostics:
+        fix = diagnostic.fix
+        if fix is not None and (
+            fix_shows_secret(fix, secrets)
+            or _lines_touched(text, [(edit.start, edit.end) for edit in fix.edits]) & secret_lines
+        ):
+            note = f"the {diagnostic.code} fix is left out of the diff: it would show a secret"
+            if not any(known.endswith(note) for known in notes):
+                notes.append(f"line {diagnostic.line}: {note}")
+            diagnostic = dataclasses.replace(diagnostic, fix=None)
+        kept.append(diagnostic)
+    return kept
 
 
 def _split(text: str) -> list[str]:

@@ -20,7 +20,7 @@ from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import CACHE_DIR, IndexCache, ResultsCache, content_hash
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic
-from fastapi_lint.diffs import safe_unified_diff
+from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
@@ -389,7 +389,11 @@ def _check(
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
         return report
-    outcome = fix_text(source.text, lint, options.unsafe_fixes)
+
+    def lint_for_diff(text: str) -> list[Diagnostic]:  # only fixes that show no secret
+        return without_secret_fixes(lint(text), text, secrets_of[text], report.left_out)
+
+    outcome = fix_text(source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes)
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
@@ -399,7 +403,7 @@ def _check(
         return report
     if options.diff:
         path = shown if stdin else Path(os.path.relpath(item.path)).as_posix()
-        report.diff, report.left_out = safe_unified_diff(
+        report.diff, left_out = safe_unified_diff(
             path,
             source.text,
             outcome.text,
@@ -408,6 +412,7 @@ def _check(
             source.newline,
             source.bom,
         )
+        report.left_out.extend(left_out)
     elif stdin:
         report.fixed_text = outcome.text
     else:
