@@ -358,3 +358,17 @@ def test_a_frame_masks_every_secret_on_its_line_and_keeps_the_caret():
     span = (start, text.index('"""', start))
     assert masked_line(text, text.index("KEY"), [span])[0] == 'KEY = """fi***'
     assert masked_line(text, text.index("second"), [span])[0] == '***"""'
+
+
+def test_fingerprints_hash_the_line_with_its_secret_masked(tmp_path, monkeypatch):
+    """A short secret could be found again by hashing every candidate line: the baseline's and
+    GitLab's fingerprints hash the masked line, so only the mask's two characters count."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n")
+    prints = []
+    for secret in ("4821", "4899"):
+        (tmp_path / "app.py").write_text(f'API_TOKEN = "{secret}"\n')
+        args = ["check", ".", "--no-cache", "--output-format", "gitlab"]
+        issues = json.loads(CliRunner().invoke(main, args).stdout)
+        prints.append([issue["fingerprint"] for issue in issues if issue["check_name"] == "FAL401"])
+    assert prints[0] and prints[0] == prints[1]

@@ -370,7 +370,7 @@ def _check(
         kept, silenced = suppress(found, text, ignored)
         report.silenced = silenced
         if options.baseline:
-            prints = fingerprints(key, kept, text)
+            prints = fingerprints(key, kept, text, secrets_of[text])
             new = [d for d, p in zip(kept, prints, strict=True) if p not in options.baseline]
             report.baselined = len(kept) - len(new)
             kept = new
