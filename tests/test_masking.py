@@ -358,6 +358,9 @@ def test_a_frame_masks_every_secret_on_its_line_and_keeps_the_caret():
     span = (start, text.index('"""', start))
     assert masked_line(text, text.index("KEY"), [span])[0] == 'KEY = """fi***'
     assert masked_line(text, text.index("second"), [span])[0] == '***"""'
+    # overlapping secrets (a password inside a secret literal): masked as one
+    both = [(one, one + 5), (one + 3, one + 7)]
+    assert masked_line(text, 0, both)[0] == 'a = f("to***", "tok-two")'
 
 
 def test_fingerprints_hash_the_line_with_its_secret_masked(tmp_path, monkeypatch):

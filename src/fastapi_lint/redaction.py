@@ -34,7 +34,7 @@ def masked_line(
     line_end = text.find("\n", line_start)
     line_end = len(text) if line_end == -1 else line_end
     pieces = []  # (first column, end column, replacement)
-    for start, end in spans:
+    for start, end in _merged(spans):
         if start < line_end and end > line_start:
             first, last = max(start, line_start), min(end, line_end)
             # the secret's first line shows its mask; a continuation line shows only `***`
@@ -42,9 +42,7 @@ def masked_line(
             pieces.append((first - line_start, last - line_start, shown))
     line = text[line_start:line_end]
     out, shifts, position = [], [], 0
-    for first, last, shown in sorted(pieces):
-        if first < position:
-            continue  # overlapping spans: the first one masks them
+    for first, last, shown in pieces:
         out.append(line[position:first] + shown)
         shifts.append((first, last, len(shown) - (last - first)))
         position = last
@@ -60,6 +58,17 @@ def masked_line(
         return moved
 
     return "".join(out), column
+
+
+def _merged(spans: Iterable[Span]) -> list[Span]:
+    """The spans in order, overlapping ones joined: a part of a secret is never left out."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def secret_texts(text: str, spans: Iterable[Span]) -> list[str]:
