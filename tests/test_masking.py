@@ -375,3 +375,14 @@ def test_fingerprints_hash_the_line_with_its_secret_masked(tmp_path, monkeypatch
         issues = json.loads(CliRunner().invoke(main, args).stdout)
         prints.append([issue["fingerprint"] for issue in issues if issue["check_name"] == "FAL401"])
     assert prints[0] and prints[0] == prints[1]
+
+
+def test_diff_with_every_fix_left_out_still_exits_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n")
+    (tmp_path / "app.py").write_text('API_TOKEN = "tok-8a7b6c5d4e3f"\n')
+    result = CliRunner().invoke(main, ["check", ".", "--diff", "--unsafe-fixes"])
+    assert result.stdout == ""
+    assert "note: app.py: line 1: the FAL401 fix is left out of the diff" in result.stderr
+    assert "Left out of the diff, as they would show a secret: 1." in result.stderr
+    assert result.exit_code == 1  # --fix would still change the file

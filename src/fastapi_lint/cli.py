@@ -324,14 +324,18 @@ def _report_diff(result: RunResult) -> int:
     for text in diffs:
         sys.stdout.write(text)
     sys.stdout.flush()
+    left_out = sum(len(report.left_out) for report in result.files)
     if fixed:
         noun = "error" if fixed == 1 else "errors"
         click.echo(f"\nWould fix {fixed} {noun}.", err=True)
-    else:
+    elif not left_out:
         click.echo("No errors would be fixed.", err=True)
+    if left_out:
+        click.echo(f"Left out of the diff, as they would show a secret: {left_out}.", err=True)
     if any(d.code == "FAL002" for d in result.diagnostics):
         return EXIT_ERROR
-    return EXIT_FINDINGS if fixed else EXIT_CLEAN  # also when hunks were left out (secrets)
+    # --fix would change files also when the changes are left out of the diff (secrets)
+    return EXIT_FINDINGS if fixed or left_out else EXIT_CLEAN
 
 
 @main.command("rule")
