@@ -40,7 +40,7 @@ def safe_unified_diff(
     old_secret_lines = _lines_touched(before, before_secrets)
     new_secret_lines = _lines_touched(after, after_secrets)
     texts = secret_texts(before, before_secrets) + secret_texts(after, after_secrets)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, old, new)  # as difflib.unified_diff does
     hunks, notes, shift = [], [], 0  # shift: lines the kept hunks added above this one
     for group in matcher.get_grouped_opcodes(CONTEXT):
         old_lines = {i for _, i1, i2, _, _ in group for i in range(i1, i2)}
