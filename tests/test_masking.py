@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import shutil
@@ -16,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastapi_lint.cli import main
-from fastapi_lint.redaction import mask
+from fastapi_lint.diffs import safe_unified_diff
+from fastapi_lint.redaction import mask, masked_line
 from harness import FIXTURES
 from test_formats import SCHEMA, _findings
 
@@ -346,8 +348,6 @@ def test_diff_of_a_crlf_file_with_a_bom_applies(tmp_path, monkeypatch):
 
 
 def test_a_frame_masks_every_secret_on_its_line_and_keeps_the_caret():
-    from fastapi_lint.redaction import masked_line
-
     text = 'a = f("tok-one", "tok-two")\nKEY = """first\nsecond-part"""\n'
     one, two = text.index("tok-one"), text.index("tok-two")
     line, column = masked_line(text, 0, [(one, one + 7), (two, two + 7)])
@@ -386,3 +386,14 @@ def test_diff_with_every_fix_left_out_still_exits_one(tmp_path, monkeypatch):
     assert "note: app.py: line 1: the FAL401 fix is left out of the diff" in result.stderr
     assert "Left out of the diff, as they would show a secret: 1." in result.stderr
     assert result.exit_code == 1  # --fix would still change the file
+
+
+lines_strategy = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "d = 1\n"]), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=lines_strategy, after=lines_strategy)
+def test_the_diff_without_secrets_is_difflibs(before, after):
+    expected = "".join(difflib.unified_diff(before, after, "a/m.py", "b/m.py"))
+    patch, notes = safe_unified_diff("m.py", "".join(before), "".join(after), [], [])
+    assert (patch, notes) == (expected, [])
