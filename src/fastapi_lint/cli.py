@@ -28,7 +28,6 @@ from fastapi_lint.config import (
     validate_codes,
 )
 from fastapi_lint.projects import Projects
-from fastapi_lint.redaction import Redactor
 from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
 from fastapi_lint.runner import Options, RunResult, run
@@ -189,18 +188,14 @@ def _check(
         if progress is not None:
             progress.clear()
 
-    redact = Redactor(
-        {secret for report in result.files for secret in report.secrets},
-        protected={report.path for report in result.files}
-        | {report.key_path for report in result.files}
-        | {d.message for d in result.diagnostics},  # already masked
-    )
     for report in result.files:
         for problem in report.problems:
-            click.echo(redact(f"warning: {report.path}: {problem}"), err=True)
+            click.echo(f"warning: {report.path}: {problem}", err=True)
+        for note in report.left_out:
+            click.echo(f"note: {report.path}: {note}", err=True)
 
     if diff:
-        return _report_diff(result, redact)
+        return _report_diff(result)
     if write_baseline is not None:
         count = write_baseline_file(write_baseline, result)
         click.echo(
@@ -228,11 +223,11 @@ def _check(
         # The fixed code goes to stdout; what remains goes to stderr.
         sys.stdout.write(result.files[-1].fixed_text or stdin_text or "")
         sys.stdout.flush()
-        text = redact(_render(result, settings.output_format, statistics, report_options))
+        text = _render(result, settings.output_format, statistics, report_options)
         if result.diagnostics:
             click.echo(text, err=True, nl=False)
     else:
-        text = redact(_render(result, settings.output_format, statistics, report_options))
+        text = _render(result, settings.output_format, statistics, report_options)
         if output_file is not None:
             output_file.write_text(text, encoding="utf-8")
         else:
@@ -346,20 +341,24 @@ def _statistics(result: RunResult, options: ReportOptions, output_format: str) -
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def _report_diff(result: RunResult, redact: Redactor) -> int:
-    diffs = [redact(report.diff) for report in result.files if report.diff]
-    fixed = sum(sum(report.fixed.values()) for report in result.files if report.diff)
+def _report_diff(result: RunResult) -> int:
+    diffs = [report.diff for report in result.files if report.diff]
+    fixed = sum(sum(report.fixed.values()) for report in result.files)
     for text in diffs:
         sys.stdout.write(text)
     sys.stdout.flush()
+    left_out = sum(len(report.left_out) for report in result.files)
     if fixed:
         noun = "error" if fixed == 1 else "errors"
         click.echo(f"\nWould fix {fixed} {noun}.", err=True)
-    else:
+    elif not left_out:
         click.echo("No errors would be fixed.", err=True)
+    if left_out:
+        click.echo(f"Left out of the diff, as they would show a secret: {left_out}.", err=True)
     if any(d.code == "FAL002" for d in result.diagnostics):
         return EXIT_ERROR
-    return EXIT_FINDINGS if diffs else EXIT_CLEAN
+    # --fix would change files also when the changes are left out of the diff (secrets)
+    return EXIT_FINDINGS if fixed or left_out else EXIT_CLEAN
 
 
 @main.command("rule")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fastapi_lint.config import ALWAYS_ON, Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.redaction import mask_quoted_secrets
 from fastapi_lint.rules import all_rules
 from fastapi_lint.rules.base import FileContext, Rule
 from fastapi_lint.semantic.facts import ModuleFacts, extract
@@ -78,6 +79,7 @@ class Linter:
             facts=facts,
         )
         self._walk(ctx)
+        mask_quoted_secrets(ctx.diagnostics, lines)
         ctx.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
         return LintResult(ctx.diagnostics, tree, facts)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import difflib
 import gc
 import multiprocessing
 import os
@@ -21,12 +20,14 @@ from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import CACHE_DIR, IndexCache, ResultsCache, content_hash
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fixes import fix_text
 from fastapi_lint.parsing import SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
+from fastapi_lint.redaction import Span, secret_spans
 from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, SourceFile
@@ -53,6 +54,7 @@ class FileReport:
     fixed: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     diff: str = ""
+    left_out: list[str] = field(default_factory=list)  # hunks the diff leaves out, and why
     fixed_text: str | None = None  # stdin with --fix: the code to print
     silenced: int = 0
     baselined: int = 0
@@ -61,7 +63,8 @@ class FileReport:
     source_text: str = ""
     key_path: str = ""  # relative to the configuration's folder: stable for fingerprints
     raw: list[Diagnostic] = field(default_factory=list, repr=False)  # before suppression
-    secrets: set[str] = field(default_factory=set)  # raw secrets found: outputs redact them
+    # where the secrets are in source_text (found before suppression): outputs mask them
+    secrets: list[Span] = field(default_factory=list)
 
 
 @dataclass
@@ -122,6 +125,8 @@ def _run(
     # Without hierarchical settings (`--config`, `--isolated`, the tests) one configuration
     # checks every file; the projects still decide the index and the module names.
     projects = projects or Projects(fixed=(settings, base))
+    if options.diff:
+        options = dataclasses.replace(options, use_cache=False)  # --diff writes nothing
     if stdin_text is not None:
         name = Path(options.stdin_filename or "-")
         anchor = name.resolve().parent if options.stdin_filename else Path.cwd()
@@ -222,7 +227,8 @@ def _check_all(items, linter, settings, options, base, results) -> list[FileRepo
             keys[position] = ResultsCache.key(
                 item.digest, settings.cache_key(), linter.index.digest
             )
-            cached = results.get(_relative_to(item.path, base), keys[position])
+            text = item.source.text if item.source is not None else ""
+            cached = results.get(_relative_to(item.path, base), keys[position], text)
             if cached is not None:
                 reports[position] = _check(
                     item, linter, settings, options, base, stdin=False, cached=cached
@@ -234,7 +240,7 @@ def _check_all(items, linter, settings, options, base, results) -> list[FileRepo
         reports[position] = report
         key = keys[position]
         if key is not None and not any(d.code == "FAL002" for d in report.raw):
-            results.put(report.key_path, key, report.raw)
+            results.put(report.key_path, key, report.raw, report.source_text)
 
     done = len(items) - len(pending)
     jobs = _jobs(len(pending)) if plain_check else 1
@@ -410,6 +416,7 @@ def _check(
     report.source_text = source.text
     primary, package = item.module
     ignored = per_file_ignored(_relative_to(item.path, base), settings.per_file_ignores)
+    secrets_of: dict[str, list[Span]] = {}  # text linted -> its secrets, for --diff
 
     def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:
         if reuse is None:
@@ -419,11 +426,11 @@ def _check(
             for diagnostic in found:
                 diagnostic.path = shown
         report.raw = found
-        report.secrets.update(secret for d in found for secret in d.secrets)
+        report.secrets = secrets_of[text] = secret_spans(found)
         kept, silenced = suppress(found, text, ignored)
         report.silenced = silenced
         if options.baseline:
-            prints = fingerprints(key, kept, text)
+            prints = fingerprints(key, kept, text, secrets_of[text])
             new = [d for d, p in zip(kept, prints, strict=True) if p not in options.baseline]
             report.baselined = len(kept) - len(new)
             kept = new
@@ -442,7 +449,11 @@ def _check(
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
         return report
-    outcome = fix_text(source.text, lint, options.unsafe_fixes)
+
+    def lint_for_diff(text: str) -> list[Diagnostic]:  # only fixes that show no secret
+        return without_secret_fixes(lint(text), text, secrets_of[text], report.left_out)
+
+    outcome = fix_text(source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes)
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
@@ -451,7 +462,17 @@ def _check(
             report.fixed_text = source.text
         return report
     if options.diff:
-        report.diff = unified_diff(shown, source.text, outcome.text)
+        path = shown if stdin else Path(os.path.relpath(item.path)).as_posix()
+        report.diff, left_out = safe_unified_diff(
+            path,
+            source.text,
+            outcome.text,
+            secrets_of[source.text],
+            secrets_of[outcome.text],
+            source.newline,
+            source.bom,
+        )
+        report.left_out.extend(left_out)
     elif stdin:
         report.fixed_text = outcome.text
     else:
@@ -478,16 +499,6 @@ def display_path(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)
-
-
-def unified_diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{path}",
-        tofile=f"b/{path}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
