@@ -284,7 +284,7 @@ class PydanticV1Validator(Rule):
         imports: list[Import],
     ) -> Fix:
         spelled, needed = self.ctx.spell("pydantic", name)
-        edits = [self.ctx.replace(call, f"{spelled}({', '.join(arguments)})"), *edits]
+        edits = [self.ctx.replace(call, self._call_text(call, spelled, arguments)), *edits]
         if not self._decorated(func, "builtins.classmethod"):
             edits.append(self._classmethod_edit(func))
         return Fix(
@@ -293,6 +293,22 @@ class PydanticV1Validator(Rule):
             edits=tuple(edits),
             imports=tuple(item for item in (needed, *imports) if item),
         )
+
+    def _call_text(self, call: ast.Call, name: str, arguments: list[str]) -> str:
+        """One line for a call written on one line; else one argument a line, as real code
+        writes a validator of many fields."""
+        items = [*call.args, *call.keywords]
+        if call.lineno == call.end_lineno or not items or not arguments:
+            return f"{name}({', '.join(arguments)})"
+        outer = self._indent(call.lineno)
+        first = min(items, key=_position)
+        inner = self._indent(first.lineno) if first.lineno != call.lineno else outer + "    "
+        lines = "".join(f"{inner}{argument},\n" for argument in arguments)
+        return f"{name}(\n{lines}{outer})"
+
+    def _indent(self, line: int) -> str:
+        text = self.ctx.text[self.ctx.lines.line_start(line) :]
+        return text[: len(text) - len(text.lstrip(" \t"))]
 
     def _classmethod_edit(self, func: ast.FunctionDef) -> Edit:
         """`@classmethod` right above `def`. The edit replaces the `def` keyword (not an empty
