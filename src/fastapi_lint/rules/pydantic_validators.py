@@ -88,15 +88,16 @@ class PydanticV1Validator(Rule):
     `x: int = Field(0, validate_default=True)`), which is what v2 does for `always`. Safe when
     the function takes `(cls, value)`. Unsafe when it also takes `values` (becomes
     `info: ValidationInfo`, and `values` in the body `info.data`) or `field` (used only as
-    `field.name`, which becomes `info.field_name`): the function's signature changes.
+    `field.name`, which becomes `info.field_name`) or a `**kwargs` it never reads (dropped):
+    the function's signature changes.
     `@root_validator(pre=True)` taking `(cls, values)` becomes `@model_validator(mode="before")`
     over `@classmethod` (safe; both receive the raw input).
 
     No fix for `each_item=True` (v2 has no equivalent: validate the items with an `Annotated`
-    type instead), a `config` argument or `**kwargs`, `always=True` on `"*"` or on a field
-    declared in a base class, and a root validator without `pre=True`: v1 gave it the dict of
-    validated values, v2's `@model_validator(mode="after")` gives it the model instance, so its
-    body must be rewritten by hand.
+    type instead), a `config` argument, `**kwargs` the body reads, `always=True` on `"*"` or on
+    a field declared in a base class, and a root validator without `pre=True`: v1 gave it the
+    dict of validated values, v2's `@model_validator(mode="after")` gives it the model
+    instance, so its body must be rewritten by hand.
     """
 
     code = "FAL503"
@@ -160,15 +161,19 @@ class PydanticV1Validator(Rule):
         return fix if safe else replace(fix, applicability=Applicability.UNSAFE)
 
     def _signature_edits(self, func: ast.FunctionDef) -> tuple[list[Edit], list[Import]] | None:
-        """Edits that turn v1's extra arguments (`values`, `field`) into v2's `info`; None when
-        there is no faithful translation. Safe (no edits) for `(cls, value)`."""
+        """Edits that turn v1's extra arguments (`values`, `field`) into v2's `info` and drop an
+        unused `**kwargs`; None when there is no faithful translation. No edits for
+        `(cls, value)`."""
         args = func.args
-        if args.posonlyargs or args.vararg or args.kwarg or args.defaults or args.kw_defaults:
+        if args.posonlyargs or args.kwonlyargs or args.vararg or args.defaults:
             return None
         if len(args.args) < 2:
             return None
-        extra = [*args.args[2:], *args.kwonlyargs]
-        if not extra:
+        kwarg = args.kwarg
+        if kwarg is not None and _reads(func, kwarg.arg):
+            return None  # `kwargs["field"]`: v1's field and config objects are gone in v2
+        extra = args.args[2:]
+        if not extra and kwarg is None:
             return [], []
         names = {arg.arg for arg in extra}
         if len(names) != len(extra) or not names <= INFO_ARGUMENTS:
@@ -176,9 +181,12 @@ class PydanticV1Validator(Rule):
         body_edits = self._info_body_edits(func, names)
         if body_edits is None:
             return None
+        _, end = self.ctx.lines.node_range(kwarg or extra[-1])
+        if not extra:  # `(cls, value, **kwargs)` -> `(cls, value)`
+            _, value_end = self.ctx.lines.node_range(args.args[1])
+            return [Edit(value_end, end, "")], []
         spelled, needed = self.ctx.spell("pydantic", "ValidationInfo")
         start, _ = self.ctx.lines.node_range(extra[0])
-        _, end = self.ctx.lines.node_range(extra[-1])
         signature = Edit(start, end, f"info: {spelled}")
         return [signature, *body_edits], [needed] if needed else []
 
@@ -325,6 +333,13 @@ def _keyword_is_true(call: ast.Call, name: str) -> bool:
         and isinstance(keyword.value, ast.Constant)
         and keyword.value.value is True
         for keyword in call.keywords
+    )
+
+
+def _reads(func: ast.FunctionDef, name: str) -> bool:
+    return any(
+        isinstance(node, ast.Name) and node.id == name
+        for node in ast.walk(ast.Module(body=func.body, type_ignores=[]))
     )
 
 
