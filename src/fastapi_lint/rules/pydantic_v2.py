@@ -321,6 +321,10 @@ class PydanticV1Method(Rule):
     summary = "Pydantic v1 method name"
     fix_availability = FixAvailability.SOMETIMES
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._locals: dict[tuple[ast.AST, str], str | None] = {}  # (function, name) -> model
+
     def visit_Call(self, node: ast.Call) -> None:
         function = node.func
         if not isinstance(function, ast.Attribute) or function.attr not in METHODS:
@@ -398,15 +402,25 @@ class PydanticV1Method(Rule):
         function = self.ctx.enclosing_function()
         if function is None:
             return None
-        annotation = declared_type(function, value.id)
+        key = (function, value.id)
+        if key not in self._locals:
+            self._locals[key] = None  # while computing: `x = x.copy()` refers to itself
+            self._locals[key] = self._local_model(function, value.id, depth)
+        return self._locals[key]
+
+    def _local_model(self, function: ast.AST, name: str, depth: int) -> str | None:
+        """The model a local is, when its declaration and every assignment agree: after
+        `data = data.dict()` the name holds a dict, whatever the parameter said."""
+        made: set[str | None] = set()
+        annotation = declared_type(function, name)
         if annotation is not None:
-            return self._first_pydantic(declared_classes(self.ctx.resolve, annotation))
+            made.add(self._first_pydantic(declared_classes(self.ctx.resolve, annotation)))
         for child in own_nodes(function):
-            if isinstance(child, ast.Assign) and any(
-                isinstance(target, ast.Name) and target.id == value.id for target in child.targets
-            ):
-                return self._instance_of(child.value, depth + 1)
-        return None
+            if not isinstance(child, ast.Assign) or _copies_itself(child.value, name):
+                continue  # `x = x.model_copy()` keeps x's class
+            if any(isinstance(target, ast.Name) and target.id == name for target in child.targets):
+                made.add(self._instance_of(child.value, depth + 1))
+        return made.pop() if len(made) == 1 else None
 
     def _first_pydantic(self, classes: list[str]) -> str | None:
         return next((found for found in classes if self._pydantic(found)), None)
@@ -414,3 +428,13 @@ class PydanticV1Method(Rule):
     def _pydantic(self, qualified: str) -> bool:
         class_kinds = self.ctx.index.class_kinds(qualified)
         return kinds.PYDANTIC in class_kinds
+
+
+def _copies_itself(value: ast.expr, name: str) -> bool:
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in COPIES
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == name
+    )
