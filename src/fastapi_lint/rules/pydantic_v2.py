@@ -323,7 +323,7 @@ class PydanticV1Method(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._locals: dict[tuple[ast.AST, str], str | None] = {}  # (function, name) -> model
+        self._locals: dict[tuple, str | None] = {}  # (function, name, where) -> model
 
     def visit_Call(self, node: ast.Call) -> None:
         function = node.func
@@ -402,23 +402,25 @@ class PydanticV1Method(Rule):
         function = self.ctx.enclosing_function()
         if function is None:
             return None
-        key = (function, value.id)
+        key = (function, value.id, value.lineno, value.col_offset)
         if key not in self._locals:
-            self._locals[key] = None  # while computing: `x = x.copy()` refers to itself
-            self._locals[key] = self._local_model(function, value.id, depth)
+            self._locals[key] = None  # while computing: a chain of names that loops
+            self._locals[key] = self._local_model(function, value, depth)
         return self._locals[key]
 
-    def _local_model(self, function: ast.AST, name: str, depth: int) -> str | None:
-        """The model a local is, when its declaration and every assignment agree: after
-        `data = data.dict()` the name holds a dict, whatever the parameter said."""
+    def _local_model(self, function: ast.AST, use: ast.Name, depth: int) -> str | None:
+        """The model a local is where it is used, when its declaration and every assignment
+        made before agree: after `data = data.dict()` the name holds a dict."""
         made: set[str | None] = set()
-        annotation = declared_type(function, name)
+        annotation = declared_type(function, use.id)
         if annotation is not None:
             made.add(self._first_pydantic(declared_classes(self.ctx.resolve, annotation)))
         for child in own_nodes(function):
-            if not isinstance(child, ast.Assign) or _copies_itself(child.value, name):
-                continue  # `x = x.model_copy()` keeps x's class
-            if any(isinstance(target, ast.Name) and target.id == name for target in child.targets):
+            if (
+                isinstance(child, ast.Assign)
+                and (child.end_lineno, child.end_col_offset) <= (use.lineno, use.col_offset)
+                and any(isinstance(t, ast.Name) and t.id == use.id for t in child.targets)
+            ):
                 made.add(self._instance_of(child.value, depth + 1))
         return made.pop() if len(made) == 1 else None
 
@@ -429,12 +431,3 @@ class PydanticV1Method(Rule):
         class_kinds = self.ctx.index.class_kinds(qualified)
         return kinds.PYDANTIC in class_kinds
 
-
-def _copies_itself(value: ast.expr, name: str) -> bool:
-    return (
-        isinstance(value, ast.Call)
-        and isinstance(value.func, ast.Attribute)
-        and value.func.attr in COPIES
-        and isinstance(value.func.value, ast.Name)
-        and value.func.value.id == name
-    )
