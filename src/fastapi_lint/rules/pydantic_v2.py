@@ -357,8 +357,11 @@ class PydanticV1Method(Rule):
         edits = [Edit(end - len(function.attr), end, new_name)]
         safe = len(call.args) <= (1 if function.attr in CLASS_METHODS else 0)
         if function.attr == "from_orm":
-            _, call_end = self.ctx.lines.node_range(call)
-            edits.append(Edit(call_end - 1, call_end - 1, ", from_attributes=True"))
+            if not call.args:
+                return None
+            # after the argument, not before `)`: a trailing comma may sit in between
+            _, argument_end = self.ctx.lines.node_range(call.args[-1])
+            edits.append(Edit(argument_end, argument_end, ", from_attributes=True"))
         wanted = Applicability.SAFE if safe else Applicability.UNSAFE
         return Fix(
             title=f"Rename to `{new_name}`",
