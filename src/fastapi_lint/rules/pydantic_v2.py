@@ -433,4 +433,3 @@ class PydanticV1Method(Rule):
     def _pydantic(self, qualified: str) -> bool:
         class_kinds = self.ctx.index.class_kinds(qualified)
         return kinds.PYDANTIC in class_kinds
-
