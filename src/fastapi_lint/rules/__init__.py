@@ -11,6 +11,7 @@ def all_rules() -> list[type[Rule]]:
         json_mutation,
         models,
         pydantic_v2,
+        pydantic_validators,
         routes,
         security,
         tool,

@@ -34,6 +34,7 @@ class ClassFact:
     columns: dict[str, str] = field(default_factory=dict)  # JSON-like columns (see columns.py)
     mapped_annotations: dict[str, str] = field(default_factory=dict)  # Mapped[T] left to the map
     type_map: dict[str, str] = field(default_factory=dict)  # its type_annotation_map, by kind
+    fields: dict[str, str] = field(default_factory=dict)  # annotated names -> annotation source
 
     def to_json(self) -> list:
         return [
@@ -46,6 +47,7 @@ class ClassFact:
             self.columns,
             self.mapped_annotations,
             self.type_map,
+            self.fields,
         ]
 
     @classmethod
@@ -315,8 +317,13 @@ def class_fact(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
         stmt.name for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
     ]
     columns, annotations, type_map = class_columns(node, table)
+    fields = {
+        stmt.target.id: ast.unparse(stmt.annotation)
+        for stmt in node.body
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+    }
     return ClassFact(
-        name, bases, decorators, keywords, abstract, methods, columns, annotations, type_map
+        name, bases, decorators, keywords, abstract, methods, columns, annotations, type_map, fields
     )
 
 

@@ -8,7 +8,7 @@ and re-exported through packages. Later issues add routers, sessions and columns
 from __future__ import annotations
 
 from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
-from fastapi_lint.semantic.imports import canonical
+from fastapi_lint.semantic.imports import ImportTable, canonical
 
 PYDANTIC = "pydantic"  # any Pydantic model, settings and SQLModel included
 SETTINGS = "settings"
@@ -218,7 +218,10 @@ class ProjectIndex:
 
     def ancestry(self, qualified: str | None) -> list[ClassFact]:
         """The class and its project bases, nearest first (each once)."""
-        out: list[ClassFact] = []
+        return [fact for _facts, fact in self._ancestry(qualified)]
+
+    def _ancestry(self, qualified: str | None) -> list[tuple[ModuleFacts, ClassFact]]:
+        out: list[tuple[ModuleFacts, ClassFact]] = []
         pending = [qualified] if qualified else []
         seen: set[str] = set()
         while pending and len(out) < 50:
@@ -226,15 +229,23 @@ class ProjectIndex:
             if not name or name in seen:
                 continue
             seen.add(name)
-            fact = self.class_fact(name)
-            if fact is None:
+            found = self.lookup(canonical(name))
+            if found is None or not isinstance(found[1], ClassFact):
                 continue
-            out.append(fact)
-            pending.extend(fact.bases)
+            out.append((found[0], found[1]))
+            pending.extend(found[1].bases)
         return out
 
     def defines_method(self, qualified: str | None, method: str) -> bool:
         return any(method in fact.methods for fact in self.ancestry(qualified))
+
+    def field_annotation(self, qualified: str | None, name: str) -> tuple[ImportTable, str] | None:
+        """How a class (or its nearest project base) annotates `name`: the annotation's source
+        and the import table of its module, to resolve the names it uses."""
+        for facts, fact in self._ancestry(qualified):
+            if name in fact.fields:
+                return facts.imports(), fact.fields[name]
+        return None
 
     def json_columns(self, qualified: str | None) -> dict[str, str]:
         """Column name -> UNTRACKED/TRACKED for a mapped class, bases and mixins included."""
