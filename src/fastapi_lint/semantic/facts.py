@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 
-FACTS_FORMAT = 5  # bump when the facts change shape: cached facts of another shape are ignored
+FACTS_FORMAT = 6  # bump when the facts change shape: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
