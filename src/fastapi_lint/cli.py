@@ -109,8 +109,8 @@ def check(
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         status = EXIT_ERROR
-    except click.ClickException:
-        raise
+    except (click.ClickException, BrokenPipeError):
+        raise  # click reports the first; it ends quietly on the second (reader went away)
     except Exception as exc:  # never a bare traceback for the user
         click.echo(f"error: fastapi-lint failed: {type(exc).__name__}: {exc}", err=True)
         if os.environ.get("FASTAPI_LINT_DEBUG"):
@@ -237,7 +237,7 @@ def _check(
     else:
         text = redact(_render(result, settings.output_format, statistics, report_options))
         if output_file is not None:
-            output_file.write_text(text, encoding="utf-8")
+            _write_output_file(output_file, text)
         else:
             click.echo(text, nl=False, color=report_options.color)
 
@@ -246,6 +246,15 @@ def _check(
     if exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
+
+
+def _write_output_file(path: Path, text: str) -> None:
+    """Write the report, creating missing parent folders as ruff does."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
 
 
 class Progress:
@@ -274,7 +283,8 @@ class Progress:
 def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool) -> Path:
     if use_stdin:
         return Path(stdin_filename).resolve().parent if stdin_filename else Path.cwd()
-    resolved = [path.resolve() for path in paths]
+    # realpath, not resolve(): a symlink loop must reach discovery, which reports it.
+    resolved = [Path(os.path.realpath(path)) for path in paths]
     parents = [path if path.is_dir() else path.parent for path in resolved]
     return Path(os.path.commonpath([str(path) for path in parents]))
 
@@ -283,7 +293,9 @@ def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[S
     if isolated:
         return Settings(), Path.cwd().resolve()
     if config_path is not None:
-        if not config_path.is_file():
+        if config_path.is_dir():
+            raise ConfigError(f"{config_path}: is a directory, not a configuration file")
+        if not config_path.exists():
             raise ConfigError(f"{config_path}: no such configuration file")
         return load(config_path), config_path.resolve().parent
     found = find_config(anchor)

@@ -8,6 +8,7 @@ unless `--force-exclude` is given (pre-commit passes every changed file by name)
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,8 @@ def discover(
     for path in paths:
         if not path.exists() and not path.is_symlink():
             found.errors.append((str(path), "No such file or directory"))
+        elif _is_symlink_loop(path):
+            found.errors.append((str(path), "Symlink loop (too many levels of symbolic links)"))
         elif path.is_dir():
             if force_exclude and excluder.excluded(path, True):
                 continue
@@ -119,6 +122,16 @@ def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) ->
             _walk(path, excluder, gitignores, stop, add, found)
         elif entry.name.endswith(SUFFIXES):
             add(path)
+
+
+def _is_symlink_loop(path: Path) -> bool:
+    if not path.is_symlink():
+        return False
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def _inside(path: Path, directory: Path) -> bool:

@@ -227,7 +227,8 @@ def _check_shared(position: int) -> tuple[int, FileReport]:
 
 
 def _common_parent(paths: list[Path]) -> Path:
-    resolved = [path.resolve() for path in paths] or [Path.cwd()]
+    # realpath, not resolve(): a symlink loop must reach discovery, which reports it.
+    resolved = [Path(os.path.realpath(path)) for path in paths] or [Path.cwd()]
     parents = [path if path.is_dir() else path.parent for path in resolved]
     return Path(os.path.commonpath([str(path) for path in parents]))
 

@@ -1,0 +1,148 @@
+"""Bad input on the command line ends in a clear message and the right exit status, never a
+traceback, and never a silently wrong answer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_lint.cli import main
+
+BAD = "def f(x=[]):\n    return x\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    write(tmp_path / "pyproject.toml", "[project]\nname = 'p'\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def cli(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def assert_no_crash(result) -> None:
+    assert "Traceback" not in result.output
+    assert "report it" not in result.output
+
+
+# -- paths that cannot be followed ----------------------------------------------------------------
+def test_symlink_loop_on_the_command_line_is_reported_and_the_rest_checked(project):
+    (project / "loop").symlink_to("loop")
+    write(project / "other.py", BAD)
+    result = cli("check", "loop", "other.py")
+    assert_no_crash(result)
+    assert "loop:1:1: FAL001 Symlink loop" in result.output
+    assert "other.py:1:9: FAL301" in result.output
+    assert result.exit_code == 1
+
+
+# -- files the run writes or reads besides the code -----------------------------------------------
+def test_output_file_in_a_missing_folder_creates_the_folder(project):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "-o", "reports/lint/out.txt")
+    assert result.exit_code == 1
+    assert "FAL301" in (project / "reports/lint/out.txt").read_text(encoding="utf-8")
+
+
+def test_output_file_that_is_a_folder_is_a_clear_error(project):
+    write(project / "bad.py", BAD)
+    (project / "reports").mkdir()
+    result = cli("check", "bad.py", "--output-file", "reports")
+    assert_no_crash(result)
+    assert result.exit_code == 2
+    assert "error: cannot write the report to reports: Is a directory" in result.output
+
+
+def test_pyproject_with_a_non_utf8_byte_is_a_clear_error(project):
+    (project / "pyproject.toml").write_bytes(b"[tool.fastapi-lint]\nselect = ['FAL3'] # \xff\n")
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py")
+    assert_no_crash(result)
+    assert result.exit_code == 2
+    assert "pyproject.toml: not a UTF-8 text file (byte 0xff at offset 40)" in result.output
+
+
+def test_config_option_pointing_at_a_binary_file_is_a_clear_error(project):
+    (project / "settings.bin").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00\xd0\xe7\x80")
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--config", "settings.bin")
+    assert_no_crash(result)
+    assert result.exit_code == 2
+    assert "error: settings.bin: " in result.output
+
+
+def test_config_option_pointing_at_a_folder_is_a_clear_error(project):
+    (project / "conf").mkdir()
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--config", "conf")
+    assert result.exit_code == 2
+    assert "error: conf: is a directory, not a configuration file" in result.output
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads files whatever the mode"
+)
+def test_unreadable_config_is_a_clear_error(project):
+    config = write(project / "lint.toml", "select = ['FAL3']\n")
+    config.chmod(0)
+    write(project / "bad.py", BAD)
+    try:
+        result = cli("check", "bad.py", "--config", "lint.toml")
+    finally:
+        config.chmod(0o644)
+    assert result.exit_code == 2
+    assert "error: lint.toml: cannot read: Permission denied" in result.output
+
+
+# -- a reader that goes away ----------------------------------------------------------------------
+PIPED_MODES = [
+    ["check", "bad.py"],
+    ["check", "bad.py", "--output-format", "full"],
+    ["check", "bad.py", "--output-format", "json"],
+    ["check", "bad.py", "--output-format", "json-lines"],
+    ["check", "bad.py", "--output-format", "sarif"],
+    ["check", "bad.py", "--output-format", "github"],
+    ["check", "bad.py", "--output-format", "junit"],
+    ["check", "bad.py", "--output-format", "gitlab"],
+    ["check", "bad.py", "--diff", "--unsafe-fixes"],
+    ["check", "bad.py", "--statistics"],
+    ["rules"],
+    ["rule", "FAL301"],
+    ["check", "-", "--fix", "--unsafe-fixes", "--stdin-filename", "bad.py"],
+]
+
+
+@pytest.mark.parametrize("args", PIPED_MODES, ids=lambda args: " ".join(args[1:]) or args[0])
+def test_output_into_a_closed_pipe_ends_quietly(project, args):
+    write(project / "bad.py", BAD)
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will ever read: the first write fails with EPIPE
+    try:
+        with open(project / "bad.py", "rb") as stdin:
+            completed = subprocess.run(
+                [sys.executable, "-m", "fastapi_lint", *args],
+                stdin=stdin,
+                stdout=writer,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=project,
+                timeout=120,
+            )
+    finally:
+        os.close(writer)
+    assert completed.stderr == ""
+    assert completed.returncode != 2
