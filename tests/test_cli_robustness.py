@@ -146,3 +146,57 @@ def test_output_into_a_closed_pipe_ends_quietly(project, args):
         os.close(writer)
     assert completed.stderr == ""
     assert completed.returncode != 2
+
+
+# -- rule codes that select nothing ---------------------------------------------------------------
+@pytest.mark.parametrize("option", ["--select", "--extend-select", "--ignore"])
+@pytest.mark.parametrize("code", ["FAL999", "FAL310", "FAL9", "FAL6"])
+def test_a_code_or_prefix_no_rule_has_is_a_usage_error(project, option, code):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", option, code)
+    assert result.exit_code == 2
+    assert f"error: {option}: `{code}` matches no rule (see `fastapi-lint rules`)" in result.output
+
+
+def test_unknown_code_suggests_a_close_one(project):
+    write(project / "bad.py", BAD)
+    assert "(did you mean `FAL20`?)" in cli("check", "bad.py", "--select", "FAL21").output
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        'select = ["FAL999"]',
+        'extend-select = ["FAL9"]',
+        'ignore = ["FAL6"]',
+        '[tool.fastapi-lint.per-file-ignores]\n"tests/*" = ["FAL310"]',
+    ],
+)
+def test_unknown_code_in_pyproject_is_a_configuration_error(project, table):
+    write(project / "pyproject.toml", f"[tool.fastapi-lint]\n{table}\n")
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py")
+    assert result.exit_code == 2
+    assert "matches no rule" in result.output and "All checks passed" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ('select = "FAL301"', "`select`"),
+        ('ignore = "FAL301"', "`ignore`"),
+        ('[tool.fastapi-lint.per-file-ignores]\n"t/*" = "FAL301"', "`per-file-ignores.t/*`"),
+    ],
+)
+def test_a_string_where_a_list_of_codes_belongs_is_rejected(project, table, key):
+    write(project / "pyproject.toml", f"[tool.fastapi-lint]\n{table}\n")
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py")
+    assert result.exit_code == 2
+    assert f"{key} must be a list of rule codes, not 'FAL301'" in result.output
+
+
+def test_known_codes_and_prefixes_still_select(project):
+    write(project / "bad.py", BAD)
+    for code in ("FAL", "FAL3", "FAL30", "FAL301", "ALL"):
+        assert cli("check", "bad.py", "--select", code).exit_code == 1

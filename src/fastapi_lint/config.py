@@ -296,16 +296,22 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
 
 
 def validate_codes(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
+    """The codes as given, or a `ConfigError`: a code or prefix that no rule has would otherwise
+    select nothing, silently (`--select FAL999` reporting "All checks passed!")."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where} must be a list of rule codes")
+        raise ConfigError(f"{where} must be a list of rule codes, not {value!r}")
     known = [rule.code for rule in all_rules()]
+    prefixes = {code[:length] for code in known for length in range(len("FAL"), len(code) + 1)}
     for code in value:
         if not _CODE_PREFIX.match(code):
             raise ConfigError(
                 f"{where}: `{code}` is not a rule code or prefix (e.g. FAL301, FAL3, ALL)"
                 f"{_suggest(code, known)}"
+            )
+        if code != "ALL" and code not in prefixes:
+            raise ConfigError(
+                f"{where}: `{code}` matches no rule (see `fastapi-lint rules`)"
+                f"{_suggest(code, sorted(p for p in prefixes if len(p) == len(code)))}"
             )
     return tuple(value)
 
