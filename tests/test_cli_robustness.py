@@ -200,3 +200,43 @@ def test_known_codes_and_prefixes_still_select(project):
     write(project / "bad.py", BAD)
     for code in ("FAL", "FAL3", "FAL30", "FAL301", "ALL"):
         assert cli("check", "bad.py", "--select", code).exit_code == 1
+
+
+# -- folders named on the command line ------------------------------------------------------------
+def test_a_named_folder_that_a_default_exclude_matches_is_checked(project):
+    write(project / "build" / "a.py", BAD)
+    write(project / "build" / "node_modules" / "vendored.py", BAD)  # excluded on its own name
+    write(project / "build" / "sub" / "build" / "nested.py", BAD)  # so is a nested `build`
+    result = cli("check", "build")
+    assert result.exit_code == 1
+    assert "build/a.py:1:9: FAL301" in result.output
+    assert "vendored.py" not in result.output and "nested.py" not in result.output
+
+
+def test_a_named_folder_that_a_parent_gitignore_matches_is_checked(project):
+    write(project / ".gitignore", "generated/\n")
+    write(project / "generated" / "sub" / "b.py", BAD)
+    assert "generated/sub/b.py:1:9: FAL301" in cli("check", "generated").output
+    assert "All checks passed!" in cli("check", ".").output  # walking from above: still skipped
+
+
+def test_force_exclude_still_skips_a_named_excluded_folder(project):
+    write(project / "build" / "a.py", BAD)
+    result = cli("check", "build", "--force-exclude")
+    assert result.exit_code == 0 and "FAL301" not in result.output
+
+
+@pytest.mark.parametrize("layout", ["empty", "no_python"])
+def test_a_run_that_finds_no_python_file_says_so(project, layout):
+    (project / "docs").mkdir()
+    if layout == "no_python":
+        write(project / "docs" / "index.md", "# hello\n")
+    result = CliRunner().invoke(main, ["check", "docs"])
+    assert result.exit_code == 0
+    assert result.stderr == "warning: No Python files found under docs\n"
+
+
+def test_no_warning_when_files_were_checked(project):
+    write(project / "ok.py", "x = 1\n")
+    result = CliRunner().invoke(main, ["check", "ok.py"])
+    assert result.stderr == ""

@@ -198,6 +198,9 @@ def _check(
         | {report.key_path for report in result.files}
         | {d.message for d in result.diagnostics},  # already masked
     )
+    if not result.files and not use_stdin:
+        shown = " ".join(str(path) for path in paths)
+        click.echo(f"warning: No Python files found under {shown}", err=True)
     for report in result.files:
         for problem in report.problems:
             click.echo(redact(f"warning: {report.path}: {problem}"), err=True)

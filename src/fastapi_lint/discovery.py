@@ -2,8 +2,9 @@
 
 Exclude patterns use `.gitignore` syntax (via pathspec), relative to the directory of the
 configuration file (else the project root): `build` matches any file or folder named build,
-`app/migrations/` one folder. A file named on the command line is checked even when excluded,
-unless `--force-exclude` is given (pre-commit passes every changed file by name).
+`app/migrations/` one folder. A file or folder named on the command line is checked even when
+excluded (as ruff does), unless `--force-exclude` is given (pre-commit passes every changed file
+by name).
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ class Excluder:
             relative += "/"
         return self.spec.match_file(relative)
 
+    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
+        """Like `excluded`, but not for merely being inside an excluded folder: the walk never
+        enters one, unless it was named on the command line (then, like a named file, it is
+        checked, and only what patterns name inside it is left out)."""
+        try:
+            relative = path.resolve().relative_to(self.base).as_posix()
+        except ValueError:
+            relative = path.name
+        return matches_itself(self.spec, relative + "/" if is_dir else relative)
+
 
 class GitIgnores:
     """`.gitignore` files met on the way down, each matching paths below its own folder."""
@@ -64,11 +75,32 @@ class GitIgnores:
             spec = self.spec_for(directory)
             if spec is not None:
                 relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):
+                if matches_itself(spec, relative):
                     return True
             if directory == stop or directory == directory.parent:
                 return False
             directory = directory.parent
+
+
+def matches_itself(spec: pathspec.PathSpec, relative: str) -> bool:
+    """Whether `spec` matches `relative` (a folder ends in `/`) by a pattern that names it, not
+    only one of the folders it is in. Git semantics: the last such pattern decides."""
+    if not spec.match_file(relative):
+        return False
+    decided = False
+    for pattern in spec.patterns:
+        regex = getattr(pattern, "regex", None)
+        if pattern.include is None or regex is None:
+            continue
+        match = regex.match(relative)
+        if match is None:
+            continue
+        # pathspec's `ps_d` group is the slash after the folder a pattern matched: before the
+        # end, it matched a folder this path is in.
+        if "ps_d" in regex.groupindex and -1 < match.start("ps_d") < len(relative) - 1:
+            continue
+        decided = pattern.include
+    return decided
 
 
 def discover(
@@ -113,7 +145,7 @@ def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) ->
             is_dir = entry.is_dir()
         except OSError:
             continue
-        if excluder.excluded(path, is_dir):
+        if excluder.excludes_itself(path, is_dir):
             continue
         resolved = path.resolve()
         if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
