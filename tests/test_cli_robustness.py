@@ -240,3 +240,49 @@ def test_no_warning_when_files_were_checked(project):
     write(project / "ok.py", "x = 1\n")
     result = CliRunner().invoke(main, ["check", "ok.py"])
     assert result.stderr == ""
+
+
+# -- suppression comments are comments ------------------------------------------------------------
+NOQA_IN_STRINGS = """\
+def f(x=[], note="# noqa"):
+    return x
+
+
+def g(x=[], note="# fastapi-lint: noqa"):
+    return x
+
+
+def h(x=[], note="#"):  # noqa: FAL301
+    return x
+"""
+
+
+def test_noqa_inside_a_string_silences_nothing(project):
+    write(project / "bad.py", NOQA_IN_STRINGS)
+    result = cli("check", "bad.py")
+    assert result.exit_code == 1
+    lines = [line.split(" FAL301 ")[0] for line in result.output.splitlines() if "FAL301" in line]
+    assert lines == ["bad.py:1:9:", "bad.py:5:9:"]  # line 9 has a real comment
+
+
+def test_add_noqa_does_not_take_a_string_for_a_directive(project):
+    path = write(project / "bad.py", NOQA_IN_STRINGS)
+    assert cli("check", "bad.py", "--add-noqa").exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    assert 'def f(x=[], note="# noqa"):  # noqa: FAL301\n' in text
+    assert 'def g(x=[], note="# fastapi-lint: noqa"):  # noqa: FAL301\n' in text
+    assert cli("check", "bad.py").exit_code == 0
+
+
+def test_comments_come_from_tokens():
+    from fastapi_lint.suppression import comments
+
+    text = 'a = "# not a comment"  # a comment\nb = 1\n'
+    assert comments(text) == {1: (23, "# a comment")}
+
+
+def test_comments_past_what_tokenize_can_read_are_read_as_text():
+    from fastapi_lint.suppression import comments
+
+    text = 'a = 1  # first\ns = """\nnever closed  # noqa: FAL301\n'
+    assert comments(text) == {1: (7, "# first"), 3: (14, "# noqa: FAL301")}
