@@ -18,6 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from fastapi_lint.metadata import oldest_python, pydantic_major
 from fastapi_lint.rules import all_rules
 
 DEFAULT_EXCLUDES = (
@@ -164,36 +165,14 @@ def load(path: Path | None) -> Settings:
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
     if "pydantic-version" not in table:
-        declared = _pydantic_from_dependencies(document.get("project", {}).get("dependencies"))
+        declared = pydantic_major(document.get("project", {}).get("dependencies"))
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
-        requires = document.get("project", {}).get("requires-python")
-        version = _version_from_requires(requires) if isinstance(requires, str) else None
+        version = oldest_python(document.get("project", {}).get("requires-python"))
         if version is not None:
             settings = replace(settings, target_version=version)
     return settings
-
-
-def _pydantic_from_dependencies(dependencies: Any) -> int | None:
-    """2 for `pydantic>=2`, 1 for `pydantic<2` / `pydantic==1.*`, None when not declared."""
-    if not isinstance(dependencies, list):
-        return None
-    for item in dependencies:
-        match = re.match(r"^\s*pydantic\s*(\[[^\]]*\])?\s*(?P<spec>[^;]*)", str(item))
-        if not match:
-            continue
-        spec = match.group("spec").replace(" ", "")
-        if re.search(r"(>=|==|~=|>)2", spec):
-            return 2
-        if re.search(r"(<2|==1|~=1|<=1)", spec):
-            return 1
-    return None
-
-
-def _version_from_requires(spec: str) -> tuple[int, int] | None:
-    match = re.search(r">=?\s*3\.(\d+)", spec)
-    return (3, int(match.group(1))) if match else None
 
 
 _TOP_LEVEL = {
