@@ -64,7 +64,13 @@ def test_output_file_that_is_a_folder_is_a_clear_error(project):
     result = cli("check", "bad.py", "--output-file", "reports")
     assert_no_crash(result)
     assert result.exit_code == 2
-    assert "error: cannot write the report to reports: Is a directory" in result.output
+    assert "error: cannot write reports: Is a directory" in result.output
+
+
+def test_write_baseline_in_a_missing_folder_creates_the_folder(project):
+    write(project / "bad.py", BAD)
+    assert cli("check", "bad.py", "--write-baseline", "lint/baseline.json").exit_code == 0
+    assert cli("check", "bad.py", "--baseline", "lint/baseline.json").exit_code == 0
 
 
 def test_pyproject_with_a_non_utf8_byte_is_a_clear_error(project):

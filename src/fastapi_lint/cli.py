@@ -11,6 +11,8 @@ import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -208,7 +210,8 @@ def _check(
     if diff:
         return _report_diff(result, redact)
     if write_baseline is not None:
-        count = write_baseline_file(write_baseline, result)
+        with _writing(write_baseline):
+            count = write_baseline_file(write_baseline, result)
         click.echo(
             f"Wrote {count} finding{'s' if count != 1 else ''} to {write_baseline}.", err=True
         )
@@ -240,7 +243,8 @@ def _check(
     else:
         text = redact(_render(result, settings.output_format, statistics, report_options))
         if output_file is not None:
-            _write_output_file(output_file, text)
+            with _writing(output_file):
+                output_file.write_text(text, encoding="utf-8")
         else:
             click.echo(text, nl=False, color=report_options.color)
 
@@ -251,13 +255,15 @@ def _check(
     return EXIT_FINDINGS
 
 
-def _write_output_file(path: Path, text: str) -> None:
-    """Write the report, creating missing parent folders as ruff does."""
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Around writing a file the user named (`-o`, `--write-baseline`): missing parent folders
+    are created, as ruff does, and a failure is a clear error naming the file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        yield
     except OSError as exc:
-        raise ConfigError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class Progress:
