@@ -50,6 +50,15 @@ def test_symlink_loop_on_the_command_line_is_reported_and_the_rest_checked(proje
     assert result.exit_code == 1
 
 
+def test_symlink_loop_named_like_python_inside_a_folder_is_reported(project):
+    (project / "app").mkdir()
+    (project / "app" / "loop.py").symlink_to("loop.py")
+    write(project / "app" / "bad.py", BAD)
+    result = cli("check", "app")
+    assert "app/loop.py:1:1: FAL001 Symlink loop" in result.output
+    assert "app/bad.py:1:9: FAL301" in result.output
+
+
 # -- files the run writes or reads besides the code -----------------------------------------------
 def test_output_file_in_a_missing_folder_creates_the_folder(project):
     write(project / "bad.py", BAD)

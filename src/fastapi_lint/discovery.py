@@ -17,6 +17,7 @@ from pathlib import Path
 import pathspec
 
 SUFFIXES = (".py", ".pyi")
+SYMLINK_LOOP = "Symlink loop (too many levels of symbolic links)"
 
 
 @dataclass
@@ -120,7 +121,7 @@ def discover(
         if not path.exists() and not path.is_symlink():
             found.errors.append((str(path), "No such file or directory"))
         elif _is_symlink_loop(path):
-            found.errors.append((str(path), "Symlink loop (too many levels of symbolic links)"))
+            found.errors.append((str(path), SYMLINK_LOOP))
         elif path.is_dir():
             if force_exclude and excluder.excluded(path, True):
                 continue
@@ -143,7 +144,9 @@ def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) ->
         path = Path(entry.path)
         try:
             is_dir = entry.is_dir()
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and entry.name.endswith(SUFFIXES):
+                found.errors.append((str(path), SYMLINK_LOOP))
             continue
         if excluder.excludes_itself(path, is_dir):
             continue
