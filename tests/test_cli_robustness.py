@@ -6,21 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from fastapi_lint.cli import main
-
-BAD = "def f(x=[]):\n    return x\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
+from test_cli import BAD, cli, write
 
 
 @pytest.fixture
@@ -28,10 +20,6 @@ def project(tmp_path: Path, monkeypatch) -> Path:
     write(tmp_path / "pyproject.toml", "[project]\nname = 'p'\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def cli(*args: str, input: str | None = None):
-    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
 
 def assert_no_crash(result) -> None:

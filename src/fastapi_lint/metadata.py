@@ -10,7 +10,7 @@ their neighbours), which is where a specifier's answer can change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -24,7 +24,7 @@ _LAST = 999  # a component above any real one: 3.11.999 stands for "the last 3.1
 
 def oldest_python(requires_python: Any) -> tuple[int, int] | None:
     """The lowest 3.x that `requires-python` admits; None when it sets no lower bound."""
-    specifier = _specifier_set(requires_python)
+    specifier = _parsed(SpecifierSet, requires_python)
     if specifier is None:
         return None
     for minor in range(0, 100):
@@ -44,7 +44,7 @@ def pydantic_major(dependencies: Any) -> int | None:
         return None
     majors: set[int] = set()
     for item in dependencies:
-        requirement = _requirement(item)
+        requirement = _parsed(Requirement, item)
         if requirement is None or canonicalize_name(requirement.name) != "pydantic":
             continue
         majors.update(
@@ -82,19 +82,11 @@ def _version(release: tuple[int, ...]) -> Version:
     return Version(".".join(str(part) for part in release))
 
 
-def _specifier_set(value: Any) -> SpecifierSet | None:
+def _parsed(kind: Callable[[str], Any], value: Any) -> Any:
+    """`kind(value)` (a SpecifierSet, a Requirement), or None for anything that is not one."""
     if not isinstance(value, str):
         return None
     try:
-        return SpecifierSet(value)
-    except InvalidSpecifier:
-        return None
-
-
-def _requirement(value: Any) -> Requirement | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return Requirement(value)
-    except InvalidRequirement:
+        return kind(value)
+    except (InvalidSpecifier, InvalidRequirement):
         return None
