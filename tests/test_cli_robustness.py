@@ -111,6 +111,23 @@ def test_unreadable_config_is_a_clear_error(project):
     assert "error: lint.toml: cannot read: Permission denied" in result.output
 
 
+def test_config_that_cannot_be_opened_is_a_clear_error(project, monkeypatch):
+    # The same path as chmod 000, also where the tests run as root (who reads anything).
+    write(project / "lint.toml", "select = ['FAL3']\n")
+    write(project / "bad.py", BAD)
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self.name == "lint.toml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    result = cli("check", "bad.py", "--config", "lint.toml")
+    assert result.exit_code == 2
+    assert "error: lint.toml: cannot read: Permission denied" in result.output
+
+
 # -- a reader that goes away ----------------------------------------------------------------------
 PIPED_MODES = [
     ["check", "bad.py"],
