@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from fastapi_lint.cli import main
+from fastapi_lint.config import OUTPUT_FORMATS
 from test_cli import BAD, cli, write
 
 
@@ -306,3 +307,35 @@ def test_comments_past_what_tokenize_can_read_are_read_as_text():
 
     text = 'a = 1  # first\ns = """\nnever closed  # noqa: FAL301\n'
     assert comments(text) == {1: (7, "# first"), 3: (14, "# noqa: FAL301")}
+
+
+# -- file names that are not UTF-8 ----------------------------------------------------------------
+def non_utf8_file(project: Path) -> str:
+    try:
+        with open(os.fsencode(project) + b"/\xff.py", "wb") as handle:
+            handle.write(BAD.encode())
+    except OSError:  # pragma: no cover - file systems that insist on UTF-8 names (APFS)
+        pytest.skip("this file system refuses a file name that is not UTF-8")
+    return os.fsdecode(b"\xff.py")
+
+
+@pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(project, output_format):
+    name = non_utf8_file(project)
+    result = cli("check", name, "--output-format", output_format, "-o", "report.txt")
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    assert b"FAL301" in (project / "report.txt").read_bytes()
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_as_its_bytes(project):
+    name = non_utf8_file(project)
+    completed = subprocess.run(
+        [sys.executable, "-m", "fastapi_lint", "check", name],
+        capture_output=True,
+        cwd=project,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+        timeout=120,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stdout.startswith(b"\xff.py:1:9: FAL301 ")

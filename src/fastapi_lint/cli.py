@@ -6,6 +6,7 @@ configuration or internal error (FAL002 included).
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -106,6 +107,10 @@ def check(
     add_noqa: bool,
 ) -> None:
     """Check PATHS (default: the current folder) for FastAPI + SQLAlchemy anti-patterns."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # A file name that is not UTF-8 (Python keeps its bytes as surrogates) is printed as
+        # those bytes, as `ls` does, instead of failing the whole report.
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         status = _check(**locals())
     except ConfigError as exc:
@@ -244,7 +249,7 @@ def _check(
         text = redact(_render(result, settings.output_format, statistics, report_options))
         if output_file is not None:
             with _writing(output_file):
-                output_file.write_text(text, encoding="utf-8")
+                output_file.write_text(text, encoding="utf-8", errors="surrogateescape")
         else:
             click.echo(text, nl=False, color=report_options.color)
 

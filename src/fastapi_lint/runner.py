@@ -279,7 +279,7 @@ def build_index(
         index.add(facts, names)
         prints.append(f"{primary}:{cache.facts_digest(key)}")
     cache.save()
-    index.digest = content_hash("\n".join(sorted(prints)).encode())
+    index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
     return index, kept
 
 
