@@ -48,6 +48,21 @@ def test_symlink_loop_named_like_python_inside_a_folder_is_reported(project):
     assert "app/bad.py:1:9: FAL301" in result.output
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_found_in_a_folder_is_not_read(project):
+    write(project / "app" / "bad.py", BAD)
+    os.mkfifo(project / "app" / "pipe.py")  # reading it would wait for a writer, for ever
+    completed = subprocess.run(
+        [sys.executable, "-m", "fastapi_lint", "check", "app"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=60,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "app/bad.py:1:9: FAL301" in completed.stdout and "pipe.py" not in completed.stdout
+
+
 # -- files the run writes or reads besides the code -----------------------------------------------
 def test_output_file_in_a_missing_folder_creates_the_folder(project):
     write(project / "bad.py", BAD)

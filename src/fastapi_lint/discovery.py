@@ -155,8 +155,15 @@ def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) ->
             continue
         if is_dir:
             _walk(path, excluder, gitignores, stop, add, found)
-        elif entry.name.endswith(SUFFIXES):
-            add(path)
+        elif entry.name.endswith(SUFFIXES) and _regular_file(entry):
+            add(path)  # not a FIFO or a device found on the way: reading one would block
+
+
+def _regular_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _is_symlink_loop(path: Path) -> bool:
