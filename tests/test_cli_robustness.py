@@ -354,3 +354,32 @@ def test_a_file_name_that_is_not_utf8_is_printed_as_its_bytes(project):
     )
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout.startswith(b"\xff.py:1:9: FAL301 ")
+
+
+# -- patterns ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("pattern", ["!", "a/[z-a]"])
+def test_an_exclude_pattern_that_cannot_compile_is_a_configuration_error(project, pattern):
+    write(project / "pyproject.toml", f'[tool.fastapi-lint]\nextend-exclude = ["{pattern}"]\n')
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py")
+    assert_no_crash(result)
+    assert result.exit_code == 2
+    assert f"`extend-exclude`: '{pattern}' is not a valid .gitignore-style pattern" in result.output
+
+
+def test_a_gitignore_line_that_is_not_a_pattern_is_skipped_as_git_does(project):
+    write(project / ".gitignore", "!\n[z-a]\nignored.py\n")
+    write(project / "ignored.py", BAD)
+    write(project / "bad.py", BAD)
+    result = cli("check", ".")
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    assert "bad.py:1:9: FAL301" in result.output and "ignored.py" not in result.output
+
+
+def test_rule_options_that_are_not_a_table_are_named_as_such(project):
+    write(project / "pyproject.toml", "[tool.fastapi-lint]\nblocking-call-in-async = 3\n")
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py")
+    assert result.exit_code == 2
+    assert "`blocking-call-in-async` must be a table of options for FAL201" in result.output

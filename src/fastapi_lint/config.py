@@ -18,6 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from fastapi_lint.discovery import pattern_error
 from fastapi_lint.metadata import oldest_python, pydantic_major
 from fastapi_lint.rules import all_rules
 
@@ -180,8 +181,8 @@ _TOP_LEVEL = {
     "extend-select": "codes",
     "ignore": "codes",
     "per-file-ignores": "per-file",
-    "exclude": "strings",
-    "extend-exclude": "strings",
+    "exclude": "patterns",
+    "extend-exclude": "patterns",
     "target-version": "target",
     "unsafe-fixes": "bool",
     "output-format": "format",
@@ -196,8 +197,10 @@ def parse_table(table: dict[str, Any], path: Path, where: str) -> Settings:
     rule_options: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
     for key, value in table.items():
         kind = _TOP_LEVEL.get(key)
-        if kind is None and key in rules_by_name and isinstance(value, dict):
+        if kind is None and key in rules_by_name:
             rule = rules_by_name[key]
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: `{key}` must be a table of options for {rule.code}")
             rule_options.append((rule.code, _rule_options(rule, value, path)))
             continue
         if kind is None:
@@ -244,6 +247,15 @@ def _convert_option(option: Any, rule: Any, value: Any, path: Path) -> Any:
 def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
     if kind == "codes":
         return validate_codes(value, f"{path}: `{key}`")
+    if kind == "patterns":
+        patterns = _convert("strings", key, value, path)
+        for pattern in patterns:
+            error = pattern_error(pattern)
+            if error is not None:
+                raise ConfigError(
+                    f"{path}: `{key}`: {pattern!r} is not a valid .gitignore-style pattern: {error}"
+                )
+        return patterns
     if kind == "strings":
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: `{key}` must be a list of strings")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +65,7 @@ class GitIgnores:
             try:
                 if candidate.is_file():
                     lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                    spec = _gitignore_spec(lines)
             except OSError:
                 spec = None
             self._specs[directory] = spec
@@ -81,6 +82,24 @@ class GitIgnores:
             if directory == stop or directory == directory.parent:
                 return False
             directory = directory.parent
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
+    """The patterns of a .gitignore file; like git, a line that is not a valid pattern (`!`,
+    `[z-a]`) is skipped instead of failing the run."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, re.error):
+        return pathspec.GitIgnoreSpec.from_lines(line for line in lines if not pattern_error(line))
+
+
+def pattern_error(pattern: str) -> str | None:
+    """Why `pattern` is not a valid .gitignore-style pattern, or None when it is one."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:
+        return str(exc)
+    return None
 
 
 def matches_itself(spec: pathspec.PathSpec, relative: str) -> bool:
