@@ -194,6 +194,14 @@ def test_a_code_or_prefix_no_rule_has_is_a_usage_error(project, option, code):
     assert f"error: {option}: `{code}` matches no rule (see `fastapi-lint rules`)" in result.output
 
 
+@pytest.mark.parametrize("value", ["", ",", " "])
+def test_an_empty_select_is_a_usage_error(project, value):
+    write(project / "bad.py", BAD)
+    result = cli("check", "bad.py", "--select", value)
+    assert result.exit_code == 2
+    assert "error: --select: no rule code given" in result.output
+
+
 def test_unknown_code_suggests_a_close_one(project):
     write(project / "bad.py", BAD)
     assert "(did you mean `FAL20`?)" in cli("check", "bad.py", "--select", "FAL21").output

@@ -41,6 +41,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
     codes = [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
+    if not codes:  # `--select ""` would otherwise select nothing and pass
+        raise ConfigError(f"{flag}: no rule code given (e.g. FAL301, FAL3, ALL)")
     return validate_codes(codes, flag)
 
 
