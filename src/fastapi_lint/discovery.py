@@ -33,23 +33,20 @@ class Excluder:
         self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
-        try:
-            relative = path.resolve().relative_to(self.base).as_posix()
-        except ValueError:
-            relative = path.name
-        if is_dir:
-            relative += "/"
-        return self.spec.match_file(relative)
+        return self.spec.match_file(self._relative(path, is_dir))
 
     def excludes_itself(self, path: Path, is_dir: bool) -> bool:
         """Like `excluded`, but not for merely being inside an excluded folder: the walk never
         enters one, unless it was named on the command line (then, like a named file, it is
         checked, and only what patterns name inside it is left out)."""
+        return matches_itself(self.spec, self._relative(path, is_dir))
+
+    def _relative(self, path: Path, is_dir: bool) -> str:
         try:
             relative = path.resolve().relative_to(self.base).as_posix()
         except ValueError:
             relative = path.name
-        return matches_itself(self.spec, relative + "/" if is_dir else relative)
+        return relative + "/" if is_dir else relative
 
 
 class GitIgnores:
