@@ -166,15 +166,41 @@ def _without_own_excludes(
     files: list[Path], paths: list[Path], projects: Projects, force_exclude: bool
 ) -> list[Path]:
     """Drop the files their own project excludes: a sub-project's `extend-exclude` holds when
-    the run starts above it. A file named on the command line stays, unless --force-exclude."""
-    named = set() if force_exclude else {path.resolve() for path in paths if not path.is_dir()}
+    the run starts above it. What is named on the command line stays, unless --force-exclude:
+    a named file, and a named folder, inside which only what a pattern names itself is left
+    out (as discovery does)."""
+    named_files = set() if force_exclude else {_real(p) for p in paths if not p.is_dir()}
+    named_dirs = [] if force_exclude else [_real(p) for p in paths if p.is_dir()]
     kept = []
     for path in files:
         resolved = path.resolve()
+        if resolved in named_files:
+            kept.append(path)
+            continue
         project = projects.project_of(resolved)
-        if resolved in named or not projects.excluder(project).excluded(resolved, False):
+        excluder = projects.excluder(project)
+        top = max(
+            (folder for folder in named_dirs if resolved.is_relative_to(folder)),
+            key=lambda folder: len(folder.parts),
+            default=None,
+        )
+        if top is None:
+            excluded = excluder.excluded(resolved, False)
+        else:
+            if project.root is not None and project.root.is_relative_to(top):
+                top = project.root  # a sub-project found below the named folder
+            below = resolved.relative_to(top).parts
+            excluded = any(
+                excluder.excludes_itself(top.joinpath(*below[: depth + 1]), depth < len(below) - 1)
+                for depth in range(len(below))
+            )
+        if not excluded:
             kept.append(path)
     return kept
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
 
 
 def _counting(options: Options, done: int, files: list[Path]) -> Options:
@@ -291,7 +317,8 @@ def _check_shared(position: int) -> tuple[int, FileReport]:
 
 
 def _common_parent(paths: list[Path]) -> Path:
-    resolved = [path.resolve() for path in paths] or [Path.cwd()]
+    # realpath, not resolve(): a symlink loop must reach discovery, which reports it.
+    resolved = [_real(path) for path in paths] or [Path.cwd()]
     parents = [path if path.is_dir() else path.parent for path in resolved]
     return Path(os.path.commonpath([str(path) for path in parents]))
 
@@ -352,7 +379,7 @@ def build_index(
         prints.append(f"{primary}:{cache.facts_digest(key)}")
     cache.save()
     index.expand_stars()
-    index.digest = content_hash("\n".join(sorted(prints)).encode())
+    index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
     return index, kept
 
 
