@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fastapi_lint.config import load
+from fastapi_lint.metadata import pep440_from_poetry
 
 
 def settings_for(tmp_path: Path, project: str):
@@ -64,3 +65,21 @@ def test_declared_pydantic_version_wins_over_the_dependencies(tmp_path):
         encoding="utf-8",
     )
     assert load(path).pydantic_version == 2
+
+
+@pytest.mark.parametrize(
+    ("poetry", "pep440"),
+    [
+        ("^2.5", ">=2.5,<3"),
+        ("^0.2.3", ">=0.2.3,<0.3"),
+        ("~1.10", ">=1.10,<1.11"),
+        ("~2", ">=2,<3"),
+        ("2.*", "==2.*"),
+        ("1.10.2", "==1.10.2"),
+        (">=1.10, <3", ">=1.10,<3"),
+        ("*", ""),
+        ("^1 || ^2", None),
+    ],
+)
+def test_poetry_constraints_become_pep440_specifiers(poetry, pep440):
+    assert pep440_from_poetry(poetry) == pep440
