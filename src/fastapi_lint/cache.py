@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -151,3 +152,30 @@ def _write_json(path: Path, document: dict) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(document, stream, separators=(",", ":"))
         os.replace(temporary, path)
+
+
+class FallbackCache:
+    """How each file the running `ast` rejected was lowered, or why it could not be, by content.
+
+    LibCST is slow (DESIGN.md principle 1), so its outcome is kept like any parse. The outcome
+    depends on the running Python (what its `ast` reads), which is part of the file name.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        running = f"{sys.version_info[0]}{sys.version_info[1]}"
+        self.path = directory / f"fallback-{__version__}-py{running}.json" if directory else None
+        self.entries: dict[str, list] = _read_json(self.path)
+        self.changed = False
+
+    def get(self, text: str) -> list | None:
+        entry = self.entries.get(content_hash(text.encode("utf-8", "surrogatepass")))
+        return entry if isinstance(entry, list) and entry else None
+
+    def put(self, text: str, entry: list) -> None:
+        self.entries[content_hash(text.encode("utf-8", "surrogatepass"))] = entry
+        self.changed = True
+
+    def save(self) -> None:
+        if self.path is not None and self.changed:
+            _write_json(self.path, self.entries)
+            self.changed = False

@@ -198,6 +198,8 @@ def _check(
         | {report.key_path for report in result.files}
         | {d.message for d in result.diagnostics},  # already masked
     )
+    for warning in result.warnings:
+        click.echo(redact(f"warning: {warning}"), err=True)
     for report in result.files:
         for problem in report.problems:
             click.echo(redact(f"warning: {report.path}: {problem}"), err=True)

@@ -7,6 +7,7 @@ parses each file once: trees parsed for the index are kept for the files being c
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import difflib
 import gc
@@ -17,15 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_lint import parsing
 from fastapi_lint.add_noqa import add_noqa
-from fastapi_lint.cache import CACHE_DIR, IndexCache, ResultsCache, content_hash
-from fastapi_lint.config import Settings
+from fastapi_lint.cache import CACHE_DIR, FallbackCache, IndexCache, ResultsCache, content_hash
+from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fixes import fix_text
-from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex, module_names
 from fastapi_lint.source import DecodeError, SourceFile
@@ -66,6 +68,7 @@ class FileReport:
 @dataclass
 class RunResult:
     files: list[FileReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said once per run, on stderr
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -100,6 +103,8 @@ def run(
     try:
         return _run(paths, settings, options, base=base, stdin_text=stdin_text)
     finally:
+        parsing.fallback_cache.save()
+        parsing.fallback_cache = parsing.NO_CACHE
         if collecting:
             gc.enable()
 
@@ -118,6 +123,8 @@ def _run(
     else:
         anchor = _common_parent(paths)
     root = _project_root(anchor)
+    if root is not None and options.use_cache:
+        parsing.fallback_cache = FallbackCache(root / CACHE_DIR)
     excluder = Excluder(settings.exclude + settings.extend_exclude, base)
 
     if stdin_text is not None:
@@ -129,7 +136,9 @@ def _run(
         found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
         lint_files, missing = found.files, found.errors
 
-    index, loaded = build_index(root, lint_files, excluder, options.use_cache)
+    index, loaded = build_index(
+        root, lint_files, excluder, options.use_cache, max_file_size=settings.max_file_size
+    )
     linter = Linter(settings, index)
     results = ResultsCache(
         root / CACHE_DIR
@@ -145,9 +154,14 @@ def _run(
         source = SourceFile(text=stdin_text.replace("\r\n", "\n"))
         item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
         _register(index, item, root)
+        result.warnings = blind_spots(index)
         result.files.append(_check(item, linter, settings, options, root, base, stdin=True))
         return result
-    items = [loaded.pop(path.resolve(), None) or _load(path) for path in lint_files]
+    result.warnings = blind_spots(index)
+    items = [
+        loaded.pop(path.resolve(), None) or _load(path, settings.max_file_size)
+        for path in lint_files
+    ]
     result.files.extend(_check_all(items, linter, settings, options, root, base, results))
     results.save()
     return result
@@ -240,9 +254,17 @@ def _project_root(anchor: Path) -> Path | None:
 
 # -- the project index ---------------------------------------------------------------------------
 def build_index(
-    root: Path | None, lint_files: list[Path], excluder: Excluder, use_cache: bool
+    root: Path | None,
+    lint_files: list[Path],
+    excluder: Excluder,
+    use_cache: bool,
+    *,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
-    """Index every module of the project (or only the checked files when there is no root)."""
+    """Index every module of the project (or only the checked files when there is no root).
+
+    Modules nothing can read are listed in `index.unreadable`: the index is blind to them.
+    """
     index = ProjectIndex()
     wanted = {path.resolve() for path in lint_files}
     if root is not None:
@@ -254,10 +276,11 @@ def build_index(
     kept: dict[Path, _Loaded] = {}
     prints: list[str] = []  # what the index knows of each module, for the results cache key
     for path in sorted(project_paths):
-        item = _load(path)
+        item = _load(path, max_file_size)
         if path in wanted:
             kept[path] = item
         if item.data is None:
+            index.unreadable.append((display_path(path), item.error.message))
             continue
         primary, package, names = module_names(path, root)
         item.module = (primary, package)
@@ -266,12 +289,20 @@ def build_index(
         facts = cache.get(key, digest, primary)
         if facts is None:
             if item.source is None:
+                index.unreadable.append((display_path(path), item.error.message))
                 continue
             if item.tree is None:
                 item.tree = parse(item.source.text, str(path))
             if isinstance(item.tree, SyntaxProblem):
+                problem = item.tree
+                where = f"line {problem.line}: " if problem.line > 1 else ""
+                index.unreadable.append((display_path(path), where + problem.message))
                 continue
-            facts = extract(item.tree, primary, package)
+            try:
+                facts = extract(item.tree, primary, package)
+            except RecursionError:  # valid but absurdly deep code
+                index.unreadable.append((display_path(path), TOO_DEEP.message))
+                continue
             cache.put(key, digest, facts)
         if path not in wanted:
             item.tree = None  # not checked: do not hold its tree
@@ -295,12 +326,26 @@ def _register(index: ProjectIndex, item: _Loaded, root: Path | None) -> None:
     """Put a module that is not on disk (stdin) into the index under its name."""
     if isinstance(item.tree, ast.Module):
         primary, package, names = module_names(item.path, root)
-        index.add(extract(item.tree, primary, package), names)
+        with contextlib.suppress(RecursionError):  # its lint reports it (FAL001)
+            index.add(extract(item.tree, primary, package), names)
 
 
-def _load(path: Path) -> _Loaded:
+def blind_spots(index: ProjectIndex) -> list[str]:
+    """One warning per project module the index could not read."""
+    return [
+        f"{path}: cannot be read ({why}); findings that rely on what it defines "
+        "(sessions, routers, models, dependencies) may be missing"
+        for path, why in index.unreadable
+    ]
+
+
+def _load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> _Loaded:
     item = _Loaded(path)
     try:
+        size = path.stat().st_size
+        if size > max_file_size:
+            item.error = _file_error(str(path), too_large(size, max_file_size))
+            return item
         item.data = path.read_bytes()
     except OSError as exc:
         item.error = _file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
@@ -311,6 +356,13 @@ def _load(path: Path) -> _Loaded:
     except DecodeError as exc:
         item.error = _file_error(str(path), exc.message, exc.line, exc.column - 1)
     return item
+
+
+def too_large(size: int, limit: int) -> str:
+    return (
+        f"file too large to analyse ({size / 1048576:.1f} MB; `max-file-size` is "
+        f"{limit / 1048576:.1f} MB)"
+    )
 
 
 def _file_error(path: str, message: str, line: int = 1, column: int = 0) -> Diagnostic:

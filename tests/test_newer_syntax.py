@@ -1,0 +1,158 @@
+"""Newer syntax is lowered and analysed: a module written in 3.12-3.14 syntax gives the facts and
+findings of its plain-syntax twin, on every supported Python (see lowering.py)."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fastapi_lint import config, parsing
+from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
+from fastapi_lint.lowering import Lowering, restore
+from fastapi_lint.runner import Options, run
+from fastapi_lint.source import LineIndex
+from harness import FIXTURES, expectations
+
+NEWER = FIXTURES / "newer_syntax"
+VARIANTS = sorted(path.stem for path in (NEWER / "variants").glob("*.py"))
+
+
+def _project(tmp_path: Path, variant: str | None) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(NEWER / "plain", project)
+    if variant is not None:
+        shutil.copy(NEWER / "variants" / f"{variant}.py", project / "app" / "deps.py")
+    return project
+
+
+def _findings(project: Path, *paths: Path, use_cache: bool = False):
+    settings = config.load(project / "pyproject.toml")
+    result = run(list(paths) or [project], settings, Options(use_cache=use_cache), base=project)
+    found = {(Path(d.path).name, d.line, d.column + 1, d.code) for d in result.diagnostics}
+    return found, result
+
+
+def _expected(project: Path) -> set[tuple[str, int, int, str]]:
+    wanted = set()
+    for path in project.rglob("*.py"):
+        for line, code, column in expectations(path.read_text(encoding="utf-8")):
+            wanted.add((path.name, line, column, code))
+    return wanted
+
+
+def _without_columns(found):
+    return {(name, line, code) for name, line, _, code in found}
+
+
+def test_the_plain_twin_meets_its_expectations(tmp_path, monkeypatch):
+    project = _project(tmp_path, None)
+    monkeypatch.chdir(project)
+    found, _ = _findings(project)
+    assert _without_columns(found) == _without_columns(_expected(project))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_module_in_newer_syntax_gives_the_findings_of_its_plain_twin(
+    variant, tmp_path, monkeypatch
+):
+    twin = _project(tmp_path / "twin", None)
+    monkeypatch.chdir(twin)
+    twin_found, _ = _findings(twin)
+    project = _project(tmp_path, variant)
+    monkeypatch.chdir(project)
+    found, result = _findings(project)
+    assert not result.warnings
+    # The route module depends on the alias `SessionDep` defined by the lowered module.
+    assert {f for f in found if f[0] == "routes.py"} == {
+        f for f in twin_found if f[0] == "routes.py"
+    }
+    # The lowered module's own findings keep their lines and columns (also after a rewrite).
+    deps = {f for f in found if f[0] == "deps.py"}
+    assert deps == {f for f in _expected(project) if f[0] == "deps.py"}
+    assert all(f[2] is not None for f in deps)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_module_in_newer_syntax_is_checked_alone_like_its_twin(variant, tmp_path, monkeypatch):
+    """pre-commit style: only the route module is checked; the index still reads the other."""
+    project = _project(tmp_path, variant)
+    monkeypatch.chdir(project)
+    found, _ = _findings(project, project / "app" / "routes.py")
+    wanted = {f for f in _expected(project) if f[0] == "routes.py"}
+    assert _without_columns(found) == _without_columns(wanted)
+
+
+def test_a_fix_in_a_lowered_file_leaves_the_newer_syntax_alone(tmp_path, monkeypatch):
+    project = _project(tmp_path, "type_params")
+    monkeypatch.chdir(project)
+    deps = project / "app" / "deps.py"
+    settings = config.load(project / "pyproject.toml")
+    run([deps], settings, Options(fix=True, unsafe_fixes=True, use_cache=False), base=project)
+    fixed = deps.read_text(encoding="utf-8")
+    assert "def first[T](items: list[T] | None = None) -> T | None:" in fixed
+    assert "    if items is None:\n        items = []\n" in fixed
+    assert "class Box[\n    T,\n    U: int,\n](list[T]):" in fixed
+
+
+def test_lowering_keeps_lines_and_maps_columns_back():
+    text = 'x = 1\nclass Box[\n    T,\n](list[T]): y = [f"{"a"}", 2]\n'
+    tree = parsing.parse(text)
+    assert isinstance(tree, ast.Module)
+    lowering = parsing.lowered_source(tree)
+    assert lowering is not None
+    assert lowering.text.count("\n") == text.count("\n")
+    two = tree.body[1].body[0].value.elts[1]  # the `2` after the rewritten f-string
+    lowered_offset = LineIndex(lowering.text).offset(two.lineno, two.col_offset)
+    assert text[lowering.original_offset(lowered_offset)] == "2"
+
+
+def test_a_fix_touching_a_rewritten_span_is_dropped():
+    text = "try:\n    pass\nexcept A, B:\n    pass\nx = []\n"
+    tree = parsing.parse(text)
+    lowering = parsing.lowered_source(tree)
+    assert isinstance(lowering, Lowering)
+    lowered_lines = LineIndex(lowering.text)
+
+    def diagnostic(start: int, end: int) -> Diagnostic:
+        line, column = lowered_lines.position(start)
+        fix = Fix("t", Applicability.SAFE, (Edit(start, end, "Z"),))
+        return Diagnostic("FAL999", "n", "m", line, column, line, column, fix, start_offset=start)
+
+    name_b = lowering.text.index("B)")
+    touching = restore(diagnostic(name_b, name_b + 1), lowering, lowered_lines, LineIndex(text))
+    assert touching.fix is None
+    assert (touching.line, touching.column) == (3, text.index("B:") - text.index("except"))
+    list_start = lowering.text.index("[]")
+    kept = restore(diagnostic(list_start, list_start + 2), lowering, lowered_lines, LineIndex(text))
+    assert kept.fix is not None
+    assert kept.fix.edits[0].start == text.index("[]")
+    assert kept.start_offset == text.index("[]")
+
+
+def test_a_file_nothing_reads_gets_the_running_pythons_syntax_error():
+    problem = parsing.parse("def f[T](:\n    pass\n")
+    assert isinstance(problem, parsing.SyntaxProblem)
+    assert problem.message.startswith("SyntaxError: ")
+    assert problem.line == 1
+
+
+def test_the_fallback_outcome_is_cached_by_content(tmp_path, monkeypatch):
+    project = _project(tmp_path, "type_params")
+    (project / "app" / "broken.py").write_text("def f(:\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    cold, first = _findings(project, use_cache=True)
+    assert list((project / ".fastapi_lint_cache").glob("fallback-*.json"))
+
+    def refuse(text):
+        raise AssertionError("LibCST ran again on a file it has already read")
+
+    monkeypatch.setattr(parsing, "lower", refuse)
+    for path in (project / ".fastapi_lint_cache").glob("results-*.json"):
+        path.unlink()  # make the lint pass parse again, from the fallback cache
+    warm, second = _findings(project, use_cache=True)
+    assert warm == cold
+    assert second.warnings == first.warnings
+    assert ("broken.py", 1, 7, "FAL001") in warm
