@@ -156,3 +156,32 @@ def test_the_fallback_outcome_is_cached_by_content(tmp_path, monkeypatch):
     assert warm == cold
     assert second.warnings == first.warnings
     assert ("broken.py", 1, 7, "FAL001") in warm
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # LibCST reads only the statement the running ast rejects ...
+        'SQL = """\nselect = 1\n"""\n\n\n@decorate\ndef f[T](x: T, y=[]) -> T:\n    return x\n',
+        # ... and the whole file when a guessed statement start falls inside a string
+        'DOC = """\nfirst = 1\nsecond = f"{x["a"]}" """\nclass B[T]:\n    def m(s, y=[]): ...\n',
+        # `except`/`else` at column 0 continue the statement above
+        "try:\n    pass\nexcept A, B:\n    pass\nelse:\n    pass\ndef f(y=[]): ...\n",
+    ],
+)
+def test_lowering_reads_pieces_or_the_whole_file(text):
+    tree = parsing.parse(text)
+    assert isinstance(tree, ast.Module)
+    lowering = parsing.lowered_source(tree)
+    lowered_lines = LineIndex(lowering.text)
+    defaults = [node for node in ast.walk(tree) if isinstance(node, ast.List)]
+    assert len(defaults) == 1
+    start = lowering.original_offset(
+        lowered_lines.offset(defaults[0].lineno, defaults[0].col_offset)
+    )
+    assert text[start : start + 2] == "[]"
+    # String contents that look like statements are left alone.
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+    for kept in ("\nselect = 1\n", "\nfirst = 1\n"):
+        if kept in text:
+            assert any(isinstance(s, str) and kept in s for s in strings)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import ast
 import bisect
 import io
+import itertools
+import re
 import sys
 import threading
 import tokenize
@@ -85,12 +87,64 @@ class Lowering:
 
 
 def lower(text: str) -> Lowering:
-    """The file rewritten so the running `ast` reads it; CannotLower when that is impossible."""
+    """The file rewritten so the running `ast` reads it; CannotLower when that is impossible.
+
+    LibCST is slow (seconds for a few thousand lines), so it reads only the top-level statements
+    the running `ast` rejects; when those pieces are not whole statements for LibCST either (a
+    guessed boundary fell inside a string or brackets), it reads the whole file.
+    """
+    edits: list[tuple[int, int, str]] = []
+    try:
+        for start, end in _rejected_statements(text):
+            edits.extend(
+                (a + start, b + start, content) for a, b, content in _lower(text[start:end])
+            )
+    except CannotLower as exc:
+        if str(exc).startswith(REFUSED):
+            raise
+        edits = _lower(text)
+    return Lowering(text, tuple(sorted(edits)))
+
+
+REFUSED = ("nesting too deep", "too complex")
+# Lines at column 0 that continue the statement above rather than start one.
+_CONTINUES = re.compile(r"(else|elif|except|finally)\b")
+
+
+def _rejected_statements(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of runs of top-level statements the running `ast` cannot read.
+
+    A statement is guessed to start on a line that begins, at column 0, with a name or a
+    decorator (not `else:`/`except`..., not right after a decorator). A wrong guess yields a
+    piece that LibCST rejects too, and `lower` then reads the whole file.
+    """
+    starts = [0]
+    offset = 0
+    after_decorator = False
+    for line in text.splitlines(keepends=True):
+        first = line[:1]
+        if first.isalpha() or first in ("_", "@"):
+            if offset and not after_decorator and not _CONTINUES.match(line):
+                starts.append(offset)
+            after_decorator = first == "@"
+        offset += len(line)
+    starts.append(len(text))
+    rejected: list[tuple[int, int]] = []
+    for start, end in itertools.pairwise(starts):
+        if start == end or _readable(text[start:end], "exec"):
+            continue
+        if rejected and rejected[-1][1] == start:  # a run: one piece for LibCST
+            rejected[-1] = (rejected[-1][0], end)
+        else:
+            rejected.append((start, end))
+    return rejected
+
+
+def _lower(text: str) -> list[tuple[int, int, str]]:
     depth = nesting_depth(text)
     if depth is not None:
         raise CannotLower(f"nesting too deep to analyse: {depth}")
-    edits = _on_big_stack(lambda: _edits(text))
-    return Lowering(text, tuple(sorted(edits)))
+    return _on_big_stack(lambda: _edits(text))
 
 
 def nesting_depth(text: str) -> str | None:
@@ -197,11 +251,13 @@ def _placeholder(segment: str) -> str:
     return '"' + " " * max(len(segment) - 2, 0) + '"'
 
 
-def _readable(segment: str) -> bool:
+def _readable(segment: str, mode: str = "eval") -> bool:
+    """Whether the running `ast` reads an expression (or, in "exec" mode, statements)."""
+    source = f"(\n{segment}\n)" if mode == "eval" else segment
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(f"(\n{segment}\n)", mode="eval")
+            ast.parse(source, mode=mode)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

@@ -13,7 +13,7 @@ import ast
 import warnings
 from dataclasses import dataclass
 
-from fastapi_lint.lowering import RUNNING, CannotLower, Lowering, lower
+from fastapi_lint.lowering import REFUSED, RUNNING, CannotLower, Lowering, lower
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,9 @@ def _fallback(text: str, filename: str, error: SyntaxError) -> ast.Module | Synt
             return _from_entry(text, filename, entry)
         except (TypeError, ValueError, IndexError, SyntaxError, RecursionError, MemoryError):
             pass  # a damaged cache entry: work it out again
-    entry = _lower(text, filename, error)
+    entry, tree = _lower(text, filename, error)
     fallback_cache.put(text, entry)
-    return _from_entry(text, filename, entry)
+    return tree
 
 
 def _from_entry(text: str, filename: str, entry: list) -> ast.Module | SyntaxProblem:
@@ -79,35 +79,36 @@ def _from_entry(text: str, filename: str, entry: list) -> ast.Module | SyntaxPro
         _, message, line, column = entry
         return SyntaxProblem(str(message), int(line), int(column))
     edits = tuple((int(start), int(end), str(content)) for start, end, content in entry[1])
-    lowering = Lowering(text, edits)
+    return _lowered_tree(Lowering(text, edits), filename)
+
+
+def _lowered_tree(lowering: Lowering, filename: str) -> ast.Module:
     tree = _parse(lowering.text, filename)
     setattr(tree, _LOWERED, lowering)
     return tree
 
 
-def _lower(text: str, filename: str, error: SyntaxError) -> list:
-    """["lowered", edits] or ["problem", message, line, column]: JSON, for the cache."""
+def _lower(text: str, filename: str, error: SyntaxError) -> tuple[list, ast.Module | SyntaxProblem]:
+    """The cache entry (JSON: ["lowered", edits] or ["problem", message, line, column]) and
+    the outcome it stands for."""
     line = error.lineno or 1
     column = max((error.offset or 1) - 1, 0)
     try:
         lowering = lower(text)
+        return ["lowered", [list(edit) for edit in lowering.edits]], _lowered_tree(
+            lowering, filename
+        )
     except CannotLower as exc:
         reason = str(exc)
-        if reason.startswith("nesting too deep") or reason.startswith("too complex"):
-            return ["problem", f"{reason} (SyntaxError: {error.msg})", line, column]
-        return ["problem", f"SyntaxError: {error.msg}", line, column]
-    try:
-        _parse(lowering.text, filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        message = f"{reason} (SyntaxError: {error.msg})" if reason.startswith(REFUSED) else ""
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the lowered text
         running = f"{RUNNING[0]}.{RUNNING[1]}"
-        return [
-            "problem",
+        message = (
             f"SyntaxError: {error.msg} (the file may use syntax newer than Python {running} "
-            "that fastapi-lint cannot rewrite; run it under a newer Python)",
-            line,
-            column,
-        ]
-    return ["lowered", [list(edit) for edit in lowering.edits]]
+            "that fastapi-lint cannot rewrite; run it under a newer Python)"
+        )
+    problem = SyntaxProblem(message or f"SyntaxError: {error.msg}", line, column)
+    return ["problem", problem.message, line, column], problem
 
 
 def _describe(exc: BaseException) -> str:
