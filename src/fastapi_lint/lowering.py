@@ -5,6 +5,7 @@ version) accepts is *lowered* and analysed like any other. Each rewrite is a tex
 
 - `except A, B:` / `except* A, B:` (PEP 758, 3.14) -> `except (A, B):`
 - `except*` (PEP 654) on 3.10 -> `except ` (a plain handler: same width)
+- `tuple[*Ts]`, `*args: *Ts` (PEP 646) on 3.10 -> ` Ts` (same width)
 - `type X[T] = Y` (PEP 695, 3.12) -> `X = Y`, so the index reads X as an alias of Y
 - type parameter lists `def f[T]()`, `class C[T]:` (PEP 695, with PEP 696 defaults) -> removed
 - f-strings the running Python cannot read (PEP 701: nested same quotes, backslashes, comments
@@ -291,6 +292,21 @@ def _make_collector():
                 start, _ = self.span(node)
                 star = self.text.index("*", start)
                 self.edits.append((star, star + 1, " "))
+
+        def _unstar(self, node) -> None:  # `*Ts` (PEP 646) on 3.10 -> ` Ts` (same width)
+            if RUNNING < (3, 11):
+                start, _ = self.span(node)
+                self.edits.append((start, start + 1, " "))
+
+        def visit_Index(self, node) -> None:  # `tuple[*Ts]`
+            if node.star:
+                self._unstar(node)
+
+        def visit_Param(self, node) -> None:  # `*args: *Ts`
+            if node.annotation is not None and isinstance(
+                node.annotation.annotation, cst.StarredElement
+            ):
+                self._unstar(node.annotation.annotation)
 
         def visit_TypeAlias(self, node) -> bool:  # `type X[T] = Y` -> `X = Y`
             start, _ = self.span(node)
