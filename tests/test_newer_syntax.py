@@ -191,3 +191,22 @@ def test_lowering_reads_pieces_or_the_whole_file(text):
     for kept in ("\nselect = 1\n", "\nfirst = 1\n"):
         if kept in text:
             assert any(isinstance(s, str) and kept in s for s in strings)
+
+
+def test_a_fix_that_adds_an_import_to_a_lowered_file(tmp_path, monkeypatch):
+    """The import edit is placed on the lowered text and mapped back past the rewrites."""
+    # the import shares a line with a rewritten t-string that held a line break
+    text = (
+        'X = t"{\n1}"; from pydantic import BaseModel\n\n\n'
+        "class Item(BaseModel):\n    tags: list[str] = []\n"
+    )
+    _lowered(text)
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    path = tmp_path / "models.py"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = config.Settings(select=("FAL302",))
+    run([path], settings, Options(fix=True, unsafe_fixes=True, use_cache=False), base=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed.startswith('X = t"{\n1}"; from pydantic import BaseModel, Field\n')
+    assert "tags: list[str] = Field(default_factory=list)" in fixed

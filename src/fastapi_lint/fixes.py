@@ -139,10 +139,7 @@ def _imports_for(text: str, imports: list[Import]) -> list[Edit] | None:
     lowering = lowered_source(tree)
     if lowering is None:
         return import_edits(text, tree, imports)
-    return [
-        Edit(lowering.original_offset(e.start), lowering.original_offset(e.end), e.content)
-        for e in import_edits(lowering.text, tree, imports)
-    ]
+    return [lowering.original_edit(edit) for edit in import_edits(lowering.text, tree, imports)]
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:

@@ -82,6 +82,10 @@ class Lowering:
             return end + inside - len(content)
         return start + min(inside, end - start)
 
+    def original_edit(self, edit: Edit) -> Edit:
+        """An edit of the lowered text, as an edit of the original text."""
+        return Edit(self.original_offset(edit.start), self.original_offset(edit.end), edit.content)
+
     def touches(self, start: int, end: int) -> bool:
         """Whether the original range [start, end] meets a rewritten span."""
         return any(a <= end and start <= b for a, b, _ in self.edits)
@@ -363,10 +367,7 @@ def restore(
     diagnostic.start_offset = lowering.original_offset(diagnostic.start_offset)
     fix = diagnostic.fix
     if fix is not None:
-        edits = [
-            Edit(lowering.original_offset(e.start), lowering.original_offset(e.end), e.content)
-            for e in fix.edits
-        ]
+        edits = [lowering.original_edit(edit) for edit in fix.edits]
         if any(lowering.touches(edit.start, edit.end) for edit in edits):
             diagnostic.fix = None
         else:
