@@ -202,7 +202,7 @@ def _on_big_stack(work):
     old_stack = threading.stack_size()
     old_limit = sys.getrecursionlimit()
     try:
-        threading.stack_size(_STACK_BYTES)
+        _set_stack_size()
         sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
         thread = threading.Thread(target=target, name="fastapi-lint-lowering")
         thread.start()
@@ -216,6 +216,16 @@ def _on_big_stack(work):
     if isinstance(value, (RecursionError, MemoryError)):
         raise CannotLower(f"too complex to analyse ({type(value).__name__})")
     raise value
+
+
+def _set_stack_size() -> None:
+    """The largest of a few generous sizes the platform accepts (some cap thread stacks)."""
+    for size in (_STACK_BYTES, _STACK_BYTES // 8, _STACK_BYTES // 64):
+        try:
+            threading.stack_size(size)
+            return
+        except (ValueError, RuntimeError):
+            continue
 
 
 def _edits(text: str) -> list[tuple[int, int, str]]:
