@@ -114,4 +114,6 @@ def _lower(text: str, filename: str, error: SyntaxError) -> tuple[list, ast.Modu
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "nesting too deep to analyse"
+    if isinstance(exc, MemoryError):  # what CPython's parser raises on a too-deep expression
+        return "nesting too deep or file too complex to analyse (MemoryError)"
     return str(exc) or type(exc).__name__
