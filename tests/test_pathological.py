@@ -154,3 +154,32 @@ def test_big_generated_files(tmp_path):
     done = _run([str(BIN / "fastapi-lint"), "check", "--no-cache", "big.py"], tmp_path)
     print(f"big.py (4 MB): {time.perf_counter() - started:.1f} s")
     assert done.returncode == 1 and "FAL301" in done.stdout and "FAL001" not in done.stdout
+
+
+DEEP_EXPRESSIONS = {
+    "attribute_chain.py": "x = a" + ".b" * 50_000,
+    "subscript_chain.py": "x = a" + "[0]" * 10_000,
+    "call_chain.py": "x = f" + "()" * 10_000,
+    "nots.py": "x = " + "not " * 10_000 + "a",
+    "unary_minus.py": "x = " + "-" * 50_000 + "a",
+    "lambdas.py": "x = " + "lambda: " * 500 + "1",
+    "conditionals.py": "x = " + "a if b else " * 5_000 + "c",
+    "comparisons.py": "x = a" + " == a" * 50_000,
+    "powers.py": "x = " + "a ** " * 20_000 + "a",
+}
+
+
+def test_deep_expressions_without_brackets_never_crash_the_run(tmp_path):
+    """Some Pythons read these (then our own recursive steps must hold), some refuse them."""
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    (tmp_path / "good.py").write_text(GOOD, encoding="utf-8")
+    for name, content in DEEP_EXPRESSIONS.items():
+        (tmp_path / name).write_text(content + "\n", encoding="utf-8")
+    done = _run([str(BIN / "fastapi-lint"), "check", "--no-cache", "."], tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    found = _by_file(done.stdout)
+    assert found.pop("good.py")[0].startswith("1:9: FAL301")
+    for name, lines in found.items():
+        assert name in DEEP_EXPRESSIONS, (name, lines)
+        assert len(lines) == 1 and "FAL001" in lines[0] and "too" in lines[0], (name, lines)
