@@ -210,3 +210,18 @@ def test_a_fix_that_adds_an_import_to_a_lowered_file(tmp_path, monkeypatch):
     fixed = path.read_text(encoding="utf-8")
     assert fixed.startswith('X = t"{\n1}"; from pydantic import BaseModel, Field\n')
     assert "tags: list[str] = Field(default_factory=list)" in fixed
+
+
+def test_the_fallback_cache_keeps_the_most_recently_used_entries(tmp_path, monkeypatch):
+    from fastapi_lint import cache
+
+    monkeypatch.setattr(cache, "FALLBACK_ENTRIES", 2)
+    first = cache.FallbackCache(tmp_path)
+    for name in ("a", "b", "c"):
+        first.put(name, ["problem", name, 1, 0])
+    assert first.get("a") is not None  # used again: now the most recent
+    first.save()
+    second = cache.FallbackCache(tmp_path)
+    assert second.get("a") == ["problem", "a", 1, 0]
+    assert second.get("c") == ["problem", "c", 1, 0]
+    assert second.get("b") is None

@@ -154,6 +154,9 @@ def _write_json(path: Path, document: dict) -> None:
         os.replace(temporary, path)
 
 
+FALLBACK_ENTRIES = 2000
+
+
 class FallbackCache:
     """How each file the running `ast` rejected was lowered, or why it could not be, by content.
 
@@ -168,8 +171,12 @@ class FallbackCache:
         self.changed = False
 
     def get(self, text: str) -> list | None:
-        entry = self.entries.get(content_hash(text.encode("utf-8", "surrogatepass")))
-        return entry if isinstance(entry, list) and entry else None
+        key = content_hash(text.encode("utf-8", "surrogatepass"))
+        entry = self.entries.pop(key, None)
+        if not isinstance(entry, list) or not entry:
+            return None
+        self.entries[key] = entry  # most recently used last: trimming keeps it
+        return entry
 
     def put(self, text: str, entry: list) -> None:
         self.entries[content_hash(text.encode("utf-8", "surrogatepass"))] = entry
@@ -177,5 +184,7 @@ class FallbackCache:
 
     def save(self) -> None:
         if self.path is not None and self.changed:
-            _write_json(self.path, self.entries)
+            # Keyed by content, old versions of edited files pile up: keep the recent ones.
+            recent = list(self.entries.items())[-FALLBACK_ENTRIES:]
+            _write_json(self.path, dict(recent))
             self.changed = False
