@@ -120,6 +120,15 @@ def test_a_file_over_max_file_size_is_fal001_unread(tmp_path):
     assert "good.py:1:9: FAL301" in done.stdout
     flake8 = _run([sys.executable, "-m", "flake8", "--select=FAL", "big.py"], tmp_path)
     assert "big.py:1:1: FAL001 file too large to analyse" in flake8.stdout
+    stdin = subprocess.run(
+        [str(BIN / "fastapi-lint"), "check", "--stdin-filename", "big.py", "-"],
+        input=(tmp_path / "big.py").read_text(encoding="utf-8"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "big.py:1:1: FAL001 file too large to analyse" in stdin.stdout
 
 
 def test_a_bad_max_file_size_is_a_configuration_error(tmp_path):

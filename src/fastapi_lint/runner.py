@@ -151,6 +151,14 @@ def _run(
         report.diagnostics.append(_file_error(path, message))
         result.files.append(report)
     if stdin_text is not None:
+        size = len(stdin_text.encode("utf-8", "surrogatepass"))
+        if size > settings.max_file_size:
+            report = FileReport(path=options.stdin_filename or "-")
+            report.diagnostics.append(
+                _file_error(report.path, too_large(size, settings.max_file_size))
+            )
+            result.files.append(report)
+            return result
         source = SourceFile(text=stdin_text.replace("\r\n", "\n"))
         item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
         _register(index, item, root)
