@@ -225,3 +225,21 @@ def test_the_fallback_cache_keeps_the_most_recently_used_entries(tmp_path, monke
     assert second.get("a") == ["problem", "a", 1, 0]
     assert second.get("c") == ["problem", "c", 1, 0]
     assert second.get("b") is None
+
+
+def test_a_file_with_nothing_to_lower_keeps_its_plain_syntax_error(monkeypatch):
+    """LibCST is more lenient than CPython in places: that alone is no newer syntax."""
+    monkeypatch.setattr(parsing, "lower", lambda text: Lowering(text, ()))
+    problem = parsing.parse("f(**k, *a)\n")
+    assert isinstance(problem, parsing.SyntaxProblem)
+    assert problem.message == (
+        "SyntaxError: iterable argument unpacking follows keyword argument unpacking"
+    )
+
+
+def test_overlapping_rewrites_are_refused_not_guessed(monkeypatch):
+    from fastapi_lint import lowering
+
+    monkeypatch.setattr(lowering, "_lower", lambda text: [(0, 5, "a"), (3, 8, "b")])
+    with pytest.raises(lowering.CannotLower, match="overlapping"):
+        lowering.lower("x = t'a'\n")

@@ -108,7 +108,11 @@ def lower(text: str) -> Lowering:
         if str(exc).startswith(REFUSED):
             raise
         edits = _lower(text)
-    return Lowering(text, tuple(sorted(edits)))
+    ordered = sorted(edits)
+    for (_, end, _), (start, _, _) in itertools.pairwise(ordered):
+        if start < end:  # nested rewrites: no sound lowering (never seen; refuse, do not guess)
+            raise CannotLower("overlapping rewrites")
+    return Lowering(text, tuple(ordered))
 
 
 REFUSED = ("nesting too deep", "too complex")

@@ -95,9 +95,10 @@ def _lower(text: str, filename: str, error: SyntaxError) -> tuple[list, ast.Modu
     column = max((error.offset or 1) - 1, 0)
     try:
         lowering = lower(text)
-        return ["lowered", [list(edit) for edit in lowering.edits]], _lowered_tree(
-            lowering, filename
-        )
+        if not lowering.edits:  # LibCST reads it but it holds nothing newer: a real error
+            raise CannotLower("nothing to lower")
+        entry = ["lowered", [list(edit) for edit in lowering.edits]]
+        return entry, _lowered_tree(lowering, filename)
     except CannotLower as exc:
         reason = str(exc)
         message = f"{reason} (SyntaxError: {error.msg})" if reason.startswith(REFUSED) else ""
