@@ -199,6 +199,8 @@ def _check(
     if not result.files and not use_stdin:
         shown = " ".join(str(path) for path in paths)
         click.echo(f"warning: No Python files found under {shown}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for report in result.files:
         for problem in report.problems:
             click.echo(f"warning: {report.path}: {problem}", err=True)

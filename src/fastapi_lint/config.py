@@ -52,6 +52,10 @@ OUTPUT_FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "j
 ALWAYS_ON = ("FAL001", "FAL002")
 _CODE_PREFIX = re.compile(r"^(ALL|FAL[0-9]{0,3})$")
 _TARGET = re.compile(r"^py3(\d{1,2})$")
+# Generous for hand-written code, finite so that a generated 100 MB file cannot eat the machine.
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+_SIZE = re.compile(r"^\s*(\d+)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 
 
 class ConfigError(Exception):
@@ -73,6 +77,7 @@ class Settings:
     session_names: tuple[str, ...] = ("db", "session", "db_session", "async_session")
     pydantic_version: int | str = "auto"  # 1, 2, or "auto": see rules/pydantic_v2.py
     src: tuple[str, ...] = ()  # import roots, relative to the pyproject.toml (projects.py)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files get FAL001, unread
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -224,6 +229,7 @@ _TOP_LEVEL = {
     "session-names": "strings",
     "pydantic-version": "pydantic-version",
     "src": "strings",
+    "max-file-size": "size",
 }
 
 
@@ -310,6 +316,8 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
         if value not in (1, 2, "auto") or isinstance(value, bool):
             raise ConfigError(f'{path}: `{key}` must be 1, 2 or "auto", not {value!r}')
         return value
+    if kind == "size":
+        return parse_size(value, f"{path}: `{key}`")
     if kind == "target":
         return parse_target_version(value, f"{path}: `{key}`")
     if kind == "per-file":
@@ -341,6 +349,20 @@ def validate_codes(value: Any, where: str) -> tuple[str, ...]:
                 f"{_suggest(code, sorted(p for p in prefixes if len(p) == len(code)))}"
             )
     return tuple(value)
+
+
+def parse_size(value: Any, where: str) -> int:
+    """Bytes from `5242880`, `"500KB"` or `"5MB"` (units of 1024)."""
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if match:
+        size = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        size = 0
+    if size <= 0:
+        raise ConfigError(f'{where} must be a positive size like 5242880 or "5MB", not {value!r}')
+    return size
 
 
 def parse_target_version(value: Any, where: str) -> tuple[int, int]:

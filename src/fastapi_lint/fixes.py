@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fastapi_lint.diagnostics import Diagnostic, Edit, Fix, Import
-from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.parsing import SyntaxProblem, lowered_source, parse
 from fastapi_lint.source import LineIndex
 
 MAX_ROUNDS = 10
@@ -109,10 +109,10 @@ def apply_fixes(text: str, fixes: list[Fix]) -> str | None:
     edits = [edit for fix in fixes for edit in fix.edits]
     imports = list(dict.fromkeys(item for fix in fixes for item in fix.imports))
     if imports:
-        tree = parse(text)
-        if isinstance(tree, SyntaxProblem):
+        added = _imports_for(text, imports)
+        if added is None:
             return None
-        edits.extend(import_edits(text, tree, imports))
+        edits.extend(added)
     new_text = apply_edits(text, edits)
     if isinstance(parse(new_text), SyntaxProblem):
         return None
@@ -123,10 +123,23 @@ def edits_with_imports(text: str, fix: Fix) -> list[Edit]:
     """A fix's edits plus the import edits it needs in `text` (for reports of the fix)."""
     edits = list(fix.edits)
     if fix.imports:
-        tree = parse(text)
-        if not isinstance(tree, SyntaxProblem):
-            edits.extend(import_edits(text, tree, list(fix.imports)))
+        edits.extend(_imports_for(text, list(fix.imports)) or [])
     return sorted(edits, key=lambda edit: edit.start)
+
+
+def _imports_for(text: str, imports: list[Import]) -> list[Edit] | None:
+    """The import edits for `text`, or None when it does not parse.
+
+    A lowered file (newer syntax) is read as its lowered text; imports sit between statements,
+    never in a rewritten span, so their offsets map straight back.
+    """
+    tree = parse(text)
+    if isinstance(tree, SyntaxProblem):
+        return None
+    lowering = lowered_source(tree)
+    if lowering is None:
+        return import_edits(text, tree, imports)
+    return [lowering.original_edit(edit) for edit in import_edits(lowering.text, tree, imports)]
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:

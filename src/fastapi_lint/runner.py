@@ -7,6 +7,7 @@ parses each file once: trees parsed for the index are kept for the files being c
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import gc
 import multiprocessing
@@ -16,16 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_lint import parsing
 from fastapi_lint.add_noqa import add_noqa
-from fastapi_lint.cache import CACHE_DIR, IndexCache, ResultsCache, content_hash
-from fastapi_lint.config import Settings
+from fastapi_lint.cache import CACHE_DIR, FallbackCache, IndexCache, ResultsCache, content_hash
+from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fixes import fix_text
-from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.redaction import Span, secret_spans
 from fastapi_lint.semantic.facts import extract
@@ -70,6 +72,7 @@ class FileReport:
 @dataclass
 class RunResult:
     files: list[FileReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said once per run, on stderr
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -109,6 +112,7 @@ def run(
     try:
         return _run(paths, settings, options, base=base, stdin_text=stdin_text, projects=projects)
     finally:
+        parsing.fallback_cache = parsing.NO_CACHE
         if collecting:
             gc.enable()
 
@@ -138,7 +142,8 @@ def _run(
     if stdin_text is not None:
         if options.force_exclude and options.stdin_filename and excluder.excluded(name, False):
             return RunResult([FileReport(path=str(name), source_text=stdin_text)])
-        return RunResult([_check_stdin(name, stdin_text, projects, options)])
+        report, warnings = _check_stdin(name, stdin_text, projects, options)
+        return RunResult([report], warnings)
 
     found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
     result = RunResult()
@@ -155,7 +160,10 @@ def _run(
     reports: dict[Path, FileReport] = {}
     done = 0
     for project, files in groups.items():
-        checked = _check_project(project, files, projects, _counting(options, done, lint_files))
+        checked, warnings = _check_project(
+            project, files, projects, _counting(options, done, lint_files)
+        )
+        result.warnings.extend(warnings)
         reports.update(zip(files, checked, strict=True))
         done += len(files)
     result.files.extend(reports[path] for path in lint_files)
@@ -213,33 +221,60 @@ def _counting(options: Options, done: int, files: list[Path]) -> Options:
 
 def _check_project(
     project: Project, files: list[Path], projects: Projects, options: Options
-) -> list[FileReport]:
-    """Check one project's files with its settings, against its own project index."""
+) -> tuple[list[FileReport], list[str]]:
+    """Check one project's files with its settings, against its own project index; also the
+    warnings about modules the index could not read."""
     settings, base = projects.settings(project), projects.base(project)
-    index, loaded = build_index(project, projects, files, options.use_cache)
-    linter = Linter(settings, index)
     use_cache = project.root is not None and options.use_cache
+    _use_fallback_cache(project, use_cache)
+    index, loaded = build_index(
+        project, projects, files, options.use_cache, max_file_size=settings.max_file_size
+    )
+    linter = Linter(settings, index)
     results = ResultsCache(project.root / CACHE_DIR if use_cache else None)
-    items = [loaded.pop(path.resolve(), None) or _load(path) for path in files]
+    items = [
+        loaded.pop(path.resolve(), None) or _load(path, settings.max_file_size) for path in files
+    ]
     for item in items:
         if item.module is None:
             item.module = projects.module_names(item.path.resolve(), project)[:2]
     reports = _check_all(items, linter, settings, options, base, results)
     results.save()
-    return reports
+    parsing.fallback_cache.save()
+    return reports, blind_spots(index)
 
 
-def _check_stdin(name: Path, text: str, projects: Projects, options: Options) -> FileReport:
+def _use_fallback_cache(project: Project, use_cache: bool) -> None:
+    """Lowered newer-syntax files are cached by content in the project's cache folder."""
+    parsing.fallback_cache = (
+        FallbackCache(project.root / CACHE_DIR) if use_cache else parsing.NO_CACHE
+    )
+
+
+def _check_stdin(
+    name: Path, text: str, projects: Projects, options: Options
+) -> tuple[FileReport, list[str]]:
     project = projects.project_of(name.resolve())
     settings, base = projects.settings(project), projects.base(project)
-    index, _ = build_index(project, projects, [], options.use_cache)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > settings.max_file_size:
+        report = FileReport(path=options.stdin_filename or "-")
+        report.diagnostics.append(_file_error(report.path, too_large(size, settings.max_file_size)))
+        return report, []
+    _use_fallback_cache(project, project.root is not None and options.use_cache)
+    index, _ = build_index(
+        project, projects, [], options.use_cache, max_file_size=settings.max_file_size
+    )
     source = SourceFile(text=text.replace("\r\n", "\n"))
     item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
     item.module = projects.module_names(name.resolve(), project)[:2]
     if isinstance(item.tree, ast.Module):  # not on disk: the index learns it from the text
-        index.add(extract(item.tree, *item.module), [item.module[0]])
-        index.expand_stars()
-    return _check(item, Linter(settings, index), settings, options, base, stdin=True)
+        with contextlib.suppress(RecursionError):  # its lint reports it (FAL001)
+            index.add(extract(item.tree, *item.module), [item.module[0]])
+            index.expand_stars()
+    report = _check(item, Linter(settings, index), settings, options, base, stdin=True)
+    parsing.fallback_cache.save()
+    return report, blind_spots(index)
 
 
 def _check_all(items, linter, settings, options, base, results) -> list[FileReport]:
@@ -335,11 +370,14 @@ def build_index(
     projects: Projects,
     lint_files: list[Path],
     use_cache: bool,
+    *,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
     """Index every module of the project (or only the checked files when there is no root).
 
     A project nested inside this one (a folder with its own settings) is not part of it, and the
-    walk does not enter it.
+    walk does not enter it. Modules nothing can read are listed in `index.unreadable`: the
+    index is blind to them.
     """
     index = ProjectIndex()
     root = project.root
@@ -354,10 +392,11 @@ def build_index(
     kept: dict[Path, _Loaded] = {}
     prints: list[str] = []  # what the index knows of each module, for the results cache key
     for path in sorted(project_paths):
-        item = _load(path)
+        item = _load(path, max_file_size)
         if path in wanted:
             kept[path] = item
         if item.data is None:
+            index.unreadable.append((display_path(path), item.error.message))
             continue
         primary, package, names = projects.module_names(path, project)
         item.module = (primary, package)
@@ -366,12 +405,20 @@ def build_index(
         facts = cache.get(key, digest, primary)
         if facts is None:
             if item.source is None:
+                index.unreadable.append((display_path(path), item.error.message))
                 continue
             if item.tree is None:
                 item.tree = parse(item.source.text, str(path))
             if isinstance(item.tree, SyntaxProblem):
+                problem = item.tree
+                where = f"line {problem.line}: " if problem.line > 1 else ""
+                index.unreadable.append((display_path(path), where + problem.message))
                 continue
-            facts = extract(item.tree, primary, package)
+            try:
+                facts = extract(item.tree, primary, package)
+            except RecursionError:  # valid but absurdly deep code
+                index.unreadable.append((display_path(path), TOO_DEEP.message))
+                continue
             cache.put(key, digest, facts)
         if path not in wanted:
             item.tree = None  # not checked: do not hold its tree
@@ -392,9 +439,22 @@ def _cache_key(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def _load(path: Path) -> _Loaded:
+def blind_spots(index: ProjectIndex) -> list[str]:
+    """One warning per project module the index could not read."""
+    return [
+        f"{path}: cannot be read ({why}); findings that rely on what it defines "
+        "(sessions, routers, models, dependencies) may be missing"
+        for path, why in index.unreadable
+    ]
+
+
+def _load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> _Loaded:
     item = _Loaded(path)
     try:
+        size = path.stat().st_size
+        if size > max_file_size:
+            item.error = _file_error(str(path), too_large(size, max_file_size))
+            return item
         item.data = path.read_bytes()
     except OSError as exc:
         item.error = _file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
@@ -405,6 +465,13 @@ def _load(path: Path) -> _Loaded:
     except DecodeError as exc:
         item.error = _file_error(str(path), exc.message, exc.line, exc.column - 1)
     return item
+
+
+def too_large(size: int, limit: int) -> str:
+    return (
+        f"file too large to analyse ({size / 1048576:.1f} MB; `max-file-size` is "
+        f"{limit / 1048576:.1f} MB)"
+    )
 
 
 def _file_error(path: str, message: str, line: int = 1, column: int = 0) -> Diagnostic:

@@ -70,6 +70,8 @@ class ProjectIndex:
         self._bindings_answers: dict[object, bool] = {}
         self.digest = ""  # set by the runner: changes when any module's facts change
         self._json_owners: dict[str, list[str]] | None = None
+        # (path, why) of project modules nothing could read: their facts are missing
+        self.unreadable: list[tuple[str, str]] = []
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
         """Register a module under every name it can be imported by; the first is its own name
