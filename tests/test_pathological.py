@@ -99,6 +99,13 @@ def test_checking_one_file_says_which_siblings_the_index_cannot_read(tmp_path):
     assert not any("good.py" in line or "latin.py" in line for line in warnings)
 
 
+def test_a_checked_unreadable_file_gets_fal001_and_no_second_warning(tmp_path):
+    project = _project(tmp_path)
+    done = _run([str(BIN / "fastapi-lint"), "check", "--no-cache", "."], project)
+    assert "lists.py:1:" in done.stdout and "FAL001" in done.stdout
+    assert "warning: lists.py" not in done.stderr, done.stderr
+
+
 def test_the_flake8_plugin_survives_pathological_siblings(tmp_path):
     project = _project(tmp_path)
     done = _run([sys.executable, "-m", "flake8", "--select=FAL", "good.py"], project)

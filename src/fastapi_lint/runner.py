@@ -241,7 +241,7 @@ def _check_project(
     reports = _check_all(items, linter, settings, options, base, results)
     results.save()
     parsing.fallback_cache.save()
-    return reports, blind_spots(index)
+    return reports, blind_spots(index, files)
 
 
 def _use_fallback_cache(project: Project, use_cache: bool) -> None:
@@ -396,7 +396,7 @@ def build_index(
         if path in wanted:
             kept[path] = item
         if item.data is None:
-            index.unreadable.append((display_path(path), item.error.message))
+            index.unreadable.append((path, item.error.message))
             continue
         primary, package, names = projects.module_names(path, project)
         item.module = (primary, package)
@@ -405,19 +405,19 @@ def build_index(
         facts = cache.get(key, digest, primary)
         if facts is None:
             if item.source is None:
-                index.unreadable.append((display_path(path), item.error.message))
+                index.unreadable.append((path, item.error.message))
                 continue
             if item.tree is None:
                 item.tree = parse(item.source.text, str(path))
             if isinstance(item.tree, SyntaxProblem):
                 problem = item.tree
                 where = f"line {problem.line}: " if problem.line > 1 else ""
-                index.unreadable.append((display_path(path), where + problem.message))
+                index.unreadable.append((path, where + problem.message))
                 continue
             try:
                 facts = extract(item.tree, primary, package)
             except RecursionError:  # valid but absurdly deep code
-                index.unreadable.append((display_path(path), TOO_DEEP.message))
+                index.unreadable.append((path, TOO_DEEP.message))
                 continue
             cache.put(key, digest, facts)
         if path not in wanted:
@@ -439,12 +439,15 @@ def _cache_key(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def blind_spots(index: ProjectIndex) -> list[str]:
-    """One warning per project module the index could not read."""
+def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:
+    """One warning per project module the index could not read; the checked files among them
+    are not repeated (their FAL001 says it)."""
+    reported = {path.resolve() for path in checked}
     return [
-        f"{path}: cannot be read ({why}); findings that rely on what it defines "
+        f"{display_path(path)}: cannot be read ({why}); findings that rely on what it defines "
         "(sessions, routers, models, dependencies) may be missing"
         for path, why in index.unreadable
+        if path not in reported
     ]
 
 
