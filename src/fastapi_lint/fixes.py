@@ -9,6 +9,7 @@ is dropped and reported: the file keeps its last good content.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -64,15 +65,43 @@ def fix_text(text: str, lint: Callable[[str], list[Diagnostic]], unsafe_fixes: b
 
 def choose(candidates: list[Diagnostic]) -> list[Diagnostic]:
     """The candidates, in source order, whose edits overlap no earlier chosen edit."""
-    taken: list[Edit] = []
+    taken = _TakenEdits()
     chosen = []
     for diagnostic in sorted(candidates, key=lambda d: (d.start_offset, d.code)):
         edits = diagnostic.fix.edits
-        if any(_overlap(a, b) for a in edits for b in taken):
+        if any(taken.overlaps(edit) for edit in edits):
             continue
-        taken.extend(edits)
+        for edit in edits:
+            taken.add(edit)
         chosen.append(diagnostic)
     return chosen
+
+
+class _TakenEdits:
+    """Edits already chosen in a round, sorted by start, so a new edit is checked against its
+    neighbours only: comparing it with every earlier edit made a round quadratic in the number
+    of fixes (4,000 fixes in one file took seconds)."""
+
+    def __init__(self) -> None:
+        self._edits: list[Edit] = []
+        self._starts: list[int] = []
+
+    def overlaps(self, edit: Edit) -> bool:
+        # Chosen edits do not overlap, so their ends grow with their starts: only the one just
+        # before `edit` can reach into it, and only those starting inside it can meet it.
+        index = bisect.bisect_left(self._starts, edit.start)
+        if index > 0 and _overlap(self._edits[index - 1], edit):
+            return True
+        while index < len(self._edits) and self._starts[index] <= edit.end:
+            if _overlap(self._edits[index], edit):
+                return True
+            index += 1
+        return False
+
+    def add(self, edit: Edit) -> None:
+        index = bisect.bisect_right(self._starts, edit.start)
+        self._starts.insert(index, edit.start)
+        self._edits.insert(index, edit)
 
 
 def _overlap(a: Edit, b: Edit) -> bool:
