@@ -12,7 +12,6 @@ import difflib
 import gc
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex, module_names
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
+from fastapi_lint.writing import NotWritten, remove_stale_temporaries, replace_file
 
 
 @dataclass
@@ -148,6 +148,8 @@ def _run(
         result.files.append(_check(item, linter, settings, options, root, base, stdin=True))
         return result
     items = [loaded.pop(path.resolve(), None) or _load(path) for path in lint_files]
+    if (options.fix and not options.diff) or options.add_noqa:
+        remove_stale_temporaries({item.path.resolve().parent for item in items})
     result.files.extend(_check_all(items, linter, settings, options, root, base, results))
     results.save()
     return result
@@ -374,9 +376,9 @@ def _check(
         text, report.noqa_added, report.noqa_skipped = add_noqa(source.text, report.diagnostics)
         if text != source.text:
             try:
-                write_atomically(item.path, source.with_text(text).encode())
-            except (OSError, UnicodeEncodeError) as exc:
-                report.problems.append(f"cannot write the file: {exc}")
+                replace_file(item.path, source.with_text(text).encode(), item.data)
+            except (NotWritten, OSError, UnicodeEncodeError) as exc:
+                report.problems.append(_not_written(exc, "cannot write the file"))
                 report.noqa_added = 0
         return report
     if not (options.fix or options.diff):
@@ -396,14 +398,19 @@ def _check(
         report.fixed_text = outcome.text
     else:
         try:
-            write_atomically(item.path, source.with_text(outcome.text).encode())
-        except (OSError, UnicodeEncodeError) as exc:
-            report.problems.append(f"cannot write the fixed file: {exc}")
+            replace_file(item.path, source.with_text(outcome.text).encode(), item.data)
+        except (NotWritten, OSError, UnicodeEncodeError) as exc:
+            report.problems.append(_not_written(exc, "cannot write the fixed file"))
             report.fixed = {}
             report.diagnostics = lint(source.text)
             return report
     report.source_text = outcome.text
     return report
+
+
+def _not_written(exc: Exception, failure: str) -> str:
+    """Why a file was not written: left alone on purpose (read-only, edited) or a failure."""
+    return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
 
 
 def _relative_to(path: Path, base: Path) -> str:
@@ -428,18 +435,3 @@ def unified_diff(path: str, before: str, after: str) -> str:
         tofile=f"b/{path}",
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, then rename: a crash never leaves half a file."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
