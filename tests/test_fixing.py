@@ -4,10 +4,19 @@ that fixes add or leave unused are handled like ruff's isort and F401 would want
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from fastapi_lint import fixes
-from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
+from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
+from harness import FIXTURES, fix_copy, fixture_files, project_dir
+
+RUFF = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
 
 
 def _finding(offset: int, content: str = "None") -> Diagnostic:
@@ -69,3 +78,128 @@ def test_choosing_agrees_with_comparing_every_pair():
                 taken.extend(edits)
                 expected.append(diagnostic)
         assert fixes.choose(findings) == expected
+
+
+def _replacing(text: str, old: str, new: str, *imports: Import) -> Fix:
+    start = text.index(old)
+    edit = Edit(start, start + len(old), new)
+    return Fix(title="t", edits=(edit,), applicability=Applicability.SAFE, imports=imports)
+
+
+SLEEPY = """\
+\"\"\"Docstring.\"\"\"
+
+import os
+import time
+
+from fastapi import APIRouter
+
+from app import deps
+
+
+async def wait() -> None:
+    time.sleep(1)
+"""
+
+
+def test_an_import_the_fix_made_unused_goes_and_the_new_one_takes_its_sorted_place():
+    fix = _replacing(SLEEPY, "time.sleep(1)", "await asyncio.sleep(1)", Import("asyncio"))
+    fixed = fixes.apply_fixes(SLEEPY, [fix])
+    assert fixed == SLEEPY.replace(
+        "import os\nimport time\n", "import asyncio\nimport os\n"
+    ).replace("time.sleep(1)", "await asyncio.sleep(1)")
+
+
+def test_an_import_still_used_or_exported_or_unused_before_stays():
+    for extra in ("\nSTART = time.time()\n", '\n__all__ = ["time"]\n'):
+        text = SLEEPY + extra
+        fix = _replacing(text, "time.sleep(1)", "await asyncio.sleep(1)", Import("asyncio"))
+        assert "import time\n" in fixes.apply_fixes(text, [fix])
+    text = SLEEPY.replace("import os\n", "import os\nimport json\n")  # unused before the fix
+    fix = _replacing(text, "time.sleep(1)", "await asyncio.sleep(1)", Import("asyncio"))
+    assert "import json\n" in fixes.apply_fixes(text, [fix])
+
+
+def test_new_imports_go_to_their_isort_section():
+    text = "import os\n\nfrom app import deps\n\nx = os.sep, deps\n"
+    fix = _replacing(
+        text, "x = ", "y = ", Import("sqlalchemy.orm", "selectinload"), Import("asyncio")
+    )
+    assert fixes.apply_fixes(text, [fix], frozenset({"app"})) == (
+        "import asyncio\nimport os\n\nfrom sqlalchemy.orm import selectinload\n\n"
+        "from app import deps\n\ny = os.sep, deps\n"
+    )
+
+
+def test_a_name_added_to_a_from_import_takes_its_sorted_place():
+    text = "from pydantic import BaseModel, field_validator\n\nx = (BaseModel, field_validator)\n"
+    fix = _replacing(text, "x = ", "y = ", Import("pydantic", "ConfigDict"))
+    assert fixes.apply_fixes(text, [fix]).startswith(
+        "from pydantic import BaseModel, ConfigDict, field_validator\n"
+    )
+
+
+def _imports_clean(path: Path, project: Path) -> bool:
+    """What ruff's isort and F401 say of a file, with ruff's defaults, from its project folder."""
+    command = [RUFF, "check", "--isolated", "--no-cache", "--quiet", "--select", "I,F401"]
+    result = subprocess.run(
+        [*command, str(path.relative_to(project))], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode == 0
+
+
+FIXED_FIXTURES = [p for p in fixture_files() if p.with_name(p.stem + ".fixed.py").exists()]
+
+
+@pytest.mark.parametrize("path", FIXED_FIXTURES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixed_fixtures_whose_imports_were_clean_stay_clean_for_ruff(path, tmp_path):
+    if not _imports_clean(path, project_dir(path)):
+        pytest.skip("ruff finds its imports unclean before the fix")
+    target, _ = fix_copy(path, tmp_path)
+    assert _imports_clean(target, project_dir(target)), target.read_text(encoding="utf-8")
+
+
+def test_a_block_keeps_its_last_statement():
+    text = "import asyncio\n\nif True:\n    import time\nasyncio.sleep(time)\n"
+    fix = _replacing(text, "asyncio.sleep(time)", "asyncio.sleep(1)")
+    assert fixes.apply_fixes(text, [fix]) == text.replace("sleep(time)", "sleep(1)")
+
+
+REMOVALS = {
+    "only the unused name leaves a from-import, its comment stays": (
+        "from time import monotonic, sleep  # clocks\n\n\nasync def f():\n    sleep(monotonic())\n",
+        "sleep(monotonic())",
+        "await asyncio.sleep(monotonic())",
+        "import asyncio\nfrom time import monotonic  # clocks\n\n\n"
+        "async def f():\n    await asyncio.sleep(monotonic())\n",
+    ),
+    "the lone import of a section goes with its blank line": (
+        "import time\n\nimport httpx\n\n\nasync def f():\n    time.sleep(httpx.X)\n",
+        "time.sleep(httpx.X)",
+        "await asyncio.sleep(httpx.X)",
+        "import asyncio\n\nimport httpx\n\n\nasync def f():\n    await asyncio.sleep(httpx.X)\n",
+    ),
+    "a first import is set apart from the code; a local one made unused goes": (
+        "async def f():\n    import time\n\n    time.sleep(1)\n",
+        "time.sleep(1)",
+        "await asyncio.sleep(1)",
+        "import asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "old", "new", "expected"), REMOVALS.values(), ids=REMOVALS)
+def test_asyncio_replacing_time_leaves_imports_as_ruff_wants(text, old, new, expected):
+    fix = _replacing(text, old, new, Import("asyncio"))
+    assert fixes.apply_fixes(text, [fix]) == expected
+
+
+def test_a_from_import_too_long_for_one_line_is_wrapped_like_isort():
+    names = ", ".join(f"name_{i}" for i in range(8))
+    text = f"from package.module import ({names},\n)\n\nx = 1\n"
+    fix = _replacing(text, "x = ", "y = ", Import("package.module", "Model"))
+    members = "".join(f"    {name},\n" for name in ["Model", *names.split(", ")])
+    assert fixes.apply_fixes(text, [fix]) == (
+        f"from package.module import (\n{members})\n\ny = 1\n"
+    )

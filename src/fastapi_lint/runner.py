@@ -23,6 +23,7 @@ from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
+from fastapi_lint.fix_imports import first_party_modules
 from fastapi_lint.fixes import fix_text
 from fastapi_lint.parsing import SyntaxProblem, parse
 from fastapi_lint.semantic.facts import extract
@@ -384,7 +385,7 @@ def _check(
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
         return report
-    outcome = fix_text(source.text, lint, options.unsafe_fixes)
+    outcome = fix_text(source.text, lint, options.unsafe_fixes, first_party_modules(root))
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
