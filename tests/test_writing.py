@@ -168,7 +168,12 @@ def _kill_during_fix(folder: Path, rng: random.Random, count: int) -> None:
     command = [sys.executable, "-m", "fastapi_lint", "check", "--fix", "--unsafe-fixes"]
     command += ["--no-cache", str(folder)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(rng.uniform(0.2, 1.5))
+    # Kill it while it writes: once the first file (in sorted order) is fixed, at a random
+    # moment of the next half second (200 files take longer than that to write).
+    first, (first_old, _) = next(iter(versions.items()))
+    while process.poll() is None and first.read_text(encoding="utf-8") == first_old:
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0, 0.5))
     process.send_signal(signal.SIGKILL)
     process.wait()
     for path, (old, new) in versions.items():
