@@ -14,6 +14,7 @@ import pytest
 
 from fastapi_lint import fixes
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
+from fastapi_lint.fix_imports import first_party_modules
 from harness import FIXTURES, fix_copy, fixture_files, project_dir
 
 RUFF = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
@@ -203,3 +204,13 @@ def test_a_from_import_too_long_for_one_line_is_wrapped_like_isort():
     assert fixes.apply_fixes(text, [fix]) == (
         f"from package.module import (\n{members})\n\ny = 1\n"
     )
+
+
+def test_first_party_modules_are_found_where_ruff_looks(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "src" / "lib").mkdir(parents=True)
+    (tmp_path / "tool.py").write_text("", encoding="utf-8")
+    (tmp_path / "not-a-module").mkdir()
+    found = first_party_modules(tmp_path, "backend.routes")
+    assert {"app", "lib", "tool", "backend"} <= found
+    assert "not-a-module" not in found

@@ -25,11 +25,12 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 FUTURE, STANDARD_LIBRARY, THIRD_PARTY, FIRST_PARTY, LOCAL_FOLDER = range(5)
 
 
-def first_party_modules(root: Path | None) -> frozenset[str]:
-    """Top-level modules of the project, as ruff finds them by default (its `src`: `.`, `src`)."""
+def first_party_modules(root: Path | None, module: str = "") -> frozenset[str]:
+    """Top-level modules of the project, as ruff finds them by default: in its `src` folders
+    (`.` and `src`), and the package of the file itself (`module`)."""
+    names = {module.split(".")[0]} if module else set()
     if root is None:
-        return frozenset()
-    names = set()
+        return frozenset(names)
     for folder in (root, root / "src"):
         try:
             entries = list(folder.iterdir())

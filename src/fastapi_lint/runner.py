@@ -385,7 +385,8 @@ def _check(
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
         return report
-    outcome = fix_text(source.text, lint, options.unsafe_fixes, first_party_modules(root))
+    first_party = first_party_modules(root, primary)
+    outcome = fix_text(source.text, lint, options.unsafe_fixes, first_party)
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
