@@ -15,7 +15,8 @@ import pytest
 from fastapi_lint import fixes
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.fix_imports import first_party_modules
-from harness import FIXTURES, fix_copy, fixture_files, project_dir
+from fastapi_lint.semantic import imports
+from harness import FIXTURES, fix_copy, fixture_files, lint, project_dir
 
 RUFF = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
 
@@ -214,3 +215,29 @@ def test_first_party_modules_are_found_where_ruff_looks(tmp_path):
     found = first_party_modules(tmp_path, "backend.routes")
     assert {"app", "lib", "tool", "backend"} <= found
     assert "not-a-module" not in found
+
+
+def test_spelling_a_fixs_names_does_not_search_the_bindings_once_per_finding(monkeypatch, tmp_path):
+    searches = 0
+
+    class CountingBindings(dict):
+        def items(self):
+            nonlocal searches
+            searches += 1
+            return super().items()
+
+    original = imports.ImportTable.__init__
+
+    def counting_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.bindings = CountingBindings(self.bindings)
+
+    monkeypatch.setattr(imports.ImportTable, "__init__", counting_init)
+    count = 300
+    body = "".join(f"async def f_{i}():\n    time.sleep(1)\n\n\n" for i in range(count))
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    path = tmp_path / "many.py"
+    path.write_text("import time\n\n\n" + body, encoding="utf-8")
+    findings = lint(path, code="FAL201").diagnostics
+    assert len(findings) == count and all(d.fix is not None for d in findings)
+    assert searches < count // 10  # once per file, not once per finding
