@@ -241,3 +241,11 @@ def test_spelling_a_fixs_names_does_not_search_the_bindings_once_per_finding(mon
     findings = lint(path, code="FAL201").diagnostics
     assert len(findings) == count and all(d.fix is not None for d in findings)
     assert searches < count // 10  # once per file, not once per finding
+
+
+def test_new_imports_each_take_their_place_among_the_existing_ones():
+    text = "import os\n\nx = os.sep\n"
+    fix = _replacing(text, "x = ", "y = ", Import("typing"), Import("asyncio"))
+    assert (
+        fixes.apply_fixes(text, [fix]) == "import asyncio\nimport os\nimport typing\n\ny = os.sep\n"
+    )

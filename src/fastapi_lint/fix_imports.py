@@ -128,7 +128,7 @@ def _placed(
         return [Edit(offset, offset, prefix + "".join(f"{line}\n" for line in body))]
     existing = [_Entry(_rank(stmt, first_party), stmt=stmt) for stmt in block]
     edits = []
-    for group in _by_section(new):
+    for group in _by_section(new, existing):
         kind = group[0].rank[0]
         content = "".join(f"{entry.line}\n" for entry in group)
         before = [e for e in existing if e.rank < group[0].rank]
@@ -150,14 +150,20 @@ def _placed(
     return edits
 
 
-def _by_section(entries: list[_Entry]) -> list[list[_Entry]]:
-    """Sorted new entries cut into runs that share a section and an existing neighbour."""
+def _by_section(new: list[_Entry], existing: list[_Entry]) -> list[list[_Entry]]:
+    """Sorted new entries cut into runs of one section with no existing import among them."""
     groups: list[list[_Entry]] = []
-    for entry in entries:
-        if groups and groups[-1][0].rank[0] == entry.rank[0]:
-            groups[-1].append(entry)
-        else:
-            groups.append([entry])
+    merged = sorted([*new, *existing], key=lambda e: (e.rank, e.stmt is None))
+    run: list[_Entry] = []
+    for entry in merged:
+        if entry.stmt is not None or (run and run[0].rank[0] != entry.rank[0]):
+            if run:
+                groups.append(run)
+            run = []
+        if entry.stmt is None:
+            run.append(entry)
+    if run:
+        groups.append(run)
     return groups
 
 
