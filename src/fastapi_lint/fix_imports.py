@@ -316,6 +316,7 @@ def unused_import_edits(text: str, tree: ast.Module, used_before: set[str]) -> l
     edits = []
     for body in _statement_lists(tree):
         emptied = 0
+        gone: list[tuple[int, int]] = []  # line spans of the statements removed whole
         for stmt in body:
             if not isinstance(stmt, (ast.Import, ast.ImportFrom)) or _is_future(stmt):
                 continue
@@ -330,11 +331,19 @@ def unused_import_edits(text: str, tree: ast.Module, used_before: set[str]) -> l
             whole = len(unused) == len(stmt.names)
             if not unused or (whole and body is not tree.body and emptied + 1 == len(body)):
                 continue  # a block needs a statement: the last one stays
-            opens_block = body is not tree.body and stmt is body[0]
-            edit = _without(text, lines, stmt, unused, opens_block)
-            if edit is not None:
-                edits.append(edit)
-                emptied += whole
+            if not _reshapeable(text, lines, stmt):
+                continue
+            if whole:
+                gone.append((stmt.lineno, stmt.end_lineno))
+                emptied += 1
+            else:
+                kept = [alias for alias in stmt.names if alias not in unused]
+                edits.append(_rewritten(text, lines, stmt, kept))
+        opens_block = body is not tree.body
+        for first, last in _adjacent_joined(gone):
+            edits.append(
+                _deleted_lines(text, lines, first, last, opens_block and first == body[0].lineno)
+            )
     return edits
 
 
@@ -359,39 +368,48 @@ def _bound(stmt: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
     return alias.name.split(".")[0] if isinstance(stmt, ast.Import) else alias.name
 
 
-def _without(
-    text: str,
-    lines: LineIndex,
-    stmt: ast.Import | ast.ImportFrom,
-    unused: list[ast.alias],
-    opens_block: bool,
-) -> Edit | None:
+def _reshapeable(text: str, lines: LineIndex, stmt: ast.stmt) -> bool:
+    """Whether the statement has its lines to itself and no comment inside (one after is fine:
+    it goes with a removed statement, stays after a rewritten one)."""
     start, end = lines.node_range(stmt)
-    first_line_start = lines.line_start(stmt.lineno)
-    rest = lines.line_text(stmt.end_lineno)[
-        lines.char_column(stmt.end_lineno, stmt.end_col_offset) :
-    ]
-    alone = not text[first_line_start:start].strip() and (
-        not rest.strip() or rest.lstrip().startswith("#")
+    before = text[lines.line_start(stmt.lineno) : start]
+    column = lines.char_column(stmt.end_lineno, stmt.end_col_offset)
+    after = lines.line_text(stmt.end_lineno)[column:].strip()
+    return (
+        not before.strip() and (not after or after.startswith("#")) and "#" not in text[start:end]
     )
-    if not alone or "#" in text[start:end]:
-        return None  # shares its line, or holds comments: not ours to reshape
-    kept = [alias for alias in stmt.names if alias not in unused]
-    if kept:
-        if isinstance(stmt, ast.Import):
-            return Edit(start, end, "import " + ", ".join(_spelled(a) for a in kept))
-        module = "." * stmt.level + (stmt.module or "")
-        wrapped = _magic_trailing_comma(text[start:end])
-        return Edit(start, end, _from_line(module, [_spelled(a) for a in kept], wrapped))
-    # The whole statement goes, with its line; and a blank line with it when it was the only
-    # import of its section (blank lines on both sides), so sections stay one blank line apart,
-    # or when it opened a block (a block does not start with a blank line).
-    line_end = _line_after(text, lines, stmt.end_lineno)
-    blank_before = opens_block or stmt.lineno == 1 or not lines.line_text(stmt.lineno - 1).strip()
-    following = stmt.end_lineno + 1
-    if blank_before and following <= lines.line_count and not lines.line_text(following).strip():
-        line_end = _line_after(text, lines, following)
-    return Edit(first_line_start, line_end, "")
+
+
+def _rewritten(
+    text: str, lines: LineIndex, stmt: ast.Import | ast.ImportFrom, kept: list[ast.alias]
+) -> Edit:
+    start, end = lines.node_range(stmt)
+    if isinstance(stmt, ast.Import):
+        return Edit(start, end, "import " + ", ".join(_spelled(a) for a in kept))
+    module = "." * stmt.level + (stmt.module or "")
+    wrapped = _magic_trailing_comma(text[start:end])
+    return Edit(start, end, _from_line(module, [_spelled(a) for a in kept], wrapped))
+
+
+def _adjacent_joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    joined: list[tuple[int, int]] = []
+    for first, last in spans:
+        if joined and joined[-1][1] + 1 == first:
+            joined[-1] = (joined[-1][0], last)
+        else:
+            joined.append((first, last))
+    return joined
+
+
+def _deleted_lines(text: str, lines: LineIndex, first: int, last: int, opens_block: bool) -> Edit:
+    """Lines first..last removed; and a blank line with them when they were a whole section
+    (blank lines on both sides), so sections stay one blank line apart, or when they opened a
+    block (a block does not start with a blank line)."""
+    end = _line_after(text, lines, last)
+    blank_before = opens_block or first == 1 or not lines.line_text(first - 1).strip()
+    if blank_before and last < lines.line_count and not lines.line_text(last + 1).strip():
+        end = _line_after(text, lines, last + 1)
+    return Edit(lines.line_start(first), end, "")
 
 
 def _line_after(text: str, lines: LineIndex, line: int) -> int:

@@ -176,8 +176,13 @@ def edits_with_imports(text: str, fix: Fix) -> list[Edit]:
 def apply_edits(text: str, edits: list[Edit]) -> str:
     pieces = []
     position = len(text)
-    # Stable for equal starts: an insertion keeps the order its fix gave.
-    ordered = sorted(enumerate(edits), key=lambda pair: (pair[1].start, pair[0]), reverse=True)
+    # At one offset, insertions (an import at the top) come before a replacement starting there;
+    # insertions keep the order their fixes gave.
+    ordered = sorted(
+        enumerate(edits),
+        key=lambda pair: (pair[1].start, pair[1].end > pair[1].start, pair[0]),
+        reverse=True,
+    )
     for _, edit in ordered:
         pieces.append(text[edit.end : position])
         pieces.append(edit.content)
