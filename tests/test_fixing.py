@@ -249,3 +249,74 @@ def test_new_imports_each_take_their_place_among_the_existing_ones():
     assert (
         fixes.apply_fixes(text, [fix]) == "import asyncio\nimport os\nimport typing\n\ny = os.sep\n"
     )
+
+
+def test_an_insertion_goes_before_a_replacement_at_the_same_offset():
+    edits = [Edit(0, 1, "y"), Edit(0, 0, "import a\n")]
+    assert fixes.apply_edits("x = 1\n", edits) == "import a\ny = 1\n"
+
+
+def test_a_whole_section_removed_takes_one_blank_line_with_it():
+    text = "import os\n\nimport httpx\nfrom httpx import X\n\n\nx = (os, httpx, X)\n"
+    fix = _replacing(text, "(os, httpx, X)", "(os,)")
+    assert fixes.apply_fixes(text, [fix]) == "import os\n\n\nx = (os,)\n"
+
+
+MODULES = {  # section -> modules a generated import block draws from
+    0: ["asyncio", "collections.abc", "json", "os", "time", "typing"],
+    1: ["fastapi", "httpx", "pydantic", "sqlalchemy", "sqlalchemy.orm"],
+    2: ["app", "app.deps", "app.models"],
+}
+MEMBERS = ["A_CONST", "BaseModel", "Depends", "Session", "helper", "run_in_threadpool"]
+
+
+def _generated_case(rng: random.Random) -> tuple[str, Fix]:
+    """A module with an import block, and a fix that adds imports and drops some uses."""
+    statements, used = [], []
+    for section in MODULES.values():
+        for module in rng.sample(section, rng.randrange(0, 3)):
+            if rng.random() < 0.5:
+                statements.append(f"import {module}")
+                used.append(module.split(".")[0])
+            else:
+                names = rng.sample(MEMBERS, rng.randrange(1, 3))
+                statements.append(f"from {module} import {', '.join(names)}")
+                used.extend(names)
+    header = '"""Doc."""\n\n' if rng.random() < 0.5 else ""
+    code = f"x = ({', '.join(dict.fromkeys(used))},)\n" if used else "x = 1\n"
+    tail = "\n\ndef f():\n    return x\n" if rng.random() < 0.5 else ""
+    text = header + "\n".join(statements) + ("\n\n" if statements else "") + code + tail
+    kept = [name for name in dict.fromkeys(used) if rng.random() < 0.5]
+    imports = [
+        Import(rng.choice(MODULES[section]), rng.choice([None, *MEMBERS]))
+        for section in rng.choices([0, 1], k=rng.randrange(0, 3))
+    ]
+    # The new names are used, so F401 speaks of removals only.
+    new_uses = [item.name or item.module.split(".")[0] for item in imports]
+    body = f"y = ({', '.join([*kept, *new_uses])},)" if kept or new_uses else "y = 1"
+    return text, _replacing(text, code.rstrip("\n"), body, *imports)
+
+
+def test_generated_import_blocks_stay_clean_for_ruff(tmp_path):
+    (tmp_path / "app").mkdir()
+    for name in ("__init__", "deps", "models"):
+        (tmp_path / "app" / f"{name}.py").write_text("", encoding="utf-8")
+    rng = random.Random(2026)
+    cases = [_generated_case(rng) for _ in range(150)]
+    before, after = tmp_path / "before", tmp_path / "after"
+    for folder in (before, after):
+        folder.mkdir()
+    for number, (text, _) in enumerate(cases):
+        (before / f"case_{number}.py").write_text(text, encoding="utf-8")
+    # ruff orders the generated blocks; its output is what the fixes start from.
+    command = [RUFF, "check", "--isolated", "--no-cache", "--quiet", "--select", "I,F401"]
+    subprocess.run([*command, "--fix", "before"], cwd=tmp_path, capture_output=True, check=False)
+    assert subprocess.run([*command, "before"], cwd=tmp_path).returncode == 0
+    for number, (_, fix) in enumerate(cases):
+        text = (before / f"case_{number}.py").read_text(encoding="utf-8")
+        start = text.index("x = ")
+        edit = Edit(start, text.index("\n", start), fix.edits[0].content)
+        fixed = fixes.apply_fixes(text, [replace(fix, edits=(edit,))], frozenset({"app"}))
+        (after / f"case_{number}.py").write_text(fixed, encoding="utf-8")
+    result = subprocess.run([*command, "after"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
