@@ -212,9 +212,13 @@ def test_first_party_modules_are_found_where_ruff_looks(tmp_path):
     (tmp_path / "src" / "lib").mkdir(parents=True)
     (tmp_path / "tool.py").write_text("", encoding="utf-8")
     (tmp_path / "not-a-module").mkdir()
-    found = first_party_modules(tmp_path, "backend.routes")
-    assert {"app", "lib", "tool", "backend"} <= found
-    assert "not-a-module" not in found
+    expected = {"app", "lib", "tool", "backend"}
+    found = first_party_modules(tmp_path / "backend" / "routes.py", "backend.routes")
+    assert expected <= found and "not-a-module" not in found
+    package = first_party_modules(tmp_path / "backend" / "__init__.py", "backend")
+    assert expected <= package
+    in_src = first_party_modules(tmp_path / "src" / "lib" / "core.py", "lib.core")
+    assert expected - {"backend"} <= in_src  # a `src` import root: its parent counts too
 
 
 def test_spelling_a_fixs_names_does_not_search_the_bindings_once_per_finding(monkeypatch, tmp_path):

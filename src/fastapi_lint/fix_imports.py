@@ -25,13 +25,16 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 FUTURE, STANDARD_LIBRARY, THIRD_PARTY, FIRST_PARTY, LOCAL_FOLDER = range(5)
 
 
-def first_party_modules(root: Path | None, module: str = "") -> frozenset[str]:
-    """Top-level modules of the project, as ruff finds them by default: in its `src` folders
-    (`.` and `src`), and the package of the file itself (`module`)."""
-    names = {module.split(".")[0]} if module else set()
-    if root is None:
+def first_party_modules(path: Path, module: str) -> frozenset[str]:
+    """Top-level modules of the project of the file at `path`, named `module`, as ruff's isort
+    finds them by default: the file's own package, and what its import root (the folder its
+    module name starts from) and that root's `src` (or, for a `src` root, its parent) hold."""
+    names = {module.split(".")[0]}
+    depth = module.count(".") + (2 if path.stem == "__init__" else 1)
+    if len(path.parents) <= depth - 1:
         return frozenset(names)
-    for folder in (root, root / "src"):
+    root = path.parents[depth - 1]
+    for folder in (root, root.parent if root.name == "src" else root / "src"):
         try:
             entries = list(folder.iterdir())
         except OSError:

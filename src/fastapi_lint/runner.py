@@ -30,7 +30,7 @@ from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex, module_names
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
-from fastapi_lint.writing import NotWritten, remove_stale_temporaries, replace_file
+from fastapi_lint.writing import NotWritten, replace_file
 
 
 @dataclass
@@ -149,8 +149,6 @@ def _run(
         result.files.append(_check(item, linter, settings, options, root, base, stdin=True))
         return result
     items = [loaded.pop(path.resolve(), None) or _load(path) for path in lint_files]
-    if (options.fix and not options.diff) or options.add_noqa:
-        remove_stale_temporaries({item.path.resolve().parent for item in items})
     result.files.extend(_check_all(items, linter, settings, options, root, base, results))
     results.save()
     return result
@@ -385,7 +383,7 @@ def _check(
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
         return report
-    first_party = first_party_modules(root, primary)
+    first_party = first_party_modules(item.path, primary)
     outcome = fix_text(source.text, lint, options.unsafe_fixes, first_party)
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed

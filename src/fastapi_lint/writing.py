@@ -6,7 +6,7 @@ links. The new content goes to a temporary file in the same folder, renamed over
 crash leaves either the old file or the new one, never half of either. A hard-linked file, or
 one whose owner a rename could not keep, is rewritten in place instead (a rename would cut the
 link or change the owner). A run that is killed may leave its temporary file behind; its name
-says whose it is, and the next run that writes in that folder removes it.
+says whose it is, and the next run that writes in that folder removes it before writing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ _MARK = ".fastapi-lint-"
 _TEMPORARY = re.compile(r"^\..+" + re.escape(_MARK) + r"(\d+)-[^.]*\.tmp$")
 
 
+# Folders this process already rid of stale temporaries: once each, not once per file written.
+_CLEANED: set[Path] = set()
+
+
 class NotWritten(Exception):
     """The file was deliberately left as it is; the message says why."""
 
@@ -35,6 +39,9 @@ def replace_file(path: Path, data: bytes, expected: bytes | None = None) -> None
     tool owns, such as a baseline), the file is replaced whatever it holds.
     """
     target = Path(os.path.realpath(path))  # a symlink stays a link to the fixed file
+    if target.parent not in _CLEANED:
+        _CLEANED.add(target.parent)
+        remove_stale_temporaries([target.parent])
     before = os.stat(target)
     if expected is not None and not before.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         # By the mode bits, not os.access: root may write anything, but 0444 means "leave me".
