@@ -12,7 +12,6 @@ import dataclasses
 import gc
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
+from fastapi_lint.fix_imports import first_party_modules
 from fastapi_lint.fixes import fix_text
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
@@ -34,6 +34,7 @@ from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
+from fastapi_lint.writing import NotWritten, replace_file
 
 
 @dataclass
@@ -538,9 +539,9 @@ def _check(
         text, report.noqa_added, report.noqa_skipped = add_noqa(source.text, report.diagnostics)
         if text != source.text:
             try:
-                write_atomically(item.path, source.with_text(text).encode())
-            except (OSError, UnicodeEncodeError) as exc:
-                report.problems.append(f"cannot write the file: {exc}")
+                replace_file(item.path, source.with_text(text).encode(), item.data)
+            except (NotWritten, OSError, UnicodeEncodeError) as exc:
+                report.problems.append(_not_written(exc, "cannot write the file"))
                 report.noqa_added = 0
         return report
     if not (options.fix or options.diff):
@@ -550,7 +551,10 @@ def _check(
     def lint_for_diff(text: str) -> list[Diagnostic]:  # only fixes that show no secret
         return without_secret_fixes(lint(text), text, secrets_of[text], report.left_out)
 
-    outcome = fix_text(source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes)
+    first_party = first_party_modules(item.path, primary)
+    outcome = fix_text(
+        source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes, first_party
+    )
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
@@ -574,14 +578,19 @@ def _check(
         report.fixed_text = outcome.text
     else:
         try:
-            write_atomically(item.path, source.with_text(outcome.text).encode())
-        except (OSError, UnicodeEncodeError) as exc:
-            report.problems.append(f"cannot write the fixed file: {exc}")
+            replace_file(item.path, source.with_text(outcome.text).encode(), item.data)
+        except (NotWritten, OSError, UnicodeEncodeError) as exc:
+            report.problems.append(_not_written(exc, "cannot write the fixed file"))
             report.fixed = {}
             report.diagnostics = lint(source.text)
             return report
     report.source_text = outcome.text
     return report
+
+
+def _not_written(exc: Exception, failure: str) -> str:
+    """Why a file was not written: left alone on purpose (read-only, edited) or a failure."""
+    return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
 
 
 def _relative_to(path: Path, base: Path) -> str:
@@ -596,18 +605,3 @@ def display_path(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, then rename: a crash never leaves half a file."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
