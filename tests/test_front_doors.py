@@ -89,9 +89,14 @@ def _repo(tmp_path: Path) -> Path:
     (repo / "app").mkdir(parents=True)
     (repo / "pyproject.toml").write_text("[tool.fastapi-lint]\nunsafe-fixes = true\n")
     (repo / "app" / "__init__.py").write_text("")
+    # The base class sits in a module of Python 3.14 syntax (lowered to be read), next to a
+    # module nothing can read: the hook still knows the base and says what it cannot read.
     (repo / "app" / "base.py").write_text(
-        "from pydantic import BaseModel\n\n\nclass AppModel(BaseModel):\n    pass\n"
+        "from pydantic import BaseModel\n\ntry:\n    import orjson\n"
+        "except ImportError, ModuleNotFoundError:\n    orjson = None\n\n\n"
+        "class AppModel(BaseModel):\n    pass\n"
     )
+    (repo / "app" / "deep.py").write_text("x = " + "(" * 3000 + "1" + ")" * 3000 + "\n")
     (repo / "app" / "schemas.py").write_text(
         textwrap.dedent(
             """\
@@ -135,6 +140,8 @@ def test_pre_commit_hooks(tmp_path, precommit_home):
     failing = _try_repo(repo, precommit_home, "fastapi-lint", "app/schemas.py")
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "app/schemas.py:5:23: FAL302" in failing.stdout
+    assert "warning: app/deep.py: cannot be read (nesting too deep" in failing.stdout
+    assert "Traceback" not in failing.stdout + failing.stderr
 
     passing = _try_repo(repo, precommit_home, "fastapi-lint", "app/clean.py")
     assert passing.returncode == 0, passing.stdout + passing.stderr
