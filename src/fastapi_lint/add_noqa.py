@@ -39,7 +39,7 @@ def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
             added += len(codes)
             continue
         if match.group("codes") is None:
-            continue  # a bare `# noqa` covers every code already
+            continue  # a bare noqa comment covers every code already
         present = re.split(r"[\s,]+", match.group("codes").strip())
         missing = sorted(code for code in codes if code not in present)
         if missing:

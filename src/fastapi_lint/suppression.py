@@ -30,7 +30,7 @@ ALL = frozenset({"*"})
 
 @dataclass(frozen=True)
 class LineNoqa:
-    codes: frozenset[str]  # ALL for a bare `# noqa`
+    codes: frozenset[str]  # ALL for a bare noqa comment
 
     def covers(self, code: str) -> bool:
         return self.codes is ALL or any(code.startswith(c) for c in self.codes)
