@@ -397,3 +397,21 @@ def test_the_diff_without_secrets_is_difflibs(before, after):
     expected = "".join(difflib.unified_diff(before, after, "a/m.py", "b/m.py"))
     patch, notes = safe_unified_diff("m.py", "".join(before), "".join(after), [], [])
     assert (patch, notes) == (expected, [])
+
+
+def test_a_secret_in_a_file_of_newer_syntax_is_masked_where_it_is(tmp_path, monkeypatch):
+    # The file is lowered to be read (PEP 695 lists shift columns): the secret's span must be
+    # mapped back like the finding, or the frame masks the wrong characters.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n")
+    secret = "sk_live_abcdefghijklmnopqrstuvwx"
+    (tmp_path / "app.py").write_text(
+        f'class Repo[ModelT: (int, str), KeyT, *Ts, **P]: API_KEY = "{secret}"\n'
+        f'def first[T](x: T) -> T: return x; TOKEN = "{secret}"\n'
+    )
+    for output_format in ("full", "json", "sarif", "concise"):
+        args = ["check", ".", "--no-cache", "--output-format", output_format]
+        output = CliRunner().invoke(main, args).stdout
+        assert "FAL401" in output and secret[4:] not in output, output
+    full = CliRunner().invoke(main, ["check", ".", "--no-cache", "--output-format", "full"])
+    assert 'API_KEY = "sk***"' in full.stdout and 'TOKEN = "sk***"' in full.stdout

@@ -379,6 +379,9 @@ def restore(
     diagnostic.line, diagnostic.column = lines.position(start)
     diagnostic.end_line, diagnostic.end_column = lines.position(max(end, start))
     diagnostic.start_offset = lowering.original_offset(diagnostic.start_offset)
+    if diagnostic.secret is not None:  # masked by its offsets: they must be the user's
+        first, last = diagnostic.secret
+        diagnostic.secret = (lowering.original_offset(first), lowering.original_offset(last))
     fix = diagnostic.fix
     if fix is not None:
         edits = [lowering.original_edit(edit) for edit in fix.edits]
