@@ -108,6 +108,27 @@ def test_a_monorepo_gives_each_file_the_same_findings_from_every_path(tmp_path, 
     assert {(path, row, code) for path, row, _, code, _ in whole} == MONOREPO
 
 
+def test_a_parent_projects_excludes_do_not_reach_into_a_nested_project(tmp_path, monkeypatch):
+    # Settings are not merged: the top's `gen` pattern is the top's, not the nested project's,
+    # and what pre-commit reports for sub/gen/x.py does not depend on the other files passed.
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-lint]\nextend-exclude = ["gen"]\n')
+    write(tmp_path / "gen" / "skipped.py", "def f(x=[]):\n    return x\n")
+    write(tmp_path / "top.py", "x = 1\n")
+    write(tmp_path / "sub" / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "sub" / "gen" / "x.py", "def f(x=[]):\n    return x\n")
+    expected = {("sub/gen/x.py", 1, 9, "FAL301")}
+    for cwd, args in [
+        (tmp_path, ["."]),
+        (tmp_path, ["sub"]),
+        (tmp_path / "sub", ["."]),
+        (tmp_path, ["--force-exclude", "sub/gen/x.py"]),
+        (tmp_path, ["--force-exclude", "sub/gen/x.py", "top.py", "gen/skipped.py"]),
+    ]:
+        found = findings(tmp_path, cwd, *args, monkeypatch=monkeypatch)
+        assert {item[:4] for item in found} == expected, (cwd, args)
+
+
 def test_config_and_isolated_impose_one_configuration_on_every_file(tmp_path, monkeypatch):
     repo = copy_project("monorepo", tmp_path)
     legacy = ("billing/legacy/old.py", 1, "FAL301")

@@ -110,6 +110,11 @@ class Projects:
             self._excluders[project] = Excluder(patterns, self.base(project))
         return self._excluders[project]
 
+    def discovery_excluder(self) -> _ProjectExcludes:
+        """What a run's walk skips: each path judged by the excludes of its own project (a
+        parent project's patterns do not reach into a project nested in it)."""
+        return _ProjectExcludes(self)
+
     def own_files(self, project: Project) -> _OwnFiles:
         """What walking the project for its index skips: its excludes and nested projects."""
         return _OwnFiles(self, project)
@@ -185,6 +190,30 @@ class Projects:
             cached = (folder / "__init__.py").is_file()
             self._has_init[folder] = cached
         return cached
+
+
+class _ProjectExcludes:
+    """An excluder for `discover` that asks each path's own project (see discovery_excluder)."""
+
+    def __init__(self, projects: Projects) -> None:
+        self.projects = projects
+        self._by_folder: dict[Path, Excluder] = {}
+
+    def _for(self, path: Path, is_dir: bool) -> Excluder:
+        # A folder is judged by its own project (a nested project's root by itself: it is
+        # not excluded by the patterns of the project around it), a file by its folder's.
+        folder = path if is_dir else path.parent
+        excluder = self._by_folder.get(folder)
+        if excluder is None:
+            project = self.projects.project_at(folder.resolve())
+            excluder = self._by_folder[folder] = self.projects.excluder(project)
+        return excluder
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        return self._for(path, is_dir).excluded(path, is_dir)
+
+    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
+        return self._for(path, is_dir).excludes_itself(path, is_dir)
 
 
 class _OwnFiles:

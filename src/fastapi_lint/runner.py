@@ -138,7 +138,10 @@ def _run(
     else:
         anchor = _common_parent(paths)
     root = _project_root(anchor)
-    excluder = Excluder(settings.exclude + settings.extend_exclude, base)
+    if projects.fixed is None:
+        excluder = projects.discovery_excluder()
+    else:
+        excluder = Excluder(settings.exclude + settings.extend_exclude, base)
 
     if stdin_text is not None:
         if options.force_exclude and options.stdin_filename and excluder.excluded(name, False):
@@ -153,8 +156,6 @@ def _run(
         report.diagnostics.append(_file_error(path, message))
         result.files.append(report)
     lint_files = found.files
-    if projects.fixed is None:
-        lint_files = _without_own_excludes(lint_files, paths, projects, options.force_exclude)
     groups: dict[Project, list[Path]] = {}
     for path in lint_files:
         groups.setdefault(projects.project_of(path.resolve()), []).append(path)
@@ -169,43 +170,6 @@ def _run(
         done += len(files)
     result.files.extend(reports[path] for path in lint_files)
     return result
-
-
-def _without_own_excludes(
-    files: list[Path], paths: list[Path], projects: Projects, force_exclude: bool
-) -> list[Path]:
-    """Drop the files their own project excludes: a sub-project's `extend-exclude` holds when
-    the run starts above it. What is named on the command line stays, unless --force-exclude:
-    a named file, and a named folder, inside which only what a pattern names itself is left
-    out (as discovery does)."""
-    named_files = set() if force_exclude else {_real(p) for p in paths if not p.is_dir()}
-    named_dirs = [] if force_exclude else [_real(p) for p in paths if p.is_dir()]
-    kept = []
-    for path in files:
-        resolved = path.resolve()
-        if resolved in named_files:
-            kept.append(path)
-            continue
-        project = projects.project_of(resolved)
-        excluder = projects.excluder(project)
-        top = max(
-            (folder for folder in named_dirs if resolved.is_relative_to(folder)),
-            key=lambda folder: len(folder.parts),
-            default=None,
-        )
-        if top is None:
-            excluded = excluder.excluded(resolved, False)
-        else:
-            if project.root is not None and project.root.is_relative_to(top):
-                top = project.root  # a sub-project found below the named folder
-            below = resolved.relative_to(top).parts
-            excluded = any(
-                excluder.excludes_itself(top.joinpath(*below[: depth + 1]), depth < len(below) - 1)
-                for depth in range(len(below))
-            )
-        if not excluded:
-            kept.append(path)
-    return kept
 
 
 def _real(path: Path) -> Path:
