@@ -129,6 +129,17 @@ def test_a_parent_projects_excludes_do_not_reach_into_a_nested_project(tmp_path,
         assert {item[:4] for item in found} == expected, (cwd, args)
 
 
+def test_a_nested_projects_unsafe_fixes_setting_holds_from_above(tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "sub" / "pyproject.toml", "[tool.fastapi-lint]\nunsafe-fixes = true\n")
+    write(tmp_path / "sub" / "m.py", "def f(x=[]):\n    return x\n")
+    for cwd in (tmp_path, tmp_path / "sub"):
+        monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(main, ["check", "--no-cache", "--diff", "."])
+        assert "+def f(x=None):" in result.stdout, (cwd, result.output)
+
+
 def test_config_and_isolated_impose_one_configuration_on_every_file(tmp_path, monkeypatch):
     repo = copy_project("monorepo", tmp_path)
     legacy = ("billing/legacy/old.py", 1, "FAL301")

@@ -517,7 +517,10 @@ def _check(
 
     first_party = first_party_modules(item.path, primary)
     outcome = fix_text(
-        source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes, first_party
+        source.text,
+        lint_for_diff if options.diff else lint,
+        options.unsafe_fixes or settings.unsafe_fixes,  # the file's own project may allow them
+        first_party,
     )
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
