@@ -112,6 +112,18 @@ def test_config_option_pointing_at_a_folder_is_a_clear_error(project):
     assert "error: conf: is a directory, not a configuration file" in result.output
 
 
+@pytest.mark.parametrize(
+    "text", ['project = "oops"\n', "tool = 1\n[project]\nname = 'p'\n"], ids=["project", "tool"]
+)
+def test_a_pyproject_whose_tables_are_not_tables_is_a_clear_error(project, text):
+    write(project / "pyproject.toml", text)
+    write(project / "a.py", BAD)
+    result = cli("check", ".")
+    assert_no_crash(result)
+    assert result.exit_code == 2
+    assert "pyproject.toml: `" in result.output and "must be a table" in result.output
+
+
 @pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads files whatever the mode"
 )

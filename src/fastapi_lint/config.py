@@ -192,8 +192,9 @@ def load(path: Path | None) -> Settings:
     if path is None:
         return Settings()
     document = _read_toml(path)
+    project = _table(document, "project", path)
     if path.name == "pyproject.toml":
-        table = document.get("tool", {}).get("fastapi-lint", {})
+        table = _table(document, "tool", path).get("fastapi-lint", {})
         where = "[tool.fastapi-lint]"
     else:
         table = document
@@ -202,18 +203,26 @@ def load(path: Path | None) -> Settings:
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
     if "pydantic-version" not in table:
-        declared = pydantic_major(document.get("project", {}).get("dependencies"))
+        declared = pydantic_major(project.get("dependencies"))
         if declared is None:
             declared = pydantic_from_poetry(document)
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
-        version = oldest_python(document.get("project", {}).get("requires-python"))
+        version = oldest_python(project.get("requires-python"))
         if version is None:
             version = python_from_poetry(document)
         if version is not None:
             settings = replace(settings, target_version=version)
     return settings
+
+
+def _table(document: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    """`document[key]`, which TOML allows to be anything and pyproject.toml needs a table."""
+    value = document.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: `{key}` must be a table, not {value!r}")
+    return value
 
 
 _TOP_LEVEL = {
