@@ -75,6 +75,22 @@ def test_flake8_plugin_is_registered_as_fal():
     assert "fastapi-lint" in done.stdout
 
 
+def test_flake8_plugin_reports_broken_settings_without_a_traceback(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pyproject.toml").write_text('[tool.fastapi-lint]\nselect = "FAL1"\n')
+    (tmp_path / "sub" / "x.py").write_text("def f(x=[]):\n    return x\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "FAL", "sub/x.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "sub/x.py:1:1: FAL002 settings cannot be used, nothing was checked:" in done.stdout
+    assert "`select` must be a list of rule codes" in done.stdout
+
+
 @pytest.fixture(scope="module")
 def precommit_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")

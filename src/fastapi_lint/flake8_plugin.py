@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fastapi_lint import __version__, parsing
 from fastapi_lint.cache import CACHE_DIR, FallbackCache
-from fastapi_lint.config import Settings
+from fastapi_lint.config import ConfigError, Settings
 from fastapi_lint.engine import Linter
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.source import normalize_newlines
@@ -34,20 +34,33 @@ _PROJECTS = Projects(adjust=_all_default_rules)
 
 
 @lru_cache(maxsize=16)
+def _fallback_cache(root: Path | None):
+    """Each project's lowered newer-syntax files are cached in its own cache folder."""
+    if root is None:
+        return parsing.NO_CACHE
+    cache = FallbackCache(root / CACHE_DIR)
+    atexit.register(cache.save)
+    return cache
+
+
+@lru_cache(maxsize=16)
+def _said(message: str) -> None:
+    """Print a message once per process (flake8's worker processes may each say it once)."""
+    print(f"fastapi-lint: {message}", file=sys.stderr)
+
+
+@lru_cache(maxsize=16)
 def _linter(project: Project) -> Linter:
     """One project index per project, built on first use."""
     from fastapi_lint.runner import blind_spots, build_index
 
     settings = _PROJECTS.settings(project)
-    if project.root is not None and parsing.fallback_cache is parsing.NO_CACHE:
-        parsing.fallback_cache = FallbackCache(project.root / CACHE_DIR)
-        atexit.register(parsing.fallback_cache.save)
+    parsing.fallback_cache = _fallback_cache(project.root)
     index, _ = build_index(
         project, _PROJECTS, [], use_cache=True, max_file_size=settings.max_file_size
     )
-    # Once per process and project (flake8's worker processes may each say it once).
     for warning in blind_spots(index):
-        print(f"fastapi-lint: warning: {warning}", file=sys.stderr)
+        _said(f"warning: {warning}")
     return Linter(settings, index)
 
 
@@ -63,9 +76,16 @@ class Flake8Plugin:
         path = Path(self.filename if self.filename not in ("stdin", "-") else "stdin.py")
         path = path.resolve()
         project = _PROJECTS.project_of(path)
-        primary, package, _ = _PROJECTS.module_names(path, project)
         text = normalize_newlines("".join(self.lines)).lstrip("\ufeff")
-        linter = _linter(project)
+        try:
+            primary, package, _ = _PROJECTS.module_names(path, project)
+            linter = _linter(project)
+        except ConfigError as error:
+            # Broken settings check nothing: reported on each file, so flake8 fails instead
+            # of passing silently.
+            yield 1, 0, f"FAL002 settings cannot be used, nothing was checked: {error}", type(self)
+            return
+        parsing.fallback_cache = _fallback_cache(project.root)
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > linter.settings.max_file_size:
             from fastapi_lint.runner import too_large
