@@ -106,6 +106,21 @@ def test_a_checked_unreadable_file_gets_fal001_and_no_second_warning(tmp_path):
     assert "warning: lists.py" not in done.stderr, done.stderr
 
 
+def test_stdin_does_not_warn_about_the_file_it_stands_for(tmp_path, monkeypatch):
+    # An editor passes the unsaved buffer of a file whose saved text is broken.
+    from click.testing import CliRunner
+
+    from fastapi_lint.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    (tmp_path / "a.py").write_text("def f(:\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["check", "--no-cache", "--stdin-filename", "a.py", "-"]
+    result = CliRunner().invoke(main, args, input="def f(x=[]):\n    return x\n")
+    assert "a.py:1:9: FAL301" in result.stdout
+    assert "cannot be read" not in result.stderr, result.stderr
+
+
 def test_the_flake8_plugin_survives_pathological_siblings(tmp_path):
     project = _project(tmp_path)
     done = _run([sys.executable, "-m", "flake8", "--select=FAL", "good.py"], project)

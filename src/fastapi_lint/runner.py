@@ -232,14 +232,16 @@ def _check_stdin(
     )
     source = SourceFile(text=text.replace("\r\n", "\n"))
     item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
-    item.module = projects.module_names(name.resolve(), project)[:2]
+    primary, package, names = projects.module_names(name.resolve(), project)
+    item.module = (primary, package)
     if isinstance(item.tree, ast.Module):  # not on disk: the index learns it from the text
         with contextlib.suppress(RecursionError):  # its lint reports it (FAL001)
-            index.add(extract(item.tree, *item.module), [item.module[0]])
+            index.add(extract(item.tree, primary, package), names)
             index.expand_stars()
     report = _check(item, Linter(settings, index), settings, options, base, stdin=True)
     parsing.fallback_cache.save()
-    return report, blind_spots(index)
+    # The text checked stands for the file on disk: what is on disk is not a blind spot.
+    return report, blind_spots(index, [name])
 
 
 def _check_all(items, linter, settings, options, base, results) -> list[FileReport]:
