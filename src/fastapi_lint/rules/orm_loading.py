@@ -680,3 +680,229 @@ def _whole_instances(value: ast.expr) -> list[str]:
     if isinstance(value, ast.Dict):
         return [item.id for item in value.values if isinstance(item, ast.Name)]
     return []
+
+
+# -- FAL306 -----------------------------------------------------------------------------------
+_ROUND_TRIPS = frozenset({"execute", "scalars", "scalar", "exec", "query", "get", "get_one"})
+_WRITES = frozenset({"sqlalchemy.insert", "sqlalchemy.update", "sqlalchemy.delete"})
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+class NPlusOneQuery(Rule):
+    """
+    ## What it does
+    Checks for a database round trip per row of a query result: inside a `for` loop (or a
+    comprehension) over the rows of a query, (a) a query keyed on the loop item
+    (`await db.get(Model, row.owner_id)`, `await db.execute(select(...).where(X.id == row.id))`,
+    `db.query(Model).filter_by(id=row.x).first()`), or (b) in synchronous code, a lazy
+    relationship of the loop item read (`for user in db.query(User): user.posts`) when the query
+    has no loader option for it. Reported once per loop, at the first such access. Writes
+    (`insert`/`update`/`delete`) per row are not reported; in `async def` code a lazy
+    relationship read is FAL205 (it raises instead of being slow).
+
+    ## Why is this bad?
+    One query for the list and then one more per row: N+1 round trips where one or two would
+    do. It is invisible with ten rows in development and dominates response time with ten
+    thousand in production.
+
+    ## Example
+    ```python
+    from sqlalchemy import ForeignKey, select
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Author(Base):
+        __tablename__ = "authors"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+
+    class Book(Base):
+        __tablename__ = "books"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+
+
+    def author_names(db: Session) -> list[str]:
+        names = []
+        for book in db.scalars(select(Book)).all():
+            names.append(db.get(Author, book.author_id).name)
+        return names
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy import ForeignKey, select
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Author(Base):
+        __tablename__ = "authors"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+
+    class Book(Base):
+        __tablename__ = "books"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+
+
+    def author_names(db: Session) -> list[str]:
+        books = db.scalars(select(Book)).all()
+        ids = {book.author_id for book in books}
+        authors = {a.id: a for a in db.scalars(select(Author).where(Author.id.in_(ids)))}
+        return [authors[book.author_id].name for book in books]
+    ```
+    With a relationship (`Book.author`), `select(Book).options(selectinload(Book.author))`
+    does the same in two queries.
+
+    ## Fix safety
+    No fix: the rewrite depends on the data; the message names the key or relationship and
+    suggests `selectinload(...)` or one `IN` query.
+    """
+
+    code = "FAL306"
+    summary = "a query per row of a query result (N+1 queries)"
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        sessions = self.ctx.function_sessions(node)
+        if not sessions.names and not sessions.attributes:
+            return
+        loads = function_loads(self.ctx, node)
+        for inner in own_nodes(node):
+            if isinstance(inner, (ast.For, ast.AsyncFor)):
+                self._loop(node, loads, inner, inner.iter, inner.target, inner.body)
+            elif isinstance(inner, _COMPREHENSIONS):
+                first, *others = inner.generators
+                parts = [inner.elt] if hasattr(inner, "elt") else [inner.key, inner.value]
+                parts += [*first.ifs, *others]
+                self._loop(node, loads, inner, first.iter, first.target, parts)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _loop(self, func, loads: FunctionLoads, loop, iterated, target, body) -> None:
+        load = loads.load(iterated, 0)
+        if load is None or not load.many:
+            return
+        names = {name.id for name in ast.walk(target) if isinstance(name, ast.Name)}
+        if not names:
+            return
+        for node in _body_nodes(body):
+            if isinstance(node, ast.Call):
+                key = self._keyed_query(loads, node, names)
+                if key is not None:
+                    self.report(
+                        node,
+                        f"`{self._short_source(_whole_chain(loads, node))}` runs once per row of the query on line "
+                        f"{load.query.lineno}, keyed on `{key}` (N+1 queries): load them "
+                        f"with one query (`.where(... .in_(...))`) or `selectinload(...)` on "
+                        f"the first one",
+                    )
+                    return
+            elif not isinstance(func, ast.AsyncFunctionDef) and self._lazy_read(load, node, names):
+                model = _short(load.model)
+                self.report(
+                    node,
+                    f"`{node.value.id}.{node.attr}` lazy-loads relationship `{model}."
+                    f"{node.attr}` once per row of the query on line {load.query.lineno} "
+                    f"(N+1 queries): add `.options(selectinload({model}.{node.attr}))` to "
+                    f"the query",
+                )
+                return
+
+    def _short_source(self, node: ast.AST) -> str:
+        source = self.ctx.source(node)
+        return source if len(source) <= 50 and "\n" not in source else source[:47] + "..."
+
+    def _keyed_query(self, loads: FunctionLoads, call: ast.Call, names: set[str]) -> str | None:
+        """The loop item's key (`row.owner_id`) when `call` is a session query on it."""
+        if not (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in _ROUND_TRIPS
+            and loads.sessions.kind(call.func.value) is not None
+        ):
+            return None
+        chain = _whole_chain(loads, call)
+        if (
+            isinstance(chain, ast.Call)
+            and isinstance(chain.func, ast.Attribute)
+            and chain.func.attr in ("delete", "update")
+        ):
+            return None  # `db.query(M).filter(...).delete()`: a write
+        parts: list[ast.AST] = [chain]
+        for argument in call.args:
+            if isinstance(argument, ast.Name):
+                binding = loads.binding_at(argument.id, argument)
+                if binding is not None and binding.value is not None:
+                    parts.append(binding.value)
+        for part in parts:
+            for node in ast.walk(part):
+                if isinstance(node, ast.Call) and self.ctx.resolve(node.func) in _WRITES:
+                    return None
+        for part in parts:
+            for node in ast.walk(part):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id in names
+                ):
+                    return self.ctx.source(node)
+                if isinstance(node, ast.Name) and node.id in names:
+                    return node.id
+        return None
+
+    def _lazy_read(self, load: Load, node: ast.AST, names: set[str]) -> bool:
+        if not (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in names
+            and load.instances
+            and load.model is not None
+            and EVERYTHING not in load.eager
+            and node.attr not in load.eager
+        ):
+            return False
+        strategy = lazy_relationships(self.ctx.index, load.model).get(node.attr)
+        return strategy == LAZY
+
+
+def _whole_chain(loads: FunctionLoads, call: ast.Call) -> ast.expr:
+    """`db.query(M)` inside `db.query(M).filter_by(id=row.x).first()`: the whole chain."""
+    node: ast.expr = call
+    while True:
+        parent = loads.parents.get(node)
+        if (
+            (isinstance(parent, ast.Attribute) and parent.value is node)
+            or (isinstance(parent, ast.Call) and parent.func is node)
+            or isinstance(parent, ast.Await)
+        ):
+            node = parent
+        else:
+            return node
+
+
+def _body_nodes(body: list[ast.AST]):
+    """Nodes of a loop body in source order, not entering nested functions or classes."""
+    found = []
+    for part in body:
+        stack = [part]
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+    return sorted(
+        (node for node in found if hasattr(node, "lineno")),
+        key=lambda node: (node.lineno, node.col_offset),
+    )
