@@ -800,9 +800,10 @@ class NPlusOneQuery(Rule):
             if isinstance(node, ast.Call):
                 key = self._keyed_query(loads, node, names)
                 if key is not None:
+                    query = self._short_source(_whole_chain(loads, node))
                     self.report(
                         node,
-                        f"`{self._short_source(_whole_chain(loads, node))}` runs once per row of the query on line "
+                        f"`{query}` runs once per row of the query on line "
                         f"{load.query.lineno}, keyed on `{key}` (N+1 queries): load them "
                         f"with one query (`.where(... .in_(...))`) or `selectinload(...)` on "
                         f"the first one",
