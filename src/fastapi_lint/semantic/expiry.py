@@ -19,7 +19,7 @@ from fastapi_lint.semantic.facts import expire_option
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.semantic.locals import FUNCTIONS, own_nodes, parameters
-from fastapi_lint.semantic.sessions import DEPENDS, FACTORIES, SESSION_TYPES
+from fastapi_lint.semantic.sessions import DEPENDS, FACTORIES, SESSION_TYPES, alias_expression
 
 _MAX_DEPTH = 8
 _WRAPPERS = frozenset({"typing.Annotated", "typing.Optional", "typing.Union"})
@@ -121,11 +121,6 @@ def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> bool
     """`Annotated[AsyncSession, Depends(get_db)]`, directly or through a project alias."""
     if depth > _MAX_DEPTH:
         return None
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return None
     if isinstance(node, ast.Subscript):
         if imports.resolve(node.value) not in _WRAPPERS:
             return None
@@ -138,15 +133,8 @@ def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> bool
                 return found
         return None
     qualified = imports.resolve(node)
-    alias = index.alias(qualified) if qualified else None
-    if alias is None:
-        return None
-    facts, source = alias
-    try:
-        expression = ast.parse(source, mode="eval").body
-    except SyntaxError:
-        return None
-    return _annotation(index, facts.imports(), expression, depth + 1)
+    alias = alias_expression(index, qualified) if qualified else None
+    return _annotation(index, alias[0], alias[1], depth + 1) if alias is not None else None
 
 
 def _made_by(index: ProjectIndex, callee: str, depth: int) -> bool | None:

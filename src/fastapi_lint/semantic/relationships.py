@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from fastapi_lint.semantic.columns import class_assignments
 from fastapi_lint.semantic.imports import ImportTable
 
 LAZY = "select"  # SQLAlchemy's default: loaded on first access, with I/O
@@ -28,17 +29,7 @@ _CONSTANT_STRATEGIES = {True: LAZY, False: "joined", None: "noload"}
 def class_relationships(node: ast.ClassDef, table: ImportTable) -> dict[str, str]:
     """Relationship name -> loader strategy, for the relationships a class body declares."""
     found: dict[str, str] = {}
-    for stmt in node.body:
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            name, value, annotation = stmt.target.id, stmt.value, stmt.annotation
-        elif (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-        ):
-            name, value, annotation = stmt.targets[0].id, stmt.value, None
-        else:
-            continue
+    for name, value, annotation in class_assignments(node):
         strategy = _strategy(value, table)
         if strategy is None:
             continue
