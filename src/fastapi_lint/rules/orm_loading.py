@@ -9,6 +9,7 @@ relationship facts (semantic.relationships) and session factories (semantic.expi
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
@@ -134,6 +135,13 @@ def _is_async_load(loads: FunctionLoads, load: Load) -> bool:
     if kind is SessionKind.UNKNOWN:
         return isinstance(loads.parents.get(query), ast.Await)
     return kind.is_async
+
+
+def _one_line(ctx, node: ast.AST, limit: int = 50) -> str:
+    """A node's source on one line (whatever its layout), cut at `limit` characters."""
+    source = " ".join(ctx.source(node).split())
+    source = re.sub(r"\s+(?=[.)\]])|(?<=[(\[])\s+", "", source)
+    return source if len(source) <= limit else source[: limit - 3] + "..."
 
 
 def _short(qualified: str) -> str:
@@ -297,9 +305,7 @@ class LazyLoadInAsync(Rule):
         )
 
     def _query_words(self, load: Load) -> str:
-        source = self.ctx.source(load.select if load.select is not None else load.query)
-        if len(source) > 40 or "\n" in source:
-            source = source.split("(", 1)[0] + "(...)"
+        source = _one_line(self.ctx, load.select if load.select is not None else load.query)
         return f"the query `{source}` on line {load.query.lineno}"
 
     def _fix(self, load: Load, attribute: str) -> Fix | None:
@@ -800,7 +806,7 @@ class NPlusOneQuery(Rule):
             if isinstance(node, ast.Call):
                 key = self._keyed_query(loads, node, names)
                 if key is not None:
-                    query = self._short_source(_whole_chain(loads, node))
+                    query = _one_line(self.ctx, _whole_chain(loads, node))
                     self.report(
                         node,
                         f"`{query}` runs once per row of the query on line "
@@ -819,10 +825,6 @@ class NPlusOneQuery(Rule):
                     f"the query",
                 )
                 return
-
-    def _short_source(self, node: ast.AST) -> str:
-        source = self.ctx.source(node)
-        return source if len(source) <= 50 and "\n" not in source else source[:47] + "..."
 
     def _keyed_query(self, loads: FunctionLoads, call: ast.Call, names: set[str]) -> str | None:
         """The loop item's key (`row.owner_id`) when `call` is a session query on it."""
