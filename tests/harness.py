@@ -8,6 +8,7 @@ own, so its project index sees only its files.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import replace
@@ -19,7 +20,13 @@ from fastapi_lint.runner import Options, RunResult, run
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 EXPECTATION = re.compile(r"#\s*error:\s*(?P<items>FAL\d{3}(?:@\d+)?(?:[\s,]+FAL\d{3}(?:@\d+)?)*)")
+MARKER = re.compile(r"[ \t]*#[ \t]*error:[ \t]*FAL\d{3}(?:@\d+)?(?:[ \t,]+FAL\d{3}(?:@\d+)?)*")
 ITEM = re.compile(r"(FAL\d{3})(?:@(\d+))?")
+
+
+def updating() -> bool:
+    """Whether this run rewrites the stored expectations (snapshots and `.fixed.py` files)."""
+    return os.environ.get("FASTAPI_LINT_UPDATE_SNAPSHOTS") == "1"
 
 
 def fixture_files() -> list[Path]:
@@ -39,6 +46,11 @@ def project_dir(path: Path) -> Path:
         if (directory / "pyproject.toml").is_file():
             return directory
     raise AssertionError(f"{path} has no pyproject.toml above it")
+
+
+def without_markers(text: str) -> str:
+    """The text with its `# error:` markers removed (what a `.fixed.py` file stores)."""
+    return MARKER.sub("", text)
 
 
 def expectations(text: str) -> list[tuple[int, str, int | None]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from fastapi_lint.cli import main
+from fastapi_lint.engine import Linter
 
 
 def write(path: Path, text: str) -> None:
@@ -50,6 +51,31 @@ def test_warm_run_equals_cold_run(tmp_path, monkeypatch):
     assert warm == cold
     assert {item["code"] for item in json.loads(warm)} == {"FAL301", "FAL302"}
     assert check("--no-cache") == cold
+
+
+def test_a_warm_run_takes_every_result_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")  # calls are counted in this process
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "a.py", "def f(x=[]):\n    return x\n")
+    write(tmp_path / "b.py", "import time\n\n\nasync def g():\n    time.sleep(1)\n")
+    write(tmp_path / "clean.py", "x = 1\n")
+    linted: list[str] = []
+    real_lint = Linter.lint
+
+    def counting_lint(self, path, *args, **kwargs):
+        linted.append(str(path))
+        return real_lint(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(Linter, "lint", counting_lint)
+    cold = check()
+    assert sorted(linted) == ["a.py", "b.py", "clean.py"]
+    linted.clear()
+    assert check() == cold
+    assert linted == [], "a warm run of unchanged files linted them again"
+    write(tmp_path / "a.py", "def f(x={}):\n    return x\n")
+    check()
+    assert linted == ["a.py"], "only the changed file is linted again"
 
 
 def test_a_change_in_another_module_reaches_cached_results(tmp_path, monkeypatch):

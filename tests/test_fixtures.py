@@ -7,7 +7,17 @@ import ast
 import pytest
 
 from fastapi_lint.rules import rule_by_code_or_name
-from harness import FIXTURES, expectations, fix_copy, fixture_files, lint, rule_code
+from harness import (
+    EXPECTATION,
+    FIXTURES,
+    expectations,
+    fix_copy,
+    fixture_files,
+    lint,
+    rule_code,
+    updating,
+    without_markers,
+)
 
 FILES = fixture_files()
 
@@ -44,11 +54,22 @@ def test_fix_matches_fixed_file_and_keeps_invariants(path, tmp_path, request):
     lint(target, fix=True, code=rule_code(path))
     assert target.read_text(encoding="utf-8") == fixed, "a second --fix changed the file"
 
+    # The markers say what the fixture reports; in the fixed file they would only mislead.
+    fixed = without_markers(fixed)
     expected_path = path.with_name(path.stem + ".fixed.py")
-    if request.config.getoption("--update-fixtures"):
+    if request.config.getoption("--update-fixtures") or updating():
         expected_path.write_text(fixed, encoding="utf-8")
     assert expected_path.exists(), f"missing {expected_path.name} (run pytest --update-fixtures)"
     assert fixed == expected_path.read_text(encoding="utf-8")
+
+
+FIXED_FILES = sorted(FIXTURES.glob("**/*.fixed.py"))
+
+
+@pytest.mark.parametrize("path", FIXED_FILES, ids=_id)
+def test_fixed_file_has_no_markers(path):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        assert not EXPECTATION.search(line), f"{_id(path)}:{number} keeps a `# error:` marker"
 
 
 def _applies(diagnostic) -> bool:
@@ -56,11 +77,23 @@ def _applies(diagnostic) -> bool:
     return diagnostic.fix is not None and diagnostic.fix.applies(unsafe_fixes=True)
 
 
-@pytest.mark.parametrize("path", FILES, ids=_id)
-def test_rule_without_fix_never_offers_one(path):
-    rule = rule_by_code_or_name(rule_code(path))
-    for diagnostic in lint(path).diagnostics:
+CODES = sorted({rule_code(path) for path in FILES})
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_fixes_offered_match_the_declared_fix_availability(code):
+    """`always`: every finding edits; `sometimes`: some finding does; `none`: none edits."""
+    rule = rule_by_code_or_name(code)
+    diagnostics = [d for path in FILES if rule_code(path) == code for d in lint(path).diagnostics]
+    assert diagnostics, f"the {code} fixtures report nothing"
+    editing = [d for d in diagnostics if d.fix is not None and d.fix.edits]
+    for diagnostic in diagnostics:
+        where = f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column + 1}"
+        if rule.fix_availability == "always":
+            assert _applies(diagnostic), f"{code} is always fixable but offers no fix at {where}"
         if rule.fix_availability == "none":
-            assert diagnostic.fix is None or not _applies(diagnostic)
+            assert not _applies(diagnostic), f"{code} declares no fix but offers one at {where}"
         if diagnostic.fix is not None and not _applies(diagnostic):
-            assert diagnostic.fix.edits == (), "a display-only suggestion must not edit"
+            assert diagnostic.fix.edits == (), f"a display-only suggestion edits at {where}"
+    if rule.fix_availability == "sometimes":
+        assert editing, f"{code} is sometimes fixable but no fixture finding offers a fix"

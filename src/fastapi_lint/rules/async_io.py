@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
@@ -603,9 +604,13 @@ class SyncDriverInAsyncEngine(Rule):
             return
         replacement = ASYNC_DRIVERS[scheme]
         start, end = self.ctx.lines.node_range(url)
-        offset = self.ctx.text.find(f"{scheme}://", start, end)
+        # Schemes are matched case-insensitively (`POSTGRESQL://`), so find the spelling too.
+        spelled = re.compile(re.escape(scheme) + "://", re.IGNORECASE).search(
+            self.ctx.text, start, end
+        )
         fix = None
-        if offset != -1:
+        if spelled is not None:
+            offset = spelled.start()
             fix = Fix(
                 title=f"Use the async driver: `{replacement}://`",
                 applicability=Applicability.UNSAFE,
