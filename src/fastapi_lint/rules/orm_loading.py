@@ -22,6 +22,7 @@ from fastapi_lint.semantic.relationships import LAZY
 from fastapi_lint.semantic.sessions import SessionKind
 
 AWAITABLE_ATTRS = "awaitable_attrs"
+_VALIDATORS = frozenset({"model_validate", "from_orm"})  # read every field of the instance
 ALL = None  # a refresh without attribute names: every column attribute
 _SEQUENCES = frozenset(
     {
@@ -267,8 +268,8 @@ class LazyLoadInAsync(Rule):
             ):
                 self._read(loads, marks, inner, reported)
         route = self.ctx.route(node)
-        if route is not None and route.is_http:
-            self._serialised(node, route, loads, marks)
+        returned = self._response_fields(node, route) if route and route.is_http else set()
+        self._serialised(node, loads, marks, returned)
 
     def _unloaded(self, loads, marks, name: str, at: ast.AST, load: Load) -> list[str]:
         """The lazy relationships of `load`'s model that nothing loaded by `at`."""
@@ -323,29 +324,40 @@ class LazyLoadInAsync(Rule):
         )
 
     # -- the serialisation form ----------------------------------------------------------------
-    def _serialised(self, func, route, loads: FunctionLoads, marks) -> None:
-        fields = self._response_fields(func, route)
+    def _serialised(self, func, loads: FunctionLoads, marks, returned: set[str]) -> None:
+        """Routes' `return obj` (fields of the response model) and `Schema.model_validate(obj)`
+        (fields of `Schema`): serialisation reads every field."""
+        for inner in own_nodes(func):
+            if isinstance(inner, ast.Return) and inner.value is not None and returned:
+                self._serialise(loads, marks, inner, inner.value, returned, "the response model")
+            elif (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and inner.func.attr in _VALIDATORS
+                and len(inner.args) == 1
+            ):
+                fields = self._model_fields(self.ctx.resolve(inner.func.value))
+                schema = _one_line(self.ctx, inner.func.value)
+                reader = f"`{schema}.{inner.func.attr}(...)`"
+                self._serialise(loads, marks, inner, inner.args[0], fields, reader)
+
+    def _serialise(self, loads, marks, at: ast.AST, value: ast.expr, fields, reader: str) -> None:
         if not fields:
             return
-        for inner in own_nodes(func):
-            if not isinstance(inner, ast.Return) or inner.value is None:
-                continue
-            value = inner.value
-            name = value.id if isinstance(value, ast.Name) else ""
-            load = loads.load_of(name, inner) if name else loads.load(value, 0)
-            if load is None:
-                continue
-            missing = [a for a in self._unloaded(loads, marks, name, inner, load) if a in fields]
-            if not missing:
-                continue
-            listed = ", ".join(f"`{attribute}`" for attribute in missing)
-            self.report(
-                inner,
-                f"the response model serialises lazy relationship {listed} of "
-                f"`{_short(load.model)}` that {self._query_words(load)} does not load: "
-                f"raises MissingGreenlet",
-                self._fix(load, missing[0]),
-            )
+        name = value.id if isinstance(value, ast.Name) else ""
+        load = loads.load_of(name, at) if name else loads.load(value, 0)
+        if load is None:
+            return
+        missing = [a for a in self._unloaded(loads, marks, name, at, load) if a in fields]
+        if not missing:
+            return
+        listed = ", ".join(f"`{attribute}`" for attribute in missing)
+        self.report(
+            at,
+            f"{reader} serialises lazy relationship {listed} of `{_short(load.model)}` that "
+            f"{self._query_words(load)} does not load: raises MissingGreenlet",
+            self._fix(load, missing[0]),
+        )
 
     def _response_fields(self, func, route) -> set[str]:
         annotation = func.returns
@@ -357,12 +369,15 @@ class LazyLoadInAsync(Rule):
             return set()
         fields: set[str] = set()
         for qualified in _response_classes(self.ctx, annotation):
-            model_kinds = self.ctx.index.class_kinds(qualified)
-            if kinds.PYDANTIC not in model_kinds or kinds.MAPPED in model_kinds:
-                continue
-            for fact in self.ctx.index.ancestry(qualified):
-                fields.update(fact.fields)
+            fields |= self._model_fields(qualified)
         return fields
+
+    def _model_fields(self, qualified: str | None) -> set[str]:
+        """Fields of a Pydantic model (not a table: SQLModel leaves relationships out)."""
+        model_kinds = self.ctx.index.class_kinds(qualified)
+        if kinds.PYDANTIC not in model_kinds or kinds.MAPPED in model_kinds:
+            return set()
+        return {field for fact in self.ctx.index.ancestry(qualified) for field in fact.fields}
 
 
 def _response_classes(ctx, annotation: ast.expr) -> list[str]:
@@ -578,6 +593,8 @@ class ExpiredAttributeAfterCommit(Rule):
     def _expired(self, loads, marks, commit: _Commit, name, at, attribute) -> bool:
         if not (_end(commit.node) < _start(at) <= commit.limit):
             return False
+        if _handles_failure_of(loads, at, commit.node):
+            return False  # the commit failed: nothing new was committed (pending rows expunged)
         binding = loads.binding_at(name, at)
         if binding is not None and binding.position > _start(commit.node):
             return False  # bound again after the commit
@@ -675,6 +692,18 @@ class ExpiredAttributeAfterCommit(Rule):
             applicability=Applicability.UNSAFE,
             edits=(Edit(offset, offset, f"{indent}await {commit.session}.refresh({name})\n"),),
         )
+
+
+def _handles_failure_of(loads: FunctionLoads, node: ast.AST, commit: ast.AST) -> bool:
+    """Whether `node` is in an `except` handler of a `try` whose body holds the commit."""
+    child, parent = node, loads.parents.get(node)
+    while parent is not None:
+        if isinstance(child, ast.ExceptHandler) and any(
+            loads.inside(commit, statement) for statement in parent.body
+        ):
+            return True
+        child, parent = parent, loads.parents.get(parent)
+    return False
 
 
 def _whole_instances(value: ast.expr) -> list[str]:
