@@ -138,6 +138,17 @@ def _is_async_load(loads: FunctionLoads, load: Load) -> bool:
     return kind.is_async
 
 
+# Text a function must hold to be worth reading (a cheap test before any analysis).
+_LOAD_CALLS = (".get(", ".get_one(", ".execute(", ".scalars(", ".scalar(", ".exec(", ".query(")
+_COMMIT_CALLS = (".commit(",)
+
+
+def _mentions(ctx, func, needles: tuple[str, ...]) -> bool:
+    start, end = ctx.lines.node_range(func)
+    text = ctx.text[start:end]
+    return any(needle in text for needle in needles)
+
+
 def _one_line(ctx, node: ast.AST, limit: int = 50) -> str:
     """A node's source on one line (whatever its layout), cut at `limit` characters."""
     source = " ".join(ctx.source(node).split())
@@ -254,6 +265,8 @@ class LazyLoadInAsync(Rule):
     fix_availability = FixAvailability.SOMETIMES
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        if not _mentions(self.ctx, node, _LOAD_CALLS):
+            return
         sessions = self.ctx.function_sessions(node)
         if not sessions.names and not sessions.attributes:
             return
@@ -507,6 +520,8 @@ class ExpiredAttributeAfterCommit(Rule):
     fix_availability = FixAvailability.SOMETIMES
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        if not _mentions(self.ctx, node, _COMMIT_CALLS):
+            return
         sessions = self.ctx.function_sessions(node)
         if not sessions.names and not sessions.attributes:
             return
@@ -809,6 +824,8 @@ class NPlusOneQuery(Rule):
     summary = "a query per row of a query result (N+1 queries)"
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if not _mentions(self.ctx, node, ("for ",)) or not _mentions(self.ctx, node, _LOAD_CALLS):
+            return
         sessions = self.ctx.function_sessions(node)
         if not sessions.names and not sessions.attributes:
             return
