@@ -1,5 +1,5 @@
-"""The facts the ORM loading rules stand on: relationships and how they load, model fields, and
-whether the factory behind a session expires instances on commit."""
+"""The facts the ORM loading rules stand on: relationships and how they load, and whether the
+factory behind a session expires instances on commit."""
 
 from __future__ import annotations
 
@@ -56,24 +56,6 @@ def test_relationships_record_their_loader_strategy():
         "fans": "?",
         "boss": "joined",
     }
-    assert "name" in classes["User"].fields and "posts" in classes["User"].fields
-
-
-def test_model_fields_skip_class_variables_and_private_names():
-    index = project(
-        app__schemas="""
-        from typing import ClassVar
-        from pydantic import BaseModel
-
-        class Out(BaseModel):
-            id: int
-            posts: list[int]
-            kind: ClassVar[str] = "out"
-            _cache: dict = {}
-        """
-    )
-    (fact,) = index.modules["app.schemas"].classes
-    assert fact.fields == ["id", "posts"]
 
 
 SESSION_MODULE = """
@@ -189,3 +171,61 @@ def test_session_expiry_follows_dependencies_aliases_and_factories():
         "    async def work(self): ...\n"
     )
     assert _expiry(index, service) is True
+
+
+ODD_SHAPES = """
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship, selectinload
+
+router = APIRouter()
+Maker = async_sessionmaker(**options)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class M(Base):
+    children: Mapped[list["M"]] = relationship()
+
+
+@router.get("/odd", response_model=list)
+async def odd(db: AsyncSession, *rest, **more):
+    a = await db.get()
+    b = (await db.execute()).scalars().first()
+    c = (await db.execute(select())).scalars().first()
+    d = (await db.scalars(select(M).options())).first()
+    e = (await db.scalars(select(M).options(selectinload(), *make(), **kw))).first()
+    (f, g) = await db.get(M, 1), await db.get(M, 2)
+    for (h, i) in await db.execute(select(M)):
+        await db.get(M, h.id, i)
+    await db.refresh(*rest)
+    await db.refresh(a, names)
+    await db.commit
+    await db.commit()
+    await (lambda: db.commit())()
+    db.add()
+    db.add_all()
+    await db.merge()
+    k = [x.children for x in (await db.scalars(select(M))).all() for x in x.children]
+    return a.children, b.children, c.children, d.children, e.children, f, g, k, [*a.children]
+
+
+async def nested(db: AsyncSession):
+    async with Maker() as db:
+        m = await db.get(M, 1)
+        await db.commit()
+        return m.children
+"""
+
+
+def test_odd_shapes_never_crash_the_orm_rules():
+    from fastapi_lint.config import Settings
+    from fastapi_lint.engine import Linter
+
+    index = project(odd=ODD_SHAPES)
+    settings = Settings(select=("FAL205", "FAL206", "FAL306"))
+    result = Linter(settings, index).lint("odd.py", textwrap.dedent(ODD_SHAPES), "odd", "")
+    assert not result.internal_error, [d.message for d in result.diagnostics]

@@ -33,7 +33,7 @@ def write_baseline(path: Path, result: RunResult) -> int:
     findings = []
     for report in sorted(result.files, key=lambda r: r.key_path or r.path):
         prints = fingerprints(
-            report.key_path or report.path, report.diagnostics, report.source_text
+            report.key_path or report.path, report.diagnostics, report.source_text, report.secrets
         )
         for d, fingerprint in zip(report.diagnostics, prints, strict=True):
             if d.code in ("FAL001", "FAL002"):

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
+from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
 from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
+from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
 
@@ -73,16 +75,25 @@ class ResultsCache:
     def key(digest: str, settings_key: str, index_digest: str) -> str:
         return content_hash(f"{digest}\0{settings_key}\0{index_digest}".encode())
 
-    def get(self, path: str, key: str) -> list[Diagnostic] | None:
+    def get(self, path: str, key: str, text: str) -> list[Diagnostic] | None:
+        """The cached results for `text`, or None: also when an entry does not fit the text (a
+        position outside it), which only a damaged or forged file holds."""
         entry = self.entries.get(path)
         if not entry or entry[0] != key:
             return None
         try:
-            return [_diagnostic_from_json(item, path) for item in entry[1]]
+            diagnostics = [_diagnostic_from_json(item, path) for item in entry[1]]
         except (IndexError, KeyError, TypeError, ValueError):
             return None
+        lines = LineIndex(text)
+        if not all(_fits(d, lines) for d in diagnostics):
+            return None
+        return diagnostics
 
-    def put(self, path: str, key: str, diagnostics: list[Diagnostic]) -> None:
+    def put(self, path: str, key: str, diagnostics: list[Diagnostic], text: str) -> None:
+        secrets = secret_texts(text, secret_spans(diagnostics))
+        if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
+            return  # the file is for what outputs may show: a fix moving a secret is not
         self.entries[path] = [key, [_diagnostic_to_json(d) for d in diagnostics]]
         self.changed = True
 
@@ -101,11 +112,12 @@ def _diagnostic_to_json(d: Diagnostic) -> list:
             [[item.module, item.name] for item in d.fix.imports],
         ]
     position = [d.line, d.column, d.end_line, d.end_column, d.start_offset]
-    return [d.code, d.name, d.message, position, list(d.secrets), fix]
+    secret = list(d.secret) if d.secret is not None else None  # where, never what
+    return [d.code, d.name, d.message, position, secret, fix]
 
 
 def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
-    code, name, message, position, secrets, fix = item
+    code, name, message, position, secret, fix = item
     line, column, end_line, end_column, start_offset = position
     made = None
     if fix is not None:
@@ -127,7 +139,39 @@ def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
         fix=made,
         path=path,
         start_offset=start_offset,
-        secrets=tuple(secrets),
+        secret=_span(secret) if secret is not None else None,
+    )
+
+
+def _span(value: list) -> tuple[int, int]:
+    start, end = value
+    return int(start), int(end)
+
+
+def _fits(d: Diagnostic, lines: LineIndex) -> bool:
+    """Whether a cached diagnostic's positions and offsets lie inside the text and agree."""
+    size = len(lines.text)
+    if not (isinstance(d.code, str) and isinstance(d.name, str) and isinstance(d.message, str)):
+        return False
+    numbers = (d.line, d.column, d.end_line, d.end_column, d.start_offset)
+    if not all(type(number) is int for number in numbers):
+        return False
+    if not 1 <= d.line <= d.end_line <= lines.line_count:
+        return False
+    if not (0 <= d.column <= len(lines.line_text(d.line))):
+        return False
+    if not (0 <= d.end_column <= len(lines.line_text(d.end_line))):
+        return False
+    if d.line == d.end_line and d.end_column < d.column:
+        return False
+    if d.start_offset != lines.line_start(d.line) + d.column:
+        return False
+    ranges = [d.secret] if d.secret is not None else []
+    if d.fix is not None:
+        ranges += [(edit.start, edit.end) for edit in d.fix.edits]
+    return all(
+        type(start) is int and type(end) is int and 0 <= start <= end <= size
+        for start, end in ranges
     )
 
 

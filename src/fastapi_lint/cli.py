@@ -11,6 +11,7 @@ import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,12 +24,10 @@ from fastapi_lint.config import (
     OUTPUT_FORMATS,
     ConfigError,
     Settings,
-    find_config,
-    find_project_root,
     load,
     validate_codes,
 )
-from fastapi_lint.redaction import Redactor
+from fastapi_lint.projects import Projects
 from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
 from fastapi_lint.runner import Options, RunResult, run
@@ -150,18 +149,13 @@ def _check(
         raise click.UsageError("`-` (stdin) cannot be combined with other paths")
     anchor = _anchor(paths, stdin_filename if use_stdin else None, use_stdin)
 
+    overrides = _overrides(select, extend_select, ignore, unsafe_fixes, output_format)
     settings, base = _settings(config_path, isolated, anchor)
-    if select:
-        settings = replace(settings, select=_codes(select, "--select"))
-    if extend_select:
-        more = _codes(extend_select, "--extend-select")
-        settings = replace(settings, extend_select=settings.extend_select + more)
-    if ignore:
-        settings = replace(settings, ignore=settings.ignore + _codes(ignore, "--ignore"))
-    if unsafe_fixes is not None:
-        settings = replace(settings, unsafe_fixes=unsafe_fixes)
-    if output_format:
-        settings = replace(settings, output_format=output_format)
+    settings = overrides(settings)
+    # Hierarchical settings: each file is checked with its own project's pyproject.toml,
+    # unless one configuration is imposed on every file.
+    fixed = config_path is not None or isolated
+    projects = Projects(fixed=(settings, base)) if fixed else Projects(adjust=overrides)
 
     exclusive = [
         name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
@@ -187,23 +181,21 @@ def _check(
     if use_stdin:
         stdin_text = sys.stdin.buffer.read().decode("utf-8", errors="replace").lstrip("\ufeff")
     try:
-        result = run(list(paths), settings, options, base=base, stdin_text=stdin_text)
+        result = run(
+            list(paths), settings, options, base=base, stdin_text=stdin_text, projects=projects
+        )
     finally:
         if progress is not None:
             progress.clear()
 
-    redact = Redactor(
-        {secret for report in result.files for secret in report.secrets},
-        protected={report.path for report in result.files}
-        | {report.key_path for report in result.files}
-        | {d.message for d in result.diagnostics},  # already masked
-    )
     for report in result.files:
         for problem in report.problems:
-            click.echo(redact(f"warning: {report.path}: {problem}"), err=True)
+            click.echo(f"warning: {report.path}: {problem}", err=True)
+        for note in report.left_out:
+            click.echo(f"note: {report.path}: {note}", err=True)
 
     if diff:
-        return _report_diff(result, redact)
+        return _report_diff(result)
     if write_baseline is not None:
         count = write_baseline_file(write_baseline, result)
         click.echo(
@@ -231,11 +223,11 @@ def _check(
         # The fixed code goes to stdout; what remains goes to stderr.
         sys.stdout.write(result.files[-1].fixed_text or stdin_text or "")
         sys.stdout.flush()
-        text = redact(_render(result, settings.output_format, statistics, report_options))
+        text = _render(result, settings.output_format, statistics, report_options)
         if result.diagnostics:
             click.echo(text, err=True, nl=False)
     else:
-        text = redact(_render(result, settings.output_format, statistics, report_options))
+        text = _render(result, settings.output_format, statistics, report_options)
         if output_file is not None:
             output_file.write_text(text, encoding="utf-8")
         else:
@@ -271,6 +263,34 @@ class Progress:
             sys.stderr.flush()
 
 
+def _overrides(
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    unsafe_fixes: bool | None,
+    output_format: str | None,
+) -> Callable[[Settings], Settings]:
+    """What the command line changes in any project's settings (validated once, here)."""
+    chosen = _codes(select, "--select") if select else None
+    more = _codes(extend_select, "--extend-select") if extend_select else ()
+    dropped = _codes(ignore, "--ignore") if ignore else ()
+
+    def apply(settings: Settings) -> Settings:
+        if chosen is not None:
+            settings = replace(settings, select=chosen)
+        if more:
+            settings = replace(settings, extend_select=settings.extend_select + more)
+        if dropped:
+            settings = replace(settings, ignore=settings.ignore + dropped)
+        if unsafe_fixes is not None:
+            settings = replace(settings, unsafe_fixes=unsafe_fixes)
+        if output_format:
+            settings = replace(settings, output_format=output_format)
+        return settings
+
+    return apply
+
+
 def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool) -> Path:
     if use_stdin:
         return Path(stdin_filename).resolve().parent if stdin_filename else Path.cwd()
@@ -286,13 +306,11 @@ def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[S
         if not config_path.is_file():
             raise ConfigError(f"{config_path}: no such configuration file")
         return load(config_path), config_path.resolve().parent
-    found = find_config(anchor)
-    if found is not None:
-        return load(found), found.parent
-    root = find_project_root(anchor)
-    if root is not None and (root / "pyproject.toml").is_file():
-        return load(root / "pyproject.toml"), root
-    return Settings(), root or Path.cwd().resolve()
+    # The project of the paths given (found as each file's is): its settings give the output
+    # format, `unsafe-fixes` and the excludes that prune the walk.
+    projects = Projects()
+    project = projects.project_at(anchor)
+    return projects.settings(project), projects.base(project)
 
 
 def _render(result: RunResult, output_format: str, statistics: bool, options) -> str:
@@ -323,20 +341,24 @@ def _statistics(result: RunResult, options: ReportOptions, output_format: str) -
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def _report_diff(result: RunResult, redact: Redactor) -> int:
-    diffs = [redact(report.diff) for report in result.files if report.diff]
-    fixed = sum(sum(report.fixed.values()) for report in result.files if report.diff)
+def _report_diff(result: RunResult) -> int:
+    diffs = [report.diff for report in result.files if report.diff]
+    fixed = sum(sum(report.fixed.values()) for report in result.files)
     for text in diffs:
         sys.stdout.write(text)
     sys.stdout.flush()
+    left_out = sum(len(report.left_out) for report in result.files)
     if fixed:
         noun = "error" if fixed == 1 else "errors"
         click.echo(f"\nWould fix {fixed} {noun}.", err=True)
-    else:
+    elif not left_out:
         click.echo("No errors would be fixed.", err=True)
+    if left_out:
+        click.echo(f"Left out of the diff, as they would show a secret: {left_out}.", err=True)
     if any(d.code == "FAL002" for d in result.diagnostics):
         return EXIT_ERROR
-    return EXIT_FINDINGS if diffs else EXIT_CLEAN
+    # --fix would change files also when the changes are left out of the diff (secrets)
+    return EXIT_FINDINGS if fixed or left_out else EXIT_CLEAN
 
 
 @main.command("rule")

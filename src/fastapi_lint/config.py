@@ -70,6 +70,7 @@ class Settings:
     rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     session_names: tuple[str, ...] = ("db", "session", "db_session", "async_session")
     pydantic_version: int | str = "auto"  # 1, 2, or "auto": see rules/pydantic_v2.py
+    src: tuple[str, ...] = ()  # import roots, relative to the pyproject.toml (projects.py)
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -116,6 +117,40 @@ def all_rules_by_code() -> dict:
     return {rule.code: rule for rule in all_rules()}
 
 
+# -- Poetry metadata and reading for projects.py ---------------------------------------------------
+def pydantic_from_poetry(document: dict[str, Any]) -> int | None:
+    """The Pydantic major version `[tool.poetry.dependencies]` asks for (`^2.5`, `{version=..}`)."""
+    spec = _poetry_requirement(document, "pydantic")
+    if spec is None:
+        return None
+    caret = re.match(r"^[\^~]?([12])(\.|$|\*)", spec)  # Poetry's `^2.5`, `~1.10`, `2.*`
+    if caret:
+        return int(caret.group(1))
+    return _pydantic_from_dependencies([f"pydantic{spec}"])  # PEP 440 ranges, as in [project]
+
+
+def python_from_poetry(document: dict[str, Any]) -> tuple[int, int] | None:
+    """The lowest Python `[tool.poetry.dependencies] python = "^3.11"` allows."""
+    spec = _poetry_requirement(document, "python")
+    match = re.match(r"^(\^|~|>=|==)?3\.(\d+)", spec) if spec is not None else None
+    return (3, int(match.group(2))) if match else None
+
+
+def _poetry_requirement(document: dict[str, Any], name: str) -> str | None:
+    tool = document.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    dependencies = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    spec = dependencies.get(name) if isinstance(dependencies, dict) else None
+    if isinstance(spec, dict):
+        spec = spec.get("version")
+    return spec.replace(" ", "") if isinstance(spec, str) else None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's document; a broken or unreadable file is a `ConfigError` naming it."""
+    return _read_toml(path)
+
+
 # -- finding and reading the file ---------------------------------------------------------------
 def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml above `start` with a [tool.fastapi-lint] table."""
@@ -160,11 +195,15 @@ def load(path: Path | None) -> Settings:
     settings = parse_table(table, path, where)
     if "pydantic-version" not in table:
         declared = _pydantic_from_dependencies(document.get("project", {}).get("dependencies"))
+        if declared is None:
+            declared = pydantic_from_poetry(document)
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
         requires = document.get("project", {}).get("requires-python")
         version = _version_from_requires(requires) if isinstance(requires, str) else None
+        if version is None:
+            version = python_from_poetry(document)
         if version is not None:
             settings = replace(settings, target_version=version)
     return settings
@@ -203,6 +242,7 @@ _TOP_LEVEL = {
     "output-format": "format",
     "session-names": "strings",
     "pydantic-version": "pydantic-version",
+    "src": "strings",
 }
 
 

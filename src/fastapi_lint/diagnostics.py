@@ -55,9 +55,9 @@ class Diagnostic:
     path: str = ""
     # internal: offsets of the reported range, for edits and suppression
     start_offset: int = field(default=0, compare=False)
-    # the raw secret of a security finding, as a value and as spelled in the source: every
-    # output redacts them (see redaction.py)
-    secrets: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # a security finding's secret: text offsets (start, end) of its characters in the source.
+    # Its text is never carried: outputs mask that span (see redaction.py)
+    secret: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)

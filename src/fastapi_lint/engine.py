@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fastapi_lint.config import ALWAYS_ON, Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.redaction import mask_quoted_secrets
 from fastapi_lint.rules import all_rules
 from fastapi_lint.rules.base import FileContext, Rule
 from fastapi_lint.semantic.facts import ModuleFacts, extract
@@ -62,6 +63,8 @@ class Linter:
         if isinstance(tree, SyntaxProblem):
             return LintResult([syntax_diagnostic(path, tree, lines)])
         facts = extract(tree, module, package)
+        if facts.stars:
+            self.index.add_star_names(facts)
         if module not in self.index.modules:  # a file outside the indexed project
             self.index.add(facts, [module])
         ctx = FileContext(
@@ -76,6 +79,7 @@ class Linter:
             facts=facts,
         )
         self._walk(ctx)
+        mask_quoted_secrets(ctx.diagnostics, lines)
         ctx.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
         return LintResult(ctx.diagnostics, tree, facts)
 

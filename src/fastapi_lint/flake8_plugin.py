@@ -3,49 +3,40 @@
 flake8 decides a plugin's kind from its `__init__` parameters, so `tree` is accepted, but the
 file is parsed by our own path (the same text, the same diagnostics as the CLI). Under flake8,
 flake8 handles `# noqa`, select and ignore: every rule that is on by default runs, with the rule
-options of `[tool.fastapi-lint]`. The project index is built once per process and project root,
-from the cache, so cross-module facts agree with the CLI. The plugin produces no fixes.
+options of the file's project (found as the CLI finds it, see projects.py). The project index is
+built once per process and project, from the cache, so cross-module facts and module names agree
+with the CLI. The plugin produces no fixes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from fastapi_lint import __version__
-from fastapi_lint.config import Settings, find_config, find_project_root, load
-from fastapi_lint.discovery import Excluder
+from fastapi_lint.config import Settings
 from fastapi_lint.engine import Linter
-from fastapi_lint.semantic.index import module_names
+from fastapi_lint.projects import Project, Projects
 from fastapi_lint.source import normalize_newlines
 
 
-@dataclass(frozen=True)
-class _Project:
-    root: Path | None
-    linter: Linter
+def _all_default_rules(settings: Settings) -> Settings:
+    # flake8 selects and ignores codes itself: run every rule that is on by default.
+    return replace(settings, select=("FAL",), extend_select=(), ignore=())
 
 
-def _project(directory: Path) -> _Project:
-    """The project a file belongs to: one index per project root and configuration."""
-    config = find_config(directory)
-    root = find_project_root(directory)
-    return _project_for(root, config, directory if root is None and config is None else None)
+_PROJECTS = Projects(adjust=_all_default_rules)
 
 
 @lru_cache(maxsize=16)
-def _project_for(root: Path | None, config: Path | None, loose: Path | None) -> _Project:
+def _linter(project: Project) -> Linter:
+    """One project index per project, built on first use."""
     from fastapi_lint.runner import build_index
 
-    settings = load(config) if config is not None else Settings()
-    # flake8 selects and ignores codes itself: run every rule that is on by default.
-    settings = replace(settings, select=("FAL",), extend_select=(), ignore=())
-    base = config.parent if config is not None else (root or loose or Path.cwd())
-    excluder = Excluder(settings.exclude + settings.extend_exclude, base)
-    index, _ = build_index(root, [], excluder, use_cache=True)
-    return _Project(root, Linter(settings, index))
+    index, _ = build_index(project, _PROJECTS, [], use_cache=True)
+    return Linter(_PROJECTS.settings(project), index)
 
 
 class Flake8Plugin:
@@ -59,10 +50,10 @@ class Flake8Plugin:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         path = Path(self.filename if self.filename not in ("stdin", "-") else "stdin.py")
         path = path.resolve()
-        project = _project(path.parent)
-        primary, package, _ = module_names(path, project.root)
+        project = _PROJECTS.project_of(path)
+        primary, package, _ = _PROJECTS.module_names(path, project)
         text = normalize_newlines("".join(self.lines)).lstrip("\ufeff")
-        result = project.linter.lint(self.filename, text, primary, package)
+        result = _linter(project).lint(self.filename, text, primary, package)
         for diagnostic in result.diagnostics:
             if diagnostic.code == "FAL001":
                 continue  # flake8 reports syntax errors itself (E999)

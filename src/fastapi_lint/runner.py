@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import difflib
 import gc
 import multiprocessing
 import os
@@ -21,13 +20,16 @@ from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import CACHE_DIR, IndexCache, ResultsCache, content_hash
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fixes import fix_text
 from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.projects import Project, Projects
+from fastapi_lint.redaction import Span, secret_spans
 from fastapi_lint.semantic.facts import extract
-from fastapi_lint.semantic.index import ProjectIndex, module_names
+from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
 
@@ -52,6 +54,7 @@ class FileReport:
     fixed: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     diff: str = ""
+    left_out: list[str] = field(default_factory=list)  # hunks the diff leaves out, and why
     fixed_text: str | None = None  # stdin with --fix: the code to print
     silenced: int = 0
     baselined: int = 0
@@ -60,7 +63,8 @@ class FileReport:
     source_text: str = ""
     key_path: str = ""  # relative to the configuration's folder: stable for fingerprints
     raw: list[Diagnostic] = field(default_factory=list, repr=False)  # before suppression
-    secrets: set[str] = field(default_factory=set)  # raw secrets found: outputs redact them
+    # where the secrets are in source_text (found before suppression): outputs mask them
+    secrets: list[Span] = field(default_factory=list)
 
 
 @dataclass
@@ -80,7 +84,7 @@ class _Loaded:
     tree: ast.Module | SyntaxProblem | None = None
     error: Diagnostic | None = None
     digest: str = ""  # of the file's bytes
-    module: tuple[str, str] | None = None  # (module name, package), once the index knows it
+    module: tuple[str, str] | None = None  # (module name, package), set before it is checked
 
 
 def run(
@@ -90,15 +94,20 @@ def run(
     *,
     base: Path,
     stdin_text: str | None = None,
+    projects: Projects | None = None,
 ) -> RunResult:
-    """Check `paths` (or stdin); `base` anchors exclude patterns (the config file's folder)."""
+    """Check `paths` (or stdin); `base` anchors exclude patterns (the config file's folder).
+
+    `projects` gives each file its project's settings (hierarchical configuration); without it
+    `settings` check every file.
+    """
     # Millions of AST nodes are alive at once (trees are kept between the index and the lint
     # pass); they hold no reference cycles, so the cycle collector only rescans them over and
     # over: measured, it more than doubled a cold run. Reference counting still frees them.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(paths, settings, options, base=base, stdin_text=stdin_text)
+        return _run(paths, settings, options, base=base, stdin_text=stdin_text, projects=projects)
     finally:
         if collecting:
             gc.enable()
@@ -111,7 +120,13 @@ def _run(
     *,
     base: Path,
     stdin_text: str | None,
+    projects: Projects | None,
 ) -> RunResult:
+    # Without hierarchical settings (`--config`, `--isolated`, the tests) one configuration
+    # checks every file; the projects still decide the index and the module names.
+    projects = projects or Projects(fixed=(settings, base))
+    if options.diff:
+        options = dataclasses.replace(options, use_cache=False)  # --diff writes nothing
     if stdin_text is not None:
         name = Path(options.stdin_filename or "-")
         anchor = name.resolve().parent if options.stdin_filename else Path.cwd()
@@ -121,39 +136,87 @@ def _run(
     excluder = Excluder(settings.exclude + settings.extend_exclude, base)
 
     if stdin_text is not None:
-        lint_files: list[Path] = []
-        missing: list[tuple[str, str]] = []
         if options.force_exclude and options.stdin_filename and excluder.excluded(name, False):
             return RunResult([FileReport(path=str(name), source_text=stdin_text)])
-    else:
-        found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
-        lint_files, missing = found.files, found.errors
+        return RunResult([_check_stdin(name, stdin_text, projects, options)])
 
-    index, loaded = build_index(root, lint_files, excluder, options.use_cache)
-    linter = Linter(settings, index)
-    results = ResultsCache(
-        root / CACHE_DIR
-        if (root is not None and options.use_cache and stdin_text is None)
-        else None
-    )
+    found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
     result = RunResult()
-    for path, message in missing:
+    for path, message in found.errors:
         report = FileReport(path=path)
         report.diagnostics.append(_file_error(path, message))
         result.files.append(report)
-    if stdin_text is not None:
-        source = SourceFile(text=stdin_text.replace("\r\n", "\n"))
-        item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
-        _register(index, item, root)
-        result.files.append(_check(item, linter, settings, options, root, base, stdin=True))
-        return result
-    items = [loaded.pop(path.resolve(), None) or _load(path) for path in lint_files]
-    result.files.extend(_check_all(items, linter, settings, options, root, base, results))
-    results.save()
+    lint_files = found.files
+    if projects.fixed is None:
+        lint_files = _without_own_excludes(lint_files, paths, projects, options.force_exclude)
+    groups: dict[Project, list[Path]] = {}
+    for path in lint_files:
+        groups.setdefault(projects.project_of(path.resolve()), []).append(path)
+    reports: dict[Path, FileReport] = {}
+    done = 0
+    for project, files in groups.items():
+        checked = _check_project(project, files, projects, _counting(options, done, lint_files))
+        reports.update(zip(files, checked, strict=True))
+        done += len(files)
+    result.files.extend(reports[path] for path in lint_files)
     return result
 
 
-def _check_all(items, linter, settings, options, root, base, results) -> list[FileReport]:
+def _without_own_excludes(
+    files: list[Path], paths: list[Path], projects: Projects, force_exclude: bool
+) -> list[Path]:
+    """Drop the files their own project excludes: a sub-project's `extend-exclude` holds when
+    the run starts above it. A file named on the command line stays, unless --force-exclude."""
+    named = set() if force_exclude else {path.resolve() for path in paths if not path.is_dir()}
+    kept = []
+    for path in files:
+        resolved = path.resolve()
+        project = projects.project_of(resolved)
+        if resolved in named or not projects.excluder(project).excluded(resolved, False):
+            kept.append(path)
+    return kept
+
+
+def _counting(options: Options, done: int, files: list[Path]) -> Options:
+    """Options whose progress counts one project's files as part of the whole run."""
+    shown = options.progress
+    if shown is None:
+        return options
+    return dataclasses.replace(options, progress=lambda count, _: shown(done + count, len(files)))
+
+
+def _check_project(
+    project: Project, files: list[Path], projects: Projects, options: Options
+) -> list[FileReport]:
+    """Check one project's files with its settings, against its own project index."""
+    settings, base = projects.settings(project), projects.base(project)
+    index, loaded = build_index(project, projects, files, options.use_cache)
+    linter = Linter(settings, index)
+    use_cache = project.root is not None and options.use_cache
+    results = ResultsCache(project.root / CACHE_DIR if use_cache else None)
+    items = [loaded.pop(path.resolve(), None) or _load(path) for path in files]
+    for item in items:
+        if item.module is None:
+            item.module = projects.module_names(item.path.resolve(), project)[:2]
+    reports = _check_all(items, linter, settings, options, base, results)
+    results.save()
+    return reports
+
+
+def _check_stdin(name: Path, text: str, projects: Projects, options: Options) -> FileReport:
+    project = projects.project_of(name.resolve())
+    settings, base = projects.settings(project), projects.base(project)
+    index, _ = build_index(project, projects, [], options.use_cache)
+    source = SourceFile(text=text.replace("\r\n", "\n"))
+    item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
+    item.module = projects.module_names(name.resolve(), project)[:2]
+    if isinstance(item.tree, ast.Module):  # not on disk: the index learns it from the text
+        index.add(extract(item.tree, *item.module), [item.module[0]])
+        index.expand_stars()
+    return _check(item, Linter(settings, index), settings, options, base, stdin=True)
+
+
+def _check_all(items, linter, settings, options, base, results) -> list[FileReport]:
     """Check every file: cached results first, then the rest, in worker processes if many."""
     reports: list[FileReport | None] = [None] * len(items)
     keys: list[str | None] = [None] * len(items)
@@ -164,10 +227,11 @@ def _check_all(items, linter, settings, options, root, base, results) -> list[Fi
             keys[position] = ResultsCache.key(
                 item.digest, settings.cache_key(), linter.index.digest
             )
-            cached = results.get(_relative_to(item.path, base), keys[position])
+            text = item.source.text if item.source is not None else ""
+            cached = results.get(_relative_to(item.path, base), keys[position], text)
             if cached is not None:
                 reports[position] = _check(
-                    item, linter, settings, options, root, base, stdin=False, cached=cached
+                    item, linter, settings, options, base, stdin=False, cached=cached
                 )
                 continue
         pending.append(position)
@@ -176,13 +240,13 @@ def _check_all(items, linter, settings, options, root, base, results) -> list[Fi
         reports[position] = report
         key = keys[position]
         if key is not None and not any(d.code == "FAL002" for d in report.raw):
-            results.put(report.key_path, key, report.raw)
+            results.put(report.key_path, key, report.raw, report.source_text)
 
     done = len(items) - len(pending)
     jobs = _jobs(len(pending)) if plain_check else 1
     if jobs > 1:
         global _SHARED
-        _SHARED = (items, linter, settings, options, root, base)
+        _SHARED = (items, linter, settings, options, base)
         context = multiprocessing.get_context("fork")
         with context.Pool(jobs) as pool:
             chunk = max(1, len(pending) // (jobs * 8))
@@ -194,7 +258,7 @@ def _check_all(items, linter, settings, options, root, base, results) -> list[Fi
         _SHARED = None
     else:
         for position in pending:
-            report = _check(items[position], linter, settings, options, root, base, stdin=False)
+            report = _check(items[position], linter, settings, options, base, stdin=False)
             checked(position, report)
             done += 1
             if options.progress is not None:
@@ -221,9 +285,9 @@ def _jobs(pending: int) -> int:
 
 
 def _check_shared(position: int) -> tuple[int, FileReport]:
-    items, linter, settings, options, root, base = _SHARED
+    items, linter, settings, options, base = _SHARED
     quiet = dataclasses.replace(options, progress=None)
-    return position, _check(items[position], linter, settings, quiet, root, base, stdin=False)
+    return position, _check(items[position], linter, settings, quiet, base, stdin=False)
 
 
 def _common_parent(paths: list[Path]) -> Path:
@@ -240,14 +304,23 @@ def _project_root(anchor: Path) -> Path | None:
 
 # -- the project index ---------------------------------------------------------------------------
 def build_index(
-    root: Path | None, lint_files: list[Path], excluder: Excluder, use_cache: bool
+    project: Project,
+    projects: Projects,
+    lint_files: list[Path],
+    use_cache: bool,
 ) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
-    """Index every module of the project (or only the checked files when there is no root)."""
+    """Index every module of the project (or only the checked files when there is no root).
+
+    A project nested inside this one (a folder with its own settings) is not part of it, and the
+    walk does not enter it.
+    """
     index = ProjectIndex()
+    root = project.root
     wanted = {path.resolve() for path in lint_files}
     if root is not None:
-        project = discover([root], excluder, force_exclude=True, root=root).files
-        project_paths = {path.resolve() for path in project} | wanted
+        walk = projects.own_files(project)  # nested projects are pruned from the walk
+        walked = discover([root], walk, force_exclude=True, root=root).files
+        project_paths = {path.resolve() for path in walked} | wanted
     else:
         project_paths = set(wanted)
     cache = IndexCache(root / CACHE_DIR if (root is not None and use_cache) else None)
@@ -259,7 +332,7 @@ def build_index(
             kept[path] = item
         if item.data is None:
             continue
-        primary, package, names = module_names(path, root)
+        primary, package, names = projects.module_names(path, project)
         item.module = (primary, package)
         key = _cache_key(path, root)
         digest = item.digest
@@ -278,6 +351,7 @@ def build_index(
         index.add(facts, names)
         prints.append(f"{primary}:{cache.facts_digest(key)}")
     cache.save()
+    index.expand_stars()
     index.digest = content_hash("\n".join(sorted(prints)).encode())
     return index, kept
 
@@ -289,13 +363,6 @@ def _cache_key(path: Path, root: Path | None) -> str:
         except ValueError:
             pass
     return str(path)
-
-
-def _register(index: ProjectIndex, item: _Loaded, root: Path | None) -> None:
-    """Put a module that is not on disk (stdin) into the index under its name."""
-    if isinstance(item.tree, ast.Module):
-        primary, package, names = module_names(item.path, root)
-        index.add(extract(item.tree, primary, package), names)
 
 
 def _load(path: Path) -> _Loaded:
@@ -332,7 +399,6 @@ def _check(
     linter: Linter,
     settings: Settings,
     options: Options,
-    root: Path | None,
     base: Path,
     *,
     stdin: bool,
@@ -348,8 +414,9 @@ def _check(
         return report
     source = item.source
     report.source_text = source.text
-    primary, package = item.module or module_names(item.path, root)[:2]
+    primary, package = item.module
     ignored = per_file_ignored(_relative_to(item.path, base), settings.per_file_ignores)
+    secrets_of: dict[str, list[Span]] = {}  # text linted -> its secrets, for --diff
 
     def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:
         if reuse is None:
@@ -359,11 +426,11 @@ def _check(
             for diagnostic in found:
                 diagnostic.path = shown
         report.raw = found
-        report.secrets.update(secret for d in found for secret in d.secrets)
+        report.secrets = secrets_of[text] = secret_spans(found)
         kept, silenced = suppress(found, text, ignored)
         report.silenced = silenced
         if options.baseline:
-            prints = fingerprints(key, kept, text)
+            prints = fingerprints(key, kept, text, secrets_of[text])
             new = [d for d, p in zip(kept, prints, strict=True) if p not in options.baseline]
             report.baselined = len(kept) - len(new)
             kept = new
@@ -382,7 +449,11 @@ def _check(
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
         return report
-    outcome = fix_text(source.text, lint, options.unsafe_fixes)
+
+    def lint_for_diff(text: str) -> list[Diagnostic]:  # only fixes that show no secret
+        return without_secret_fixes(lint(text), text, secrets_of[text], report.left_out)
+
+    outcome = fix_text(source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes)
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
@@ -391,7 +462,17 @@ def _check(
             report.fixed_text = source.text
         return report
     if options.diff:
-        report.diff = unified_diff(shown, source.text, outcome.text)
+        path = shown if stdin else Path(os.path.relpath(item.path)).as_posix()
+        report.diff, left_out = safe_unified_diff(
+            path,
+            source.text,
+            outcome.text,
+            secrets_of[source.text],
+            secrets_of[outcome.text],
+            source.newline,
+            source.bom,
+        )
+        report.left_out.extend(left_out)
     elif stdin:
         report.fixed_text = outcome.text
     else:
@@ -418,16 +499,6 @@ def display_path(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)
-
-
-def unified_diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{path}",
-        tofile=f"b/{path}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import click
 
+from fastapi_lint.redaction import Span, masked_line
 from fastapi_lint.reporters.base import ReportOptions, summary
 from fastapi_lint.reporters.concise import line
 from fastapi_lint.runner import RunResult
+from fastapi_lint.source import LineIndex
 
 
-def frame(diagnostic, text: str, options: ReportOptions) -> list[str]:
-    lines = text.split("\n")
-    if not 1 <= diagnostic.line <= len(lines):
+def frame(diagnostic, lines: LineIndex, options: ReportOptions, secrets: list[Span]) -> list[str]:
+    """The diagnostic's line, every secret on it masked (`secrets`: the file's), underlined."""
+    if not 1 <= diagnostic.line <= lines.line_count:
         return []
-    source = lines[diagnostic.line - 1].expandtabs(1)
+    source, column = masked_line(lines.text, lines.line_start(diagnostic.line), secrets)
+    source = source.expandtabs(1)
     width = len(str(diagnostic.line))
-    start = diagnostic.column
-    end = diagnostic.end_column if diagnostic.end_line == diagnostic.line else len(source)
+    start = column(diagnostic.column)
+    end = column(diagnostic.end_column) if diagnostic.end_line == diagnostic.line else len(source)
     underline = max(end - start, 1)
-    if diagnostic.secrets:
-        underline = min(underline, 5)  # the secret is masked in the line: hide its length
     marker = " " * start + "^" * underline
     gutter = " " * width
     caret = f"{marker} {diagnostic.code}"
@@ -34,9 +35,10 @@ def frame(diagnostic, text: str, options: ReportOptions) -> list[str]:
 def render(result: RunResult, options: ReportOptions) -> str:
     out: list[str] = []
     for report in sorted(result.files, key=lambda r: r.path):
+        lines = LineIndex(report.source_text)
         for diagnostic in sorted(report.diagnostics, key=lambda d: d.sort_key()):
             out.append(line(diagnostic, options))
-            out.extend(frame(diagnostic, report.source_text, options))
+            out.extend(frame(diagnostic, lines, options, report.secrets))
             out.append("")
     if options.show_summary:
         fixed = sum(sum(report.fixed.values()) for report in result.files)

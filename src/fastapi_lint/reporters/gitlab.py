@@ -15,7 +15,7 @@ def render(result: RunResult, options: ReportOptions) -> str:
     issues = []
     for report in sorted(result.files, key=lambda r: r.path):
         prints = fingerprints(
-            report.key_path or report.path, report.diagnostics, report.source_text
+            report.key_path or report.path, report.diagnostics, report.source_text, report.secrets
         )
         pairs = sorted(zip(report.diagnostics, prints, strict=True), key=lambda p: p[0].sort_key())
         for d, fingerprint in pairs:

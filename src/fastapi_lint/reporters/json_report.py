@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from fastapi_lint.fixes import edits_with_imports
+from fastapi_lint.redaction import fix_shows_secret, secret_texts
 from fastapi_lint.reporters.base import ReportOptions
 from fastapi_lint.runner import RunResult
 from fastapi_lint.source import LineIndex
@@ -25,9 +26,12 @@ def to_dicts(result: RunResult, options: ReportOptions) -> list[dict]:
     items = []
     for report in sorted(result.files, key=lambda r: r.path):
         lines = LineIndex(report.source_text) if report.source_text else None
+        secrets = secret_texts(report.source_text, report.secrets)
         for d in sorted(report.diagnostics, key=lambda d: d.sort_key()):
             fix = None
             if d.fix is not None:
+                # a fix that would print a secret keeps its title and applicability only
+                shown = [] if fix_shows_secret(d.fix, secrets) else [d.fix]
                 fix = {
                     "applicability": d.fix.applicability.value,
                     "message": d.fix.title,
@@ -37,7 +41,8 @@ def to_dicts(result: RunResult, options: ReportOptions) -> list[dict]:
                             "location": _location(lines, edit.start),
                             "end_location": _location(lines, edit.end),
                         }
-                        for edit in edits_with_imports(report.source_text, d.fix)
+                        for made in shown
+                        for edit in edits_with_imports(report.source_text, made)
                     ],
                 }
             items.append(

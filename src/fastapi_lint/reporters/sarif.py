@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.fixes import edits_with_imports
+from fastapi_lint.redaction import fix_shows_secret, secret_texts
 from fastapi_lint.reporters.base import ReportOptions
 from fastapi_lint.rules import all_rules
 from fastapi_lint.runner import RunResult
@@ -62,6 +63,7 @@ def render(result: RunResult, options: ReportOptions) -> str:
     for report in sorted(result.files, key=lambda r: r.path):
         lines = LineIndex(report.source_text)
         location = {"uri": _uri(report.path)}
+        secrets = secret_texts(report.source_text, report.secrets)
         for d in sorted(report.diagnostics, key=lambda d: d.sort_key()):
             item = {
                 "ruleId": d.code,
@@ -82,7 +84,8 @@ def render(result: RunResult, options: ReportOptions) -> str:
                     }
                 ],
             }
-            if d.fix is not None and not d.fix.edits:  # a display-only suggestion
+            if d.fix is not None and (not d.fix.edits or fix_shows_secret(d.fix, secrets)):
+                # a display-only suggestion, or a fix whose edits would print a secret
                 item["properties"] = {"suggestion": d.fix.title}
             elif d.fix is not None and report.source_text:
                 edits = edits_with_imports(report.source_text, d.fix)

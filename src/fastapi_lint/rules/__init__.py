@@ -12,6 +12,7 @@ def all_rules() -> list[type[Rule]]:
         models,
         orm_loading,
         pydantic_v2,
+        pydantic_validators,
         routes,
         security,
         tool,

@@ -74,8 +74,13 @@ class Rule:
         return self.ctx.settings.rule_option(self.code, name)
 
     def report(
-        self, node: ast.AST, message: str, fix: Fix | None = None, secret: str | None = None
+        self,
+        node: ast.AST,
+        message: str,
+        fix: Fix | None = None,
+        secret: tuple[int, int] | None = None,
     ) -> None:
+        """`secret`: text offsets of a secret the finding is about (see `FileContext.secret_in`)."""
         self.ctx.add(self, node, message, fix, secret)
 
     @classmethod
@@ -85,17 +90,18 @@ class Rule:
         return inspect.cleandoc(cls.__doc__ or "")
 
 
-def _inner_source(literal: str) -> str:
-    """A string literal's source without its prefix and quotes (escapes as written)."""
-    stripped = literal.lstrip("rbufRBUF")
+def _inner_span(literal: str) -> tuple[int, int]:
+    """Where a string literal's characters are within its source: no prefix, no quotes."""
+    prefix = len(literal) - len(literal.lstrip("rbufRBUF"))
+    stripped = literal[prefix:]
     for quote in ('"""', "'''", '"', "'"):
         if (
             stripped.startswith(quote)
             and stripped.endswith(quote)
             and len(stripped) > 2 * len(quote)
         ):
-            return stripped[len(quote) : -len(quote)]
-    return literal
+            return prefix + len(quote), len(literal) - len(quote)
+    return 0, len(literal)
 
 
 class FileContext:
@@ -198,7 +204,12 @@ class FileContext:
 
     # -- reporting -----------------------------------------------------------------------------
     def add(
-        self, rule: Rule, node: ast.AST, message: str, fix: Fix | None, secret: str | None = None
+        self,
+        rule: Rule,
+        node: ast.AST,
+        message: str,
+        fix: Fix | None,
+        secret: tuple[int, int] | None = None,
     ) -> None:
         start, end = self.lines.node_range(node)
         line, column = self.lines.position(start)
@@ -215,9 +226,24 @@ class FileContext:
                 fix=fix,
                 path=self.path,
                 start_offset=start,
-                secrets=(secret, _inner_source(self.text[start:end])) if secret else (),
+                secret=secret,
             )
         )
+
+    def secret_in(
+        self, literal: ast.expr, value: str = "", before: str = "", after: str = ""
+    ) -> tuple[int, int]:
+        """The offsets of a secret in a string literal: `value` (between `before` and `after`)
+        where the source spells it as is, else all of the literal's characters."""
+        start, end = self.lines.node_range(literal)
+        inner_start, inner_end = _inner_span(self.text[start:end])
+        start, end = start + inner_start, start + inner_end
+        if value:
+            found = self.text.find(before + value + after, start, end)
+            if found != -1:
+                found += len(before)
+                return found, found + len(value)
+        return start, end
 
     # -- fix helpers ---------------------------------------------------------------------------
     def source(self, node: ast.AST) -> str:

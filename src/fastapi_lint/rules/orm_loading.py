@@ -76,7 +76,7 @@ def _marks(ctx, func) -> list[_Mark]:
                 if keyword.arg == "attribute_names":
                     names = keyword.value
             attributes = ALL if names is None else _string_items(names)
-            session = ctx.source(node.func.value)
+            session = ast.unparse(node.func.value)
             found.append(_Mark(node.args[0].id, attributes, _end(node), session))
     cache[func] = found
     return found
@@ -144,7 +144,10 @@ _COMMIT_CALLS = (".commit(",)
 
 
 def _mentions(ctx, func, needles: tuple[str, ...]) -> bool:
-    start, end = ctx.lines.node_range(func)
+    try:
+        start, end = ctx.lines.node_range(func)
+    except IndexError:  # lines `ast` counts differently (a lone form feed, `\r`): just read it
+        return True
     text = ctx.text[start:end]
     return any(needle in text for needle in needles)
 
@@ -390,7 +393,17 @@ class LazyLoadInAsync(Rule):
         model_kinds = self.ctx.index.class_kinds(qualified)
         if kinds.PYDANTIC not in model_kinds or kinds.MAPPED in model_kinds:
             return set()
-        return {field for fact in self.ctx.index.ancestry(qualified) for field in fact.fields}
+        return {
+            name
+            for fact in self.ctx.index.ancestry(qualified)
+            for name, annotation in fact.fields.items()
+            if not name.startswith("_") and not _is_class_variable(annotation)
+        }
+
+
+def _is_class_variable(annotation: str) -> bool:
+    """`ClassVar[...]` (however imported): a class attribute, not a field."""
+    return annotation.split("[", 1)[0].rsplit(".", 1)[-1] == "ClassVar"
 
 
 def _response_classes(ctx, annotation: ast.expr) -> list[str]:
@@ -556,7 +569,7 @@ class ExpiredAttributeAfterCommit(Rule):
             receiver = node.value.func.value
             if sessions.kind(receiver) is not SessionKind.ASYNC:
                 continue
-            session = self.ctx.source(receiver)
+            session = ast.unparse(receiver)
             if session not in expiry:
                 owner = self.ctx.enclosing_class()
                 expiry[session] = expires_on_commit(
@@ -640,7 +653,7 @@ class ExpiredAttributeAfterCommit(Rule):
                 receiver = (
                     load.query.func.value if isinstance(load.query.func, ast.Attribute) else None
                 )
-                if receiver is not None and self.ctx.source(receiver) == commit.session:
+                if receiver is not None and ast.unparse(receiver) == commit.session:
                     return load.model or ""
         for node in own_nodes(loads.func):
             if not (
@@ -648,7 +661,7 @@ class ExpiredAttributeAfterCommit(Rule):
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr in ("add", "add_all", "merge")
                 and _start(node) < before
-                and self.ctx.source(node.func.value) == commit.session
+                and ast.unparse(node.func.value) == commit.session
                 and node.args
             ):
                 continue
@@ -904,7 +917,7 @@ class NPlusOneQuery(Rule):
                     and isinstance(node.value, ast.Name)
                     and node.value.id in names
                 ):
-                    return self.ctx.source(node)
+                    return ast.unparse(node)
                 if isinstance(node, ast.Name) and node.id in names:
                     return node.id
         return None

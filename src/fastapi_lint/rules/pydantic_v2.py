@@ -101,7 +101,19 @@ CLASS_METHODS = frozenset(
         "update_forward_refs",
     }
 )
-
+# Calls that make an instance of the class they are called on, and of the instance they copy.
+CONSTRUCTORS = frozenset(
+    {
+        "model_validate",
+        "model_validate_json",
+        "model_construct",
+        "parse_obj",
+        "parse_raw",
+        "from_orm",
+        "construct",
+    }
+)
+COPIES = frozenset({"model_copy", "copy"})
 
 V2_MARKERS = frozenset(
     {
@@ -141,8 +153,10 @@ class PydanticV1Config(Rule):
     silently ignored: `orm_mode = True` in a v2 model does nothing, and `Model.model_validate(
     orm_object)` then fails at runtime.
 
-    Runs only when the project uses Pydantic v2 (`pydantic-version`, default 2); a v1 project
-    sets `pydantic-version = 1` in `[tool.fastapi-lint]`.
+    Runs only when the project uses Pydantic v2: `pydantic-version = 2`, or by default ("auto")
+    a declared `pydantic>=2` dependency or a module that imports a v2-only name (`ConfigDict`,
+    `field_validator`, `pydantic_settings`, ...). A v1 project sets `pydantic-version = 1` in
+    `[tool.fastapi-lint]`.
 
     ## Example
     ```python
@@ -255,11 +269,15 @@ class PydanticV1Method(Rule):
     Checks for Pydantic v1 method names on a value known to be a Pydantic model instance or
     class: `.dict()`, `.json()`, `.copy()`, `.parse_obj()`, `.parse_raw()`, `.from_orm()`,
     `.schema()`, `.schema_json()`, `.construct()`, `.update_forward_refs()`. A value is known by
-    its annotation, by `Model(...)`/`Model.model_validate(...)`, or by being the class itself.
-    Never on a SQLAlchemy model, nor on a class that defines a method of that name itself (real
-    projects have ORM bases with a `.dict()` of their own).
+    its annotation (`User`, `Optional[User]`, `User | None`), by being made right there
+    (`User(...).json()`, `User.model_validate(...).dict()`, a copy of a known model), by being a
+    field a known model declares as one (`order.address.dict()` where `Order` declares
+    `address: Address`, bases included), by a local assigned from any of these, or by being the
+    class itself. Never on a SQLAlchemy model, nor on a class that defines a method of that name
+    itself (real projects have ORM bases with a `.dict()` of their own).
 
-    Runs only when the project uses Pydantic v2 (`pydantic-version`, default 2).
+    Runs only when the project uses Pydantic v2: `pydantic-version = 2`, or by default ("auto")
+    a declared `pydantic>=2` dependency or a module that imports a v2-only name.
 
     ## Why is this bad?
     The v1 names are deprecated in v2: they emit warnings, differ in details (`.json()` took
@@ -303,6 +321,10 @@ class PydanticV1Method(Rule):
     summary = "Pydantic v1 method name"
     fix_availability = FixAvailability.SOMETIMES
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._locals: dict[tuple, str | None] = {}  # (function, name, where) -> model
+
     def visit_Call(self, node: ast.Call) -> None:
         function = node.func
         if not isinstance(function, ast.Attribute) or function.attr not in METHODS:
@@ -313,7 +335,11 @@ class PydanticV1Method(Rule):
         if model is None or self.ctx.index.defines_method(model, function.attr):
             return
         new_name, kept = METHODS[function.attr]
-        shown = f"{self.ctx.source(function.value)}.{function.attr}()"
+        receiver = function.value
+        if isinstance(receiver, ast.Call):  # `User(...).json()`: the arguments would be noise
+            shown = f"{self.ctx.source(receiver.func)}(...).{function.attr}()"
+        else:
+            shown = f"{self.ctx.source(receiver)}.{function.attr}()"
         if new_name is None:
             self.report(function, f"`{shown}` is Pydantic v1; use `model_json_schema()`")
             return
@@ -331,8 +357,11 @@ class PydanticV1Method(Rule):
         edits = [Edit(end - len(function.attr), end, new_name)]
         safe = len(call.args) <= (1 if function.attr in CLASS_METHODS else 0)
         if function.attr == "from_orm":
-            _, call_end = self.ctx.lines.node_range(call)
-            edits.append(Edit(call_end - 1, call_end - 1, ", from_attributes=True"))
+            if not call.args:
+                return None
+            # after the argument, not before `)`: a trailing comma may sit in between
+            _, argument_end = self.ctx.lines.node_range(call.args[-1])
+            edits.append(Edit(argument_end, argument_end, ", from_attributes=True"))
         wanted = Applicability.SAFE if safe else Applicability.UNSAFE
         return Fix(
             title=f"Rename to `{new_name}`",
@@ -345,31 +374,61 @@ class PydanticV1Method(Rule):
         qualified = self.ctx.resolve(receiver)
         if method in CLASS_METHODS and qualified and self._pydantic(qualified):
             return qualified
-        if not isinstance(receiver, ast.Name):
+        return self._instance_of(receiver, depth=0)
+
+    def _instance_of(self, value: ast.expr, depth: int) -> str | None:
+        """The Pydantic class `value` is known to be an instance of: a constructor call, a
+        local declared or assigned as one, or a field declared as one on such a model."""
+        if depth > 8:
+            return None  # `a = b; b = a` and other chains that never end
+        if isinstance(value, ast.Call):
+            made = value.func
+            if isinstance(made, ast.Attribute) and made.attr in COPIES:
+                return self._instance_of(made.value, depth + 1)
+            if isinstance(made, ast.Attribute) and made.attr in CONSTRUCTORS:
+                made = made.value
+            built = self.ctx.resolve(made)
+            return built if built and self._pydantic(built) else None
+        if isinstance(value, ast.Attribute):
+            owner = self._instance_of(value.value, depth + 1)
+            found = self.ctx.index.field_annotation(owner, value.attr) if owner else None
+            if found is None:
+                return None
+            table, source = found
+            try:
+                annotation = ast.parse(source, mode="eval").body
+            except SyntaxError:
+                return None
+            return self._first_pydantic(declared_classes(table.resolve, annotation))
+        if not isinstance(value, ast.Name):
             return None
         function = self.ctx.enclosing_function()
         if function is None:
             return None
-        annotation = declared_type(function, receiver.id)
+        key = (function, value.id, value.lineno, value.col_offset)
+        if key not in self._locals:
+            self._locals[key] = None  # while computing: a chain of names that loops
+            self._locals[key] = self._local_model(function, value, depth)
+        return self._locals[key]
+
+    def _local_model(self, function: ast.AST, use: ast.Name, depth: int) -> str | None:
+        """The model a local is where it is used, when its declaration and every assignment
+        made before agree: after `data = data.dict()` the name holds a dict."""
+        made: set[str | None] = set()
+        annotation = declared_type(function, use.id)
         if annotation is not None:
-            classes = declared_classes(self.ctx.resolve, annotation)
-            return next((found for found in classes if self._pydantic(found)), None)
+            made.add(self._first_pydantic(declared_classes(self.ctx.resolve, annotation)))
         for child in own_nodes(function):
             if (
                 isinstance(child, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == receiver.id for t in child.targets)
-                and isinstance(child.value, ast.Call)
+                and (child.end_lineno, child.end_col_offset) <= (use.lineno, use.col_offset)
+                and any(isinstance(t, ast.Name) and t.id == use.id for t in child.targets)
             ):
-                made = child.value.func
-                if isinstance(made, ast.Attribute) and made.attr in (
-                    "model_validate",
-                    "model_construct",
-                    "parse_obj",
-                ):
-                    made = made.value
-                built = self.ctx.resolve(made)
-                return built if built and self._pydantic(built) else None
-        return None
+                made.add(self._instance_of(child.value, depth + 1))
+        return made.pop() if len(made) == 1 else None
+
+    def _first_pydantic(self, classes: list[str]) -> str | None:
+        return next((found for found in classes if self._pydantic(found)), None)
 
     def _pydantic(self, qualified: str) -> bool:
         class_kinds = self.ctx.index.class_kinds(qualified)

@@ -1,7 +1,8 @@
 """FAL4xx: security — secrets in source, passwords in URLs, SQL built from strings.
 
-Every secret is shown masked (`su***`): messages mask it here, and the CLI redacts the raw value
-from every output (source frames, diffs, machine formats) using `Diagnostic.secret`.
+Every secret is shown masked (`su***`): messages mask it here, and each finding carries where its
+secret is in the source (`Diagnostic.secret`), so code frames mask that span and `--diff` leaves
+out changes that would show it. No output is rewritten after rendering.
 """
 
 from __future__ import annotations
@@ -295,7 +296,7 @@ class HardcodedSecret(Rule):
                 self.seen.add(id(node))
                 found = match.group(0).strip()
                 message = f"String looks like {description}: `{mask(found)}`"
-                self.report(node, message, None, node.value)  # the whole literal is secret
+                self.report(node, message, None, self.ctx.secret_in(node))  # all of it
                 return
 
     # -- shared --------------------------------------------------------------------------------
@@ -348,7 +349,8 @@ class HardcodedSecret(Rule):
         return not (text.lower() in SECRET_WORDS or text.lower() in ("bearer", "basic"))
 
     def _report(self, literal: ast.expr, text: str, where: str, fix: Fix | None) -> None:
-        self.report(literal, f"Hardcoded secret in {where}: `{mask(text)}`", fix, text)
+        message = f"Hardcoded secret in {where}: `{mask(text)}`"
+        self.report(literal, message, fix, self.ctx.secret_in(literal, text))
 
     def _fix(self, statement, target, name, literal, holder) -> Fix | None:
         """Module/class constants read the environment; settings fields lose their default."""
@@ -482,7 +484,7 @@ class CredentialsInUrl(Rule):
                 continue
             shown = f"{match.group('scheme')}://{match.group('user')}:{mask(password)}@"
             message = f"URL with a hardcoded password: `{shown}{match.group('host')}`"
-            self.report(node, message, None, password)
+            self.report(node, message, None, self.ctx.secret_in(node, password, ":", "@"))
             return
 
 

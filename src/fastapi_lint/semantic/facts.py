@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
-from fastapi_lint.semantic.relationships import class_fields, class_relationships
+from fastapi_lint.semantic.relationships import class_relationships
 
-FACTS_FORMAT = 5  # bump when the facts change shape: cached facts of another shape are ignored
+FACTS_FORMAT = 7  # bump when the facts change shape: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -35,8 +35,8 @@ class ClassFact:
     columns: dict[str, str] = field(default_factory=dict)  # JSON-like columns (see columns.py)
     mapped_annotations: dict[str, str] = field(default_factory=dict)  # Mapped[T] left to the map
     type_map: dict[str, str] = field(default_factory=dict)  # its type_annotation_map, by kind
+    fields: dict[str, str] = field(default_factory=dict)  # annotated names -> annotation source
     relationships: dict[str, str] = field(default_factory=dict)  # name -> loader strategy
-    fields: list[str] = field(default_factory=list)  # annotated attributes (a model's fields)
 
     def to_json(self) -> list:
         return [
@@ -49,8 +49,8 @@ class ClassFact:
             self.columns,
             self.mapped_annotations,
             self.type_map,
-            self.relationships,
             self.fields,
+            self.relationships,
         ]
 
     @classmethod
@@ -81,6 +81,8 @@ class ModuleFacts:
     endpoints: list[str] = field(default_factory=list)  # functions given to add_api_route
     # `expire_on_commit=` given to a module-level `X = factory(...)` or `X.configure(...)`
     session_options: dict[str, str] = field(default_factory=dict)
+    stars: list[str] = field(default_factory=list)  # modules of `from M import *`
+    exports: list[str] | None = None  # `__all__`, when it is a literal list of strings
 
     def defines(self, name: str) -> bool:
         return (
@@ -106,6 +108,8 @@ class ModuleFacts:
             "functions": {name: fact.to_json() for name, fact in self.functions.items()},
             "endpoints": self.endpoints,
             "session_options": self.session_options,
+            "stars": self.stars,
+            "exports": self.exports,
         }
 
     @classmethod
@@ -121,6 +125,8 @@ class ModuleFacts:
             functions={name: FunctionFact(*item) for name, item in data["functions"].items()},
             endpoints=data["endpoints"],
             session_options=data["session_options"],
+            stars=data["stars"],
+            exports=data["exports"],
         )
 
 
@@ -139,6 +145,7 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
         _endpoints(node.body, table, facts)
     _endpoints(tree.body, table, facts)
     facts.bindings = table.bindings
+    facts.stars = list(dict.fromkeys(table.stars))
     return facts
 
 
@@ -210,6 +217,8 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign, table: ImportTable, facts: Mod
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
     names = [target.id for target in targets if isinstance(target, ast.Name)]
     value = stmt.value
+    if names == ["__all__"]:
+        facts.exports = _string_list(value)
     type_alias = isinstance(stmt, ast.AnnAssign) and _is_type_alias(stmt.annotation, table)
     if isinstance(value, ast.Call):
         callee = table.resolve(value.func)
@@ -230,6 +239,14 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign, table: ImportTable, facts: Mod
         facts.aliases.update(dict.fromkeys(names, ast.unparse(value)))
     for name in names:
         table.define(name)
+
+
+def _string_list(node: ast.expr | None) -> list[str] | None:
+    if isinstance(node, (ast.List, ast.Tuple)) and all(
+        isinstance(item, ast.Constant) and isinstance(item.value, str) for item in node.elts
+    ):
+        return [item.value for item in node.elts]
+    return None
 
 
 _TYPE_LIKE = (ast.Subscript, ast.Name, ast.Attribute, ast.BinOp)
@@ -341,6 +358,11 @@ def class_fact(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
         stmt.name for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
     ]
     columns, annotations, type_map = class_columns(node, table)
+    fields = {
+        stmt.target.id: ast.unparse(stmt.annotation)
+        for stmt in node.body
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+    }
     return ClassFact(
         name,
         bases,
@@ -351,8 +373,8 @@ def class_fact(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
         columns,
         annotations,
         type_map,
+        fields,
         class_relationships(node, table),
-        class_fields(node, table),
     )
 
 

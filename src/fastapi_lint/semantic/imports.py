@@ -122,6 +122,7 @@ class ImportTable:
         self.module = module
         self.package = package
         self.bindings: dict[str, str] = dict(bindings or {})
+        self.stars: list[str] = []  # modules of `from M import *`, resolved by the project index
 
     # -- building ------------------------------------------------------------------------------
     def add_import(self, node: ast.Import | ast.ImportFrom) -> None:
@@ -138,6 +139,7 @@ class ImportTable:
             return
         for alias in node.names:
             if alias.name == "*":
+                self.stars.append(base)
                 continue
             self.bindings[alias.asname or alias.name] = canonical(f"{base}.{alias.name}")
 

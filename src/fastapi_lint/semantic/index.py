@@ -7,10 +7,8 @@ and re-exported through packages. Later issues add routers, sessions and columns
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
-from fastapi_lint.semantic.imports import canonical
+from fastapi_lint.semantic.imports import ImportTable, canonical
 
 PYDANTIC = "pydantic"  # any Pydantic model, settings and SQLModel included
 SETTINGS = "settings"
@@ -74,12 +72,53 @@ class ProjectIndex:
         self._json_owners: dict[str, list[str]] | None = None
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
-        """Register a module under every name it can be imported by."""
-        for name in names:
-            self.modules[name] = facts
+        """Register a module under every name it can be imported by; the first is its own name
+        and wins over another module's other names, whatever the order they are added in."""
+        for name in names[1:]:
+            known = self.modules.get(name)
+            if known is None or known.module != name:
+                self.modules[name] = facts
+        self.modules[names[0]] = facts
         self._kinds.clear()
         self._bindings_answers.clear()
         self._json_owners = None
+
+    # -- star imports --------------------------------------------------------------------------
+    def expand_stars(self) -> None:
+        """Give every module that star-imports a project module the names that import brings."""
+        for name, facts in self.modules.items():
+            if facts.stars and name == facts.module:
+                self.add_star_names(facts)
+        self._kinds.clear()  # bases and bindings may now resolve further
+        self._bindings_answers.clear()
+
+    def add_star_names(self, facts: ModuleFacts) -> None:
+        """Bind what `from M import *` brings; the module's own bindings win (a fresh dict:
+        the cached facts keep only what the file itself says)."""
+        brought: dict[str, str] = {}
+        for module in facts.stars:
+            brought.update(self._public_names(module, set()))
+        if brought:
+            facts.bindings = {**brought, **facts.bindings}
+
+    def _public_names(self, module: str, seen: set[str]) -> dict[str, str]:
+        """Name -> qualified name of what `from module import *` binds: its `__all__`, else
+        every name not starting with `_` (star imports of its own included)."""
+        facts = self.modules.get(module)
+        if facts is None or module in seen:
+            return {}
+        seen.add(module)
+        bound = dict(facts.bindings)
+        for inner in facts.stars:
+            for name, target in self._public_names(inner, seen).items():
+                bound.setdefault(name, target)
+        if facts.exports is not None:
+            return {name: bound.get(name, f"{module}.{name}") for name in facts.exports}
+        return {
+            name: target
+            for name, target in bound.items()
+            if not name.startswith("_") and not target.startswith("__future__.")
+        }
 
     # -- classes -------------------------------------------------------------------------------
     def class_kinds(self, qualified: str | None) -> frozenset[str]:
@@ -179,7 +218,10 @@ class ProjectIndex:
 
     def ancestry(self, qualified: str | None) -> list[ClassFact]:
         """The class and its project bases, nearest first (each once)."""
-        out: list[ClassFact] = []
+        return [fact for _facts, fact in self._ancestry(qualified)]
+
+    def _ancestry(self, qualified: str | None) -> list[tuple[ModuleFacts, ClassFact]]:
+        out: list[tuple[ModuleFacts, ClassFact]] = []
         pending = [qualified] if qualified else []
         seen: set[str] = set()
         while pending and len(out) < 50:
@@ -187,15 +229,23 @@ class ProjectIndex:
             if not name or name in seen:
                 continue
             seen.add(name)
-            fact = self.class_fact(name)
-            if fact is None:
+            found = self.lookup(canonical(name))
+            if found is None or not isinstance(found[1], ClassFact):
                 continue
-            out.append(fact)
-            pending.extend(fact.bases)
+            out.append((found[0], found[1]))
+            pending.extend(found[1].bases)
         return out
 
     def defines_method(self, qualified: str | None, method: str) -> bool:
         return any(method in fact.methods for fact in self.ancestry(qualified))
+
+    def field_annotation(self, qualified: str | None, name: str) -> tuple[ImportTable, str] | None:
+        """How a class (or its nearest project base) annotates `name`: the annotation's source
+        and the import table of its module, to resolve the names it uses."""
+        for facts, fact in self._ancestry(qualified):
+            if name in fact.fields:
+                return facts.imports(), fact.fields[name]
+        return None
 
     def json_columns(self, qualified: str | None) -> dict[str, str]:
         """Column name -> UNTRACKED/TRACKED for a mapped class, bases and mixins included."""
@@ -257,41 +307,3 @@ class ProjectIndex:
         facts, name = found
         fact = facts.functions.get(name)
         return (facts, fact) if fact else None
-
-
-def module_names(path: Path, root: Path | None) -> tuple[str, str, list[str]]:
-    """(primary module name, its package, every name the module may be imported by)."""
-    path = path.resolve()
-    stem_parts = [] if path.stem == "__init__" else [path.stem]
-    is_package_init = path.stem == "__init__"
-
-    package_parts: list[str] = []
-    directory = path.parent
-    while (directory / "__init__.py").exists() and directory != directory.parent:
-        package_parts.insert(0, directory.name)
-        if root is not None and directory == root:
-            break
-        directory = directory.parent
-    names: list[str] = []
-    by_package = ".".join(package_parts + stem_parts)
-    if by_package:
-        names.append(by_package)
-
-    if root is not None:
-        try:
-            relative = path.relative_to(root)
-        except ValueError:
-            relative = None
-        if relative is not None:
-            parts = [*relative.parent.parts, *stem_parts]
-            if parts and all(part.isidentifier() for part in parts):
-                names.append(".".join(parts))
-            if parts and parts[0] in ("src", "lib") and len(parts) > 1:
-                names.append(".".join(parts[1:]))
-    if not names:
-        names.append(path.stem)
-    names = list(dict.fromkeys(names))
-
-    primary = by_package if package_parts else names[-1] if root else names[0]
-    package = primary if is_package_init else primary.rpartition(".")[0]
-    return primary, package, names

@@ -1,4 +1,4 @@
-"""Relationships of a mapped class and how they load, and the fields a class declares.
+"""Relationships of a mapped class and how they load.
 
 Read from a class body: `x = relationship("Child", lazy="selectin")`, `x: Mapped[list["Child"]] =
 relationship(...)`, SQLModel `x: list["Child"] = Relationship(sa_relationship_kwargs={"lazy":
@@ -76,19 +76,3 @@ def _constant_strategy(node: ast.expr) -> str:
         if node.value in _CONSTANT_STRATEGIES:
             return _CONSTANT_STRATEGIES[node.value]
     return UNKNOWN
-
-
-def class_fields(node: ast.ClassDef, table: ImportTable) -> list[str]:
-    """Names a class body declares with an annotation (a Pydantic model's fields)."""
-    fields = []
-    for stmt in node.body:
-        if (
-            isinstance(stmt, ast.AnnAssign)
-            and isinstance(stmt.target, ast.Name)
-            and not stmt.target.id.startswith("_")
-        ):
-            annotation = stmt.annotation
-            origin = annotation.value if isinstance(annotation, ast.Subscript) else annotation
-            if table.resolve(origin) not in ("typing.ClassVar", "typing_extensions.ClassVar"):
-                fields.append(stmt.target.id)
-    return fields

@@ -1,0 +1,239 @@
+"""Which project a file belongs to, which settings check it, and the module name it is imported by.
+
+The answers depend on where the file lies, never on the paths the run was given, so a file gets
+the same findings from a run on the repository, on a sub-folder or on the file alone.
+
+A file's *project* is found by walking up from its folder:
+1. the first folder whose `pyproject.toml` has a `[tool.fastapi-lint]`, `[project]` or
+   `[tool.poetry]` table: that file's settings check the file, and the folder is the project root;
+2. else the nearest folder with a `.git` or any other `pyproject.toml`: the project root, checked
+   with the default settings (the walk stops at a `.git`: settings above a repository are not its);
+3. else no project: the file is indexed alone (or with the other loose files of the run).
+Each project has its own project index: two backends in one repository never see each other's
+modules, even when both have a top-level package `app`.
+
+A file's *module name* is its path below an import root, dotted. The import roots of a project
+are its `src` setting (folders relative to its pyproject.toml, like ruff's `src`), by default the
+project root and its `src/` folder; the deepest one holding the file wins. Below it, a regular
+package is named from its `__init__.py` chain: a folder that holds a package (the folder above the
+highest folder with an `__init__.py`) is an import root too, and an import root that is itself a
+package (`src/__init__.py`) is named by its own chain (`src.app`). Folders without `__init__.py`
+(namespace packages) are plain path parts. Every answer is cached per folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi_lint.config import ConfigError, Settings, load, read_toml
+from fastapi_lint.discovery import Excluder
+
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path | None  # the folder whose modules form one project index
+    config: Path | None  # the pyproject.toml whose settings check its files (None: defaults)
+
+
+class Projects:
+    """Project, settings and module names of files, cached per folder and per settings file.
+
+    `fixed` (settings, base) checks every file with one configuration (`--config`, `--isolated`,
+    the tests); otherwise each project's own file is loaded and `adjust` applies the command
+    line's overrides to it.
+    """
+
+    def __init__(
+        self,
+        fixed: tuple[Settings, Path] | None = None,
+        adjust: Callable[[Settings], Settings] | None = None,
+    ) -> None:
+        self.fixed = fixed
+        self.adjust = adjust
+        self._projects: dict[Path, Project] = {}
+        self._import_roots: dict[Path, Path] = {}
+        self._has_init: dict[Path, bool] = {}
+        self._settings: dict[Path | None, Settings] = {}
+        self._layouts: dict[Project, tuple[Path, ...]] = {}
+        self._excluders: dict[Project, Excluder] = {}
+
+    # -- projects ------------------------------------------------------------------------------
+    def project_of(self, path: Path) -> Project:
+        """The project of a file (give it resolved)."""
+        return self.project_at(path.parent)
+
+    def project_at(self, folder: Path) -> Project:
+        """The project of the files in a folder (give it resolved)."""
+        cached = self._projects.get(folder)
+        if cached is not None:
+            return cached
+        marker = _marker(folder)
+        if marker == "config":
+            project = Project(folder, folder / PYPROJECT)
+        elif (folder / ".git").exists():
+            project = Project(folder, None)  # a repository's top: nothing above is its own
+        elif folder.parent == folder:
+            project = Project(folder if marker else None, None)
+        else:
+            above = self.project_at(folder.parent)
+            # A plain pyproject.toml (only other tools' tables) marks a root when no settings
+            # file lies above: the nearest one is the root, as before settings were hierarchical.
+            project = Project(folder, None) if marker and above.config is None else above
+        self._projects[folder] = project
+        return project
+
+    def settings(self, project: Project) -> Settings:
+        if self.fixed is not None:
+            return self.fixed[0]
+        if project.config not in self._settings:
+            settings = load(project.config)
+            self._settings[project.config] = self.adjust(settings) if self.adjust else settings
+        return self._settings[project.config]
+
+    def base(self, project: Project) -> Path:
+        """The folder exclude patterns and per-file-ignores of the project are relative to."""
+        if self.fixed is not None:
+            return self.fixed[1]
+        if project.config is not None:
+            return project.config.parent
+        return project.root or Path.cwd().resolve()
+
+    def excluder(self, project: Project) -> Excluder:
+        """The project's exclude patterns, relative to its base."""
+        if project not in self._excluders:
+            settings = self.settings(project)
+            patterns = settings.exclude + settings.extend_exclude
+            self._excluders[project] = Excluder(patterns, self.base(project))
+        return self._excluders[project]
+
+    def own_files(self, project: Project) -> _OwnFiles:
+        """What walking the project for its index skips: its excludes and nested projects."""
+        return _OwnFiles(self, project)
+
+    # -- module names --------------------------------------------------------------------------
+    def module_names(
+        self, path: Path, project: Project | None = None
+    ) -> tuple[str, str, list[str]]:
+        """(module name, its package, the names it is indexed by) of a file (give it resolved)."""
+        project = project or self.project_of(path)
+        root = self._import_root(path.parent, project)
+        is_init = path.stem == "__init__"
+        primary = _dotted(path, root, trim=True) or path.stem
+        package = primary if is_init else primary.rpartition(".")[0]
+        # Also the name below each other import root holding it (`src.app.main` next to
+        # `app.main`, for code that imports through a namespace `src`): the index lets a
+        # module's own name win over these.
+        others = [
+            _dotted(path, other, trim=False)
+            for other in self._layout(project)
+            if other != root and _inside(path.parent, other)
+        ]
+        names = [primary, *(name for name in others if name and name != primary)]
+        return primary, package, list(dict.fromkeys(names))
+
+    def _import_root(self, folder: Path, project: Project) -> Path:
+        cached = self._import_roots.get(folder)
+        if cached is not None:
+            return cached
+        layout = self._layout(project)
+        holding = [root for root in layout if _inside(folder, root)]
+        if holding:
+            base = max(holding, key=lambda root: len(root.parts))
+            top = None  # the highest package folder below the import root
+            for ancestor in [folder, *folder.parents]:
+                if ancestor == base:
+                    # A root that is itself a package (`src/__init__.py`, code importing
+                    # `src.app`; a repository that is a package) is named by its own chain.
+                    while self._init(ancestor) and ancestor.parent != ancestor:
+                        top, ancestor = ancestor, ancestor.parent
+                    break
+                if self._init(ancestor):
+                    top = ancestor
+            found = top.parent if top is not None else base
+        else:  # outside every import root: the `__init__.py` chain alone names it
+            found = folder
+            while self._init(found) and found.parent != found:
+                found = found.parent
+        self._import_roots[folder] = found
+        return found
+
+    def _layout(self, project: Project) -> tuple[Path, ...]:
+        """The project's import roots: its `src` setting, else its root and `root/src`."""
+        if project not in self._layouts:
+            if self.fixed is not None:  # the imposed file's `src` (none under --isolated)
+                configured, base = self.fixed[0].src, self.fixed[1]
+            elif project.config is not None:
+                configured, base = load(project.config).src, project.config.parent
+            else:
+                configured, base = (), project.root
+            if project.root is None:
+                roots: tuple[Path, ...] = ()
+            elif configured:  # the root still holds what no `src` entry does (tests/, scripts/)
+                roots = (*((base / entry).resolve() for entry in configured), project.root)
+            else:
+                roots = (project.root, project.root / "src")
+            self._layouts[project] = roots
+        return self._layouts[project]
+
+    def _init(self, folder: Path) -> bool:
+        cached = self._has_init.get(folder)
+        if cached is None:
+            cached = (folder / "__init__.py").is_file()
+            self._has_init[folder] = cached
+        return cached
+
+
+class _OwnFiles:
+    """An excluder for `discover` that also prunes folders belonging to another project."""
+
+    def __init__(self, projects: Projects, project: Project) -> None:
+        self.projects = projects
+        self.project = project
+        self.patterns = projects.excluder(project)
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        if self.patterns.excluded(path, is_dir):
+            return True
+        return is_dir and self.projects.project_at(path.resolve()) != self.project
+
+
+def _marker(folder: Path) -> str | None:
+    """`config` for a pyproject.toml with settings or metadata, `plain` for another, else None.
+
+    A file that cannot be read counts as settings: loading it then says what is wrong with it
+    (and `--config` or `--isolated` runs, which never load it, are not stopped by it).
+    """
+    candidate = folder / PYPROJECT
+    if not candidate.is_file():
+        return None
+    try:
+        document = read_toml(candidate)
+    except ConfigError:
+        return "config"
+    tool = document.get("tool", {})
+    tool = tool if isinstance(tool, dict) else {}
+    if "fastapi-lint" in tool or "poetry" in tool or "project" in document:
+        return "config"
+    return "plain"
+
+
+def _dotted(path: Path, root: Path, *, trim: bool) -> str:
+    """`root/a/b/c.py` -> `a.b.c` (a package's `__init__.py` is the package).
+
+    With `trim`, leading folders that cannot be imported (`my-app`) are dropped, what follows
+    them can; without, such a path has no name ("").
+    """
+    parts = list(path.parent.relative_to(root).parts)
+    if path.stem != "__init__":
+        parts.append(path.stem)
+    while trim and parts and not all(part.isidentifier() for part in parts):
+        parts.pop(0)
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else ""
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
