@@ -138,20 +138,15 @@ def test_syntax_error_next_to_good_files(project):
     assert "bad.py:1:9: FAL301" in result.output
 
 
-def test_newer_syntax_names_the_version(project):
-    write(project / "new.py", "def f[T](x: T) -> T:\n    return x\n")
-    write(project / "new_except.py", "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n")
-    result = cli("check", "new.py", "new_except.py")
-    if sys.version_info < (3, 12):
-        assert (
-            "new.py:1:6: FAL001 the file uses a type parameter list (PEP 695), which needs "
-            "Python 3.12 or newer" in result.output
-        )
-    if sys.version_info < (3, 14):
-        assert (
-            "new_except.py:3:8: FAL001 the file uses `except A, B:` without parentheses "
-            "(PEP 758), which needs Python 3.14 or newer" in result.output
-        )
+def test_newer_syntax_is_analysed(project):
+    write(project / "new.py", "def f[T](x: T, y=[]) -> T:\n    return x\n")
+    write(project / "new_except.py", "try:\n    pass\nexcept ValueError, TypeError:\n    x=[]\n")
+    write(project / "new_fstring.py", 'def g(a=f"{"x"}", b=[]):\n    pass\n')
+    result = cli("check", "new.py", "new_except.py", "new_fstring.py")
+    assert result.exit_code == 1
+    assert "FAL001" not in result.output
+    assert "new.py:1:18: FAL301" in result.output
+    assert "new_fstring.py:1:21: FAL301" in result.output
 
 
 def test_undecodable_and_missing_files(project):

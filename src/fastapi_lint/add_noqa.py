@@ -11,7 +11,7 @@ import re
 import tokenize
 
 from fastapi_lint.diagnostics import Diagnostic
-from fastapi_lint.suppression import FILE_NOQA, NOQA
+from fastapi_lint.suppression import FILE_NOQA, NOQA, comments
 
 
 def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
@@ -24,6 +24,7 @@ def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
     if not by_line:
         return text, 0, 0
     blocked = _lines_without_comment_room(text)
+    comment_on = comments(text)
     lines = text.split("\n")
     added = skipped = 0
     for number, codes in sorted(by_line.items()):
@@ -31,7 +32,8 @@ def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
         if number in blocked or line.rstrip().endswith("\\"):
             skipped += len(codes)
             continue
-        match = NOQA.search(line) if not FILE_NOQA.search(line) else None
+        column, comment = comment_on.get(number, (0, ""))
+        match = NOQA.search(comment) if not FILE_NOQA.search(comment) else None
         if match is None:
             lines[number - 1] = f"{line.rstrip()}  # noqa: {', '.join(sorted(codes))}"
             added += len(codes)
@@ -42,7 +44,8 @@ def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
         missing = sorted(code for code in codes if code not in present)
         if missing:
             merged = f"# noqa: {', '.join([*present, *missing])}"
-            lines[number - 1] = line[: match.start()] + merged + line[match.end() :]
+            start, end = column + match.start(), column + match.end()
+            lines[number - 1] = line[:start] + merged + line[end:]
             added += len(missing)
     return "\n".join(lines), added, skipped
 

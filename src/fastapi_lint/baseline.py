@@ -12,7 +12,8 @@ from pathlib import Path
 from fastapi_lint import __version__
 from fastapi_lint.config import ConfigError
 from fastapi_lint.fingerprints import fingerprints
-from fastapi_lint.runner import RunResult, write_atomically
+from fastapi_lint.runner import RunResult
+from fastapi_lint.writing import replace_file
 
 FORMAT = 1
 
@@ -51,7 +52,7 @@ def write_baseline(path: Path, result: RunResult) -> int:
     document["findings"] = findings
     data = (json.dumps(document, indent=2) + "\n").encode("utf-8")
     if path.exists():
-        write_atomically(path, data)
+        replace_file(path, data)
     else:
         path.write_bytes(data)
     return len(findings)

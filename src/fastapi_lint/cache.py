@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -195,3 +196,39 @@ def _write_json(path: Path, document: dict) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(document, stream, separators=(",", ":"))
         os.replace(temporary, path)
+
+
+FALLBACK_ENTRIES = 2000
+
+
+class FallbackCache:
+    """How each file the running `ast` rejected was lowered, or why it could not be, by content.
+
+    LibCST is slow (DESIGN.md principle 1), so its outcome is kept like any parse. The outcome
+    depends on the running Python (what its `ast` reads), which is part of the file name.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        running = f"{sys.version_info[0]}{sys.version_info[1]}"
+        self.path = directory / f"fallback-{__version__}-py{running}.json" if directory else None
+        self.entries: dict[str, list] = _read_json(self.path)
+        self.changed = False
+
+    def get(self, text: str) -> list | None:
+        key = content_hash(text.encode("utf-8", "surrogatepass"))
+        entry = self.entries.pop(key, None)
+        if not isinstance(entry, list) or not entry:
+            return None
+        self.entries[key] = entry  # most recently used last: trimming keeps it
+        return entry
+
+    def put(self, text: str, entry: list) -> None:
+        self.entries[content_hash(text.encode("utf-8", "surrogatepass"))] = entry
+        self.changed = True
+
+    def save(self) -> None:
+        if self.path is not None and self.changed:
+            # Keyed by content, old versions of edited files pile up: keep the recent ones.
+            recent = list(self.entries.items())[-FALLBACK_ENTRIES:]
+            _write_json(self.path, dict(recent))
+            self.changed = False

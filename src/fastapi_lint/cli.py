@@ -6,12 +6,14 @@ configuration or internal error (FAL002 included).
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,6 +39,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
     codes = [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
+    if not codes:  # `--select ""` would otherwise select nothing and pass
+        raise ConfigError(f"{flag}: no rule code given (e.g. FAL301, FAL3, ALL)")
     return validate_codes(codes, flag)
 
 
@@ -103,13 +107,17 @@ def check(
     add_noqa: bool,
 ) -> None:
     """Check PATHS (default: the current folder) for FastAPI + SQLAlchemy anti-patterns."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # A file name that is not UTF-8 (Python keeps its bytes as surrogates) is printed as
+        # those bytes, as `ls` does, instead of failing the whole report.
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         status = _check(**locals())
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         status = EXIT_ERROR
-    except click.ClickException:
-        raise
+    except (click.ClickException, BrokenPipeError):
+        raise  # click reports the first; it ends quietly on the second (reader went away)
     except Exception as exc:  # never a bare traceback for the user
         click.echo(f"error: fastapi-lint failed: {type(exc).__name__}: {exc}", err=True)
         if os.environ.get("FASTAPI_LINT_DEBUG"):
@@ -188,6 +196,11 @@ def _check(
         if progress is not None:
             progress.clear()
 
+    if not result.files and not use_stdin:
+        shown = " ".join(str(path) for path in paths)
+        click.echo(f"warning: No Python files found under {shown}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for report in result.files:
         for problem in report.problems:
             click.echo(f"warning: {report.path}: {problem}", err=True)
@@ -197,7 +210,8 @@ def _check(
     if diff:
         return _report_diff(result)
     if write_baseline is not None:
-        count = write_baseline_file(write_baseline, result)
+        with _writing(write_baseline):
+            count = write_baseline_file(write_baseline, result)
         click.echo(
             f"Wrote {count} finding{'s' if count != 1 else ''} to {write_baseline}.", err=True
         )
@@ -229,7 +243,8 @@ def _check(
     else:
         text = _render(result, settings.output_format, statistics, report_options)
         if output_file is not None:
-            output_file.write_text(text, encoding="utf-8")
+            with _writing(output_file):
+                output_file.write_text(text, encoding="utf-8", errors="surrogateescape")
         else:
             click.echo(text, nl=False, color=report_options.color)
 
@@ -238,6 +253,17 @@ def _check(
     if exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Around writing a file the user named (`-o`, `--write-baseline`): missing parent folders
+    are created, as ruff does, and a failure is a clear error naming the file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class Progress:
@@ -294,7 +320,8 @@ def _overrides(
 def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool) -> Path:
     if use_stdin:
         return Path(stdin_filename).resolve().parent if stdin_filename else Path.cwd()
-    resolved = [path.resolve() for path in paths]
+    # realpath, not resolve(): a symlink loop must reach discovery, which reports it.
+    resolved = [Path(os.path.realpath(path)) for path in paths]
     parents = [path if path.is_dir() else path.parent for path in resolved]
     return Path(os.path.commonpath([str(path) for path in parents]))
 
@@ -303,7 +330,9 @@ def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[S
     if isolated:
         return Settings(), Path.cwd().resolve()
     if config_path is not None:
-        if not config_path.is_file():
+        if config_path.is_dir():
+            raise ConfigError(f"{config_path}: is a directory, not a configuration file")
+        if not config_path.exists():
             raise ConfigError(f"{config_path}: no such configuration file")
         return load(config_path), config_path.resolve().parent
     # The project of the paths given (found as each file's is): its settings give the output

@@ -18,6 +18,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from fastapi_lint.discovery import pattern_error
+from fastapi_lint.metadata import oldest_python, pep440_from_poetry, pydantic_major
 from fastapi_lint.rules import all_rules
 
 DEFAULT_EXCLUDES = (
@@ -50,6 +52,10 @@ OUTPUT_FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "j
 ALWAYS_ON = ("FAL001", "FAL002")
 _CODE_PREFIX = re.compile(r"^(ALL|FAL[0-9]{0,3})$")
 _TARGET = re.compile(r"^py3(\d{1,2})$")
+# Generous for hand-written code, finite so that a generated 100 MB file cannot eat the machine.
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+_SIZE = re.compile(r"^\s*(\d+)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 
 
 class ConfigError(Exception):
@@ -71,6 +77,7 @@ class Settings:
     session_names: tuple[str, ...] = ("db", "session", "db_session", "async_session")
     pydantic_version: int | str = "auto"  # 1, 2, or "auto": see rules/pydantic_v2.py
     src: tuple[str, ...] = ()  # import roots, relative to the pyproject.toml (projects.py)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files get FAL001, unread
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -121,19 +128,15 @@ def all_rules_by_code() -> dict:
 def pydantic_from_poetry(document: dict[str, Any]) -> int | None:
     """The Pydantic major version `[tool.poetry.dependencies]` asks for (`^2.5`, `{version=..}`)."""
     spec = _poetry_requirement(document, "pydantic")
-    if spec is None:
-        return None
-    caret = re.match(r"^[\^~]?([12])(\.|$|\*)", spec)  # Poetry's `^2.5`, `~1.10`, `2.*`
-    if caret:
-        return int(caret.group(1))
-    return _pydantic_from_dependencies([f"pydantic{spec}"])  # PEP 440 ranges, as in [project]
+    specifier = pep440_from_poetry(spec) if spec is not None else None
+    return pydantic_major([f"pydantic{specifier}"]) if specifier is not None else None
 
 
 def python_from_poetry(document: dict[str, Any]) -> tuple[int, int] | None:
     """The lowest Python `[tool.poetry.dependencies] python = "^3.11"` allows."""
     spec = _poetry_requirement(document, "python")
-    match = re.match(r"^(\^|~|>=|==)?3\.(\d+)", spec) if spec is not None else None
-    return (3, int(match.group(2))) if match else None
+    specifier = pep440_from_poetry(spec) if spec is not None else None
+    return oldest_python(specifier) if specifier is not None else None
 
 
 def _poetry_requirement(document: dict[str, Any], name: str) -> str | None:
@@ -175,6 +178,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 only; tomllib lets this one through
+        raise ConfigError(
+            f"{path}: not a UTF-8 text file (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start})"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
@@ -194,14 +202,13 @@ def load(path: Path | None) -> Settings:
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
     if "pydantic-version" not in table:
-        declared = _pydantic_from_dependencies(document.get("project", {}).get("dependencies"))
+        declared = pydantic_major(document.get("project", {}).get("dependencies"))
         if declared is None:
             declared = pydantic_from_poetry(document)
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
-        requires = document.get("project", {}).get("requires-python")
-        version = _version_from_requires(requires) if isinstance(requires, str) else None
+        version = oldest_python(document.get("project", {}).get("requires-python"))
         if version is None:
             version = python_from_poetry(document)
         if version is not None:
@@ -209,40 +216,20 @@ def load(path: Path | None) -> Settings:
     return settings
 
 
-def _pydantic_from_dependencies(dependencies: Any) -> int | None:
-    """2 for `pydantic>=2`, 1 for `pydantic<2` / `pydantic==1.*`, None when not declared."""
-    if not isinstance(dependencies, list):
-        return None
-    for item in dependencies:
-        match = re.match(r"^\s*pydantic\s*(\[[^\]]*\])?\s*(?P<spec>[^;]*)", str(item))
-        if not match:
-            continue
-        spec = match.group("spec").replace(" ", "")
-        if re.search(r"(>=|==|~=|>)2", spec):
-            return 2
-        if re.search(r"(<2|==1|~=1|<=1)", spec):
-            return 1
-    return None
-
-
-def _version_from_requires(spec: str) -> tuple[int, int] | None:
-    match = re.search(r">=?\s*3\.(\d+)", spec)
-    return (3, int(match.group(1))) if match else None
-
-
 _TOP_LEVEL = {
     "select": "codes",
     "extend-select": "codes",
     "ignore": "codes",
     "per-file-ignores": "per-file",
-    "exclude": "strings",
-    "extend-exclude": "strings",
+    "exclude": "patterns",
+    "extend-exclude": "patterns",
     "target-version": "target",
     "unsafe-fixes": "bool",
     "output-format": "format",
     "session-names": "strings",
     "pydantic-version": "pydantic-version",
     "src": "strings",
+    "max-file-size": "size",
 }
 
 
@@ -252,8 +239,10 @@ def parse_table(table: dict[str, Any], path: Path, where: str) -> Settings:
     rule_options: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
     for key, value in table.items():
         kind = _TOP_LEVEL.get(key)
-        if kind is None and key in rules_by_name and isinstance(value, dict):
+        if kind is None and key in rules_by_name:
             rule = rules_by_name[key]
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: `{key}` must be a table of options for {rule.code}")
             rule_options.append((rule.code, _rule_options(rule, value, path)))
             continue
         if kind is None:
@@ -300,6 +289,15 @@ def _convert_option(option: Any, rule: Any, value: Any, path: Path) -> Any:
 def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
     if kind == "codes":
         return validate_codes(value, f"{path}: `{key}`")
+    if kind == "patterns":
+        patterns = _convert("strings", key, value, path)
+        for pattern in patterns:
+            error = pattern_error(pattern)
+            if error is not None:
+                raise ConfigError(
+                    f"{path}: `{key}`: {pattern!r} is not a valid .gitignore-style pattern: {error}"
+                )
+        return patterns
     if kind == "strings":
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: `{key}` must be a list of strings")
@@ -318,6 +316,8 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
         if value not in (1, 2, "auto") or isinstance(value, bool):
             raise ConfigError(f'{path}: `{key}` must be 1, 2 or "auto", not {value!r}')
         return value
+    if kind == "size":
+        return parse_size(value, f"{path}: `{key}`")
     if kind == "target":
         return parse_target_version(value, f"{path}: `{key}`")
     if kind == "per-file":
@@ -331,18 +331,38 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
 
 
 def validate_codes(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
+    """The codes as given, or a `ConfigError`: a code or prefix that no rule has would otherwise
+    select nothing, silently (`--select FAL999` reporting "All checks passed!")."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where} must be a list of rule codes")
+        raise ConfigError(f"{where} must be a list of rule codes, not {value!r}")
     known = [rule.code for rule in all_rules()]
+    prefixes = {code[:length] for code in known for length in range(len("FAL"), len(code) + 1)}
     for code in value:
         if not _CODE_PREFIX.match(code):
             raise ConfigError(
                 f"{where}: `{code}` is not a rule code or prefix (e.g. FAL301, FAL3, ALL)"
                 f"{_suggest(code, known)}"
             )
+        if code != "ALL" and code not in prefixes:
+            raise ConfigError(
+                f"{where}: `{code}` matches no rule (see `fastapi-lint rules`)"
+                f"{_suggest(code, sorted(p for p in prefixes if len(p) == len(code)))}"
+            )
     return tuple(value)
+
+
+def parse_size(value: Any, where: str) -> int:
+    """Bytes from `5242880`, `"500KB"` or `"5MB"` (units of 1024)."""
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if match:
+        size = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        size = 0
+    if size <= 0:
+        raise ConfigError(f'{where} must be a positive size like 5242880 or "5MB", not {value!r}')
+    return size
 
 
 def parse_target_version(value: Any, where: str) -> tuple[int, int]:

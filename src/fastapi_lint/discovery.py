@@ -2,19 +2,23 @@
 
 Exclude patterns use `.gitignore` syntax (via pathspec), relative to the directory of the
 configuration file (else the project root): `build` matches any file or folder named build,
-`app/migrations/` one folder. A file named on the command line is checked even when excluded,
-unless `--force-exclude` is given (pre-commit passes every changed file by name).
+`app/migrations/` one folder. A file or folder named on the command line is checked even when
+excluded (as ruff does), unless `--force-exclude` is given (pre-commit passes every changed file
+by name).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
 SUFFIXES = (".py", ".pyi")
+SYMLINK_LOOP = "Symlink loop (too many levels of symbolic links)"
 
 
 @dataclass
@@ -29,13 +33,20 @@ class Excluder:
         self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
+        return self.spec.match_file(self._relative(path, is_dir))
+
+    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
+        """Like `excluded`, but not for merely being inside an excluded folder: the walk never
+        enters one, unless it was named on the command line (then, like a named file, it is
+        checked, and only what patterns name inside it is left out)."""
+        return matches_itself(self.spec, self._relative(path, is_dir))
+
+    def _relative(self, path: Path, is_dir: bool) -> str:
         try:
             relative = path.resolve().relative_to(self.base).as_posix()
         except ValueError:
             relative = path.name
-        if is_dir:
-            relative += "/"
-        return self.spec.match_file(relative)
+        return relative + "/" if is_dir else relative
 
 
 class GitIgnores:
@@ -51,7 +62,7 @@ class GitIgnores:
             try:
                 if candidate.is_file():
                     lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                    spec = _gitignore_spec(lines)
             except OSError:
                 spec = None
             self._specs[directory] = spec
@@ -63,11 +74,50 @@ class GitIgnores:
             spec = self.spec_for(directory)
             if spec is not None:
                 relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):
+                if matches_itself(spec, relative):
                     return True
             if directory == stop or directory == directory.parent:
                 return False
             directory = directory.parent
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
+    """The patterns of a .gitignore file; like git, a line that is not a valid pattern (`!`,
+    `[z-a]`) is skipped instead of failing the run."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, re.error):
+        return pathspec.GitIgnoreSpec.from_lines(line for line in lines if not pattern_error(line))
+
+
+def pattern_error(pattern: str) -> str | None:
+    """Why `pattern` is not a valid .gitignore-style pattern, or None when it is one."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:
+        return str(exc)
+    return None
+
+
+def matches_itself(spec: pathspec.PathSpec, relative: str) -> bool:
+    """Whether `spec` matches `relative` (a folder ends in `/`) by a pattern that names it, not
+    only one of the folders it is in. Git semantics: the last such pattern decides."""
+    if not spec.match_file(relative):
+        return False
+    decided = False
+    for pattern in spec.patterns:
+        regex = getattr(pattern, "regex", None)
+        if pattern.include is None or regex is None:
+            continue
+        match = regex.match(relative)
+        if match is None:
+            continue
+        # pathspec's `ps_d` group is the slash after the folder a pattern matched: before the
+        # end, it matched a folder this path is in.
+        if "ps_d" in regex.groupindex and -1 < match.start("ps_d") < len(relative) - 1:
+            continue
+        decided = pattern.include
+    return decided
 
 
 def discover(
@@ -86,6 +136,8 @@ def discover(
     for path in paths:
         if not path.exists() and not path.is_symlink():
             found.errors.append((str(path), "No such file or directory"))
+        elif _is_symlink_loop(path):
+            found.errors.append((str(path), SYMLINK_LOOP))
         elif path.is_dir():
             if force_exclude and excluder.excluded(path, True):
                 continue
@@ -108,17 +160,36 @@ def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) ->
         path = Path(entry.path)
         try:
             is_dir = entry.is_dir()
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and entry.name.endswith(SUFFIXES):
+                found.errors.append((str(path), SYMLINK_LOOP))
             continue
-        if excluder.excluded(path, is_dir):
+        if excluder.excludes_itself(path, is_dir):
             continue
         resolved = path.resolve()
         if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
             continue
         if is_dir:
             _walk(path, excluder, gitignores, stop, add, found)
-        elif entry.name.endswith(SUFFIXES):
-            add(path)
+        elif entry.name.endswith(SUFFIXES) and _regular_file(entry):
+            add(path)  # not a FIFO or a device found on the way: reading one would block
+
+
+def _regular_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_symlink_loop(path: Path) -> bool:
+    if not path.is_symlink():
+        return False
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def _inside(path: Path, directory: Path) -> bool:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from fastapi_lint.config import ALWAYS_ON, Settings
 from fastapi_lint.diagnostics import Diagnostic
-from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.lowering import restore
+from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, lowered_source, parse
 from fastapi_lint.redaction import mask_quoted_secrets
 from fastapi_lint.rules import all_rules
 from fastapi_lint.rules.base import FileContext, Rule
@@ -62,15 +63,21 @@ class Linter:
         lines = LineIndex(text)
         if isinstance(tree, SyntaxProblem):
             return LintResult([syntax_diagnostic(path, tree, lines)])
-        facts = extract(tree, module, package)
+        # A lowered file (newer syntax) is linted as its lowered text, then mapped back.
+        lowering = lowered_source(tree)
+        seen_lines = LineIndex(lowering.text) if lowering else lines
+        try:
+            facts = extract(tree, module, package)
+        except RecursionError:  # valid but absurdly deep code: that file only
+            return LintResult([syntax_diagnostic(path, TOO_DEEP, lines)])
         if facts.stars:
             self.index.add_star_names(facts)
         if module not in self.index.modules:  # a file outside the indexed project
             self.index.add(facts, [module])
         ctx = FileContext(
             path=path,
-            text=text,
-            lines=lines,
+            text=lowering.text if lowering else text,
+            lines=seen_lines,
             tree=tree,
             imports=facts.imports(),
             index=self.index,
@@ -79,6 +86,9 @@ class Linter:
             facts=facts,
         )
         self._walk(ctx)
+        if lowering:
+            for diagnostic in ctx.diagnostics:
+                restore(diagnostic, lowering, seen_lines, lines)
         mask_quoted_secrets(ctx.diagnostics, lines)
         ctx.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
         return LintResult(ctx.diagnostics, tree, facts)

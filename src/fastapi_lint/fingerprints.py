@@ -35,6 +35,11 @@ def fingerprints(
         occurrence = seen[key]
         seen[key] += 1
         raw = "\0".join([diagnostic.code, path, key[1], str(occurrence)])
-        out.append((id(diagnostic), hashlib.sha256(raw.encode()).hexdigest()[:32]))
+        out.append(
+            (
+                id(diagnostic),
+                hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32],
+            )
+        )
     by_id = dict(out)
     return [by_id[id(d)] for d in diagnostics]

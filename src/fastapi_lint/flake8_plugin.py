@@ -10,12 +10,15 @@ with the CLI. The plugin produces no fixes.
 
 from __future__ import annotations
 
+import atexit
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi_lint import __version__
+from fastapi_lint import __version__, parsing
+from fastapi_lint.cache import CACHE_DIR, FallbackCache
 from fastapi_lint.config import Settings
 from fastapi_lint.engine import Linter
 from fastapi_lint.projects import Project, Projects
@@ -33,10 +36,19 @@ _PROJECTS = Projects(adjust=_all_default_rules)
 @lru_cache(maxsize=16)
 def _linter(project: Project) -> Linter:
     """One project index per project, built on first use."""
-    from fastapi_lint.runner import build_index
+    from fastapi_lint.runner import blind_spots, build_index
 
-    index, _ = build_index(project, _PROJECTS, [], use_cache=True)
-    return Linter(_PROJECTS.settings(project), index)
+    settings = _PROJECTS.settings(project)
+    if project.root is not None and parsing.fallback_cache is parsing.NO_CACHE:
+        parsing.fallback_cache = FallbackCache(project.root / CACHE_DIR)
+        atexit.register(parsing.fallback_cache.save)
+    index, _ = build_index(
+        project, _PROJECTS, [], use_cache=True, max_file_size=settings.max_file_size
+    )
+    # Once per process and project (flake8's worker processes may each say it once).
+    for warning in blind_spots(index):
+        print(f"fastapi-lint: warning: {warning}", file=sys.stderr)
+    return Linter(settings, index)
 
 
 class Flake8Plugin:
@@ -53,7 +65,14 @@ class Flake8Plugin:
         project = _PROJECTS.project_of(path)
         primary, package, _ = _PROJECTS.module_names(path, project)
         text = normalize_newlines("".join(self.lines)).lstrip("\ufeff")
-        result = _linter(project).lint(self.filename, text, primary, package)
+        linter = _linter(project)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > linter.settings.max_file_size:
+            from fastapi_lint.runner import too_large
+
+            yield 1, 0, f"FAL001 {too_large(size, linter.settings.max_file_size)}", type(self)
+            return
+        result = linter.lint(self.filename, text, primary, package)
         for diagnostic in result.diagnostics:
             if diagnostic.code == "FAL001":
                 continue  # flake8 reports syntax errors itself (E999)

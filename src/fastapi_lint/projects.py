@@ -196,8 +196,12 @@ class _OwnFiles:
         self.patterns = projects.excluder(project)
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
-        if self.patterns.excluded(path, is_dir):
-            return True
+        return self.patterns.excluded(path, is_dir) or self._elsewhere(path, is_dir)
+
+    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
+        return self.patterns.excludes_itself(path, is_dir) or self._elsewhere(path, is_dir)
+
+    def _elsewhere(self, path: Path, is_dir: bool) -> bool:
         return is_dir and self.projects.project_at(path.resolve()) != self.project
 
 

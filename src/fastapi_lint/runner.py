@@ -7,31 +7,34 @@ parses each file once: trees parsed for the index are kept for the files being c
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import gc
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_lint import parsing
 from fastapi_lint.add_noqa import add_noqa
-from fastapi_lint.cache import CACHE_DIR, IndexCache, ResultsCache, content_hash
-from fastapi_lint.config import Settings
+from fastapi_lint.cache import CACHE_DIR, FallbackCache, IndexCache, ResultsCache, content_hash
+from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
+from fastapi_lint.fix_imports import first_party_modules
 from fastapi_lint.fixes import fix_text
-from fastapi_lint.parsing import SyntaxProblem, parse
+from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.redaction import Span, secret_spans
 from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
+from fastapi_lint.writing import NotWritten, replace_file
 
 
 @dataclass
@@ -70,6 +73,7 @@ class FileReport:
 @dataclass
 class RunResult:
     files: list[FileReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said once per run, on stderr
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -109,6 +113,7 @@ def run(
     try:
         return _run(paths, settings, options, base=base, stdin_text=stdin_text, projects=projects)
     finally:
+        parsing.fallback_cache = parsing.NO_CACHE
         if collecting:
             gc.enable()
 
@@ -138,7 +143,8 @@ def _run(
     if stdin_text is not None:
         if options.force_exclude and options.stdin_filename and excluder.excluded(name, False):
             return RunResult([FileReport(path=str(name), source_text=stdin_text)])
-        return RunResult([_check_stdin(name, stdin_text, projects, options)])
+        report, warnings = _check_stdin(name, stdin_text, projects, options)
+        return RunResult([report], warnings)
 
     found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
     result = RunResult()
@@ -155,7 +161,10 @@ def _run(
     reports: dict[Path, FileReport] = {}
     done = 0
     for project, files in groups.items():
-        checked = _check_project(project, files, projects, _counting(options, done, lint_files))
+        checked, warnings = _check_project(
+            project, files, projects, _counting(options, done, lint_files)
+        )
+        result.warnings.extend(warnings)
         reports.update(zip(files, checked, strict=True))
         done += len(files)
     result.files.extend(reports[path] for path in lint_files)
@@ -166,15 +175,41 @@ def _without_own_excludes(
     files: list[Path], paths: list[Path], projects: Projects, force_exclude: bool
 ) -> list[Path]:
     """Drop the files their own project excludes: a sub-project's `extend-exclude` holds when
-    the run starts above it. A file named on the command line stays, unless --force-exclude."""
-    named = set() if force_exclude else {path.resolve() for path in paths if not path.is_dir()}
+    the run starts above it. What is named on the command line stays, unless --force-exclude:
+    a named file, and a named folder, inside which only what a pattern names itself is left
+    out (as discovery does)."""
+    named_files = set() if force_exclude else {_real(p) for p in paths if not p.is_dir()}
+    named_dirs = [] if force_exclude else [_real(p) for p in paths if p.is_dir()]
     kept = []
     for path in files:
         resolved = path.resolve()
+        if resolved in named_files:
+            kept.append(path)
+            continue
         project = projects.project_of(resolved)
-        if resolved in named or not projects.excluder(project).excluded(resolved, False):
+        excluder = projects.excluder(project)
+        top = max(
+            (folder for folder in named_dirs if resolved.is_relative_to(folder)),
+            key=lambda folder: len(folder.parts),
+            default=None,
+        )
+        if top is None:
+            excluded = excluder.excluded(resolved, False)
+        else:
+            if project.root is not None and project.root.is_relative_to(top):
+                top = project.root  # a sub-project found below the named folder
+            below = resolved.relative_to(top).parts
+            excluded = any(
+                excluder.excludes_itself(top.joinpath(*below[: depth + 1]), depth < len(below) - 1)
+                for depth in range(len(below))
+            )
+        if not excluded:
             kept.append(path)
     return kept
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
 
 
 def _counting(options: Options, done: int, files: list[Path]) -> Options:
@@ -187,33 +222,60 @@ def _counting(options: Options, done: int, files: list[Path]) -> Options:
 
 def _check_project(
     project: Project, files: list[Path], projects: Projects, options: Options
-) -> list[FileReport]:
-    """Check one project's files with its settings, against its own project index."""
+) -> tuple[list[FileReport], list[str]]:
+    """Check one project's files with its settings, against its own project index; also the
+    warnings about modules the index could not read."""
     settings, base = projects.settings(project), projects.base(project)
-    index, loaded = build_index(project, projects, files, options.use_cache)
-    linter = Linter(settings, index)
     use_cache = project.root is not None and options.use_cache
+    _use_fallback_cache(project, use_cache)
+    index, loaded = build_index(
+        project, projects, files, options.use_cache, max_file_size=settings.max_file_size
+    )
+    linter = Linter(settings, index)
     results = ResultsCache(project.root / CACHE_DIR if use_cache else None)
-    items = [loaded.pop(path.resolve(), None) or _load(path) for path in files]
+    items = [
+        loaded.pop(path.resolve(), None) or _load(path, settings.max_file_size) for path in files
+    ]
     for item in items:
         if item.module is None:
             item.module = projects.module_names(item.path.resolve(), project)[:2]
     reports = _check_all(items, linter, settings, options, base, results)
     results.save()
-    return reports
+    parsing.fallback_cache.save()
+    return reports, blind_spots(index, files)
 
 
-def _check_stdin(name: Path, text: str, projects: Projects, options: Options) -> FileReport:
+def _use_fallback_cache(project: Project, use_cache: bool) -> None:
+    """Lowered newer-syntax files are cached by content in the project's cache folder."""
+    parsing.fallback_cache = (
+        FallbackCache(project.root / CACHE_DIR) if use_cache else parsing.NO_CACHE
+    )
+
+
+def _check_stdin(
+    name: Path, text: str, projects: Projects, options: Options
+) -> tuple[FileReport, list[str]]:
     project = projects.project_of(name.resolve())
     settings, base = projects.settings(project), projects.base(project)
-    index, _ = build_index(project, projects, [], options.use_cache)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > settings.max_file_size:
+        report = FileReport(path=options.stdin_filename or "-")
+        report.diagnostics.append(_file_error(report.path, too_large(size, settings.max_file_size)))
+        return report, []
+    _use_fallback_cache(project, project.root is not None and options.use_cache)
+    index, _ = build_index(
+        project, projects, [], options.use_cache, max_file_size=settings.max_file_size
+    )
     source = SourceFile(text=text.replace("\r\n", "\n"))
     item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
     item.module = projects.module_names(name.resolve(), project)[:2]
     if isinstance(item.tree, ast.Module):  # not on disk: the index learns it from the text
-        index.add(extract(item.tree, *item.module), [item.module[0]])
-        index.expand_stars()
-    return _check(item, Linter(settings, index), settings, options, base, stdin=True)
+        with contextlib.suppress(RecursionError):  # its lint reports it (FAL001)
+            index.add(extract(item.tree, *item.module), [item.module[0]])
+            index.expand_stars()
+    report = _check(item, Linter(settings, index), settings, options, base, stdin=True)
+    parsing.fallback_cache.save()
+    return report, blind_spots(index)
 
 
 def _check_all(items, linter, settings, options, base, results) -> list[FileReport]:
@@ -291,7 +353,8 @@ def _check_shared(position: int) -> tuple[int, FileReport]:
 
 
 def _common_parent(paths: list[Path]) -> Path:
-    resolved = [path.resolve() for path in paths] or [Path.cwd()]
+    # realpath, not resolve(): a symlink loop must reach discovery, which reports it.
+    resolved = [_real(path) for path in paths] or [Path.cwd()]
     parents = [path if path.is_dir() else path.parent for path in resolved]
     return Path(os.path.commonpath([str(path) for path in parents]))
 
@@ -308,11 +371,14 @@ def build_index(
     projects: Projects,
     lint_files: list[Path],
     use_cache: bool,
+    *,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
     """Index every module of the project (or only the checked files when there is no root).
 
     A project nested inside this one (a folder with its own settings) is not part of it, and the
-    walk does not enter it.
+    walk does not enter it. Modules nothing can read are listed in `index.unreadable`: the
+    index is blind to them.
     """
     index = ProjectIndex()
     root = project.root
@@ -327,10 +393,11 @@ def build_index(
     kept: dict[Path, _Loaded] = {}
     prints: list[str] = []  # what the index knows of each module, for the results cache key
     for path in sorted(project_paths):
-        item = _load(path)
+        item = _load(path, max_file_size)
         if path in wanted:
             kept[path] = item
         if item.data is None:
+            index.unreadable.append((path, item.error.message))
             continue
         primary, package, names = projects.module_names(path, project)
         item.module = (primary, package)
@@ -339,12 +406,20 @@ def build_index(
         facts = cache.get(key, digest, primary)
         if facts is None:
             if item.source is None:
+                index.unreadable.append((path, item.error.message))
                 continue
             if item.tree is None:
                 item.tree = parse(item.source.text, str(path))
             if isinstance(item.tree, SyntaxProblem):
+                problem = item.tree
+                where = f"line {problem.line}: " if problem.line > 1 else ""
+                index.unreadable.append((path, where + problem.message))
                 continue
-            facts = extract(item.tree, primary, package)
+            try:
+                facts = extract(item.tree, primary, package)
+            except RecursionError:  # valid but absurdly deep code
+                index.unreadable.append((path, TOO_DEEP.message))
+                continue
             cache.put(key, digest, facts)
         if path not in wanted:
             item.tree = None  # not checked: do not hold its tree
@@ -352,7 +427,7 @@ def build_index(
         prints.append(f"{primary}:{cache.facts_digest(key)}")
     cache.save()
     index.expand_stars()
-    index.digest = content_hash("\n".join(sorted(prints)).encode())
+    index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
     return index, kept
 
 
@@ -365,9 +440,25 @@ def _cache_key(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def _load(path: Path) -> _Loaded:
+def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:
+    """One warning per project module the index could not read; the checked files among them
+    are not repeated (their FAL001 says it)."""
+    reported = {path.resolve() for path in checked}
+    return [
+        f"{display_path(path)}: cannot be read ({why}); findings that rely on what it defines "
+        "(sessions, routers, models, dependencies) may be missing"
+        for path, why in index.unreadable
+        if path not in reported
+    ]
+
+
+def _load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> _Loaded:
     item = _Loaded(path)
     try:
+        size = path.stat().st_size
+        if size > max_file_size:
+            item.error = _file_error(str(path), too_large(size, max_file_size))
+            return item
         item.data = path.read_bytes()
     except OSError as exc:
         item.error = _file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
@@ -378,6 +469,13 @@ def _load(path: Path) -> _Loaded:
     except DecodeError as exc:
         item.error = _file_error(str(path), exc.message, exc.line, exc.column - 1)
     return item
+
+
+def too_large(size: int, limit: int) -> str:
+    return (
+        f"file too large to analyse ({size / 1048576:.1f} MB; `max-file-size` is "
+        f"{limit / 1048576:.1f} MB)"
+    )
 
 
 def _file_error(path: str, message: str, line: int = 1, column: int = 0) -> Diagnostic:
@@ -441,9 +539,9 @@ def _check(
         text, report.noqa_added, report.noqa_skipped = add_noqa(source.text, report.diagnostics)
         if text != source.text:
             try:
-                write_atomically(item.path, source.with_text(text).encode())
-            except (OSError, UnicodeEncodeError) as exc:
-                report.problems.append(f"cannot write the file: {exc}")
+                replace_file(item.path, source.with_text(text).encode(), item.data)
+            except (NotWritten, OSError, UnicodeEncodeError) as exc:
+                report.problems.append(_not_written(exc, "cannot write the file"))
                 report.noqa_added = 0
         return report
     if not (options.fix or options.diff):
@@ -453,7 +551,10 @@ def _check(
     def lint_for_diff(text: str) -> list[Diagnostic]:  # only fixes that show no secret
         return without_secret_fixes(lint(text), text, secrets_of[text], report.left_out)
 
-    outcome = fix_text(source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes)
+    first_party = first_party_modules(item.path, primary)
+    outcome = fix_text(
+        source.text, lint_for_diff if options.diff else lint, options.unsafe_fixes, first_party
+    )
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
@@ -477,14 +578,19 @@ def _check(
         report.fixed_text = outcome.text
     else:
         try:
-            write_atomically(item.path, source.with_text(outcome.text).encode())
-        except (OSError, UnicodeEncodeError) as exc:
-            report.problems.append(f"cannot write the fixed file: {exc}")
+            replace_file(item.path, source.with_text(outcome.text).encode(), item.data)
+        except (NotWritten, OSError, UnicodeEncodeError) as exc:
+            report.problems.append(_not_written(exc, "cannot write the fixed file"))
             report.fixed = {}
             report.diagnostics = lint(source.text)
             return report
     report.source_text = outcome.text
     return report
+
+
+def _not_written(exc: Exception, failure: str) -> str:
+    """Why a file was not written: left alone on purpose (read-only, edited) or a failure."""
+    return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
 
 
 def _relative_to(path: Path, base: Path) -> str:
@@ -499,18 +605,3 @@ def display_path(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, then rename: a crash never leaves half a file."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -2,14 +2,16 @@
 
 `# noqa` and `# noqa: FAL301, FAL302` follow flake8 and ruff (spacing and case of `noqa` are
 forgiven) and apply to the line where a diagnostic starts. `# fastapi-lint: noqa` anywhere in
-a file silences the whole file, or only the codes it lists. FAL001 and FAL002 cannot be
-silenced: they say the file was not (fully) checked.
+a file silences the whole file, or only the codes it lists. Only comments count, not text in a
+string. FAL001 and FAL002 cannot be silenced: they say the file was not (fully) checked.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import io
 import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -40,25 +42,47 @@ def _codes(text: str | None) -> frozenset[str]:
     return frozenset(code.upper() for code in _SPLIT.split(text.strip()) if code)
 
 
-def noqa_lines(text: str) -> dict[int, LineNoqa]:
-    """1-based line -> the noqa comment on it, for lines that have one."""
-    if "noqa" not in text.lower():
-        return {}
+def comments(text: str) -> dict[int, tuple[int, str]]:
+    """1-based line -> (column, text) of the comment on it.
+
+    Read from tokens, so `note = "# noqa"` is a string, not a comment. Where tokenize gives up
+    (it is stricter than the parsers a file may have passed), the lines it did not reach are read
+    as plain text from their first `#`, as if no string could hold one.
+    """
+    found: dict[int, tuple[int, str]] = {}
+    reached = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            reached = token.end[0]
+            if token.type == tokenize.COMMENT:
+                found[token.start[0]] = (token.start[1], token.string)
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        for number, line in enumerate(text.split("\n")[reached:], start=reached + 1):
+            column = line.find("#")
+            if column >= 0 and number not in found:
+                found[number] = (column, line[column:])
+    return found
+
+
+def noqa_lines(by_line: dict[int, tuple[int, str]]) -> dict[int, LineNoqa]:
+    """1-based line -> the noqa comment on it, for lines that have one (`by_line`: comments)."""
     found = {}
-    for number, line in enumerate(text.split("\n"), start=1):
-        if "#" not in line or FILE_NOQA.search(line):
+    for number, (_, comment) in by_line.items():
+        if FILE_NOQA.search(comment):
             continue
-        match = NOQA.search(line)
+        match = NOQA.search(comment)
         if match:
             found[number] = LineNoqa(_codes(match.group("codes")))
     return found
 
 
-def file_noqa(text: str) -> LineNoqa | None:
-    if "fastapi-lint" not in text:
-        return None
-    match = FILE_NOQA.search(text)
-    return LineNoqa(_codes(match.group("codes"))) if match else None
+def file_noqa(by_line: dict[int, tuple[int, str]]) -> LineNoqa | None:
+    """The first `# fastapi-lint: noqa` comment of a file (`by_line`: its comments)."""
+    for number in sorted(by_line):
+        match = FILE_NOQA.search(by_line[number][1])
+        if match:
+            return LineNoqa(_codes(match.group("codes")))
+    return None
 
 
 def per_file_ignored(path: str, patterns: tuple[tuple[str, tuple[str, ...]], ...]) -> set[str]:
@@ -76,12 +100,25 @@ def per_file_ignored(path: str, patterns: tuple[tuple[str, tuple[str, ...]], ...
     return ignored
 
 
+def _may_hold_directive(diagnostics: list[Diagnostic], text: str) -> bool:
+    """Whether a directive could apply, judged on the raw text (which holds every comment, and
+    strings too): tokenizing is the slow part (~40 ms per 1000 lines), most files need none."""
+    lowered = text.lower()
+    if not diagnostics or "noqa" not in lowered:
+        return False
+    if "fastapi-lint" in lowered and FILE_NOQA.search(text):
+        return True
+    lines = lowered.split("\n")
+    return any(0 < d.line <= len(lines) and "noqa" in lines[d.line - 1] for d in diagnostics)
+
+
 def suppress(
     diagnostics: list[Diagnostic], text: str, ignored_prefixes: set[str]
 ) -> tuple[list[Diagnostic], int]:
     """(kept, number silenced)."""
-    whole_file = file_noqa(text)
-    lines = noqa_lines(text)
+    by_line = comments(text) if _may_hold_directive(diagnostics, text) else {}
+    whole_file = file_noqa(by_line)
+    lines = noqa_lines(by_line)
     kept = []
     for diagnostic in diagnostics:
         code = diagnostic.code

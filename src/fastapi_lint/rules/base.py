@@ -135,6 +135,7 @@ class FileContext:
         self.scopes: list[ast.AST] = []  # enclosing classes, functions and lambdas (engine)
         self._class_kinds: dict[ast.ClassDef, frozenset[str]] = {}
         self._top_level: set[str] | None = None
+        self._local_names: dict[str, str] | None = None
         self._routes: dict[ast.AST, Route | None] = {}
         self._comments: list[int] | None = None
 
@@ -255,9 +256,12 @@ class FileContext:
 
     def spell(self, module: str, name: str) -> tuple[str, Import | None]:
         """How to write `module.name` here, and the import to add for it (if any)."""
-        local = self.imports.local_name_for(f"{module}.{name}")
+        local = self._local_name(f"{module}.{name}")
         if local is not None:
             return local, None
+        local = self._local_name(module)
+        if local is not None:
+            return f"{local}.{name}", None
         if name not in self.imports.bindings and name not in BUILTIN_NAMES:
             return name, Import(module, name)
         # The bare name means something else here: spell it through its module.
@@ -265,10 +269,17 @@ class FileContext:
 
     def spell_module(self, module: str) -> tuple[str, Import | None]:
         """How to write module `module` here (`asyncio`, or its alias), and the import to add."""
-        for local, bound in self.imports.bindings.items():
-            if bound == module:
-                return local, None
-        return module, Import(module)
+        local = self._local_name(module)
+        return (local, None) if local is not None else (module, Import(module))
+
+    def _local_name(self, qualified: str) -> str | None:
+        """The first local name bound to `qualified`. The map is made once per file: searching
+        the bindings for each fix made fixing a file quadratic in its number of findings."""
+        if self._local_names is None:
+            self._local_names = {}
+            for local, bound in self.imports.bindings.items():
+                self._local_names.setdefault(bound, local)
+        return self._local_names.get(qualified)
 
     def has_comment(self, start: int, end: int) -> bool:
         if "#" not in self.text[start:end]:

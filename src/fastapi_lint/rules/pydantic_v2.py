@@ -2,7 +2,8 @@
 
 Both rules run only when the project uses Pydantic v2. `pydantic-version` in
 `[tool.fastapi-lint]` says so (1 or 2); by default ("auto") the project's declared dependency
-decides (`pydantic>=2` in `project.dependencies`), else the code: any module that imports a
+decides when it admits one major only (`pydantic~=2.5` in `project.dependencies`; see
+metadata.py), else the code: any module that imports a
 v2-only name (`ConfigDict`, `field_validator`, `pydantic_settings`, `pydantic.v1`, ...). A
 project with none of these is taken to be on v1, where these names are not deprecated.
 """

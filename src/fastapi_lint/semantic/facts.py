@@ -133,6 +133,8 @@ class ModuleFacts:
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
 if hasattr(ast, "TryStar"):
     _BLOCKS = (*_BLOCKS, ast.TryStar)
+# Older Pythons read `type X = Y` only lowered (lowering.py), as an assignment.
+_TYPE_ALIAS = getattr(ast, "TypeAlias", ())
 
 
 def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
@@ -166,6 +168,9 @@ def _module_body(
             _assignment(stmt, table, facts)
         elif isinstance(stmt, ast.Expr):
             _configure(stmt.value, facts)
+        elif isinstance(stmt, _TYPE_ALIAS):  # `type X = Y` read natively (3.12+): as `X = Y`
+            facts.aliases[stmt.name.id] = ast.unparse(stmt.value)
+            table.define(stmt.name.id)
         elif isinstance(stmt, _BLOCKS):
             for part in _sub_bodies(stmt):
                 _module_body(part, table, facts, functions)

@@ -174,14 +174,3 @@ class ImportTable:
                 return None
             return canonical(f"{base}.{node.attr}")
         return None
-
-    def local_name_for(self, qualified: str) -> str | None:
-        """A local spelling that means `qualified` (`Field` or `pydantic.Field`), if any."""
-        for local, bound in self.bindings.items():
-            if bound == qualified:
-                return local
-        module, _, attr = qualified.rpartition(".")
-        for local, bound in self.bindings.items():
-            if bound == module:
-                return f"{local}.{attr}"
-        return None

@@ -7,6 +7,8 @@ and re-exported through packages. Later issues add routers, sessions and columns
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
 from fastapi_lint.semantic.imports import ImportTable, canonical
 
@@ -70,6 +72,8 @@ class ProjectIndex:
         self._bindings_answers: dict[object, bool] = {}
         self.digest = ""  # set by the runner: changes when any module's facts change
         self._json_owners: dict[str, list[str]] | None = None
+        # (path, why) of project modules nothing could read: their facts are missing
+        self.unreadable: list[tuple[Path, str]] = []  # (resolved path, why)
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
         """Register a module under every name it can be imported by; the first is its own name

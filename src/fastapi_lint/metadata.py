@@ -1,0 +1,123 @@
+"""What a pyproject's `[project]` table says about the code: the oldest Python it must run on
+(`requires-python`) and the Pydantic major it depends on (`dependencies`).
+
+Both are PEP 440 / PEP 508 text, read with `packaging`. A specifier is a set of versions, not a
+pattern: `~=3.11`, `>=3.11.4,<4` and `==3.11.*` all start at 3.11; `pydantic>=1.10,<3` admits
+both majors. To ask "which majors (or minors) does it admit?" without enumerating every release,
+each candidate range is probed at its edges and at the versions the specifier itself names (and
+their neighbours), which is where a specifier's answer can change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+PYDANTIC_MAJORS = (1, 2)
+_LAST = 999  # a component above any real one: 3.11.999 stands for "the last 3.11"
+
+
+def oldest_python(requires_python: Any) -> tuple[int, int] | None:
+    """The lowest 3.x that `requires-python` admits; None when it sets no lower bound."""
+    specifier = _parsed(SpecifierSet, requires_python)
+    if specifier is None:
+        return None
+    for minor in range(0, 100):
+        if _admits_some(specifier, (3, minor)):
+            # Admitting 3.0 means there is no lower bound: leave the default.
+            return (3, minor) if minor > 0 else None
+    return None
+
+
+def pydantic_major(dependencies: Any) -> int | None:
+    """1 or 2 when the `pydantic` requirement admits only that major, else None.
+
+    None also for `pydantic>=1.10,<3` (both majors): "auto" then looks at the code, as when
+    pydantic is not declared at all.
+    """
+    if not isinstance(dependencies, list):
+        return None
+    majors: set[int] = set()
+    for item in dependencies:
+        requirement = _parsed(Requirement, item)
+        if requirement is None or canonicalize_name(requirement.name) != "pydantic":
+            continue
+        majors.update(
+            major for major in PYDANTIC_MAJORS if _admits_some(requirement.specifier, (major,))
+        )
+    return majors.pop() if len(majors) == 1 else None
+
+
+def _admits_some(specifier: SpecifierSet, prefix: tuple[int, ...]) -> bool:
+    """Whether `specifier` admits a final release whose version starts with `prefix`."""
+    return any(
+        specifier.contains(candidate)
+        for candidate in _probes(specifier, prefix)
+        if candidate.release[: len(prefix)] == prefix
+    )
+
+
+def _probes(specifier: SpecifierSet, prefix: tuple[int, ...]) -> Iterable[Version]:
+    """Versions where the answer can change; some fall outside `prefix` (`<2` -> 1.999)."""
+    yield _version((*prefix, 0))
+    yield _version((*prefix, _LAST, _LAST))
+    for clause in specifier:
+        try:
+            named = Version(clause.version.rstrip(".*")).release
+        except InvalidVersion:
+            continue
+        yield _version(named)
+        yield _version((*named, 1))
+        yield _version((*named[:-1], named[-1] + 1))
+        if named[-1] > 0:
+            yield _version((*named[:-1], named[-1] - 1, _LAST))
+
+
+def _version(release: tuple[int, ...]) -> Version:
+    return Version(".".join(str(part) for part in release))
+
+
+def _parsed(kind: Callable[[str], Any], value: Any) -> Any:
+    """`kind(value)` (a SpecifierSet, a Requirement), or None for anything that is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return kind(value)
+    except (InvalidSpecifier, InvalidRequirement):
+        return None
+
+
+def pep440_from_poetry(spec: str) -> str | None:
+    """Poetry's constraint syntax as a PEP 440 specifier: `^2.5` -> `>=2.5,<3`, `~1.10` ->
+    `>=1.10,<1.11`, `2.*` -> `==2.*`, `*` -> no constraint; PEP 440 clauses pass through.
+    None for what is neither (`||` alternatives included)."""
+    clauses = []
+    for part in spec.replace(" ", "").split(","):
+        if part in ("", "*"):
+            continue
+        if part.startswith(("^", "~")) and not part.startswith("~="):
+            try:
+                release = Version(part[1:]).release
+            except InvalidVersion:
+                return None
+            clauses.append(f">={part[1:]}")
+            clauses.append(f"<{_poetry_upper(part[0], release)}")
+        elif part[0].isdigit():
+            clauses.append(f"=={part}")
+        else:
+            clauses.append(part)
+    return ",".join(clauses) if _parsed(SpecifierSet, ",".join(clauses)) is not None else None
+
+
+def _poetry_upper(operator: str, release: tuple[int, ...]) -> str:
+    """`^` bumps the leftmost non-zero component; `~` the minor (the major if only that)."""
+    if operator == "^":
+        index = next((i for i, part in enumerate(release) if part), len(release) - 1)
+    else:
+        index = 1 if len(release) > 1 else 0
+    return _version((*release[:index], release[index] + 1)).public
