@@ -10,6 +10,7 @@ def all_rules() -> list[type[Rule]]:
         async_io,
         json_mutation,
         models,
+        orm_loading,
         pydantic_v2,
         pydantic_validators,
         routes,

@@ -68,17 +68,7 @@ def class_columns(node: ast.ClassDef, table: ImportTable) -> tuple[dict, dict, d
     columns: dict[str, str] = {}
     annotations: dict[str, str] = {}
     type_map: dict[str, str] = {}
-    for stmt in node.body:
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            name, value, annotation = stmt.target.id, stmt.value, stmt.annotation
-        elif (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-        ):
-            name, value, annotation = stmt.targets[0].id, stmt.value, None
-        else:
-            continue
+    for name, value, annotation in class_assignments(node):
         if name == "type_annotation_map" and isinstance(value, ast.Dict):
             for key, item in zip(value.keys, value.values, strict=True):
                 kind = type_kind(item, table)
@@ -93,6 +83,20 @@ def class_columns(node: ast.ClassDef, table: ImportTable) -> tuple[dict, dict, d
             if inner is not None:
                 annotations[name] = ast.unparse(inner)
     return columns, annotations, type_map
+
+
+def class_assignments(node: ast.ClassDef):
+    """(name, value or None, annotation or None) for each `name = v` / `name: T = v` of a class
+    body."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            yield stmt.target.id, stmt.value, stmt.annotation
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
+            yield stmt.targets[0].id, stmt.value, None
 
 
 def _column_kind(value: ast.expr | None, table: ImportTable) -> str | None:

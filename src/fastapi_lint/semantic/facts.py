@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
+from fastapi_lint.semantic.relationships import class_relationships
 
-FACTS_FORMAT = 6  # bump when the facts change shape: cached facts of another shape are ignored
+FACTS_FORMAT = 7  # bump when the facts change shape: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -35,6 +36,7 @@ class ClassFact:
     mapped_annotations: dict[str, str] = field(default_factory=dict)  # Mapped[T] left to the map
     type_map: dict[str, str] = field(default_factory=dict)  # its type_annotation_map, by kind
     fields: dict[str, str] = field(default_factory=dict)  # annotated names -> annotation source
+    relationships: dict[str, str] = field(default_factory=dict)  # name -> loader strategy
 
     def to_json(self) -> list:
         return [
@@ -48,6 +50,7 @@ class ClassFact:
             self.mapped_annotations,
             self.type_map,
             self.fields,
+            self.relationships,
         ]
 
     @classmethod
@@ -59,9 +62,10 @@ class ClassFact:
 class FunctionFact:
     returns: str  # the return annotation's source, "" when there is none
     provides: list[str]  # callees of what it returns or yields: `async with X() as s: yield s`
+    expire_on_commit: str = ""  # that call's `expire_on_commit=` argument (source), if given
 
     def to_json(self) -> list:
-        return [self.returns, self.provides]
+        return [self.returns, self.provides, self.expire_on_commit]
 
 
 @dataclass
@@ -75,6 +79,8 @@ class ModuleFacts:
     aliases: dict[str, str] = field(default_factory=dict)  # `Dep = Annotated[...]` -> source
     functions: dict[str, FunctionFact] = field(default_factory=dict)
     endpoints: list[str] = field(default_factory=list)  # functions given to add_api_route
+    # `expire_on_commit=` given to a module-level `X = factory(...)` or `X.configure(...)`
+    session_options: dict[str, str] = field(default_factory=dict)
     stars: list[str] = field(default_factory=list)  # modules of `from M import *`
     exports: list[str] | None = None  # `__all__`, when it is a literal list of strings
 
@@ -101,6 +107,7 @@ class ModuleFacts:
             "aliases": self.aliases,
             "functions": {name: fact.to_json() for name, fact in self.functions.items()},
             "endpoints": self.endpoints,
+            "session_options": self.session_options,
             "stars": self.stars,
             "exports": self.exports,
         }
@@ -117,6 +124,7 @@ class ModuleFacts:
             aliases=data["aliases"],
             functions={name: FunctionFact(*item) for name, item in data["functions"].items()},
             endpoints=data["endpoints"],
+            session_options=data["session_options"],
             stars=data["stars"],
             exports=data["exports"],
         )
@@ -158,12 +166,35 @@ def _module_body(
             _imports_in(stmt.body, table)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             _assignment(stmt, table, facts)
+        elif isinstance(stmt, ast.Expr):
+            _configure(stmt.value, facts)
         elif isinstance(stmt, _TYPE_ALIAS):  # `type X = Y` read natively (3.12+): as `X = Y`
             facts.aliases[stmt.name.id] = ast.unparse(stmt.value)
             table.define(stmt.name.id)
         elif isinstance(stmt, _BLOCKS):
             for part in _sub_bodies(stmt):
                 _module_body(part, table, facts, functions)
+
+
+def _configure(value: ast.expr, facts: ModuleFacts) -> None:
+    """`SessionLocal.configure(expire_on_commit=False)` at module level."""
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "configure"
+        and isinstance(value.func.value, ast.Name)
+    ):
+        option = expire_option(value)
+        if option is not None:
+            facts.session_options[value.func.value.id] = option
+
+
+def expire_option(call: ast.Call) -> str | None:
+    """The source of a call's `expire_on_commit=` argument; "?" when `**kwargs` may hold it."""
+    for keyword in call.keywords:
+        if keyword.arg == "expire_on_commit":
+            return ast.unparse(keyword.value)
+    return "?" if any(keyword.arg is None for keyword in call.keywords) else None
 
 
 def _sub_bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
@@ -206,6 +237,9 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign, table: ImportTable, facts: Mod
             facts.declarative_bases.extend(names)
         elif callee:
             facts.calls.update(dict.fromkeys(names, _call_key(callee, value)))
+        option = expire_option(value)
+        if option is not None:
+            facts.session_options.update(dict.fromkeys(names, option))
     elif value is not None and (type_alias or isinstance(value, _TYPE_LIKE)):
         facts.aliases.update(dict.fromkeys(names, ast.unparse(value)))
     for name in names:
@@ -240,8 +274,10 @@ def _function_fact(
 ) -> FunctionFact:
     returns = ast.unparse(node.returns) if node.returns is not None else ""
     bound: dict[str, str] = {}
+    options: dict[str, str] = {}  # bound name -> its call's expire_on_commit argument
     given: list[str] = []
     provides: list[str] = []
+    provided_option = ""
     for stmt in _statements(node.body):
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
@@ -250,11 +286,13 @@ def _function_fact(
                     callee = table.resolve(call.func)
                     if callee:
                         bound[target.id] = _call_key(callee, call)
+                        options[target.id] = expire_option(call) or ""
         elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
             callee = table.resolve(stmt.value.func)
             for target in stmt.targets:
                 if isinstance(target, ast.Name) and callee:
                     bound[target.id] = _call_key(callee, stmt.value)
+                    options[target.id] = expire_option(stmt.value) or ""
         value = None
         if isinstance(stmt, ast.Return):
             value = stmt.value
@@ -266,8 +304,11 @@ def _function_fact(
             callee = table.resolve(value.func)
             if callee:
                 provides.append(_call_key(callee, value))
+                provided_option = provided_option or expire_option(value) or ""
     provides.extend(bound[name] for name in given if name in bound)
-    return FunctionFact(returns, list(dict.fromkeys(provides)))
+    for name in given:
+        provided_option = provided_option or options.get(name, "")
+    return FunctionFact(returns, list(dict.fromkeys(provides)), provided_option)
 
 
 def _statements(body: list[ast.stmt]):
@@ -328,7 +369,17 @@ def class_fact(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
     }
     return ClassFact(
-        name, bases, decorators, keywords, abstract, methods, columns, annotations, type_map, fields
+        name,
+        bases,
+        decorators,
+        keywords,
+        abstract,
+        methods,
+        columns,
+        annotations,
+        type_map,
+        fields,
+        class_relationships(node, table),
     )
 
 

@@ -167,17 +167,22 @@ def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> Sess
     return _alias(index, qualified, depth + 1)
 
 
-def _alias(index: ProjectIndex, qualified: str, depth: int) -> SessionKind | None:
-    """A type alias defined in a project module: `SessionDep = Annotated[...]`."""
+def alias_expression(index: ProjectIndex, qualified: str) -> tuple[ImportTable, ast.expr] | None:
+    """A type alias defined in a project module (`SessionDep = Annotated[...]`), parsed, and the
+    import table of its module."""
     found = index.alias(qualified)
     if found is None:
         return None
     facts, source = found
     try:
-        expression = ast.parse(source, mode="eval").body
+        return facts.imports(), ast.parse(source, mode="eval").body
     except SyntaxError:
         return None
-    return _annotation(index, facts.imports(), expression, depth + 1)
+
+
+def _alias(index: ProjectIndex, qualified: str, depth: int) -> SessionKind | None:
+    found = alias_expression(index, qualified)
+    return _annotation(index, found[0], found[1], depth + 1) if found is not None else None
 
 
 def _dependency(index, imports: ImportTable, node: ast.expr, depth: int) -> SessionKind | None:
