@@ -124,7 +124,7 @@ def all_rules_by_code() -> dict:
     return {rule.code: rule for rule in all_rules()}
 
 
-# -- Poetry metadata and reading for projects.py ---------------------------------------------------
+# -- Poetry metadata, and reading a TOML file ------------------------------------------------------
 def pydantic_from_poetry(document: dict[str, Any]) -> int | None:
     """The Pydantic major version `[tool.poetry.dependencies]` asks for (`^2.5`, `{version=..}`)."""
     spec = _poetry_requirement(document, "pydantic")

@@ -26,10 +26,6 @@ class FixOutcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # what remains
     problems: list[str] = field(default_factory=list)  # fixes dropped, rounds that did not end
 
-    @property
-    def fixed_count(self) -> int:
-        return sum(self.fixed.values())
-
 
 def applicable(diagnostics: Iterable[Diagnostic], unsafe_fixes: bool) -> list[Diagnostic]:
     return [d for d in diagnostics if d.fix is not None and d.fix.applies(unsafe_fixes)]

@@ -34,10 +34,10 @@ class _NoCache:
         pass
 
 
-# Set by a run (the runner, the flake8 plugin) to a cache.FallbackCache for its project.
 # What a file gets when a recursive step (ours or the stdlib's) runs out of stack on it.
 TOO_DEEP = SyntaxProblem("nesting too deep to analyse", 1, 0)
 NO_CACHE = _NoCache()
+# Set by a run (the runner, the flake8 plugin) to a cache.FallbackCache for its project.
 fallback_cache = NO_CACHE
 _LOWERED = "_fastapi_lint_lowering"
 

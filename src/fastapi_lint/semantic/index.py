@@ -1,8 +1,9 @@
 """The project index: facts about every module of the project, asked by qualified name.
 
-For now it answers "what kind of class is this?" (Pydantic model, settings, SQLModel table,
-dataclass, attrs class, SQLAlchemy mapped class, enum), also through bases defined in other modules
-and re-exported through packages. Later issues add routers, sessions and columns.
+It answers "what kind of class is this?" (Pydantic model, settings, SQLModel table, dataclass,
+attrs class, SQLAlchemy mapped class, enum), also through bases defined in other modules and
+re-exported through packages (star imports included), and what a name is: a router, a session
+alias or factory, a dependency provider, a JSON column, a relationship, a model field.
 """
 
 from __future__ import annotations
