@@ -157,8 +157,9 @@ def test_stale_temporaries_of_dead_runs_are_removed(project):
     assert live.exists() and unrelated.exists()
 
 
-def _kill_during_fix(folder: Path, rng: random.Random, count: int) -> None:
-    """SIGKILL a `--fix` over `count` files at a random moment: each file is old or new."""
+def _kill_during_fix(folder: Path, rng: random.Random, count: int) -> int:
+    """SIGKILL a `--fix` over `count` files at a random moment: each file is old or new;
+    returns how many were still old when it died."""
     versions = {}  # path -> (old, new)
     for number in range(count):
         header = f"# file {number}\n"
@@ -176,13 +177,17 @@ def _kill_during_fix(folder: Path, rng: random.Random, count: int) -> None:
     time.sleep(rng.uniform(0, 0.5))
     process.send_signal(signal.SIGKILL)
     process.wait()
+    left_old = 0
     for path, (old, new) in versions.items():
-        assert path.read_text(encoding="utf-8") in (old, new), f"{path.name} is partial"
+        text = path.read_text(encoding="utf-8")
+        assert text in (old, new), f"{path.name} is partial"
+        left_old += text == old
     subprocess.run(command, capture_output=True, check=False)
     leftovers = [path.name for path in folder.iterdir() if path.name.endswith(".tmp")]
     assert leftovers == [], "the next run must remove the temporaries of the killed one"
     for path, (_, new) in versions.items():
         assert path.read_text(encoding="utf-8") == new
+    return left_old
 
 
 KILL_ROUNDS = 25 if os.environ.get("FASTAPI_LINT_LONG_TESTS") == "1" else 2
@@ -192,7 +197,10 @@ KILL_ROUNDS = 25 if os.environ.get("FASTAPI_LINT_LONG_TESTS") == "1" else 2
 def test_a_killed_fix_leaves_every_file_old_or_new(tmp_path):
     rng = random.Random(11)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n", encoding="utf-8")
+    left_old = []
     for round_number in range(KILL_ROUNDS):
         folder = tmp_path / f"round{round_number}"
         folder.mkdir()
-        _kill_during_fix(folder, rng, 200)
+        left_old.append(_kill_during_fix(folder, rng, 200))
+    # The kill must have landed while files were being written, or nothing was tested.
+    assert any(0 < count < 200 for count in left_old), left_old
