@@ -146,6 +146,14 @@ def _inside(folder: Path):
         os.chdir(previous)
 
 
+def _output_for(source: str, output_format: str) -> str:
+    with tempfile.TemporaryDirectory() as folder, _inside(Path(folder)):
+        Path("pyproject.toml").write_text("[tool.fastapi-lint]\n")
+        Path("app.py").write_text(source)
+        args = ["check", ".", "--no-cache", "--unsafe-fixes", "--output-format", output_format]
+        return CliRunner().invoke(main, args, catch_exceptions=False).output
+
+
 # FASTAPI_LINT_LONG_TESTS=1: many more generated secrets
 EXAMPLES = 400 if os.environ.get("FASTAPI_LINT_LONG_TESTS") == "1" else 20
 
@@ -157,12 +165,13 @@ def test_every_format_stays_valid_for_any_secret(value):
     with tempfile.TemporaryDirectory() as folder, _inside(Path(folder)):
         Path("pyproject.toml").write_text("[tool.fastapi-lint]\n")
         Path("app.py").write_text(_source(value))
-        seen = {}
+        seen, outputs = {}, {}
         for output_format in FORMATS:
             args = ["check", ".", "--no-cache", "--unsafe-fixes", "--output-format"]
             result = runner.invoke(main, [*args, output_format], catch_exceptions=False)
             assert result.exit_code == 1, result.output
             seen[output_format] = _findings(output_format, result.stdout)
+            outputs[output_format] = result.output
             if output_format == "sarif":
                 _validate_sarif(result.stdout)
             if output_format == "json":
@@ -176,6 +185,11 @@ def test_every_format_stays_valid_for_any_secret(value):
     if not flagged:
         return  # not a value FAL401 reports ('{', '%'...): the formats were checked all the same
     assert [item["location"]["row"] for item in flagged] == [SECRET_LINE]
+    if len(value) >= 12:  # long enough to be a real secret: it shows nowhere
+        for output_format, text in outputs.items():
+            if value in text:  # a word of the format itself? the report of another value has it
+                other = _output_for(_source("placeholder-value"), output_format)
+                assert text.count(value) <= other.count(value), output_format
     assert flagged[0]["message"] == f"Hardcoded secret in `api_bot_token`: `{mask(value)}`"
     # the code frame: the line with the literal masked, the caret under the literal
     prefix = f'{SECRET_LINE} | CONFIG = {{"api_bot_token": '
