@@ -353,17 +353,29 @@ def _returned(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list:
             call = _unawait(stmt.value)
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
-                    bound[target.id] = ast.unparse(call.func) if isinstance(call, ast.Call) else ""
+                    bound[target.id] = _dotted(call.func) if isinstance(call, ast.Call) else ""
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
             value = _unawait(stmt.value)
             if isinstance(value, ast.Call):
-                callees.append(ast.unparse(value.func))
+                callees.append(_dotted(value.func))
             elif isinstance(value, ast.Name):
                 callees.append(bound.get(value.id, ""))
             elif not (isinstance(value, ast.Constant) and value.value is None):
                 callees.append("")
     returns = ast.unparse(node.returns) if node.returns is not None else ""
     return [returns, callees]
+
+
+def _dotted(node: ast.expr) -> str:
+    """`a.b.c` for a name or attribute chain (what can be resolved), else ""."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _unawait(node: ast.expr) -> ast.expr:
@@ -373,6 +385,8 @@ def _unawait(node: ast.expr) -> ast.expr:
 def _made_class(node: ast.FunctionDef | ast.AsyncFunctionDef, table: ImportTable) -> list[str]:
     """Bases of the class a function defines and returns (a class factory)."""
     local = {stmt.name: stmt for stmt in node.body if isinstance(stmt, ast.ClassDef)}
+    if not local:
+        return []
     for stmt in _statements(node.body):
         if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name):
             made = local.get(stmt.value.id)

@@ -6,6 +6,8 @@ bound in this function's enclosing functions, in this module or in another modul
 or a function given to `X.add_api_route(path, func)`. When `X` cannot be resolved (it comes from
 outside the project), the decorator counts only if the module imports fastapi and the first
 argument is a string literal path. Never the receiver's name: real applications use hundreds.
+A router class may be a project subclass or made by a project factory (see index.py). A route
+also knows the `default_response_class=` its app or router was created with.
 """
 
 from __future__ import annotations
