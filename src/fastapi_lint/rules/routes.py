@@ -235,9 +235,11 @@ class MissingResponseModel(Rule):
     the call counts as a Response when every project method of that name gives one.
 
     Routes of an app or router created with a non-JSON `default_response_class=`
-    (`HTMLResponse`, `PlainTextResponse`, ...) return strings on purpose and are not reported;
-    JSON classes (`JSONResponse`, `ORJSONResponse`, `UJSONResponse` and project subclasses)
-    still serialise data. Routes are found as for FAL101 (router subclasses and factories,
+    (`HTMLResponse`, `PlainTextResponse`, ...) return strings on purpose and are not reported,
+    nor are those of a router without a default of its own that every `include_router` gives
+    such a default (the including app's, or the keyword of the include). JSON classes
+    (`JSONResponse`, `ORJSONResponse`, `UJSONResponse` and project subclasses) still serialise
+    data. Routes are found as for FAL101 (router subclasses and factories,
     `api_route`, `add_api_route`, whose keywords count like a decorator's; its finding is at
     the `add_api_route(...)` call). Routes in test files are skipped unless
     `check-test-files` is on.

@@ -81,6 +81,8 @@ class ModuleFacts:
     returned: dict[str, list] = field(default_factory=dict)
     class_factories: dict[str, list[str]] = field(default_factory=dict)  # function -> bases
     response_defaults: dict[str, str] = field(default_factory=dict)  # app -> its default class
+    # `X.include_router(Y)`: [Y, X (qualified; "" when X is local), default class it passes]
+    includes: list[list[str]] = field(default_factory=list)
 
     def defines(self, name: str) -> bool:
         return (
@@ -110,6 +112,7 @@ class ModuleFacts:
             "returned": self.returned,
             "class_factories": self.class_factories,
             "response_defaults": self.response_defaults,
+            "includes": self.includes,
         }
 
     @classmethod
@@ -129,6 +132,7 @@ class ModuleFacts:
             returned=data.get("returned", {}),
             class_factories=data.get("class_factories", {}),
             response_defaults=data.get("response_defaults", {}),
+            includes=data.get("includes", []),
         )
 
 
@@ -149,6 +153,7 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
         _endpoints(node.body, table, facts)
     _endpoints(tree.body, table, facts)
     _route_facts(tree, table, facts)
+    _includes(tree.body, table, facts, local=False)
     facts.bindings = table.bindings
     facts.stars = list(dict.fromkeys(table.stars))
     return facts
@@ -323,6 +328,7 @@ def _route_facts(tree: ast.Module, table: ImportTable, facts: ModuleFacts) -> No
             bases = _made_class(stmt, table)
             if bases:
                 facts.class_factories[stmt.name] = bases
+            _includes(stmt.body, table, facts, local=True)
         elif isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -333,6 +339,35 @@ def _route_facts(tree: ast.Module, table: ImportTable, facts: ModuleFacts) -> No
             for target in targets:
                 if default and isinstance(target, ast.Name):
                     facts.response_defaults[target.id] = default
+
+
+def _includes(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts, local: bool) -> None:
+    """`X.include_router(Y)`: routes of `Y` take `X`'s default response class (FastAPI gives a
+    route its own, its router's, the include's, then the app's). In a function (an app
+    factory), `X` made there passes the default it was created with."""
+    made: dict[str, str] = {}
+    for stmt in _statements(body):
+        if local and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    made[target.id] = response_default(stmt.value, table.resolve)
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "include_router"
+            and call.args
+        ):
+            continue
+        included = table.resolve(call.args[0]) or ""
+        receiver = call.func.value
+        if isinstance(receiver, ast.Name) and receiver.id in made:
+            parent, default = "", made[receiver.id]
+        else:
+            parent, default = table.resolve(receiver) or "", ""
+        default = response_default(call, table.resolve) or default
+        if included and (parent or default):
+            facts.includes.append([included, parent, default])
 
 
 def response_default(call: ast.Call, resolve) -> str:

@@ -74,6 +74,7 @@ class ProjectIndex:
         self.digest = ""  # set by the runner: changes when any module's facts change
         self._json_owners: dict[str, list[str]] | None = None
         self._method_answers: dict[str, bool] = {}
+        self._includes: list | None = None
         # (path, why) of project modules nothing could read: their facts are missing
         self.unreadable: list[tuple[Path, str]] = []  # (resolved path, why)
 
@@ -89,6 +90,7 @@ class ProjectIndex:
         self._bindings_answers.clear()
         self._json_owners = None
         self._method_answers.clear()
+        self._includes = None
 
     # -- star imports --------------------------------------------------------------------------
     def expand_stars(self) -> None:
@@ -98,6 +100,8 @@ class ProjectIndex:
                 self.add_star_names(facts)
         self._kinds.clear()  # bases and bindings may now resolve further
         self._bindings_answers.clear()
+        self._method_answers.clear()
+        self._includes = None
 
     def add_star_names(self, facts: ModuleFacts) -> None:
         """Bind what `from M import *` brings; the module's own bindings win (a fresh dict:
@@ -413,6 +417,29 @@ class ProjectIndex:
             if "." in key and key.rsplit(".", 1)[1] == method
         ]
         return bool(answers) and all(answers)
+
+    def response_default(self, qualified: str | None, depth: int = 0) -> str:
+        """The default response class of the app or router `qualified`: its own
+        `default_response_class=`, else the one every `include_router` of it passes on."""
+        found = self.definition(canonical(qualified)) if qualified else None
+        if found is None or depth > 5:
+            return ""
+        own = found[0].response_defaults.get(found[1], "")
+        if own:
+            return own
+        if self._includes is None:
+            self._includes = [
+                (self.definition(canonical(included)), parent, default)
+                for name, facts in self.modules.items()
+                if name == facts.module
+                for included, parent, default in facts.includes
+            ]
+        passed = {
+            default or self.response_default(parent, depth + 1)
+            for included, parent, default in self._includes
+            if included is not None and included[0] is found[0] and included[1] == found[1]
+        }
+        return passed.pop() if len(passed) == 1 else ""  # "" also when includes disagree
 
     def is_json_response(self, qualified: str | None, depth: int = 0) -> bool:
         """A JSON response class (`JSONResponse`, `ORJSONResponse`, ... or a project subclass)."""

@@ -82,11 +82,7 @@ def default_response(ctx, receiver: ast.expr) -> str:
                 made = _local_call(scope, receiver.id)
                 if made is not None:
                     return response_default(made, ctx.resolve)
-    found = ctx.index.definition(ctx.resolve(receiver) or "")
-    if found is None:
-        return ""
-    facts, name = found
-    return facts.response_defaults.get(name, "")
+    return ctx.index.response_default(ctx.resolve(receiver))
 
 
 def _fallback(ctx, decorator: ast.Call) -> bool:
