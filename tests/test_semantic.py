@@ -153,6 +153,84 @@ def test_routers_are_known_by_what_made_them():
     assert not index.class_kinds(index.value_callee("app.routing.not_a_router")[1])
 
 
+def test_router_classes_made_by_project_factories():
+    index = project(
+        app__kit="""
+            from fastapi import APIRouter
+
+            def router_class(route_class):
+                class _Router(APIRouter):
+                    pass
+                return _Router
+
+            def typed_router_class(route_class) -> type[APIRouter]:
+                return type("R", (APIRouter,), {})
+
+            def registry_class():
+                class _Registry:
+                    pass
+                return _Registry
+        """,
+        app__routing="""
+            from app.kit import registry_class, router_class, typed_router_class
+
+            Router = router_class(None)
+            Typed = typed_router_class(None)
+            Registry = registry_class()
+        """,
+    )
+    assert kinds.ROUTER in index.class_kinds("app.routing.Router")
+    assert kinds.ROUTER in index.class_kinds("app.routing.Typed")
+    assert not index.class_kinds("app.routing.Registry")
+
+
+def test_helpers_that_give_a_response_are_followed_two_calls_deep():
+    index = project(
+        app__web="""
+            from typing import Any
+            from fastapi.responses import JSONResponse
+
+            def ok(data) -> JSONResponse:
+                return JSONResponse(data)
+
+            def wrap(data):
+                return ok(data)
+
+            def wrap_twice(data) -> Any:
+                response = wrap(data)
+                return response
+
+            def wrap_thrice(data):
+                return wrap_twice(data)
+
+            def mixed(data):
+                if data:
+                    return ok(data)
+                return data
+
+            class Pages:
+                def page(self) -> JSONResponse:
+                    return ok({})
+
+                def later(self):
+                    return self.page()
+
+                def data(self) -> dict:
+                    return {}
+        """,
+    )
+    assert index.returns_response("app.web.ok")
+    assert index.returns_response("app.web.wrap")
+    assert index.returns_response("app.web.wrap_twice")
+    assert not index.returns_response("app.web.wrap_thrice")  # three calls deep
+    assert not index.returns_response("app.web.mixed")
+    assert index.returns_response("app.web.Pages.later")
+    assert not index.returns_response("app.web.Pages.data")
+    assert index.methods_returning_response("page")
+    assert not index.methods_returning_response("data")
+    assert not index.methods_returning_response("missing")
+
+
 def test_json_columns_with_type_map_mixins_and_mutable_wrappers():
     index = project(
         app__models="""

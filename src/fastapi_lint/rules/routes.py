@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from pathlib import PurePath
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic import index as kinds
 from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
+from fastapi_lint.semantic.routes import Route
 from fastapi_lint.semantic.sessions import DATABASE_METHODS
 
 STATEMENTS = {
@@ -35,8 +37,41 @@ BACKGROUND_TASKS = "starlette.background.BackgroundTasks"
 BACKGROUND_TASK = frozenset({"starlette.background.BackgroundTask", "fastapi.BackgroundTask"})
 
 
+# Session methods that only end or scope a transaction: a route that calls nothing else on its
+# session is the unit-of-work boundary around services, not database code in the route.
+UNIT_OF_WORK = frozenset({"commit", "rollback", "refresh", "flush", "begin", "begin_nested"})
+TEST_FILES_OPTION = Option(
+    "check-test-files",
+    bool,
+    False,
+    "Also check routes declared in test files (tests/, test_*.py, *_test.py, conftest.py)",
+)
+
+
 def _source_order(node: ast.AST) -> tuple[int, int]:
     return node.lineno, node.col_offset
+
+
+def application_route(rule: Rule, func) -> Route | None:
+    """The route `func` handles, unless it is test scaffolding and the rule skips those."""
+    route = rule.ctx.route(func)
+    if route is not None and not rule.option("check-test-files") and in_test_file(rule.ctx):
+        return None
+    return route
+
+
+def in_test_file(ctx: FileContext) -> bool:
+    """Test modules by the conventions of pytest and unittest, judged inside the import root
+    (a project that itself lives under some `tests/` folder is not all tests)."""
+    parts = ctx.module.split(".") if ctx.module else []
+    stem = PurePath(ctx.path).stem
+    names = [*parts[:-1], stem]
+    return (
+        any(part in ("tests", "test") for part in names[:-1])
+        or stem.startswith("test_")
+        or stem.endswith("_test")
+        or stem == "conftest"
+    )
 
 
 # -- FAL101 -----------------------------------------------------------------------------------
@@ -52,7 +87,19 @@ class DbAccessInRoute(Rule):
     and aliases such as `SessionDep` defined in another module), by its dependency
     (`Depends(get_db)` where `get_db` yields a session), or by the factory that opened it
     (`async with SessionLocal() as db`). Routes are found through the app or router they are
-    registered on, wherever it was created. One finding per route, at the first database call.
+    registered on, wherever it was created: `FastAPI()`, `APIRouter()`, a project subclass
+    (`class VersionedRouter(APIRouter)`), a router class made by a project factory
+    (`APIRouter = get_router_class(MyRoute)`, known by the class it returns or its
+    `-> type[APIRouter]` annotation), with `X.get(...)`, `X.api_route(...)` or
+    `X.add_api_route(path, func)`. One finding per route, at the first database call.
+
+    Not reported by default:
+    - The unit of work: a route whose only session calls end or scope the transaction
+      (`commit`, `rollback`, `refresh`, `flush`, `begin`, `begin_nested`) after services did
+      the work. That is the transaction boundary pattern, not data access in the route
+      (option `report-unit-of-work`).
+    - Routes declared in test files (a `tests`/`test` package, `test_*.py`, `*_test.py`,
+      `conftest.py`): test scaffolding, not the application (option `check-test-files`).
 
     ## Why is this bad?
     Database code in the endpoint mixes HTTP concerns with data access: it cannot be reused by a
@@ -99,13 +146,27 @@ class DbAccessInRoute(Rule):
     No automatic fix: moving code into a service is a design decision. A display-only
     suggestion (shown by `--output-format full`, JSON and SARIF) names the operations to move
     and a service function to move them into.
+
+    ## Options
+    - `report-unit-of-work` (default `false`): also report routes whose only session calls
+      commit, roll back, refresh, flush or begin.
+    - `check-test-files` (default `false`): also check routes declared in test files.
     """
 
     code = "FAL101"
     summary = "Route handler talks to the database directly"
+    options = (
+        Option(
+            "report-unit-of-work",
+            bool,
+            False,
+            "Also report routes whose only database calls end the transaction",
+        ),
+        TEST_FILES_OPTION,
+    )
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        route = self.ctx.route(node)
+        route = application_route(self, node)
         if route is None:
             return
         sessions = self.ctx.function_sessions(node)
@@ -124,7 +185,7 @@ class DbAccessInRoute(Rule):
             statement = STATEMENTS.get(self.ctx.resolve(function) or "")
             if statement is not None:
                 found.append((child, statement))
-        if not found:
+        if not found or self._unit_of_work(found):
             return
         found.sort(key=lambda pair: _source_order(pair[0]))
         operations = ", ".join(f"`{name}`" for name in dict.fromkeys(name for _, name in found))
@@ -143,6 +204,16 @@ class DbAccessInRoute(Rule):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def _unit_of_work(self, found: list[tuple[ast.Call, str]]) -> bool:
+        """Only transaction ends (`db.commit()` after services did the work): not reported
+        unless `report-unit-of-work` is on."""
+        if self.option("report-unit-of-work"):
+            return False
+        return all(
+            isinstance(call.func, ast.Attribute) and call.func.attr in UNIT_OF_WORK
+            for call, _ in found
+        )
+
 
 # -- FAL102 -----------------------------------------------------------------------------------
 class MissingResponseModel(Rule):
@@ -155,8 +226,23 @@ class MissingResponseModel(Rule):
     annotation that is a `Response` class, routes whose every return builds a `Response`
     (`JSONResponse`, `RedirectResponse`, `StreamingResponse`, `templates.TemplateResponse`, ...
     directly or through a local variable; also a call of a function named `...response` or
-    `...redirect`, or of a project function annotated to return a `Response`), websocket routes,
-    and routes that return nothing.
+    `...redirect`), websocket routes, and routes that return nothing.
+
+    Project helpers are followed up to two calls deep: a function or method annotated to return
+    a `Response` gives one; an unannotated (or `-> Any`) helper gives one when every `return`
+    of it does. For `obj.method(...)` the class of `obj` comes from its parameter type
+    (`Depends()` included) or a local or module-level `obj = Class(...)`; when it is unknown,
+    the call counts as a Response when every project method of that name gives one.
+
+    Routes of an app or router created with a non-JSON `default_response_class=`
+    (`HTMLResponse`, `PlainTextResponse`, ...) return strings on purpose and are not reported,
+    nor are those of a router without a default of its own that every `include_router` gives
+    such a default (the including app's, or the keyword of the include). JSON classes
+    (`JSONResponse`, `ORJSONResponse`, `UJSONResponse` and project subclasses) still serialise
+    data. Routes are found as for FAL101 (router subclasses and factories,
+    `api_route`, `add_api_route`, whose keywords count like a decorator's; its finding is at
+    the `add_api_route(...)` call). Routes in test files are skipped unless
+    `check-test-files` is on.
 
     A return annotation satisfies the rule: FastAPI uses it as the response model (ruff's
     FAST001 flags a `response_model=` that repeats it, so we never ask for both), except
@@ -205,6 +291,10 @@ class MissingResponseModel(Rule):
     ## Options
     - `response-model-style`: `"either"` (default) accepts a return annotation or
       `response_model=`; `"decorator"` demands `response_model=` even when an annotation exists.
+    - `check-test-files` (default `false`): also check routes declared in test files.
+
+    A route that returns a fixed dict (`return {"ok": True}`) is reported too: the pattern sheet
+    asks for a response model always.
     """
 
     code = "FAL102"
@@ -218,16 +308,19 @@ class MissingResponseModel(Rule):
             "Whether a return annotation counts as the response model",
             choices=("either", "decorator"),
         ),
+        TEST_FILES_OPTION,
     )
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        route = self.ctx.route(node)
-        if route is None or route.decorator is None or not route.is_http:
+        route = application_route(self, node)
+        if route is None or route.call is None or not route.is_http:
             return
-        decorator = route.decorator
+        decorator = route.call
         keywords = {kw.arg: kw.value for kw in decorator.keywords if kw.arg}
         if "response_model" in keywords or "response_class" in keywords:
             return
+        if route.default_response and not self.ctx.index.is_json_response(route.default_response):
+            return  # `default_response_class=HTMLResponse`: strings are the page
         if self._no_body_status(keywords.get("status_code")):
             return
         style = self.option("response-model-style")
@@ -282,21 +375,30 @@ class MissingResponseModel(Rule):
         if name.lower().endswith(("response", "redirect")):
             return True  # templates.TemplateResponse(...), flow.get_success_redirect(...)
         qualified = self.ctx.resolve(function)
-        if kinds.RESPONSE in self.ctx.index.class_kinds(qualified):
+        index = self.ctx.index
+        if kinds.RESPONSE in index.class_kinds(qualified) or index.returns_response(qualified):
             return True
-        return self._returns_response(qualified)
+        if isinstance(function, ast.Attribute):
+            owner = self._class_of(function.value, func)
+            if owner is not None:
+                return index.returns_response(f"{owner}.{function.attr}")
+            if qualified is None:  # `obj.method(...)`, `obj` of no known class
+                return index.methods_returning_response(function.attr)
+        return False
 
-    def _returns_response(self, qualified: str | None) -> bool:
-        """A project function annotated to return a Response."""
-        found = self.ctx.index.function(qualified)
-        if found is None or not found[1].returns:
-            return False
-        facts, fact = found
-        try:
-            annotation = ast.parse(fact.returns, mode="eval").body
-        except SyntaxError:
-            return False
-        return kinds.RESPONSE in self.ctx.index.class_kinds(facts.imports().resolve(annotation))
+    def _class_of(self, value: ast.expr, func) -> str | None:
+        """The project class of `obj` in `obj.method(...)`: a parameter's type (`Depends()`
+        included), or a local or module-level `obj = Class(...)`."""
+        if isinstance(value, ast.Name):
+            annotation = declared_type(func, value.id)
+            if annotation is not None:
+                classes = declared_classes(self.ctx.resolve, annotation)
+                return classes[0] if classes else None
+            for built in self._local_constructions(func).get(value.id, []):
+                if isinstance(built, ast.Call):
+                    return self.ctx.resolve(built.func)
+        found = self.ctx.index.value_callee(self.ctx.resolve(value))
+        return found[1] if found else None
 
     def _local_constructions(self, func) -> dict[str, list[ast.expr]]:
         assigned: dict[str, list[ast.expr]] = {}

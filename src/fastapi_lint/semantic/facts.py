@@ -83,6 +83,12 @@ class ModuleFacts:
     session_options: dict[str, str] = field(default_factory=dict)
     stars: list[str] = field(default_factory=list)  # modules of `from M import *`
     exports: list[str] | None = None  # `__all__`, when it is a literal list of strings
+    # function or "Class.method" -> [return annotation source, callee source of each return]
+    returned: dict[str, list] = field(default_factory=dict)
+    class_factories: dict[str, list[str]] = field(default_factory=dict)  # function -> bases
+    response_defaults: dict[str, str] = field(default_factory=dict)  # app -> its default class
+    # `X.include_router(Y)`: [Y, X (qualified; "" when X is local), default class it passes]
+    includes: list[list[str]] = field(default_factory=list)
 
     def defines(self, name: str) -> bool:
         return (
@@ -110,6 +116,10 @@ class ModuleFacts:
             "session_options": self.session_options,
             "stars": self.stars,
             "exports": self.exports,
+            "returned": self.returned,
+            "class_factories": self.class_factories,
+            "response_defaults": self.response_defaults,
+            "includes": self.includes,
         }
 
     @classmethod
@@ -127,6 +137,10 @@ class ModuleFacts:
             session_options=data["session_options"],
             stars=data["stars"],
             exports=data["exports"],
+            returned=data.get("returned", {}),
+            class_factories=data.get("class_factories", {}),
+            response_defaults=data.get("response_defaults", {}),
+            includes=data.get("includes", []),
         )
 
 
@@ -146,6 +160,8 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
         facts.functions[node.name] = _function_fact(node, table)
         _endpoints(node.body, table, facts)
     _endpoints(tree.body, table, facts)
+    _route_facts(tree, table, facts)
+    _includes(tree.body, table, facts, local=False)
     facts.bindings = table.bindings
     facts.stars = list(dict.fromkeys(table.stars))
     return facts
@@ -324,17 +340,135 @@ def _endpoints(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts) -> 
     """`router.add_api_route("/p", handler)`: `handler` is a route (by its local name)."""
     for stmt in _statements(body):
         call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if (
+        endpoint = registered_endpoint(call) if isinstance(call, ast.Call) else None
+        if endpoint is not None:
+            facts.endpoints.append(endpoint)
+
+
+def registered_endpoint(call: ast.Call) -> str | None:
+    """`X.add_api_route("/p", handler, ...)` (or `endpoint=handler`): "handler"."""
+    if not (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("add_api_route", "add_api_websocket_route")
+    ):
+        return None
+    endpoint = call.args[1] if len(call.args) > 1 else None
+    for keyword in call.keywords:
+        if keyword.arg == "endpoint":
+            endpoint = keyword.value
+    return endpoint.id if isinstance(endpoint, ast.Name) else None
+
+
+def _route_facts(tree: ast.Module, table: ImportTable, facts: ModuleFacts) -> None:
+    """What routes need from other modules: what functions and methods return, functions that
+    make a class (`get_router_class(...)` returning a local `APIRouter` subclass), and apps or
+    routers created with a `default_response_class=`."""
+    for stmt in _statements(tree.body):
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            facts.returned[stmt.name] = _returned(stmt)
+            bases = _made_class(stmt, table)
+            if bases:
+                facts.class_factories[stmt.name] = bases
+            _includes(stmt.body, table, facts, local=True)
+        elif isinstance(stmt, ast.ClassDef):
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    facts.returned[f"{stmt.name}.{item.name}"] = _returned(item)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
+            default = response_default(stmt.value, table.resolve)
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                if default and isinstance(target, ast.Name):
+                    facts.response_defaults[target.id] = default
+
+
+def _includes(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts, local: bool) -> None:
+    """`X.include_router(Y)`: routes of `Y` take `X`'s default response class (FastAPI gives a
+    route its own, its router's, the include's, then the app's). In a function (an app
+    factory), `X` made there passes the default it was created with."""
+    made: dict[str, str] = {}
+    for stmt in _statements(body):
+        if local and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    made[target.id] = response_default(stmt.value, table.resolve)
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (
             isinstance(call, ast.Call)
             and isinstance(call.func, ast.Attribute)
-            and call.func.attr in ("add_api_route", "add_api_websocket_route")
+            and call.func.attr == "include_router"
+            and call.args
         ):
-            endpoint = call.args[1] if len(call.args) > 1 else None
-            for keyword in call.keywords:
-                if keyword.arg == "endpoint":
-                    endpoint = keyword.value
-            if isinstance(endpoint, ast.Name):
-                facts.endpoints.append(endpoint.id)
+            continue
+        included = table.resolve(call.args[0]) or ""
+        receiver = call.func.value
+        if isinstance(receiver, ast.Name) and receiver.id in made:
+            parent, default = "", made[receiver.id]
+        else:
+            parent, default = table.resolve(receiver) or "", ""
+        default = response_default(call, table.resolve) or default
+        if included and (parent or default):
+            facts.includes.append([included, parent, default])
+
+
+def response_default(call: ast.Call, resolve) -> str:
+    """The qualified `default_response_class=` of a `FastAPI(...)`/`APIRouter(...)` call."""
+    for keyword in call.keywords:
+        if keyword.arg == "default_response_class":
+            return resolve(keyword.value) or ""
+    return ""
+
+
+def _returned(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list:
+    """[annotation, [callee source of each `return`]]: "" for a return that is not a call
+    (a variable counts by the call last assigned to it)."""
+    bound: dict[str, str] = {}
+    callees: list[str] = []
+    for stmt in _statements(node.body):
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Call, ast.Await)):
+            call = _unawait(stmt.value)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    bound[target.id] = _dotted(call.func) if isinstance(call, ast.Call) else ""
+        elif isinstance(stmt, ast.Return) and stmt.value is not None:
+            value = _unawait(stmt.value)
+            if isinstance(value, ast.Call):
+                callees.append(_dotted(value.func))
+            elif isinstance(value, ast.Name):
+                callees.append(bound.get(value.id, ""))
+            elif not (isinstance(value, ast.Constant) and value.value is None):
+                callees.append("")
+    returns = ast.unparse(node.returns) if node.returns is not None else ""
+    return [returns, callees]
+
+
+def _dotted(node: ast.expr) -> str:
+    """`a.b.c` for a name or attribute chain (what can be resolved), else ""."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _unawait(node: ast.expr) -> ast.expr:
+    return node.value if isinstance(node, ast.Await) else node
+
+
+def _made_class(node: ast.FunctionDef | ast.AsyncFunctionDef, table: ImportTable) -> list[str]:
+    """Bases of the class a function defines and returns (a class factory)."""
+    local = {stmt.name: stmt for stmt in node.body if isinstance(stmt, ast.ClassDef)}
+    if not local:
+        return []
+    for stmt in _statements(node.body):
+        if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name):
+            made = local.get(stmt.value.id)
+            if made is not None:
+                return [table.resolve(_unsubscript(base)) or "" for base in made.bases]
+    return []
 
 
 def _class(node: ast.ClassDef, prefix: str, table: ImportTable, facts: ModuleFacts) -> None:

@@ -8,6 +8,7 @@ alias or factory, a dependency provider, a JSON column, a relationship, a model 
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
@@ -73,6 +74,8 @@ class ProjectIndex:
         self._bindings_answers: dict[object, bool] = {}
         self.digest = ""  # set by the runner: changes when any module's facts change
         self._json_owners: dict[str, list[str]] | None = None
+        self._method_answers: dict[str, bool] = {}
+        self._includes: list | None = None
         # (path, why) of project modules nothing could read: their facts are missing
         self.unreadable: list[tuple[Path, str]] = []  # (resolved path, why)
 
@@ -87,6 +90,8 @@ class ProjectIndex:
         self._kinds.clear()
         self._bindings_answers.clear()
         self._json_owners = None
+        self._method_answers.clear()
+        self._includes = None
 
     # -- star imports --------------------------------------------------------------------------
     def expand_stars(self) -> None:
@@ -96,6 +101,8 @@ class ProjectIndex:
                 self.add_star_names(facts)
         self._kinds.clear()  # bases and bindings may now resolve further
         self._bindings_answers.clear()
+        self._method_answers.clear()
+        self._includes = None
 
     def add_star_names(self, facts: ModuleFacts) -> None:
         """Bind what `from M import *` brings; the module's own bindings win (a fresh dict:
@@ -143,11 +150,31 @@ class ProjectIndex:
             return known
         found = self.lookup(qualified)
         if found is None:
-            return frozenset()
+            return self._made_class_kinds(qualified)
         _facts, item = found
         if isinstance(item, str):  # a module-level `Base = declarative_base()`
             return frozenset({DECLARATIVE_BASE})
         return self.kinds_of(item)
+
+    def _made_class_kinds(self, qualified: str) -> frozenset[str]:
+        """`APIRouter = get_router_class(MyRoute)`: a class made by a project function, known
+        by the local class it returns or by its `-> type[X]` annotation."""
+        made = self.value_callee(qualified)
+        found = self.definition(canonical(made[1])) if made else None
+        if found is None:
+            return frozenset()
+        facts, name = found
+        bases = list(facts.class_factories.get(name, []))
+        function = facts.functions.get(name)
+        annotation = _parse(function.returns) if function else None
+        if isinstance(annotation, ast.Subscript):
+            origin = facts.imports().resolve(annotation.value)
+            if origin in ("builtins.type", "typing.Type", "type"):
+                bases.append(facts.imports().resolve(annotation.slice) or "")
+        kinds: set[str] = set()
+        for base in bases:
+            kinds |= self.class_kinds(base) & INHERITED
+        return frozenset(kinds)
 
     def kinds_of(self, fact: ClassFact) -> frozenset[str]:
         """Kinds of a class from its own facts: bases (through the index) and decorators."""
@@ -312,3 +339,130 @@ class ProjectIndex:
         facts, name = found
         fact = facts.functions.get(name)
         return (facts, fact) if fact else None
+
+    def returns_response(self, qualified: str | None, depth: int = 2) -> bool:
+        """Whether a project function or method (`mod.Class.method`) gives a `Response`: by
+        its return annotation, or, when it has none or `-> Any`, by what every `return` calls,
+        followed `depth` calls deep."""
+        found = self._callable(qualified)
+        if found is None:
+            return False
+        facts, returned, owner = found
+        return self._gives_response(facts, returned, depth, owner)
+
+    def _callable(self, qualified: str | None) -> tuple[ModuleFacts, list, str] | None:
+        """(module, what it returns, its class or "") of a project function or method."""
+        if not qualified:
+            return None
+        found = self.definition(canonical(qualified))
+        if found is None and "." in qualified:
+            owner, method = qualified.rsplit(".", 1)
+            cls = self.definition(canonical(owner))
+            found = (cls[0], f"{cls[1]}.{method}") if cls else None
+        returned = found[0].returned.get(found[1]) if found else None
+        if not returned:
+            return None
+        facts, name = found
+        owner = f"{facts.module}.{name.rsplit('.', 1)[0]}" if "." in name else ""
+        return facts, returned, owner
+
+    def _gives_response(
+        self, facts: ModuleFacts, returned: list, depth: int, owner: str = ""
+    ) -> bool:
+        annotation, callees = returned
+        imports = facts.imports()
+
+        def resolve(node: ast.expr | None) -> str | None:
+            # `self.render(...)` in a method is the class's own `render`
+            if (
+                owner
+                and isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("self", "cls")
+            ):
+                return f"{owner}.{node.attr}"
+            return imports.resolve(node)
+
+        if annotation:
+            resolved = resolve(_parse(annotation))
+            if RESPONSE in self.class_kinds(resolved):
+                return True
+            if resolved not in ("typing.Any", "typing_extensions.Any"):
+                return False
+        if depth <= 0 or not callees:
+            return False
+        return all(
+            callee
+            and (
+                callee.rsplit(".", 1)[-1].lower().endswith(("response", "redirect"))
+                or RESPONSE in self.class_kinds(resolve(_parse(callee)))
+                or self.returns_response(resolve(_parse(callee)), depth - 1)
+            )
+            for callee in callees
+        )
+
+    def methods_returning_response(self, method: str) -> bool:
+        """Whether the project defines methods named `method` and every one gives a Response
+        (for `obj.method(...)` whose class is not known)."""
+        known = self._method_answers.get(method)
+        if known is None:
+            known = self._method_answers[method] = self._all_methods_give_response(method)
+        return known
+
+    def _all_methods_give_response(self, method: str) -> bool:
+        answers = [
+            self._gives_response(facts, returned, 1, f"{facts.module}.{key.rsplit('.', 1)[0]}")
+            for name, facts in self.modules.items()
+            if name == facts.module
+            for key, returned in facts.returned.items()
+            if "." in key and key.rsplit(".", 1)[1] == method
+        ]
+        return bool(answers) and all(answers)
+
+    def response_default(self, qualified: str | None, depth: int = 0) -> str:
+        """The default response class of the app or router `qualified`: its own
+        `default_response_class=`, else the one every `include_router` of it passes on."""
+        found = self.definition(canonical(qualified)) if qualified else None
+        if found is None or depth > 5:
+            return ""
+        own = found[0].response_defaults.get(found[1], "")
+        if own:
+            return own
+        if self._includes is None:
+            self._includes = [
+                (self.definition(canonical(included)), parent, default)
+                for name, facts in self.modules.items()
+                if name == facts.module
+                for included, parent, default in facts.includes
+            ]
+        passed = {
+            default or self.response_default(parent, depth + 1)
+            for included, parent, default in self._includes
+            if included is not None and included[0] is found[0] and included[1] == found[1]
+        }
+        return passed.pop() if len(passed) == 1 else ""  # "" also when includes disagree
+
+    def is_json_response(self, qualified: str | None, depth: int = 0) -> bool:
+        """A JSON response class (`JSONResponse`, `ORJSONResponse`, ... or a project subclass)."""
+        if not qualified or depth > 10:
+            return False
+        if canonical(qualified) in JSON_RESPONSES:
+            return True
+        fact = self.class_fact(qualified)
+        return fact is not None and any(self.is_json_response(b, depth + 1) for b in fact.bases)
+
+
+JSON_RESPONSES = frozenset(
+    {
+        "starlette.responses.JSONResponse",
+        "fastapi.responses.ORJSONResponse",
+        "fastapi.responses.UJSONResponse",
+    }
+)
+
+
+def _parse(source: str) -> ast.expr | None:
+    try:
+        return ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None

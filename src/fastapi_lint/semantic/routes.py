@@ -6,6 +6,8 @@ bound in this function's enclosing functions, in this module or in another modul
 or a function given to `X.add_api_route(path, func)`. When `X` cannot be resolved (it comes from
 outside the project), the decorator counts only if the module imports fastapi and the first
 argument is a string literal path. Never the receiver's name: real applications use hundreds.
+A router class may be a project subclass or made by a project factory (see index.py). A route
+also knows the `default_response_class=` its app or router was created with.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import ast
 from dataclasses import dataclass
 
 from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.facts import registered_endpoint, response_default
 
 HTTP_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route"}
@@ -26,10 +29,17 @@ ROUTERS = frozenset({kinds.APP, kinds.ROUTER})
 class Route:
     decorator: ast.Call | None  # None for add_api_route endpoints
     method: str
+    registration: ast.Call | None = None  # the `X.add_api_route(path, func, ...)` call
+    default_response: str = ""  # `default_response_class=` of its app or router, qualified
 
     @property
     def is_http(self) -> bool:
         return self.method in HTTP_METHODS
+
+    @property
+    def call(self) -> ast.Call | None:
+        """The call that declares the route's options: its decorator or its registration."""
+        return self.decorator or self.registration
 
 
 def route_of(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Route | None:
@@ -40,14 +50,39 @@ def route_of(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Route | None:
             and decorator.func.attr in ROUTE_METHODS
         ):
             continue
-        known = is_router(ctx, decorator.func.value)
+        receiver = decorator.func.value
+        known = is_router(ctx, receiver)
         if known is True or (known is None and _fallback(ctx, decorator)):
-            return Route(decorator, decorator.func.attr)
+            return Route(decorator, decorator.func.attr, None, default_response(ctx, receiver))
     if func.name in ctx.facts.endpoints and not any(
         isinstance(scope, ast.ClassDef) for scope in ctx.scopes
     ):
-        return Route(None, "api_route")
+        registration = _registration(ctx, func.name)
+        if registration is None:
+            return Route(None, "api_route")
+        method = "websocket" if registration.func.attr.endswith("websocket_route") else "api_route"
+        receiver = registration.func.value
+        return Route(None, method, registration, default_response(ctx, receiver))
     return None
+
+
+def _registration(ctx, name: str) -> ast.Call | None:
+    """The `X.add_api_route(path, name)` call of this module that registers `name`."""
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Call) and registered_endpoint(node) == name:
+            return node
+    return None
+
+
+def default_response(ctx, receiver: ast.expr) -> str:
+    """The qualified `default_response_class=` the app or router `receiver` was created with."""
+    if isinstance(receiver, ast.Name):
+        for scope in reversed(ctx.scopes):
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                made = _local_call(scope, receiver.id)
+                if made is not None:
+                    return response_default(made, ctx.resolve)
+    return ctx.index.response_default(ctx.resolve(receiver))
 
 
 def _fallback(ctx, decorator: ast.Call) -> bool:
@@ -81,11 +116,19 @@ def _local_value(ctx, func, name: str) -> bool | None:
     for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
         if arg.arg == name and arg.annotation is not None:
             return bool(ctx.index.class_kinds(ctx.resolve(arg.annotation)) & ROUTERS)
+    made = _local_call(func, name)
+    if made is not None:
+        return bool(ctx.index.class_kinds(ctx.resolve(made.func)) & ROUTERS)
+    return None
+
+
+def _local_call(func, name: str) -> ast.Call | None:
+    """The call assigned to `name` inside `func` (`application = FastAPI(...)`)."""
     for stmt in ast.walk(func):
         if (
             isinstance(stmt, ast.Assign)
             and isinstance(stmt.value, ast.Call)
             and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
         ):
-            return bool(ctx.index.class_kinds(ctx.resolve(stmt.value.func)) & ROUTERS)
+            return stmt.value
     return None
