@@ -140,6 +140,24 @@ def test_a_nested_projects_unsafe_fixes_setting_holds_from_above(tmp_path, monke
         assert "+def f(x=None):" in result.stdout, (cwd, result.output)
 
 
+def test_without_any_project_file_the_current_folder_is_the_import_root(tmp_path, monkeypatch):
+    # No pyproject.toml, no .git: namespace packages are named from the current folder (as
+    # ruff does), so the model in app/models/users.py is found from app/models/groups.py.
+    assert not any((folder / ".git").exists() for folder in tmp_path.parents)
+    write(tmp_path / "app" / "models" / "users.py", MODEL)
+    write(tmp_path / "app" / "models" / "groups.py", SUBCLASS)
+    write(tmp_path / "app" / "routers" / "users.py", "x = 1\n")  # the same stem elsewhere
+    expected = {("app/models/groups.py", 5, 18, "FAL302")}
+    # (the index holds only the files checked: no project root says what else belongs)
+    for args in (["."], ["app/models"], ["app/models/groups.py", "app/models/users.py"]):
+        found = findings(tmp_path, tmp_path, *args, monkeypatch=monkeypatch)
+        assert {item[:4] for item in found} == expected, args
+
+
+MODEL = "from pydantic import BaseModel\n\n\nclass UserModel(BaseModel):\n    name: str\n"
+SUBCLASS = "from app.models.users import UserModel\n\n\nclass G(UserModel):\n    tags: list = []\n"
+
+
 def test_config_and_isolated_impose_one_configuration_on_every_file(tmp_path, monkeypatch):
     repo = copy_project("monorepo", tmp_path)
     legacy = ("billing/legacy/old.py", 1, "FAL301")

@@ -176,7 +176,10 @@ class Projects:
             else:
                 configured, base = (), project.root
             if project.root is None:
-                roots: tuple[Path, ...] = ()
+                # No project file or repository anywhere above: as ruff does, the current
+                # folder is the import root (`app/models/users.py` is `app.models.users`).
+                cwd = Path.cwd().resolve()
+                roots: tuple[Path, ...] = (cwd, cwd / "src")
             elif configured:  # the root still holds what no `src` entry does (tests/, scripts/)
                 roots = (*((base / entry).resolve() for entry in configured), project.root)
             else:
