@@ -154,6 +154,24 @@ def test_without_any_project_file_the_current_folder_is_the_import_root(tmp_path
         assert {item[:4] for item in found} == expected, args
 
 
+def test_pydantic_code_evidence_stays_within_each_application(tmp_path, monkeypatch):
+    # A v1 application checked next to a v2 one (no dependency declared): only the v2 one's
+    # code says v2, so only it gets FAL502, whatever else is passed; its tests follow it.
+    model = "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    name: str\n"
+    use = "from {0}.models import Item\n\n\ndef dump(item: Item):\n    return item.dict()\n"
+    write(tmp_path / "old_app" / "__init__.py")
+    write(tmp_path / "old_app" / "models.py", model)
+    write(tmp_path / "old_app" / "views.py", use.format("old_app"))
+    write(tmp_path / "new_app" / "__init__.py")
+    write(tmp_path / "new_app" / "models.py", "from pydantic import ConfigDict\n" + model)
+    write(tmp_path / "new_app" / "views.py", use.format("new_app"))
+    write(tmp_path / "tests" / "test_views.py", use.format("new_app"))
+    expected = {("new_app/views.py", 5, 12, "FAL502"), ("tests/test_views.py", 5, 12, "FAL502")}
+    for args in (["."], ["old_app", "new_app", "tests"]):
+        found = findings(tmp_path, tmp_path, "--select", "FAL5", *args, monkeypatch=monkeypatch)
+        assert {item[:4] for item in found} == expected, args
+
+
 MODEL = "from pydantic import BaseModel\n\n\nclass UserModel(BaseModel):\n    name: str\n"
 SUBCLASS = "from app.models.users import UserModel\n\n\nclass G(UserModel):\n    tags: list = []\n"
 

@@ -3,9 +3,11 @@
 Both rules run only when the project uses Pydantic v2. `pydantic-version` in
 `[tool.fastapi-lint]` says so (1 or 2); by default ("auto") the project's declared dependency
 decides when it admits one major only (`pydantic~=2.5` in `project.dependencies`; see
-metadata.py), else the code: any module that imports a
-v2-only name (`ConfigDict`, `field_validator`, `pydantic_settings`, `pydantic.v1`, ...). A
-project with none of these is taken to be on v1, where these names are not deprecated.
+metadata.py), else the code: a module that imports a v2-only name (`ConfigDict`,
+`field_validator`, `pydantic_settings`, `pydantic.v1`, ...) in the file's own top-level package
+or in a project package the file imports from (so two applications checked together keep their
+own answers). Code with none of these is taken to be on v1, where these names are not
+deprecated.
 """
 
 from __future__ import annotations
@@ -136,8 +138,14 @@ def uses_pydantic_v2(ctx: FileContext) -> bool:
     declared = ctx.settings.pydantic_version
     if declared != "auto":
         return declared == 2
-    return ctx.index.any_binding(
-        lambda value: value in V2_MARKERS or value.startswith(("pydantic.v1", "pydantic_settings"))
+    # Code evidence counts within the file's own top-level package and the packages it imports
+    # from: two applications checked in one run (a v1 one next to a v2 one) keep their own
+    # answers, and tests that import the application follow it.
+    packages = {ctx.module.partition(".")[0]}
+    packages.update(value.partition(".")[0] for value in ctx.imports.bindings.values())
+    return ctx.index.packages_import(
+        frozenset(packages),
+        lambda value: value in V2_MARKERS or value.startswith(("pydantic.v1", "pydantic_settings")),
     )
 
 
@@ -155,7 +163,8 @@ class PydanticV1Config(Rule):
     orm_object)` then fails at runtime.
 
     Runs only when the project uses Pydantic v2: `pydantic-version = 2`, or by default ("auto")
-    a declared `pydantic>=2` dependency or a module that imports a v2-only name (`ConfigDict`,
+    a declared `pydantic>=2` dependency or a module of the file's package (or of a project package
+    it imports) that imports a v2-only name (`ConfigDict`,
     `field_validator`, `pydantic_settings`, ...). A v1 project sets `pydantic-version = 1` in
     `[tool.fastapi-lint]`.
 
@@ -278,7 +287,7 @@ class PydanticV1Method(Rule):
     itself (real projects have ORM bases with a `.dict()` of their own).
 
     Runs only when the project uses Pydantic v2: `pydantic-version = 2`, or by default ("auto")
-    a declared `pydantic>=2` dependency or a module that imports a v2-only name.
+    a declared `pydantic>=2` dependency or a v2-only import in the file's package (see FAL501).
 
     ## Why is this bad?
     The v1 names are deprecated in v2: they emit warnings, differ in details (`.json()` took

@@ -47,7 +47,7 @@ class PydanticV1Validator(Rule):
     and are left alone. Reported at the decorator.
 
     Runs only when the project uses Pydantic v2: `pydantic-version = 2`, or by default ("auto")
-    a declared `pydantic>=2` dependency or a module that imports a v2-only name.
+    a declared `pydantic>=2` dependency or a v2-only import in the file's package (see FAL501).
 
     ## Why is this bad?
     The v1 decorators are deprecated in v2 and removed in v3. Some no longer work at all: a

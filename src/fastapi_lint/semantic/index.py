@@ -230,14 +230,15 @@ class ProjectIndex:
             return None
         return None
 
-    def any_binding(self, predicate) -> bool:
-        """Whether any module imports a name matching `predicate` (cached per predicate code)."""
-        key = predicate.__code__
+    def packages_import(self, packages: frozenset[str], predicate) -> bool:
+        """Whether a module of these top-level packages imports a name matching `predicate`."""
+        key = (predicate.__code__, packages)
         cached = self._bindings_answers.get(key)
         if cached is None:
             cached = any(
                 predicate(value)
-                for facts in self.modules.values()
+                for name, facts in self.modules.items()
+                if name.partition(".")[0] in packages
                 for value in facts.bindings.values()
             )
             self._bindings_answers[key] = cached
