@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import PurePath
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.rules.security import string_value
+from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
 from fastapi_lint.semantic.locals import own_nodes
+from fastapi_lint.semantic.outside_values import OutsideValues, Source
 
 # -- FAL403 -----------------------------------------------------------------------------------
 BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
@@ -17,18 +20,74 @@ _VALUE_BEFORE = re.compile(
 )
 
 
+MIGRATION_FOLDERS = frozenset({"migrations", "alembic"})
+# Statements that cannot take bound parameters at all: a value must be validated instead.
+NO_BINDS = re.compile(
+    r"^\s*(SET|RESET|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE|COMMENT|VACUUM|ANALYZE|PRAGMA|SHOW|DESC"
+    r"|DESCRIBE|USE)\b",
+    re.IGNORECASE,
+)
+VALUE, IDENTIFIER, UNKNOWN, STATEMENT = "value", "identifier", "unknown", "statement"
+ADVICE = {
+    VALUE: "use a bound parameter",
+    STATEMENT: "validate it first (`int(...)`, a fixed set): this statement cannot be bound",
+    IDENTIFIER: "check it against a fixed set of names (an identifier cannot be bound)",
+    UNKNOWN: "bind values, check identifiers against a fixed set of names",
+}
+
+
+def _position(before: str) -> str:
+    """Whether an interpolation after the SQL text `before` stands for a value or a name."""
+    stripped = before.rstrip()
+    return VALUE if _VALUE_BEFORE.search(stripped) or stripped.endswith("'") else IDENTIFIER
+
+
+def _statement_positions(sql: str, values: list) -> list:
+    """In a statement that takes no bound parameters, no value can be bound."""
+    return [(value, STATEMENT) for value, _ in values] if NO_BINDS.match(sql) else values
+
+
+def _message(source: Source, position: str, route: bool) -> str:
+    who = "user-supplied" if route else "caller-supplied"
+    return (
+        f"{who} `{source.parameter}` (parameter of `{source.function}`) is interpolated into "
+        f"SQL; {ADVICE[position]}"
+    )
+
+
+def _single_target(statement: ast.Assign | ast.AugAssign) -> ast.expr | None:
+    if isinstance(statement, ast.AugAssign):
+        return statement.target
+    return statement.targets[0] if len(statement.targets) == 1 else None
+
+
 class SqlStringInterpolation(Rule):
     """
     ## What it does
-    Checks for SQL built with an f-string, `%`, `.format()` or `+` from a value that is not a
-    literal, passed to `text(...)`, a session's or connection's `execute(...)`,
-    `exec_driver_sql(...)` or a DBAPI `cursor.execute(...)`, directly or through a variable
-    assigned in the same function. Interpolating only literals or ALL_CAPS module constants
-    (fixed table names, a common real pattern) is fine, and so is an f-string that builds a bind
-    parameter's name (`:{key}`). When an f-string already binds its values (`... = :id`), an
-    interpolation in an identifier position (a table or column name) is taken as the author's
-    own identifier; one in a value position (after `=`, `<`, `LIKE`, `LIMIT`, ... or inside
-    quotes) is still reported. Alembic migrations (modules importing `alembic`) are skipped.
+    Checks for SQL built with an f-string, `%`, `.format()` or `+` and passed to `text(...)`, a
+    session's or connection's `execute(...)`, `exec_driver_sql(...)` or a DBAPI
+    `cursor.execute(...)` (directly or through a variable of the same function), when an
+    interpolated value can come from outside the code: a parameter of the enclosing function,
+    or a value derived from one without validation. The message names the source
+    (`user-supplied `name` (parameter of `search`)`).
+
+    Only injection risk is reported, not string building:
+    - *user-supplied* values (parameters of route handlers and dependency providers) are
+      reported wherever they stand, table or column names and `SET` / DDL arguments included;
+    - *caller-supplied* values (parameters of any other function) only where a bound parameter
+      would be legal (a value: after `=`, `<`, `LIKE`, `LIMIT`, ... or inside quotes). A helper's
+      identifier or DDL argument is, in real code, its callers' own table or column name;
+    - validated values are not reported: `int(...)`, `float(...)`, `UUID(...)` and any class
+      constructor (an enum lookup), a lookup in a mapping (`COLUMNS[sort]`), a membership test
+      (`if sort not in SORTABLE: raise`) or a pattern test (`re.fullmatch`, `.isidentifier()`)
+      on the name anywhere in the function, and parameters declared as numbers, dates, UUIDs,
+      enums, `Literal[...]`, SQLAlchemy objects, sessions or `Depends(...)`;
+    - the code's own values are not reported: literals, ALL_CAPS constants, `self` attributes,
+      names from metadata or query results, the result of the author's own functions, and a
+      bind parameter's name (`:{key}`).
+    Alembic migrations (modules importing `alembic`, or in a `migrations` / `alembic` folder)
+    are skipped. `# noqa: S608` (ruff's and bandit's twin check) is honoured as an equivalent
+    code.
 
     ## Why is this bad?
     A value spliced into SQL text is SQL injection: a crafted `name` such as `x' OR '1'='1`
@@ -57,9 +116,10 @@ class SqlStringInterpolation(Rule):
     ## Fix safety
     Unsafe: for `text(f"...")` whose interpolations are plain names or attributes in value
     positions (after `=`, `<`, `>`, `LIKE`, `LIMIT`, ..., or inside quotes), each becomes a
-    bound parameter: `text("... :name ...").bindparams(name=name)`. No fix when a value stands
-    in an identifier position (a table or column name: whitelist those instead), nor for `%`,
-    `.format()` or `+`.
+    bound parameter: `text("... :name ...").bindparams(name=name)`. Offered only where a bind
+    parameter is legal: not when a value stands in an identifier position (a table or column
+    name: check those against a fixed set instead), not in `SET`, DDL, `PRAGMA` or `SHOW`
+    statements (validate the value first), nor for `%`, `.format()` or `+`.
     """
 
     code = "FAL403"
@@ -68,11 +128,18 @@ class SqlStringInterpolation(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._migration = ctx.imports_module("alembic")  # run offline with own identifiers
+        # migrations run offline, on the author's own identifiers
+        self._migration = ctx.imports_module("alembic") or bool(
+            MIGRATION_FOLDERS.intersection(PurePath(ctx.path).parts[:-1])
+        )
+        self._values: dict[ast.AST, OutsideValues] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not node.args or self._migration:
             return
+        scope = self.ctx.enclosing_function()
+        if scope is None:
+            return  # module level: nothing comes from a caller
         argument = node.args[0]
         function = node.func
         callee = self.ctx.resolve(function)
@@ -85,15 +152,34 @@ class SqlStringInterpolation(Rule):
             and self.ctx.resolve(argument.func) == "sqlalchemy.text"
         ):
             return  # `execute(text(...))`: the inner `text` call is checked itself
-        sql = self._built_sql(argument)
-        if sql is None:
+        built = self._built_sql(argument)
+        if built is None:
             return
-        fix = self._fix(node, sql) if is_text and sql is argument else None
-        self.report(
-            sql,
-            "SQL built from a non-literal value by string interpolation; use bound parameters",
-            fix,
+        sql, interpolated = built
+        values = self._outside_values(scope)
+        from_request = called_by_fastapi(self.ctx, scope)
+        found = next(
+            (
+                (source, position)
+                for value, position in interpolated
+                # a helper's name or DDL argument is, in real code, the author's own identifier
+                if from_request or position not in (IDENTIFIER, STATEMENT)
+                if (source := values.source(value))
+            ),
+            None,
         )
+        if found is None:
+            return
+        source, position = found
+        bindable = is_text and sql is argument and position != STATEMENT
+        fix = self._fix(node, sql) if bindable else None
+        self.report(sql, _message(source, position, from_request), fix)
+
+    def _outside_values(self, scope) -> OutsideValues:
+        found = self._values.get(scope)
+        if found is None:
+            found = self._values[scope] = OutsideValues(self.ctx, scope)
+        return found
 
     def _executes_sql(self, function: ast.expr) -> bool:
         if not isinstance(function, ast.Attribute):
@@ -123,70 +209,76 @@ class SqlStringInterpolation(Rule):
                         return True
         return False
 
-    def _built_sql(self, node: ast.expr, depth: int = 0) -> ast.expr | None:
-        """The interpolating string expression `node` is (or a local variable was given)."""
+    def _built_sql(self, node: ast.expr, depth: int = 0) -> tuple[ast.expr, list] | None:
+        """The interpolating string expression `node` is (or a local variable was given), with
+        its non-literal values and where each stands (VALUE, IDENTIFIER or UNKNOWN)."""
         if isinstance(node, ast.JoinedStr):
-            return node if self._risky_f_string(node) else None
+            values = self._f_string_values(node)
+            return (node, values) if values else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
             if string_value(node.left) is None:
                 return None
             right = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
-            return node if any(not self._fixed(part) for part in right) else None
+            values = [(part, UNKNOWN) for part in right if not self._fixed(part)]
+            values = _statement_positions(string_value(node.left) or "", values)
+            return (node, values) if values else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             parts = _concatenated(node)
-            has_text = any(
+            if not any(
                 string_value(part) is not None or isinstance(part, ast.JoinedStr) for part in parts
-            )
-            if has_text and any(not self._fixed(part) for part in parts):
-                return node
-            return None
+            ):
+                return None
+            values = []
+            before = ""
+            for part in parts:
+                text = string_value(part)
+                if text is not None:
+                    before += text
+                elif isinstance(part, ast.JoinedStr):
+                    values += self._f_string_values(part, before)
+                    before += "x"
+                elif not self._fixed(part):
+                    values.append((part, _position(before)))
+                    before += "x"
+            values = _statement_positions(before, values)
+            return (node, values) if values else None
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "format"
             and string_value(node.func.value) is not None
         ):
-            values = [*node.args, *(keyword.value for keyword in node.keywords)]
-            return node if any(not self._fixed(value) for value in values) else None
+            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+            values = [(value, UNKNOWN) for value in arguments if not self._fixed(value)]
+            values = _statement_positions(string_value(node.func.value) or "", values)
+            return (node, values) if values else None
         if isinstance(node, ast.Name) and depth == 0:
             scope = self.ctx.enclosing_function()
             if scope is None:
                 return None
             for child in own_nodes(scope):
                 if (
-                    isinstance(child, ast.Assign)
-                    and len(child.targets) == 1
-                    and isinstance(child.targets[0], ast.Name)
-                    and child.targets[0].id == node.id
+                    isinstance(child, (ast.Assign, ast.AugAssign))
+                    and isinstance(target := _single_target(child), ast.Name)
+                    and target.id == node.id
                 ):
                     found = self._built_sql(child.value, depth + 1)
                     if found is not None:
                         return found
         return None
 
-    def _risky_f_string(self, node: ast.JoinedStr) -> bool:
-        """An interpolation that may carry a value into the SQL text.
-
-        Interpolations that build a bind parameter's name (`:{key}`) are fixed. When the SQL
-        already binds its values (`:name`), interpolations in identifier positions (a table or
-        column name between the author's bound values) are taken as the author's identifiers;
-        one in a value position or inside quotes is still reported.
-        """
-        text = "".join(p.value if isinstance(p, ast.Constant) else "\0" for p in node.values)
-        binds = bool(BIND_PARAMETER.search(text.replace("\0", "x")))
-        before = ""
+    def _f_string_values(self, node: ast.JoinedStr, before: str = "") -> list:
+        """Interpolated values of an f-string and where each stands; a bind parameter's name
+        (`:{key}`) and literals are left out."""
+        values = []
         for part in node.values:
             if isinstance(part, ast.Constant):
                 before += part.value
                 continue
-            value = part.value
-            if before.endswith(":") or self._fixed(value):
-                before += "x"
-                continue
-            if not binds or _VALUE_BEFORE.search(before.rstrip()):
-                return True
+            if not (before.endswith(":") or self._fixed(part.value)):
+                values.append((part.value, _position(before)))
             before += "x"
-        return False
+        return _statement_positions(before, values)
 
     def _fixed(self, node: ast.expr) -> bool:
         """A literal, or an ALL_CAPS module constant: safe to splice into SQL."""
