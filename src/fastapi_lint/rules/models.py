@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi_lint.diagnostics import Applicability, Edit, Fix, Import
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
 
 MUTABLE_CALLS = {
     "builtins.list": "list",
@@ -244,6 +245,13 @@ class MutableDefaultArgument(Rule):
     comprehension, or a call of `list`, `dict`, `set`, `bytearray`, `collections.defaultdict`,
     `OrderedDict`, `Counter` or `deque`. Functions, methods, `async def` and lambdas are checked.
 
+    Route handlers and dependency providers are not: FastAPI copies a declared default for each
+    request (`tags: list[str] = []` and `Annotated[list[str], Query()] = []` alike, as it does
+    for `Query([])`), so no object is shared. Dependency providers are functions or classes
+    given to `Depends(...)` in the same module, or functions declaring a parameter with
+    `Query()`, `Depends()`, ... (see semantic/fastapi_calls.py). A line marked
+    `# noqa: B006` (ruff's / flake8-bugbear's twin) is taken as reviewed (equivalent codes).
+
     ## Why is this bad?
     A default is evaluated once, when the function is defined. Every call that relies on it gets
     the same object, so a change made in one call shows up in the next, across requests.
@@ -284,6 +292,8 @@ class MutableDefaultArgument(Rule):
         self._check(node, node.args)
 
     def _check(self, node: ast.AST, args: ast.arguments) -> None:
+        if not isinstance(node, ast.Lambda) and called_by_fastapi(self.ctx, node):
+            return  # FastAPI builds each request's values: the default object is never shared
         positional = [*args.posonlyargs, *args.args]
         pairs = list(
             zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=False)
