@@ -506,6 +506,11 @@ class CallEvaluatedFieldDefault(Rule):
     immutable constructor (`str(uuid4())`, `uuid4().hex`), and project helpers that return
     such a call (`def utcnow(): return datetime.now(timezone.utc)`).
 
+    A value that is deliberately shared is not reported: one that other fields of the class
+    body read (`USER_ID = uuid4()` then `user_key: str = str(USER_ID)`), and any default in a
+    settings class (a `BaseSettings`, or a class whose name ends in `Settings`), which is made
+    once per process, so a per-process value is what its default means.
+
     Other calls are not reported. RULES.md words the rule as "a call other than known-immutable
     constructors"; on real applications nearly every other call default is a deliberate shared
     value (a config object, `SecretField(...)`, a project's `build_foreign_key_field(...)`
@@ -566,8 +571,13 @@ class CallEvaluatedFieldDefault(Rule):
         family = model_family(class_kinds)
         if family is None:
             return
+        if kinds.SETTINGS in class_kinds or node.name.endswith("Settings"):
+            return  # made once per process: a per-process value is what it means
         extra = frozenset(self.option("extend-evaluated-calls"))
+        shared = _referenced_in_body(node)
         for item in field_defaults(self.ctx, node, family):
+            if item.name in shared:
+                continue  # other fields use the one value (`key: str = str(USER_ID)`): on purpose
             call = _innermost_call(item.value)  # `uuid4().hex` evaluates `uuid4()` once too
             if call is None or mutable_kind(self.ctx, call):
                 continue
@@ -605,6 +615,22 @@ class CallEvaluatedFieldDefault(Rule):
         return found is not None and any(
             self._per_call(inner.partition("[")[0], extra, depth + 1) for inner in found[1].provides
         )
+
+
+def _referenced_in_body(node: ast.ClassDef) -> frozenset[str]:
+    """Names that the values in the class body read (other fields' defaults), annotations
+    and methods left out."""
+    values = [
+        statement.value
+        for statement in node.body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None
+    ]
+    return frozenset(
+        child.id
+        for value in values
+        for child in ast.walk(value)
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
+    )
 
 
 def _innermost_call(node: ast.expr) -> ast.Call | None:
