@@ -249,7 +249,7 @@ class MutableDefaultArgument(Rule):
     request (`tags: list[str] = []` and `Annotated[list[str], Query()] = []` alike, as it does
     for `Query([])`), so no object is shared. Dependency providers are functions or classes
     given to `Depends(...)` in the same module, or functions declaring a parameter with
-    `Query()`, `Depends()`, ... (see semantic/fastapi_calls.py). A line marked
+    `Query()`, `Depends()`, `Header()` and the like. A line marked
     `# noqa: B006` (ruff's / flake8-bugbear's twin) is taken as reviewed (equivalent codes).
 
     ## Why is this bad?
@@ -574,9 +574,8 @@ class CallEvaluatedFieldDefault(Rule):
         if kinds.SETTINGS in class_kinds or node.name.endswith("Settings"):
             return  # made once per process: a per-process value is what it means
         extra = frozenset(self.option("extend-evaluated-calls"))
-        shared = _referenced_in_body(node)
         for item in field_defaults(self.ctx, node, family):
-            if item.name in shared:
+            if _read_by_other_fields(node, item.name):
                 continue  # other fields use the one value (`key: str = str(USER_ID)`): on purpose
             call = _innermost_call(item.value)  # `uuid4().hex` evaluates `uuid4()` once too
             if call is None or mutable_kind(self.ctx, call):
@@ -617,20 +616,20 @@ class CallEvaluatedFieldDefault(Rule):
         )
 
 
-def _referenced_in_body(node: ast.ClassDef) -> frozenset[str]:
-    """Names that the values in the class body read (other fields' defaults), annotations
-    and methods left out."""
-    values = [
-        statement.value
-        for statement in node.body
-        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None
-    ]
-    return frozenset(
-        child.id
-        for value in values
-        for child in ast.walk(value)
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
-    )
+def _read_by_other_fields(node: ast.ClassDef, name: str) -> bool:
+    """Whether a value in the class body, other than `name`'s own, reads `name`."""
+    for statement in node.body:
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is None:
+            continue
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            continue
+        if any(
+            isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load)
+            for child in ast.walk(statement.value)
+        ):
+            return True
+    return False
 
 
 def _innermost_call(node: ast.expr) -> ast.Call | None:
