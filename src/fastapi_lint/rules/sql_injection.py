@@ -42,6 +42,19 @@ def _position(before: str) -> str:
     return VALUE if _VALUE_BEFORE.search(stripped) or stripped.endswith("'") else IDENTIFIER
 
 
+PERCENT = re.compile(r"%[sdifr]")  # positional `%` placeholders
+BRACES = re.compile(r"\{\}")  # positional `.format` placeholders
+
+
+def _placeholder_positions(template: str, placeholder: re.Pattern, count: int) -> list[str]:
+    """Where each of `count` positional values goes in `template`; UNKNOWN when the
+    placeholders do not pair with the values one to one (named ones, `%%`, `{0}`)."""
+    found = list(placeholder.finditer(template))
+    if len(found) != count or "%%" in template or "{{" in template:
+        return [UNKNOWN] * count
+    return [_position(template[: match.start()]) for match in found]
+
+
 def _statement_positions(sql: str, values: list) -> list:
     """In a statement that takes no bound parameters, no value can be bound."""
     return [(value, STATEMENT) for value, _ in values] if NO_BINDS.match(sql) else values
@@ -219,7 +232,12 @@ class SqlStringInterpolation(Rule):
             if string_value(node.left) is None:
                 return None
             right = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
-            values = [(part, UNKNOWN) for part in right if not self._fixed(part)]
+            positions = _placeholder_positions(string_value(node.left) or "", PERCENT, len(right))
+            values = [
+                (part, at)
+                for part, at in zip(right, positions, strict=True)
+                if not self._fixed(part)
+            ]
             values = _statement_positions(string_value(node.left) or "", values)
             return (node, values) if values else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -248,8 +266,13 @@ class SqlStringInterpolation(Rule):
             and node.func.attr == "format"
             and string_value(node.func.value) is not None
         ):
-            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
-            values = [(value, UNKNOWN) for value in arguments if not self._fixed(value)]
+            template = string_value(node.func.value) or ""
+            positions = _placeholder_positions(template, BRACES, len(node.args))
+            arguments = [
+                *zip(node.args, positions, strict=True),
+                *((k.value, UNKNOWN) for k in node.keywords),
+            ]
+            values = [(value, at) for value, at in arguments if not self._fixed(value)]
             values = _statement_positions(string_value(node.func.value) or "", values)
             return (node, values) if values else None
         if isinstance(node, ast.Name) and depth == 0:
