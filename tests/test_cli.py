@@ -198,6 +198,24 @@ def test_noqa_forms(project):
     )
 
 
+def test_noqa_with_another_linters_equivalent_code(project):
+    write(
+        project / "twins.py",
+        """\
+        import time
+        from sqlalchemy import text
+        async def a(db, name):
+            await db.execute(text(f"SELECT * FROM t WHERE n = '{name}'"))  # noqa: S608
+            time.sleep(1)  # noqa: ASYNC251
+            time.sleep(2)  # noqa: S608
+        def b(x=[]):  # noqa:B006
+            return x
+        """,
+    )
+    result = cli("check", "twins.py", "-q", "--select", "FAL301,FAL403,FAL201")
+    assert [line.split(":")[1:3] for line in result.output.splitlines()] == [["6", "5"]]
+
+
 def test_file_level_noqa(project):
     write(project / "all.py", "# fastapi-lint: noqa\n" + BAD)
     write(project / "some.py", "# fastapi-lint: noqa: FAL302\n" + BAD)

@@ -78,6 +78,7 @@ class Settings:
     pydantic_version: int | str = "auto"  # 1, 2, or "auto": see rules/pydantic_v2.py
     src: tuple[str, ...] = ()  # import roots, relative to the pyproject.toml (projects.py)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files get FAL001, unread
+    skip_generated: bool = True  # files marked generated get no findings (generated.py)
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -239,6 +240,7 @@ _TOP_LEVEL = {
     "pydantic-version": "pydantic-version",
     "src": "strings",
     "max-file-size": "size",
+    "skip-generated": "bool",
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from fastapi_lint.config import ALWAYS_ON, Settings
 from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.generated import is_generated
 from fastapi_lint.lowering import restore
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, lowered_source, parse
 from fastapi_lint.redaction import mask_quoted_secrets
@@ -74,6 +75,8 @@ class Linter:
             self.index.add_star_names(facts)
         if module not in self.index.modules:  # a file outside the indexed project
             self.index.add(facts, [module])
+        if self.settings.skip_generated and is_generated(text):
+            return LintResult([], tree, facts)  # its facts still count for other files
         ctx = FileContext(
             path=path,
             text=lowering.text if lowering else text,

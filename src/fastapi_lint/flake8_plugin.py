@@ -2,7 +2,8 @@
 
 flake8 decides a plugin's kind from its `__init__` parameters, so `tree` is accepted, but the
 file is parsed by our own path (the same text, the same diagnostics as the CLI). Under flake8,
-flake8 handles `# noqa`, select and ignore: every rule that is on by default runs, with the rule
+flake8 handles `# noqa`, select and ignore (the plugin itself honours a `# noqa` listing another
+linter's twin code, as the CLI does): every rule that is on by default runs, with the rule
 options of the file's project (found as the CLI finds it, see projects.py). The project index is
 built once per process and project, from the cache, so cross-module facts and module names agree
 with the CLI. The plugin produces no fixes.
@@ -23,6 +24,7 @@ from fastapi_lint.config import ConfigError, Settings
 from fastapi_lint.engine import Linter
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.source import normalize_newlines
+from fastapi_lint.suppression import without_equivalent_noqa
 
 
 def _all_default_rules(settings: Settings) -> Settings:
@@ -93,7 +95,7 @@ class Flake8Plugin:
             yield 1, 0, f"FAL001 {too_large(size, linter.settings.max_file_size)}", type(self)
             return
         result = linter.lint(self.filename, text, primary, package)
-        for diagnostic in result.diagnostics:
+        for diagnostic in without_equivalent_noqa(result.diagnostics, text):
             if diagnostic.code == "FAL001":
                 continue  # flake8 reports syntax errors itself (E999)
             message = f"{diagnostic.code} {diagnostic.message}"

@@ -4,6 +4,9 @@
 forgiven) and apply to the line where a diagnostic starts. `# fastapi-lint: noqa` anywhere in
 a file silences the whole file, or only the codes it lists. Only comments count, not text in a
 string. FAL001 and FAL002 cannot be silenced: they say the file was not (fully) checked.
+
+A line-level `# noqa` listing another linter's twin of a rule (see EQUIVALENT_CODES) silences
+that rule too: a line someone already reviewed for ruff, flake8-bugbear or bandit is reviewed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,16 @@ _SPLIT = re.compile(r"[\s,]+")
 
 ALL = frozenset({"*"})
 
+# Other linters' codes for the same finding (prefixes): ruff / flake8-bugbear B006 (mutable
+# argument default), ruff / bandit S105-S107 (hardcoded password) and S608 (SQL built from
+# strings), ruff / flake8-async ASYNC2xx (blocking calls in async functions).
+EQUIVALENT_CODES = {
+    "FAL301": ("B006",),
+    "FAL401": ("S105", "S106", "S107"),
+    "FAL403": ("S608",),
+    "FAL201": ("ASYNC2",),
+}
+
 
 @dataclass(frozen=True)
 class LineNoqa:
@@ -34,6 +47,11 @@ class LineNoqa:
 
     def covers(self, code: str) -> bool:
         return self.codes is ALL or any(code.startswith(c) for c in self.codes)
+
+    def covers_equivalent(self, code: str) -> bool:
+        """Whether the comment lists another linter's twin of `code`."""
+        twins = EQUIVALENT_CODES.get(code, ())
+        return self.codes is not ALL and any(c.startswith(twins) for c in self.codes)
 
 
 def _codes(text: str | None) -> frozenset[str]:
@@ -125,8 +143,23 @@ def suppress(
         if code not in ALWAYS_ON and (
             (whole_file is not None and whole_file.covers(code))
             or any(code.startswith(prefix) for prefix in ignored_prefixes)
-            or (diagnostic.line in lines and lines[diagnostic.line].covers(code))
+            or (diagnostic.line in lines and _line_covers(lines[diagnostic.line], code))
         ):
             continue
         kept.append(diagnostic)
     return kept, len(diagnostics) - len(kept)
+
+
+def _line_covers(noqa: LineNoqa, code: str) -> bool:
+    return noqa.covers(code) or noqa.covers_equivalent(code)
+
+
+def without_equivalent_noqa(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
+    """The diagnostics whose line carries no equivalent code of another linter (for front
+    doors such as flake8 that handle our own codes themselves)."""
+    if not _may_hold_directive(diagnostics, text):
+        return diagnostics
+    lines = noqa_lines(comments(text))
+    return [
+        d for d in diagnostics if not (d.line in lines and lines[d.line].covers_equivalent(d.code))
+    ]

@@ -15,6 +15,7 @@ def all_rules() -> list[type[Rule]]:
         pydantic_validators,
         routes,
         security,
+        sql_injection,
         tool,
     )
 

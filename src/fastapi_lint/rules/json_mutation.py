@@ -52,12 +52,17 @@ class UntrackedJsonMutation(Rule):
     (`data = obj.col; data["k"] = v`). Columns wrapped in `MutableDict`/`MutableList` are
     tracked and never reported.
 
-    `obj` must be known or likely to be an instance of the model: its annotation, `Model(...)`,
-    `await session.get(Model, ...)`, a `select(Model)` result, or, when nothing says what `obj`
-    is, the attribute being a JSON column of exactly one model of the project. Not reported
+    `obj` must be known to be an instance of the model: its annotation, `Model(...)`,
+    `await session.get(Model, ...)`, a `select(Model)` result, `self` in the model's methods,
+    or a relationship of such an object annotated `Mapped["Model"]`
+    (`product.organization.settings["k"] = v`). An attribute name alone says nothing (a
+    dataclass may have a `settings` too), so an object of unknown class is not reported. Also
+    through `data = obj.col or {}` (the column's own object whenever it is set). Not reported
     when, later in the function, `flag_modified(obj, "col")` is called or `obj.col` is given a
-    new object. Reassigning the same object (`data = obj.col; data["k"] = v; obj.col = data`)
-    does not count: SQLAlchemy compares it with itself and sees no change.
+    new object, nor in a test (`test_*`) that saves nothing (no `commit`, `flush`, `add`,
+    `merge`, `save` call): it shapes a fixture in memory. Reassigning the same object
+    (`data = obj.col; data["k"] = v; obj.col = data`) does not count: SQLAlchemy compares it
+    with itself and sees no change.
 
     ## Why is this bad?
     The unit of work only sees attribute assignments. An in-place change leaves the attribute
@@ -119,6 +124,8 @@ class UntrackedJsonMutation(Rule):
     fix_availability = FixAvailability.SOMETIMES
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if node.name.startswith("test") and not _saves(node):
+            return  # a test shaping an object in memory: nothing is meant to be saved
         changes: dict[tuple[str, str], list[_Mutation]] = {}
         settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
         aliases: dict[str, tuple[str, str]] = {}
@@ -147,18 +154,17 @@ class UntrackedJsonMutation(Rule):
             for target in statement.targets:
                 if isinstance(target, ast.Subscript):
                     mutated(target)
-                elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-                    key = (target.value.id, target.attr)
+                elif isinstance(target, ast.Attribute) and _owner_path(target.value):
+                    key = (_owner_path(target.value), target.attr)
                     if not self._same_object(statement.value, key, aliases):
                         settled[key] = statement.lineno
             value = statement.value
-            if (
-                len(statement.targets) == 1
-                and isinstance(statement.targets[0], ast.Name)
-                and isinstance(value, ast.Attribute)
-                and isinstance(value.value, ast.Name)
-            ):
-                aliases[statement.targets[0].id] = (value.value.id, value.attr)
+            if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+                value = value.values[0]  # `data = obj.col or {}`: the column's object when set
+            if len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+                owner = _owner_path(value.value) if isinstance(value, ast.Attribute) else None
+                if owner is not None:
+                    aliases[statement.targets[0].id] = (owner, value.attr)
         elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Subscript):
             mutated(statement.target)
         elif isinstance(statement, ast.Delete):
@@ -171,17 +177,17 @@ class UntrackedJsonMutation(Rule):
             if isinstance(function, ast.Attribute) and function.attr in MUTATING_METHODS:
                 mutated(function.value)
             elif self.ctx.resolve(function) == FLAG_MODIFIED and len(call.args) >= 2:
-                obj, column = call.args[0], string_literal(call.args[1])
-                if isinstance(obj, ast.Name) and column is not None:
-                    settled[(obj.id, column)] = statement.lineno
+                obj, column = _owner_path(call.args[0]), string_literal(call.args[1])
+                if obj is not None and column is not None:
+                    settled[(obj, column)] = statement.lineno
 
     def _column_of(self, target: ast.expr, aliases) -> tuple[tuple[str, str], bool] | None:
         """(obj, column) that `target` (or the part of it a subscript reaches) belongs to."""
         node = target
         while isinstance(node, ast.Subscript):
             node = node.value
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            return (node.value.id, node.attr), False
+        if isinstance(node, ast.Attribute) and _owner_path(node.value):
+            return (_owner_path(node.value), node.attr), False
         if isinstance(node, ast.Name) and node.id in aliases:
             return aliases[node.id], True
         return None
@@ -189,21 +195,20 @@ class UntrackedJsonMutation(Rule):
     def _same_object(self, value: ast.expr, key: tuple[str, str], aliases) -> bool:
         if isinstance(value, ast.Name):
             return aliases.get(value.id) == key
-        return (
-            isinstance(value, ast.Attribute)
-            and isinstance(value.value, ast.Name)
-            and (value.value.id, value.attr) == key
-        )
+        return isinstance(value, ast.Attribute) and (_owner_path(value.value), value.attr) == key
 
     # -- what `obj` is -------------------------------------------------------------------------
     def _model_of(self, func, obj: str, column: str) -> str | None:
-        """The mapped class `obj` is an instance of, when `column` is an untracked column."""
-        found = self._self_class(func, obj) or _instance_class(self.ctx, func, obj)
-        if found == _NOT_A_MODEL:
+        """The mapped class `obj` is known to be an instance of, when `column` is an untracked
+        column. An attribute name alone says nothing: a dataclass may use the same name."""
+        root, *path = obj.split(".")
+        found = self._self_class(func, root) or _instance_class(self.ctx, func, root)
+        for relationship in path:  # `product.organization`: the related model
+            if found in (None, _NOT_A_MODEL):
+                return None
+            found = _related_class(self.ctx, found, relationship)
+        if found in (None, _NOT_A_MODEL):
             return None
-        if found is None:
-            candidates = self.ctx.index.classes_with_column(column)
-            return candidates[0] if len(candidates) == 1 else None
         kind = self.ctx.index.json_columns(found).get(column)
         return found if kind == "json" else None
 
@@ -248,6 +253,59 @@ class UntrackedJsonMutation(Rule):
             edits=(Edit(offset, offset, f'{indent}{name}({obj}, "{column}")\n'),),
             imports=(needed,) if needed else (),
         )
+
+
+SAVING_METHODS = frozenset({"commit", "flush", "add", "add_all", "merge", "save"})
+
+
+def _saves(func) -> bool:
+    """Whether a function asks a session (or a repository) to write anything."""
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in SAVING_METHODS
+        for node in own_nodes(func)
+    )
+
+
+def _owner_path(node: ast.expr) -> str | None:
+    """`obj` or `obj.relationship` (one level): what a column is reached through."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
+
+
+def _related_class(ctx: FileContext, model: str, relationship: str) -> str | None:
+    """The mapped class a relationship annotated `Mapped["Other"]` (or `Optional[...]`) of
+    `model` leads to."""
+    found = ctx.index.field_annotation(model, relationship)
+    if found is None:
+        return None
+    imports, source = found
+    try:
+        annotation = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(annotation, ast.Subscript) and imports.resolve(annotation.value) in (
+        "sqlalchemy.orm.Mapped",
+        "sqlalchemy.orm.base.Mapped",
+    ):
+        annotation = annotation.slice
+    module = model.rsplit(".", 1)[0]
+    for qualified in declared_classes(imports.resolve, annotation) or _local_names(annotation):
+        for candidate in (qualified, f"{module}.{qualified}"):
+            if kinds.MAPPED in ctx.index.class_kinds(candidate):
+                return candidate
+    return None
+
+
+def _local_names(annotation: ast.expr) -> list[str]:
+    """`Other` or `"Other"` when it is not imported: a class of the model's own module."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return [annotation.value]
+    return [annotation.id] if isinstance(annotation, ast.Name) else []
 
 
 def string_literal(node: ast.AST) -> str | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi_lint.diagnostics import Applicability, Edit, Fix, Import
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
 
 MUTABLE_CALLS = {
     "builtins.list": "list",
@@ -244,6 +245,13 @@ class MutableDefaultArgument(Rule):
     comprehension, or a call of `list`, `dict`, `set`, `bytearray`, `collections.defaultdict`,
     `OrderedDict`, `Counter` or `deque`. Functions, methods, `async def` and lambdas are checked.
 
+    Route handlers and dependency providers are not: FastAPI copies a declared default for each
+    request (`tags: list[str] = []` and `Annotated[list[str], Query()] = []` alike, as it does
+    for `Query([])`), so no object is shared. Dependency providers are functions or classes
+    given to `Depends(...)` in the same module, or functions declaring a parameter with
+    `Query()`, `Depends()`, `Header()` and the like. A line marked
+    `# noqa: B006` (ruff's / flake8-bugbear's twin) is taken as reviewed (equivalent codes).
+
     ## Why is this bad?
     A default is evaluated once, when the function is defined. Every call that relies on it gets
     the same object, so a change made in one call shows up in the next, across requests.
@@ -284,6 +292,8 @@ class MutableDefaultArgument(Rule):
         self._check(node, node.args)
 
     def _check(self, node: ast.AST, args: ast.arguments) -> None:
+        if not isinstance(node, ast.Lambda) and called_by_fastapi(self.ctx, node):
+            return  # FastAPI builds each request's values: the default object is never shared
         positional = [*args.posonlyargs, *args.args]
         pairs = list(
             zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=False)
@@ -496,6 +506,11 @@ class CallEvaluatedFieldDefault(Rule):
     immutable constructor (`str(uuid4())`, `uuid4().hex`), and project helpers that return
     such a call (`def utcnow(): return datetime.now(timezone.utc)`).
 
+    A value that is deliberately shared is not reported: one that other fields of the class
+    body read (`USER_ID = uuid4()` then `user_key: str = str(USER_ID)`), and any default in a
+    settings class (a `BaseSettings`, or a class whose name ends in `Settings`), which is made
+    once per process, so a per-process value is what its default means.
+
     Other calls are not reported. RULES.md words the rule as "a call other than known-immutable
     constructors"; on real applications nearly every other call default is a deliberate shared
     value (a config object, `SecretField(...)`, a project's `build_foreign_key_field(...)`
@@ -556,8 +571,12 @@ class CallEvaluatedFieldDefault(Rule):
         family = model_family(class_kinds)
         if family is None:
             return
+        if kinds.SETTINGS in class_kinds or node.name.endswith("Settings"):
+            return  # made once per process: a per-process value is what it means
         extra = frozenset(self.option("extend-evaluated-calls"))
         for item in field_defaults(self.ctx, node, family):
+            if _read_by_other_fields(node, item.name):
+                continue  # other fields use the one value (`key: str = str(USER_ID)`): on purpose
             call = _innermost_call(item.value)  # `uuid4().hex` evaluates `uuid4()` once too
             if call is None or mutable_kind(self.ctx, call):
                 continue
@@ -595,6 +614,22 @@ class CallEvaluatedFieldDefault(Rule):
         return found is not None and any(
             self._per_call(inner.partition("[")[0], extra, depth + 1) for inner in found[1].provides
         )
+
+
+def _read_by_other_fields(node: ast.ClassDef, name: str) -> bool:
+    """Whether a value in the class body, other than `name`'s own, reads `name`."""
+    for statement in node.body:
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is None:
+            continue
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            continue
+        if any(
+            isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load)
+            for child in ast.walk(statement.value)
+        ):
+            return True
+    return False
 
 
 def _innermost_call(node: ast.expr) -> ast.Call | None:
