@@ -78,6 +78,7 @@ class Settings:
     pydantic_version: int | str = "auto"  # 1, 2, or "auto": see rules/pydantic_v2.py
     src: tuple[str, ...] = ()  # import roots, relative to the pyproject.toml (projects.py)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files get FAL001, unread
+    cache_dir: Path | None = None  # `cache-dir`, resolved (cache.py: where caches live)
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -107,7 +108,8 @@ class Settings:
         raise KeyError(f"{code} has no option {name!r}")
 
     def cache_key(self) -> str:
-        return repr(replace(self, config_path=None, output_format="", unsafe_fixes=False))
+        unrelated = {"config_path": None, "cache_dir": None, "output_format": ""}
+        return repr(replace(self, **unrelated, unsafe_fixes=False))
 
 
 def _longest_match(code: str, prefixes: tuple[str, ...]) -> int:
@@ -230,6 +232,7 @@ _TOP_LEVEL = {
     "pydantic-version": "pydantic-version",
     "src": "strings",
     "max-file-size": "size",
+    "cache-dir": "folder",
 }
 
 
@@ -318,6 +321,10 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
         return value
     if kind == "size":
         return parse_size(value, f"{path}: `{key}`")
+    if kind == "folder":  # relative to the file's own folder; `~` is the home folder
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: `{key}` must be a folder path (a string), not {value!r}")
+        return (path.parent / Path(value).expanduser()).resolve()
     if kind == "target":
         return parse_target_version(value, f"{path}: `{key}`")
     if kind == "per-file":

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fastapi_lint import __version__, parsing
-from fastapi_lint.cache import CACHE_DIR, FallbackCache
+from fastapi_lint.cache import FallbackCache, cache_folder, chosen_cache_dir
 from fastapi_lint.config import Settings
 from fastapi_lint.engine import Linter
 from fastapi_lint.projects import Project, Projects
@@ -39,12 +39,13 @@ def _linter(project: Project) -> Linter:
     from fastapi_lint.runner import blind_spots, build_index
 
     settings = _PROJECTS.settings(project)
-    if project.root is not None and parsing.fallback_cache is parsing.NO_CACHE:
-        parsing.fallback_cache = FallbackCache(project.root / CACHE_DIR)
+    folder = None
+    if project.root is not None:
+        folder = cache_folder(project.root, chosen_cache_dir(None, settings.cache_dir))
+    if folder is not None and parsing.fallback_cache is parsing.NO_CACHE:
+        parsing.fallback_cache = FallbackCache(folder)
         atexit.register(parsing.fallback_cache.save)
-    index, _ = build_index(
-        project, _PROJECTS, [], use_cache=True, max_file_size=settings.max_file_size
-    )
+    index, _ = build_index(project, _PROJECTS, [], folder, max_file_size=settings.max_file_size)
     # Once per process and project (flake8's worker processes may each say it once).
     for warning in blind_spots(index):
         print(f"fastapi-lint: warning: {warning}", file=sys.stderr)
