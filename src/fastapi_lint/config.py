@@ -18,8 +18,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from fastapi_lint.dependencies import project_pydantic
 from fastapi_lint.discovery import pattern_error
-from fastapi_lint.metadata import oldest_python, pep440_from_poetry, pydantic_major
+from fastapi_lint.metadata import oldest_python, pep440_from_poetry
 from fastapi_lint.rules import all_rules
 
 DEFAULT_EXCLUDES = (
@@ -127,13 +128,6 @@ def all_rules_by_code() -> dict:
 
 
 # -- Poetry metadata and reading for projects.py ---------------------------------------------------
-def pydantic_from_poetry(document: dict[str, Any]) -> int | None:
-    """The Pydantic major version `[tool.poetry.dependencies]` asks for (`^2.5`, `{version=..}`)."""
-    spec = _poetry_requirement(document, "pydantic")
-    specifier = pep440_from_poetry(spec) if spec is not None else None
-    return pydantic_major([f"pydantic{specifier}"]) if specifier is not None else None
-
-
 def python_from_poetry(document: dict[str, Any]) -> tuple[int, int] | None:
     """The lowest Python `[tool.poetry.dependencies] python = "^3.11"` allows."""
     spec = _poetry_requirement(document, "python")
@@ -203,10 +197,8 @@ def load(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
-    if "pydantic-version" not in table:
-        declared = pydantic_major(document.get("project", {}).get("dependencies"))
-        if declared is None:
-            declared = pydantic_from_poetry(document)
+    if "pydantic-version" not in table:  # dependencies.py: declared, then locked
+        declared = project_pydantic(path.parent, document)
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
