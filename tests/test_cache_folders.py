@@ -132,21 +132,20 @@ def test_a_cache_dir_that_is_not_a_string_is_a_config_error(tmp_path, monkeypatc
     assert "`cache-dir` must be a folder path" in result.output
 
 
-def test_entries_of_deleted_files_are_dropped(tmp_path, monkeypatch):
+def _checked_project(tmp_path: Path, monkeypatch, files: dict[str, str]) -> Path:
+    """A project of `files`, checked once (cwd: the project): its cache folder."""
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
-    write(tmp_path / "gone.py", "def f(x=[]):\n    return x\n")
-    write(tmp_path / "kept.py", "def g(x={}):\n    return x\n")
-    folder = tmp_path / cache.CACHE_DIR
+    for name, text in files.items():
+        write(tmp_path / name, text)
     check(".")
-    assert (
-        set(entries(folder, "index"))
-        == set(entries(folder, "results"))
-        == {
-            "gone.py",
-            "kept.py",
-        }
-    )
+    return tmp_path / cache.CACHE_DIR
+
+
+def test_entries_of_deleted_files_are_dropped(tmp_path, monkeypatch):
+    files = {"gone.py": "def f(x=[]):\n    return x\n", "kept.py": "def g(x={}):\n    return x\n"}
+    folder = _checked_project(tmp_path, monkeypatch, files)
+    assert set(entries(folder, "index")) == set(entries(folder, "results")) == set(files)
     (tmp_path / "gone.py").unlink()
     write(tmp_path / "kept.py", "def g(x=set()):\n    return x\n")  # the cache is written
     check(".")
@@ -155,12 +154,7 @@ def test_entries_of_deleted_files_are_dropped(tmp_path, monkeypatch):
 
 def test_entries_no_run_used_for_a_while_are_dropped(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "IDLE_SAVES", 2)
-    monkeypatch.chdir(tmp_path)
-    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
-    write(tmp_path / "a.py", "x = 0\n")
-    write(tmp_path / "b.py", "y = 0\n")
-    folder = tmp_path / cache.CACHE_DIR
-    check(".")
+    folder = _checked_project(tmp_path, monkeypatch, {"a.py": "x = 0\n", "b.py": "y = 0\n"})
     for number in range(1, 3):  # runs on a.py alone: b.py's results are not used
         write(tmp_path / "a.py", f"x = {number}\n")
         check("a.py")
