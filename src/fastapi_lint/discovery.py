@@ -25,6 +25,7 @@ SYMLINK_LOOP = "Symlink loop (too many levels of symbolic links)"
 class Discovery:
     files: list[Path] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    real: dict[Path, Path] = field(default_factory=dict)  # each file's resolved path
 
 
 class Excluder:
@@ -32,18 +33,20 @@ class Excluder:
         self.base = base
         self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
 
-    def excluded(self, path: Path, is_dir: bool) -> bool:
-        return self.spec.match_file(self._relative(path, is_dir))
+    # `real`: the path resolved, when the caller knows it (resolving costs a system call per
+    # folder of the path, for every file of a large project).
+    def excluded(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return self.spec.match_file(self._relative(path, is_dir, real))
 
-    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
+    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
         """Like `excluded`, but not for merely being inside an excluded folder: the walk never
         enters one, unless it was named on the command line (then, like a named file, it is
         checked, and only what patterns name inside it is left out)."""
-        return matches_itself(self.spec, self._relative(path, is_dir))
+        return matches_itself(self.spec, self._relative(path, is_dir, real))
 
-    def _relative(self, path: Path, is_dir: bool) -> str:
+    def _relative(self, path: Path, is_dir: bool, real: Path | None) -> str:
         try:
-            relative = path.resolve().relative_to(self.base).as_posix()
+            relative = (real or path.resolve()).relative_to(self.base).as_posix()
         except ValueError:
             relative = path.name
         return relative + "/" if is_dir else relative
@@ -127,11 +130,12 @@ def discover(
     gitignores = GitIgnores()
     seen: set[Path] = set()
 
-    def add(path: Path) -> None:
-        key = path.resolve()
+    def add(path: Path, real: Path | None = None) -> None:
+        key = real or path.resolve()
         if key not in seen:
             seen.add(key)
             found.files.append(path)
+            found.real[path] = key
 
     for path in paths:
         if not path.exists() and not path.is_symlink():
@@ -142,7 +146,7 @@ def discover(
             if force_exclude and excluder.excluded(path, True):
                 continue
             stop = root if root is not None else path.resolve()
-            _walk(path, excluder, gitignores, stop, add, found)
+            _walk(path, path.resolve(), excluder, gitignores, stop, add, found)
         elif force_exclude and excluder.excluded(path, False):
             continue
         else:
@@ -150,7 +154,8 @@ def discover(
     return found
 
 
-def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) -> None:
+def _walk(directory: Path, real: Path, excluder, gitignores, stop, add, found: Discovery) -> None:
+    """Walk `directory`, whose resolved path is `real`."""
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError as exc:
@@ -164,15 +169,15 @@ def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) ->
             if exc.errno == errno.ELOOP and entry.name.endswith(SUFFIXES):
                 found.errors.append((str(path), SYMLINK_LOOP))
             continue
-        if excluder.excludes_itself(path, is_dir):
+        resolved = path.resolve() if entry.is_symlink() else real / entry.name
+        if excluder.excludes_itself(path, is_dir, resolved):
             continue
-        resolved = path.resolve()
         if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
             continue
         if is_dir:
-            _walk(path, excluder, gitignores, stop, add, found)
+            _walk(path, resolved, excluder, gitignores, stop, add, found)
         elif entry.name.endswith(SUFFIXES) and _regular_file(entry):
-            add(path)  # not a FIFO or a device found on the way: reading one would block
+            add(path, resolved)  # not a FIFO or a device found on the way: reading one would block
 
 
 def _regular_file(entry: os.DirEntry) -> bool:

@@ -401,8 +401,8 @@ def build_index(
     wanted = {path.resolve() for path in lint_files}
     if root is not None:
         walk = projects.own_files(project)  # nested projects are pruned from the walk
-        walked = discover([root], walk, force_exclude=True, root=root).files
-        project_paths = {path.resolve() for path in walked} | wanted
+        walked = discover([root], walk, force_exclude=True, root=root)
+        project_paths = set(walked.real.values()) | wanted
     else:
         project_paths = set(wanted)
     cache = IndexCache(cache_dir, root)
