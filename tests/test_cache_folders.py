@@ -235,3 +235,16 @@ def test_a_changed_module_is_read_again_though_its_size_is_the_same(tmp_path, mo
     loaded.clear()
     assert check(*names[:3]) == [(str(Path(name)), "FAL302") for name in names[:3]]
     assert sorted(loaded) == ["base.py", "m0.py", "m1.py", "m2.py"]
+
+
+def test_the_flake8_plugin_keeps_its_index_in_the_configured_folder(tmp_path, monkeypatch):
+    from fastapi_lint import flake8_plugin, parsing
+
+    monkeypatch.setattr(parsing, "fallback_cache", parsing.NO_CACHE)
+    project = tmp_path / "project"
+    write(project / "pyproject.toml", '[tool.fastapi-lint]\ncache-dir = "../shared"\n')
+    write(project / "app.py", "x = 1\n")
+    flake8_plugin._linter(flake8_plugin._PROJECTS.project_of((project / "app.py").resolve()))
+    [folder] = _project_folders(tmp_path / "shared")
+    assert list(entries(folder, "index")) == ["app.py"]
+    assert not (project / cache.CACHE_DIR).exists()
