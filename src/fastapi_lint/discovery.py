@@ -33,20 +33,18 @@ class Excluder:
         self.base = base
         self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
 
-    # `real`: the path resolved, when the caller knows it (resolving costs a system call per
-    # folder of the path, for every file of a large project).
-    def excluded(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
-        return self.spec.match_file(self._relative(path, is_dir, real))
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        return self.spec.match_file(self._relative(path, is_dir))
 
-    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
         """Like `excluded`, but not for merely being inside an excluded folder: the walk never
         enters one, unless it was named on the command line (then, like a named file, it is
         checked, and only what patterns name inside it is left out)."""
-        return matches_itself(self.spec, self._relative(path, is_dir, real))
+        return matches_itself(self.spec, self._relative(path, is_dir))
 
-    def _relative(self, path: Path, is_dir: bool, real: Path | None) -> str:
+    def _relative(self, path: Path, is_dir: bool) -> str:
         try:
-            relative = (real or path.resolve()).relative_to(self.base).as_posix()
+            relative = path.resolve().relative_to(self.base).as_posix()
         except ValueError:
             relative = path.name
         return relative + "/" if is_dir else relative
@@ -169,9 +167,10 @@ def _walk(directory: Path, real: Path, excluder, gitignores, stop, add, found: D
             if exc.errno == errno.ELOOP and entry.name.endswith(SUFFIXES):
                 found.errors.append((str(path), SYMLINK_LOOP))
             continue
-        resolved = path.resolve() if entry.is_symlink() else real / entry.name
-        if excluder.excludes_itself(path, is_dir, resolved):
+        if excluder.excludes_itself(path, is_dir):
             continue
+        # Resolving costs a system call per folder of the path: done from the folder's own.
+        resolved = path.resolve() if entry.is_symlink() else real / entry.name
         if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
             continue
         if is_dir:

@@ -202,15 +202,14 @@ class _OwnFiles:
         self.project = project
         self.patterns = projects.excluder(project)
 
-    def excluded(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
-        return self.patterns.excluded(path, is_dir, real) or self._elsewhere(path, is_dir, real)
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        return self.patterns.excluded(path, is_dir) or self._elsewhere(path, is_dir)
 
-    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
-        excluded = self.patterns.excludes_itself(path, is_dir, real)
-        return excluded or self._elsewhere(path, is_dir, real)
+    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
+        return self.patterns.excludes_itself(path, is_dir) or self._elsewhere(path, is_dir)
 
-    def _elsewhere(self, path: Path, is_dir: bool, real: Path | None) -> bool:
-        return is_dir and self.projects.project_at(real or path.resolve()) != self.project
+    def _elsewhere(self, path: Path, is_dir: bool) -> bool:
+        return is_dir and self.projects.project_at(path.resolve()) != self.project
 
 
 def _with_dependencies(settings: Settings, root: Path) -> Settings:
