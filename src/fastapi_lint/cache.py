@@ -1,8 +1,16 @@
-"""On-disk caches at the project root (`.fastapi_lint_cache/`): index facts and lint results.
+"""On-disk caches of each project (`.fastapi_lint_cache/`): index facts and lint results.
 
-Facts are keyed by file content (and module name); results by content, settings, the project
-index's digest and the tool version. A cache that cannot be read is ignored and one that cannot
-be written is skipped: the cache never fails a run.
+Where: `--cache-dir`, else the `cache-dir` setting, else `FASTAPI_LINT_CACHE_DIR` (ruff's order
+for its own three), each holding one folder per project; else `.fastapi_lint_cache/` at the
+project root, or in the current folder for files that belong to no project (as ruff does). A
+cache folder ignores itself (`.gitignore` with `*`) and is tagged as a cache (`CACHEDIR.TAG`).
+
+Facts are keyed by file content (and module name), and found without reading a file whose size
+and modification time are those it had when its facts were stored; results by content,
+settings, the project index's digest and the tool version. Entries of files that no longer
+exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when it is written.
+A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
+never fails a run.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from fastapi_lint import __version__
@@ -22,32 +31,137 @@ from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
 from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
+CACHE_DIR_ENV = "FASTAPI_LINT_CACHE_DIR"
+IDLE_SAVES = 30  # an entry no run used in this many writes of its file is dropped
+# A file modified this recently may change again within the same clock tick, unseen by its
+# modification time: its facts are stored, but found by content until it is older (git's
+# "racily clean" files).
+_FRESH_NS = 2_000_000_000
+Stamp = tuple[int, int]  # (size, modification time in ns) of a file
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-class IndexCache:
-    def __init__(self, directory: Path | None) -> None:
-        self.path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
-        self.entries: dict[str, list] = _read_json(self.path)
+def cache_folder(root: Path | None, chosen: Path | None) -> Path:
+    """The cache folder of the project at `root` (None: files of no project).
+
+    `chosen` is the folder the user named (option, setting or environment, in that order): it
+    holds one sub-folder per project, so that projects sharing it never share entries.
+    """
+    home = root or Path.cwd().resolve()
+    if chosen is None:
+        return home / CACHE_DIR
+    return chosen / content_hash(str(home).encode("utf-8", "surrogateescape"))
+
+
+def chosen_cache_dir(option: Path | None, setting: Path | None) -> Path | None:
+    """The cache folder named by `--cache-dir`, else the `cache-dir` setting, else the
+    environment (ruff's order), or None for the default."""
+    if option is not None:
+        return option.expanduser().resolve()
+    if setting is not None:
+        return setting
+    from_env = os.environ.get(CACHE_DIR_ENV)
+    return Path(from_env).expanduser().resolve() if from_env else None
+
+
+def stamp_of(status: os.stat_result) -> Stamp | None:
+    """The stamp a file's facts can be found by later, or None while it is too fresh."""
+    if time.time_ns() - status.st_mtime_ns < _FRESH_NS:
+        return None
+    return (status.st_size, status.st_mtime_ns)
+
+
+class _Store:
+    """A JSON file of entries that remembers in which write each entry was last used.
+
+    Each write is one *generation*; an entry used in none of the last `IDLE_SAVES` generations,
+    or one `gone` says is stale, is dropped when the file is written, so the file stays bounded
+    by what the project holds.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        document = _read_json(path)
+        entries, used = document.get("entries"), document.get("used")
+        generation = document.get("generation")
+        readable = isinstance(entries, dict) and isinstance(used, dict)
+        readable = readable and type(generation) is int
+        self.entries: dict[str, list] = entries if readable else {}
+        self.used: dict[str, int] = used if readable else {}
+        self.generation = generation + 1 if readable else 1
         self.changed = False
 
-    def get(self, key: str, digest: str, module: str) -> ModuleFacts | None:
+    def _use(self, key: str) -> None:
+        self.used[key] = self.generation
+
+    def gone(self, key: str) -> bool:
+        """Whether the entry is of something that no longer exists (checked for unused ones)."""
+        return False
+
+    def _kept(self, key: str) -> bool:
+        last = self.used.get(key)
+        if type(last) is not int or self.generation - last >= IDLE_SAVES:
+            return False
+        return last == self.generation or not self.gone(key)
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        self.entries = {key: entry for key, entry in self.entries.items() if self._kept(key)}
+        self.used = {key: self.used[key] for key in self.entries}
+        document = {"generation": self.generation, "used": self.used, "entries": self.entries}
+        _write_json(self.path, document)
+        self.changed = False
+
+
+class IndexCache(_Store):
+    """Facts of each module, keyed by its path (relative to the project root)."""
+
+    def __init__(self, directory: Path | None, root: Path | None = None) -> None:
+        path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
+        super().__init__(path)
+        self.root = root or Path("/")
+
+    def gone(self, key: str) -> bool:
+        return not (self.root / key).is_file()
+
+    def unchanged(self, key: str, stamp: Stamp, module: str) -> ModuleFacts | None:
+        """The facts of a file whose stamp is the one stored with them: no need to read it."""
+        entry = self.entries.get(key)
+        if not entry or len(entry) < 4 or entry[3] != list(stamp):
+            return None
+        return self._facts(key, entry, module)
+
+    def get(
+        self, key: str, digest: str, module: str, stamp: Stamp | None = None
+    ) -> ModuleFacts | None:
         entry = self.entries.get(key)
         if not entry or entry[0] != digest:
             return None
+        facts = self._facts(key, entry, module)
+        if facts is not None and stamp is not None and entry[3:4] != [list(stamp)]:
+            self.entries[key] = [*entry[:3], list(stamp)]  # same content, touched: new stamp
+            self.changed = True
+        return facts
+
+    def _facts(self, key: str, entry: list, module: str) -> ModuleFacts | None:
         try:
             facts = ModuleFacts.from_json(entry[1])
         except (KeyError, TypeError, ValueError):
             return None
-        return facts if facts.module == module else None
+        if facts.module != module:
+            return None
+        self._use(key)
+        return facts
 
-    def put(self, key: str, digest: str, facts: ModuleFacts) -> None:
+    def put(self, key: str, digest: str, facts: ModuleFacts, stamp: Stamp | None = None) -> None:
         data = facts.to_json()
         facts_digest = content_hash(json.dumps(data, sort_keys=True).encode())
-        self.entries[key] = [digest, data, facts_digest]
+        self.entries[key] = [digest, data, facts_digest, list(stamp) if stamp else None]
+        self._use(key)
         self.changed = True
 
     def facts_digest(self, key: str) -> str:
@@ -55,22 +169,23 @@ class IndexCache:
         entry = self.entries.get(key)
         return entry[2] if entry and len(entry) > 2 else ""
 
-    def save(self) -> None:
-        if self.path is not None and self.changed:
-            _write_json(self.path, self.entries)
 
-
-class ResultsCache:
+class ResultsCache(_Store):
     """Per-file lint results, keyed by content, settings, the project index and the version.
 
     Results are stored before suppression (noqa lives in the content, per-file-ignores in the
-    settings, both part of the key), so a hit gives exactly what a new lint would.
+    settings, both part of the key), so a hit gives exactly what a new lint would. Entries are
+    keyed by the file's path relative to `base`.
     """
 
-    def __init__(self, directory: Path | None) -> None:
-        self.path = directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
-        self.entries: dict[str, list] = _read_json(self.path)
-        self.changed = False
+    def __init__(self, directory: Path | None, base: Path | None = None) -> None:
+        super().__init__(
+            directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
+        )
+        self.base = base or Path("/")
+
+    def gone(self, key: str) -> bool:
+        return not (self.base / key).is_file()
 
     @staticmethod
     def key(digest: str, settings_key: str, index_digest: str) -> str:
@@ -89,6 +204,7 @@ class ResultsCache:
         lines = LineIndex(text)
         if not all(_fits(d, lines) for d in diagnostics):
             return None
+        self._use(path)
         return diagnostics
 
     def put(self, path: str, key: str, diagnostics: list[Diagnostic], text: str) -> None:
@@ -96,11 +212,8 @@ class ResultsCache:
         if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
             return  # the file is for what outputs may show: a fix moving a secret is not
         self.entries[path] = [key, [_diagnostic_to_json(d) for d in diagnostics]]
+        self._use(path)
         self.changed = True
-
-    def save(self) -> None:
-        if self.path is not None and self.changed:
-            _write_json(self.path, self.entries)
 
 
 def _diagnostic_to_json(d: Diagnostic) -> list:
@@ -189,19 +302,35 @@ def _read_json(path: Path | None) -> dict:
 def _write_json(path: Path, document: dict) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        gitignore = path.parent / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("# Created by fastapi-lint\n*\n", encoding="utf-8")
+        mark_cache_folder(path.parent)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(document, stream, separators=(",", ":"))
         os.replace(temporary, path)
 
 
+# The tag of https://bford.info/cachedir/ : backup tools skip a folder holding it.
+_CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by fastapi-lint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+
+
+def mark_cache_folder(folder: Path) -> None:
+    """Make a cache folder ignore itself in git and be known as a cache (as ruff's does)."""
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# Automatically created by fastapi-lint.\n*\n", encoding="utf-8")
+    tag = folder / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text(_CACHEDIR_TAG, encoding="utf-8")
+
+
 FALLBACK_ENTRIES = 2000
 
 
-class FallbackCache:
+class FallbackCache(_Store):
     """How each file the running `ast` rejected was lowered, or why it could not be, by content.
 
     LibCST is slow (DESIGN.md principle 1), so its outcome is kept like any parse. The outcome
@@ -210,9 +339,9 @@ class FallbackCache:
 
     def __init__(self, directory: Path | None) -> None:
         running = f"{sys.version_info[0]}{sys.version_info[1]}"
-        self.path = directory / f"fallback-{__version__}-py{running}.json" if directory else None
-        self.entries: dict[str, list] = _read_json(self.path)
-        self.changed = False
+        super().__init__(
+            directory / f"fallback-{__version__}-py{running}.json" if directory else None
+        )
 
     def get(self, text: str) -> list | None:
         key = content_hash(text.encode("utf-8", "surrogatepass"))
@@ -220,15 +349,20 @@ class FallbackCache:
         if not isinstance(entry, list) or not entry:
             return None
         self.entries[key] = entry  # most recently used last: trimming keeps it
+        self._use(key)
         return entry
 
     def put(self, text: str, entry: list) -> None:
-        self.entries[content_hash(text.encode("utf-8", "surrogatepass"))] = entry
+        key = content_hash(text.encode("utf-8", "surrogatepass"))
+        self.entries.pop(key, None)
+        self.entries[key] = entry
+        self._use(key)
         self.changed = True
 
     def save(self) -> None:
-        if self.path is not None and self.changed:
-            # Keyed by content, old versions of edited files pile up: keep the recent ones.
-            recent = list(self.entries.items())[-FALLBACK_ENTRIES:]
-            _write_json(self.path, dict(recent))
-            self.changed = False
+        # Keyed by content, old versions of edited files pile up: keep the recent ones.
+        if len(self.entries) > FALLBACK_ENTRIES:
+            # By the write that last used them, then (a stable sort) by use within one run.
+            recent = sorted(self.entries, key=lambda key: self.used.get(key, 0))
+            self.entries = {key: self.entries[key] for key in recent[-FALLBACK_ENTRIES:]}
+        super().save()

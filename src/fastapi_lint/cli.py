@@ -70,6 +70,11 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the caches here (above `cache-dir` and FASTAPI_LINT_CACHE_DIR).",
+)
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to files named explicitly.")
 @click.option("--stdin-filename", help="The file name of code read from stdin (path `-`).")
 @click.option(
@@ -100,6 +105,7 @@ def check(
     config_path: Path | None,
     isolated: bool,
     no_cache: bool,
+    cache_dir: Path | None,
     force_exclude: bool,
     stdin_filename: str | None,
     baseline_path: Path | None,
@@ -144,6 +150,7 @@ def _check(
     config_path: Path | None,
     isolated: bool,
     no_cache: bool,
+    cache_dir: Path | None,
     force_exclude: bool,
     stdin_filename: str | None,
     baseline_path: Path | None,
@@ -180,6 +187,7 @@ def _check(
         diff=diff,
         force_exclude=force_exclude,
         use_cache=not no_cache,
+        cache_dir=cache_dir,
         stdin_filename=stdin_filename,
         baseline=load_baseline(baseline_path) if baseline_path else frozenset(),
         add_noqa=add_noqa,

@@ -18,8 +18,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from fastapi_lint.dependencies import project_pydantic
 from fastapi_lint.discovery import pattern_error
-from fastapi_lint.metadata import oldest_python, pep440_from_poetry, pydantic_major
+from fastapi_lint.metadata import oldest_python, pep440_from_poetry
 from fastapi_lint.rules import all_rules
 
 DEFAULT_EXCLUDES = (
@@ -79,6 +80,7 @@ class Settings:
     src: tuple[str, ...] = ()  # import roots, relative to the pyproject.toml (projects.py)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files get FAL001, unread
     skip_generated: bool = True  # files marked generated get no findings (generated.py)
+    cache_dir: Path | None = None  # `cache-dir`, resolved (cache.py: where caches live)
     config_path: Path | None = field(default=None, compare=False)
 
     # -- asking --------------------------------------------------------------------------------
@@ -108,7 +110,8 @@ class Settings:
         raise KeyError(f"{code} has no option {name!r}")
 
     def cache_key(self) -> str:
-        return repr(replace(self, config_path=None, output_format="", unsafe_fixes=False))
+        unrelated = {"config_path": None, "cache_dir": None, "output_format": ""}
+        return repr(replace(self, **unrelated, unsafe_fixes=False))
 
 
 def _longest_match(code: str, prefixes: tuple[str, ...]) -> int:
@@ -126,13 +129,6 @@ def all_rules_by_code() -> dict:
 
 
 # -- Poetry metadata, and reading a TOML file ------------------------------------------------------
-def pydantic_from_poetry(document: dict[str, Any]) -> int | None:
-    """The Pydantic major version `[tool.poetry.dependencies]` asks for (`^2.5`, `{version=..}`)."""
-    spec = _poetry_requirement(document, "pydantic")
-    specifier = pep440_from_poetry(spec) if spec is not None else None
-    return pydantic_major([f"pydantic{specifier}"]) if specifier is not None else None
-
-
 def python_from_poetry(document: dict[str, Any]) -> tuple[int, int] | None:
     """The lowest Python `[tool.poetry.dependencies] python = "^3.11"` allows."""
     spec = _poetry_requirement(document, "python")
@@ -203,10 +199,8 @@ def load(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
-    if "pydantic-version" not in table:
-        declared = pydantic_major(project.get("dependencies"))
-        if declared is None:
-            declared = pydantic_from_poetry(document)
+    if "pydantic-version" not in table:  # dependencies.py: declared, then locked
+        declared = project_pydantic(path.parent, document)
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
@@ -241,6 +235,7 @@ _TOP_LEVEL = {
     "src": "strings",
     "max-file-size": "size",
     "skip-generated": "bool",
+    "cache-dir": "folder",
 }
 
 
@@ -329,6 +324,10 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
         return value
     if kind == "size":
         return parse_size(value, f"{path}: `{key}`")
+    if kind == "folder":  # relative to the file's own folder; `~` is the home folder
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: `{key}` must be a folder path (a string), not {value!r}")
+        return (path.parent / Path(value).expanduser()).resolve()
     if kind == "target":
         return parse_target_version(value, f"{path}: `{key}`")
     if kind == "per-file":

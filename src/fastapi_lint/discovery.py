@@ -25,6 +25,7 @@ SYMLINK_LOOP = "Symlink loop (too many levels of symbolic links)"
 class Discovery:
     files: list[Path] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    real: dict[Path, Path] = field(default_factory=dict)  # each file's resolved path
 
 
 class Excluder:
@@ -127,11 +128,12 @@ def discover(
     gitignores = GitIgnores()
     seen: set[Path] = set()
 
-    def add(path: Path) -> None:
-        key = path.resolve()
+    def add(path: Path, real: Path | None = None) -> None:
+        key = real or path.resolve()
         if key not in seen:
             seen.add(key)
             found.files.append(path)
+            found.real[path] = key
 
     for path in paths:
         if not path.exists() and not path.is_symlink():
@@ -142,7 +144,7 @@ def discover(
             if force_exclude and excluder.excluded(path, True):
                 continue
             stop = root if root is not None else path.resolve()
-            _walk(path, excluder, gitignores, stop, add, found)
+            _walk(path, path.resolve(), excluder, gitignores, stop, add, found)
         elif force_exclude and excluder.excluded(path, False):
             continue
         else:
@@ -150,7 +152,8 @@ def discover(
     return found
 
 
-def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) -> None:
+def _walk(directory: Path, real: Path, excluder, gitignores, stop, add, found: Discovery) -> None:
+    """Walk `directory`, whose resolved path is `real`."""
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError as exc:
@@ -166,13 +169,14 @@ def _walk(directory: Path, excluder, gitignores, stop, add, found: Discovery) ->
             continue
         if excluder.excludes_itself(path, is_dir):
             continue
-        resolved = path.resolve()
+        # Resolving costs a system call per folder of the path: done from the folder's own.
+        resolved = path.resolve() if entry.is_symlink() else real / entry.name
         if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
             continue
         if is_dir:
-            _walk(path, excluder, gitignores, stop, add, found)
+            _walk(path, resolved, excluder, gitignores, stop, add, found)
         elif entry.name.endswith(SUFFIXES) and _regular_file(entry):
-            add(path)  # not a FIFO or a device found on the way: reading one would block
+            add(path, resolved)  # not a FIFO or a device found on the way: reading one would block
 
 
 def _regular_file(entry: os.DirEntry) -> bool:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fastapi_lint import __version__, parsing
-from fastapi_lint.cache import CACHE_DIR, FallbackCache
+from fastapi_lint.cache import FallbackCache, cache_folder, chosen_cache_dir
 from fastapi_lint.config import ConfigError, Settings
 from fastapi_lint.engine import Linter
 from fastapi_lint.projects import Project, Projects
@@ -35,12 +35,18 @@ def _all_default_rules(settings: Settings) -> Settings:
 _PROJECTS = Projects(adjust=_all_default_rules)
 
 
+def _cache_folder(project: Project) -> Path | None:
+    if project.root is None:
+        return None
+    return cache_folder(project.root, chosen_cache_dir(None, _PROJECTS.settings(project).cache_dir))
+
+
 @lru_cache(maxsize=16)
-def _fallback_cache(root: Path | None):
+def _fallback_cache(folder: Path | None):
     """Each project's lowered newer-syntax files are cached in its own cache folder."""
-    if root is None:
+    if folder is None:
         return parsing.NO_CACHE
-    cache = FallbackCache(root / CACHE_DIR)
+    cache = FallbackCache(folder)
     atexit.register(cache.save)
     return cache
 
@@ -57,10 +63,9 @@ def _linter(project: Project) -> Linter:
     from fastapi_lint.runner import blind_spots, build_index
 
     settings = _PROJECTS.settings(project)
-    parsing.fallback_cache = _fallback_cache(project.root)
-    index, _ = build_index(
-        project, _PROJECTS, [], use_cache=True, max_file_size=settings.max_file_size
-    )
+    folder = _cache_folder(project)
+    parsing.fallback_cache = _fallback_cache(folder)
+    index, _ = build_index(project, _PROJECTS, [], folder, max_file_size=settings.max_file_size)
     for warning in blind_spots(index):
         _said(f"warning: {warning}")
     return Linter(settings, index)
@@ -87,7 +92,7 @@ class Flake8Plugin:
             # of passing silently.
             yield 1, 0, f"FAL002 settings cannot be used, nothing was checked: {error}", type(self)
             return
-        parsing.fallback_cache = _fallback_cache(project.root)
+        parsing.fallback_cache = _fallback_cache(_cache_folder(project))
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > linter.settings.max_file_size:
             from fastapi_lint.runner import too_large

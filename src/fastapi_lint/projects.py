@@ -7,7 +7,8 @@ A file's *project* is found by walking up from its folder:
 1. the first folder whose `pyproject.toml` has a `[tool.fastapi-lint]`, `[project]` or
    `[tool.poetry]` table: that file's settings check the file, and the folder is the project root;
 2. else the nearest folder with a `.git` or any other `pyproject.toml`: the project root, checked
-   with the default settings (the walk stops at a `.git`: settings above a repository are not its);
+   with the default settings (the walk stops at a `.git`: settings above a repository are not its)
+   and the Pydantic major its dependency files declare (dependencies.py);
 3. else no project: the file is indexed alone (or with the other loose files of the run).
 Each project has its own project index: two backends in one repository never see each other's
 modules, even when both have a top-level package `app`.
@@ -23,11 +24,13 @@ package (`src/__init__.py`) is named by its own chain (`src.app`). Folders witho
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fastapi_lint.config import ConfigError, Settings, load, read_toml
+from fastapi_lint.dependencies import project_pydantic
 from fastapi_lint.discovery import Excluder
 
 PYPROJECT = "pyproject.toml"
@@ -89,10 +92,14 @@ class Projects:
     def settings(self, project: Project) -> Settings:
         if self.fixed is not None:
             return self.fixed[0]
-        if project.config not in self._settings:
+        # Projects without settings share the defaults, but each its own dependencies.
+        key = project.config or project.root
+        if key not in self._settings:
             settings = load(project.config)
-            self._settings[project.config] = self.adjust(settings) if self.adjust else settings
-        return self._settings[project.config]
+            if project.config is None and project.root is not None:
+                settings = _with_dependencies(settings, project.root)
+            self._settings[key] = self.adjust(settings) if self.adjust else settings
+        return self._settings[key]
 
     def base(self, project: Project) -> Path:
         """The folder exclude patterns and per-file-ignores of the project are relative to."""
@@ -235,6 +242,16 @@ class _OwnFiles:
 
     def _elsewhere(self, path: Path, is_dir: bool) -> bool:
         return is_dir and self.projects.project_at(path.resolve()) != self.project
+
+
+def _with_dependencies(settings: Settings, root: Path) -> Settings:
+    """Default settings told the Pydantic major by the files of a project without settings
+    (a plain pyproject.toml, requirements.txt, a lock file), as a project's own would be."""
+    document: dict = {}
+    with contextlib.suppress(ConfigError):
+        document = read_toml(root / PYPROJECT) if (root / PYPROJECT).is_file() else {}
+    major = project_pydantic(root, document)
+    return replace(settings, pydantic_version=major) if major is not None else settings
 
 
 def _marker(folder: Path) -> str | None:

@@ -18,7 +18,15 @@ from pathlib import Path
 
 from fastapi_lint import parsing
 from fastapi_lint.add_noqa import add_noqa
-from fastapi_lint.cache import CACHE_DIR, FallbackCache, IndexCache, ResultsCache, content_hash
+from fastapi_lint.cache import (
+    FallbackCache,
+    IndexCache,
+    ResultsCache,
+    cache_folder,
+    chosen_cache_dir,
+    content_hash,
+    stamp_of,
+)
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
@@ -30,7 +38,7 @@ from fastapi_lint.fixes import fix_text
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.redaction import Span, secret_spans
-from fastapi_lint.semantic.facts import extract
+from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
@@ -44,6 +52,7 @@ class Options:
     diff: bool = False
     force_exclude: bool = False
     use_cache: bool = True
+    cache_dir: Path | None = None  # `--cache-dir`: above the setting and the environment
     stdin_filename: str | None = None
     baseline: frozenset[str] = frozenset()  # fingerprints of findings not to report
     add_noqa: bool = False
@@ -88,6 +97,7 @@ class _Loaded:
     tree: ast.Module | SyntaxProblem | None = None
     error: Diagnostic | None = None
     digest: str = ""  # of the file's bytes
+    stamp: tuple[int, int] | None = None  # (size, mtime) when read, unless modified just now
     module: tuple[str, str] | None = None  # (module name, package), set before it is checked
 
 
@@ -190,13 +200,13 @@ def _check_project(
     """Check one project's files with its settings, against its own project index; also the
     warnings about modules the index could not read."""
     settings, base = projects.settings(project), projects.base(project)
-    use_cache = project.root is not None and options.use_cache
-    _use_fallback_cache(project, use_cache)
+    folder = _cache_folder(project, settings, options)
+    _use_fallback_cache(folder)
     index, loaded = build_index(
-        project, projects, files, options.use_cache, max_file_size=settings.max_file_size
+        project, projects, files, folder, max_file_size=settings.max_file_size
     )
     linter = Linter(settings, index)
-    results = ResultsCache(project.root / CACHE_DIR if use_cache else None)
+    results = ResultsCache(folder, base)
     items = [
         loaded.pop(path.resolve(), None) or _load(path, settings.max_file_size) for path in files
     ]
@@ -209,11 +219,16 @@ def _check_project(
     return reports, blind_spots(index, files)
 
 
-def _use_fallback_cache(project: Project, use_cache: bool) -> None:
+def _cache_folder(project: Project, settings: Settings, options: Options) -> Path | None:
+    """The project's cache folder (files of no project: the current folder's), or None."""
+    if not options.use_cache:
+        return None
+    return cache_folder(project.root, chosen_cache_dir(options.cache_dir, settings.cache_dir))
+
+
+def _use_fallback_cache(folder: Path | None) -> None:
     """Lowered newer-syntax files are cached by content in the project's cache folder."""
-    parsing.fallback_cache = (
-        FallbackCache(project.root / CACHE_DIR) if use_cache else parsing.NO_CACHE
-    )
+    parsing.fallback_cache = FallbackCache(folder) if folder is not None else parsing.NO_CACHE
 
 
 def _check_stdin(
@@ -226,10 +241,9 @@ def _check_stdin(
         report = FileReport(path=options.stdin_filename or "-")
         report.diagnostics.append(_file_error(report.path, too_large(size, settings.max_file_size)))
         return report, []
-    _use_fallback_cache(project, project.root is not None and options.use_cache)
-    index, _ = build_index(
-        project, projects, [], options.use_cache, max_file_size=settings.max_file_size
-    )
+    folder = _cache_folder(project, settings, options)
+    _use_fallback_cache(folder)
+    index, _ = build_index(project, projects, [], folder, max_file_size=settings.max_file_size)
     source = SourceFile(text=text.replace("\r\n", "\n"))
     item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
     primary, package, names = projects.module_names(name.resolve(), project)
@@ -336,14 +350,16 @@ def build_index(
     project: Project,
     projects: Projects,
     lint_files: list[Path],
-    use_cache: bool,
+    cache_dir: Path | None,
     *,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
     """Index every module of the project (or only the checked files when there is no root).
 
-    A project nested inside this one (a folder with its own settings) is not part of it, and the
-    walk does not enter it. Modules nothing can read are listed in `index.unreadable`: the
+    A module whose size and modification time are those cached with its facts is not read at
+    all: a pre-commit run on three files of a large project reads those three. A project
+    nested inside this one (a folder with its own settings) is not part of it, and the walk
+    does not enter it. Modules nothing can read are listed in `index.unreadable`: the
     index is blind to them.
     """
     index = ProjectIndex()
@@ -351,25 +367,31 @@ def build_index(
     wanted = {path.resolve() for path in lint_files}
     if root is not None:
         walk = projects.own_files(project)  # nested projects are pruned from the walk
-        walked = discover([root], walk, force_exclude=True, root=root).files
-        project_paths = {path.resolve() for path in walked} | wanted
+        walked = discover([root], walk, force_exclude=True, root=root)
+        project_paths = set(walked.real.values()) | wanted
     else:
         project_paths = set(wanted)
-    cache = IndexCache(root / CACHE_DIR if (root is not None and use_cache) else None)
+    cache = IndexCache(cache_dir, root)
     kept: dict[Path, _Loaded] = {}
     prints: list[str] = []  # what the index knows of each module, for the results cache key
     for path in sorted(project_paths):
+        key = _cache_key(path, root)
+        primary, package, names = projects.module_names(path, project)
+        if path not in wanted:
+            facts = _unchanged_facts(cache, key, path, primary, max_file_size)
+            if facts is not None:
+                index.add(facts, names)
+                prints.append(f"{primary}:{cache.facts_digest(key)}")
+                continue
         item = _load(path, max_file_size)
         if path in wanted:
             kept[path] = item
         if item.data is None:
             index.unreadable.append((path, item.error.message))
             continue
-        primary, package, names = projects.module_names(path, project)
         item.module = (primary, package)
-        key = _cache_key(path, root)
         digest = item.digest
-        facts = cache.get(key, digest, primary)
+        facts = cache.get(key, digest, primary, item.stamp)
         if facts is None:
             if item.source is None:
                 index.unreadable.append((path, item.error.message))
@@ -386,7 +408,7 @@ def build_index(
             except RecursionError:  # valid but absurdly deep code
                 index.unreadable.append((path, TOO_DEEP.message))
                 continue
-            cache.put(key, digest, facts)
+            cache.put(key, digest, facts, item.stamp)
         if path not in wanted:
             item.tree = None  # not checked: do not hold its tree
         index.add(facts, names)
@@ -395,6 +417,22 @@ def build_index(
     index.expand_stars()
     index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
     return index, kept
+
+
+def _unchanged_facts(
+    cache: IndexCache, key: str, path: Path, module: str, max_file_size: int
+) -> ModuleFacts | None:
+    """The cached facts of a module unchanged since they were stored, found without reading it."""
+    if cache.path is None:
+        return None
+    try:
+        status = path.stat()
+    except OSError:
+        return None  # reading it says why
+    stamp = stamp_of(status)
+    if stamp is None or status.st_size > max_file_size:
+        return None
+    return cache.unchanged(key, stamp, module)
 
 
 def _cache_key(path: Path, root: Path | None) -> str:
@@ -421,7 +459,8 @@ def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:
 def _load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> _Loaded:
     item = _Loaded(path)
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        size = status.st_size
         if size > max_file_size:
             item.error = _file_error(str(path), too_large(size, max_file_size))
             return item
@@ -430,6 +469,7 @@ def _load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> _Loaded:
         item.error = _file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
         return item
     item.digest = content_hash(item.data)
+    item.stamp = stamp_of(status)
     try:
         item.source = SourceFile.decode(item.data)
     except DecodeError as exc:

@@ -1,9 +1,9 @@
 """FAL5xx: Pydantic v2 — the v1 `class Config` and v1 method names, with their v2 spelling.
 
 Both rules run only when the project uses Pydantic v2. `pydantic-version` in
-`[tool.fastapi-lint]` says so (1 or 2); by default ("auto") the project's declared dependency
-decides when it admits one major only (`pydantic~=2.5` in `project.dependencies`; see
-metadata.py), else the code: a module that imports a v2-only name (`ConfigDict`,
+`[tool.fastapi-lint]` says so (1 or 2); by default ("auto") the project's declared dependencies
+decide when they admit one major only (`pydantic~=2.5`; every source is in dependencies.py),
+then its lock file, else the code: a module that imports a v2-only name (`ConfigDict`,
 `field_validator`, `pydantic_settings`, `pydantic.v1`, ...) in the file's own top-level package
 or in a project package the file imports from (so two applications checked together keep their
 own answers). Code with none of these is taken to be on v1, where these names are not
@@ -162,11 +162,15 @@ class PydanticV1Config(Rule):
     silently ignored: `orm_mode = True` in a v2 model does nothing, and `Model.model_validate(
     orm_object)` then fails at runtime.
 
-    Runs only when the project uses Pydantic v2: `pydantic-version = 2`, or by default ("auto")
-    a declared `pydantic>=2` dependency or a module of the file's package (or of a project package
-    it imports) that imports a v2-only name (`ConfigDict`,
-    `field_validator`, `pydantic_settings`, ...). A v1 project sets `pydantic-version = 1` in
-    `[tool.fastapi-lint]`.
+    Runs only when the project uses Pydantic v2. The first of these that settles the major
+    decides: the `pydantic-version` setting (1 or 2); by default ("auto") the declared
+    dependencies that admit one major only (`[project]` dependencies and optional ones, Poetry's
+    tables, PEP 735 `[dependency-groups]`, `[tool.pdm.dev-dependencies]`, `[tool.uv]
+    dev-dependencies`, `requirements*.txt` with their `-r` includes, `setup.cfg`
+    `install_requires`); then the version locked in `uv.lock`, `poetry.lock` or `pdm.lock`;
+    then the code: a module of the file's top-level package, or of a project package it imports,
+    that imports a v2-only name (`ConfigDict`, `field_validator`, `pydantic_settings`, ...). A v1
+    project sets `pydantic-version = 1`.
 
     ## Example
     ```python

@@ -1,0 +1,252 @@
+"""Where the caches live, how they stay bounded, and what a warm pre-commit run reads."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import textwrap
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from fastapi_lint import cache, runner
+from fastapi_lint.cli import main
+
+AN_HOUR_AGO = time.time() - 3600
+BASE = "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n"
+
+
+def write(path: Path, text: str, *, old: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    if old:  # older than the "too fresh to trust its modification time" window
+        os.utime(path, (AN_HOUR_AGO, AN_HOUR_AGO))
+
+
+def check(*args: str) -> list[tuple[str, str]]:
+    result = CliRunner().invoke(main, ["check", "--output-format", "json", *args])
+    assert result.exit_code in (0, 1), result.output
+    return sorted((item["filename"], item["code"]) for item in json.loads(result.output))
+
+
+def entries(folder: Path, kind: str) -> dict:
+    [path] = folder.glob(f"{kind}-*.json")
+    return json.loads(path.read_text())["entries"]
+
+
+def test_files_of_no_project_are_cached_in_the_current_folder(tmp_path, monkeypatch):
+    work = tmp_path / "loose"
+    write(work / "a.py", "def f(x=[]):\n    return x\n")
+    monkeypatch.chdir(work)
+    linted: list[str] = []
+    real_check = runner._check
+
+    def counting(item, *args, **kwargs):
+        if kwargs.get("cached") is None:
+            linted.append(item.path.name)
+        return real_check(item, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_check", counting)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    cold = check("a.py")
+    folder = work / cache.CACHE_DIR
+    assert folder.is_dir()
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"  # it ignores itself
+    assert (
+        (folder / "CACHEDIR.TAG")
+        .read_text()
+        .startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    )
+    assert linted == ["a.py"]
+    linted.clear()
+    assert check("a.py") == cold == [("a.py", "FAL301")]
+    assert linted == [], "a warm run of an unchanged loose file linted it again"
+
+
+def test_an_existing_project_cache_gets_the_cache_markers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "a.py", "x = 1\n")
+    (tmp_path / cache.CACHE_DIR).mkdir()  # left by an older version: no markers
+    check(".")
+    assert (tmp_path / cache.CACHE_DIR / ".gitignore").is_file()
+    assert (tmp_path / cache.CACHE_DIR / "CACHEDIR.TAG").is_file()
+
+
+def _two_projects(tmp_path: Path) -> tuple[Path, Path]:
+    first, second = tmp_path / "one", tmp_path / "two"
+    for project in (first, second):
+        write(project / "pyproject.toml", "[tool.fastapi-lint]\n")
+        write(project / "app" / "__init__.py", "")
+        write(project / "app" / "m.py", "def f(x=[]):\n    return x\n")
+    return first, second
+
+
+def _project_folders(shared: Path) -> list[Path]:
+    return sorted(path for path in shared.iterdir() if path.is_dir())
+
+
+def test_the_environment_names_a_shared_folder_with_one_folder_per_project(tmp_path, monkeypatch):
+    first, second = _two_projects(tmp_path)
+    shared = tmp_path / "shared"
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(shared))
+    monkeypatch.chdir(tmp_path)
+    assert check("one", "two") == [
+        (str(Path("one/app/m.py")), "FAL301"),
+        (str(Path("two/app/m.py")), "FAL301"),
+    ]
+    assert not (first / cache.CACHE_DIR).exists() and not (second / cache.CACHE_DIR).exists()
+    folders = _project_folders(shared)
+    assert len(folders) == 2  # same module names, never the same entries
+    for folder in folders:
+        assert list(entries(folder, "index")) == ["app/__init__.py", "app/m.py"]
+        assert (folder / ".gitignore").is_file()
+
+
+def test_the_option_beats_the_setting_which_beats_the_environment(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    write(project / "pyproject.toml", '[tool.fastapi-lint]\ncache-dir = "../from-setting"\n')
+    write(project / "a.py", "x = 1\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path / "from-env"))
+    check(".")
+    assert len(_project_folders(tmp_path / "from-setting")) == 1  # relative to the file
+    assert not (tmp_path / "from-env").exists()
+    check(".", "--cache-dir", str(tmp_path / "from-option"))
+    assert len(_project_folders(tmp_path / "from-option")) == 1
+    write(project / "pyproject.toml", "[tool.fastapi-lint]\n")
+    check(".")
+    assert len(_project_folders(tmp_path / "from-env")) == 1
+    assert not (project / cache.CACHE_DIR).exists()
+    check(".", "--no-cache", "--cache-dir", str(tmp_path / "unused"))
+    assert not (tmp_path / "unused").exists()
+
+
+def test_a_cache_dir_that_is_not_a_string_is_a_config_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\ncache-dir = 3\n")
+    write(tmp_path / "a.py", "x = 1\n")
+    result = CliRunner().invoke(main, ["check", "."])
+    assert result.exit_code == 2
+    assert "`cache-dir` must be a folder path" in result.output
+
+
+def _checked_project(tmp_path: Path, monkeypatch, files: dict[str, str]) -> Path:
+    """A project of `files`, checked once (cwd: the project): its cache folder."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    check(".")
+    return tmp_path / cache.CACHE_DIR
+
+
+def test_entries_of_deleted_files_are_dropped(tmp_path, monkeypatch):
+    files = {"gone.py": "def f(x=[]):\n    return x\n", "kept.py": "def g(x={}):\n    return x\n"}
+    folder = _checked_project(tmp_path, monkeypatch, files)
+    assert set(entries(folder, "index")) == set(entries(folder, "results")) == set(files)
+    (tmp_path / "gone.py").unlink()
+    write(tmp_path / "kept.py", "def g(x=set()):\n    return x\n")  # the cache is written
+    check(".")
+    assert set(entries(folder, "index")) == set(entries(folder, "results")) == {"kept.py"}
+
+
+def test_entries_no_run_used_for_a_while_are_dropped(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "IDLE_SAVES", 2)
+    folder = _checked_project(tmp_path, monkeypatch, {"a.py": "x = 0\n", "b.py": "y = 0\n"})
+    for number in range(1, 3):  # runs on a.py alone: b.py's results are not used
+        write(tmp_path / "a.py", f"x = {number}\n")
+        check("a.py")
+    assert set(entries(folder, "results")) == {"a.py"}
+    assert set(entries(folder, "index")) == {"a.py", "b.py"}  # every run indexes b.py
+
+
+def _large_project(tmp_path: Path, modules: int = 40) -> list[str]:
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
+    write(tmp_path / "app" / "__init__.py", "", old=True)
+    # Not Pydantic (a module that does not exist), as long as its Pydantic twin below.
+    write(tmp_path / "app" / "base.py", BASE.replace("pydantic", "pydantix"), old=True)
+    names = []
+    for number in range(modules):
+        write(
+            tmp_path / "app" / f"m{number}.py",
+            f"from app.base import Base\n\n\nclass M{number}(Base):\n    tags: list = []\n",
+            old=True,
+        )
+        names.append(f"app/m{number}.py")
+    return names
+
+
+def _count_reads(monkeypatch) -> tuple[list[str], list[str]]:
+    loaded: list[str] = []
+    parsed: list[str] = []
+    real_load, real_parse = runner._load, runner.parse
+
+    def counting_load(path, *args, **kwargs):
+        loaded.append(path.name)
+        return real_load(path, *args, **kwargs)
+
+    def counting_parse(text, filename="<unknown>", *args, **kwargs):
+        parsed.append(Path(filename).name)
+        return real_parse(text, filename, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_load", counting_load)
+    monkeypatch.setattr(runner, "parse", counting_parse)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    return loaded, parsed
+
+
+def test_a_warm_pre_commit_run_reads_only_its_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = _large_project(tmp_path)
+    loaded, parsed = _count_reads(monkeypatch)
+    assert check(".") == []
+    assert len(loaded) == len(names) + 2
+    loaded.clear()
+    parsed.clear()
+    resolved: list[Path] = []
+    real_resolve = Path.resolve
+
+    def counting_resolve(path, *args, **kwargs):
+        resolved.append(path)
+        return real_resolve(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "resolve", counting_resolve)
+    assert check(*names[:3]) == []
+    assert sorted(loaded) == ["m0.py", "m1.py", "m2.py"]
+    assert parsed == []  # their results come from the cache too
+    # Resolving costs a system call per folder of the path: the walk resolves each module of
+    # the project once (its excludes), and finds it again from its folder's resolved path.
+    others = [path.name for path in resolved if path.name not in ("m0.py", "m1.py", "m2.py")]
+    walked = collections.Counter(name for name in others if name.endswith(".py"))
+    assert len(walked) == len(names) - 1 and max(walked.values()) == 1, walked
+
+
+def test_a_changed_module_is_read_again_though_its_size_is_the_same(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = _large_project(tmp_path)
+    loaded, _ = _count_reads(monkeypatch)
+    check(".")
+    # Same size, new content and modification time: Base becomes a Pydantic model.
+    base = tmp_path / "app" / "base.py"
+    before = base.stat().st_size
+    write(base, BASE)
+    assert base.stat().st_size == before
+    loaded.clear()
+    assert check(*names[:3]) == [(str(Path(name)), "FAL302") for name in names[:3]]
+    assert sorted(loaded) == ["base.py", "m0.py", "m1.py", "m2.py"]
+
+
+def test_the_flake8_plugin_keeps_its_index_in_the_configured_folder(tmp_path, monkeypatch):
+    from fastapi_lint import flake8_plugin, parsing
+
+    monkeypatch.setattr(parsing, "fallback_cache", parsing.NO_CACHE)
+    project = tmp_path / "project"
+    write(project / "pyproject.toml", '[tool.fastapi-lint]\ncache-dir = "../shared"\n')
+    write(project / "app.py", "x = 1\n")
+    flake8_plugin._linter(flake8_plugin._PROJECTS.project_of((project / "app.py").resolve()))
+    [folder] = _project_folders(tmp_path / "shared")
+    assert list(entries(folder, "index")) == ["app.py"]
+    assert not (project / cache.CACHE_DIR).exists()
