@@ -351,7 +351,14 @@ class UnawaitedSessionCall(Rule):
     `refresh`, `delete`, `merge`, `close`, `stream`, `run_sync`, ... A call is fine when it is
     awaited, returned, passed to `asyncio.gather`/`create_task`/`wait_for`, or assigned to a
     name that is awaited later in the function. The session is known by its type, its
-    dependency or its factory, also through aliases such as `SessionDep` from another module.
+    dependency or its factory, also through aliases such as `SessionDep` from another module,
+    `contextmanager(get_db)` wrappers, `next(get_db())` / `await anext(get_db())`, factories
+    held in a parameter or attribute (`async with self.factory() as session`) and `self.db`
+    set in `__init__` from a typed parameter.
+
+    When a parameter is annotated `Session` but its dependency yields an `AsyncSession`, the
+    dependency decides (it is what FastAPI passes): the un-awaited call is reported, and the
+    message names the wrong annotation.
 
     The synchronous methods `add`, `add_all`, `expunge`, `expire`, `in_transaction` and
     `is_modified` are never reported.
@@ -415,7 +422,8 @@ class UnawaitedSessionCall(Rule):
         if not isinstance(node.func, ast.Attribute):
             return
         method = node.func.attr
-        kind = self.ctx.function_sessions(function).kind(node.func.value)
+        sessions = self.ctx.function_sessions(function)
+        kind = sessions.kind(node.func.value)
         if kind is SessionKind.ASYNC:
             coroutine = method in ASYNC_SESSION_METHODS
         elif kind is SessionKind.ASYNC_CONNECTION:
@@ -435,7 +443,8 @@ class UnawaitedSessionCall(Rule):
             applicability=self.ctx.applicability(edits, wanted),
             edits=edits,
         )
-        self.report(node, f"`{receiver}.{method}()` is a coroutine and is never awaited", fix)
+        message = f"`{receiver}.{method}()` is a coroutine and is never awaited"
+        self.report(node, _with_note(message, sessions.wrong_annotation(node.func.value)), fix)
 
     def _awaited_later(self, function: ast.AsyncFunctionDef, call: ast.Call) -> bool:
         """`pending = db.execute(q)` ... `await pending` (or handed to gather) is fine."""
@@ -458,6 +467,10 @@ class UnawaitedSessionCall(Rule):
         return False
 
 
+def _with_note(message: str, note: str | None) -> str:
+    return f"{message} ({note})" if note else message
+
+
 # -- FAL203 -----------------------------------------------------------------------------------
 class SyncSessionInAsync(Rule):
     """
@@ -470,6 +483,10 @@ class SyncSessionInAsync(Rule):
     The most common real case is an `async def` route whose session comes from an `Annotated`
     alias defined in another module (`SessionDep = Annotated[Session, Depends(get_db)]`):
     nothing in the route says the session is synchronous. The project index follows the alias.
+
+    When the annotation and the dependency disagree, the dependency decides: `.query()` on a
+    session annotated `Session` whose provider yields an `AsyncSession` is reported as a method
+    that does not exist on `AsyncSession` (naming the wrong annotation), not as blocking.
 
     ## Why is this bad?
     Every query blocks the event loop while the database answers: one slow query stalls every
@@ -522,18 +539,23 @@ class SyncSessionInAsync(Rule):
         if function is None or not isinstance(node.func, ast.Attribute):
             return
         method = node.func.attr
-        kind = self.ctx.function_sessions(function).kind(node.func.value)
+        sessions = self.ctx.function_sessions(function)
+        kind = sessions.kind(node.func.value)
         if kind is None:
             return
         if not ((kind.is_sync and method in IO_METHODS) or method == "query"):
             return
         receiver = self.ctx.source(node.func.value)
-        self.report(
-            node,
-            f"`{receiver}.{method}()` on a synchronous session blocks the event loop inside "
-            f"`async def {function.name}`",
-            self._fix(function),
-        )
+        if kind.is_async:  # the real defect is not blocking: the method does not exist
+            message = f"`{receiver}.query()` does not exist on `AsyncSession`; use `select()`"
+            fix = None
+        else:
+            message = (
+                f"`{receiver}.{method}()` on a synchronous session blocks the event loop inside "
+                f"`async def {function.name}`"
+            )
+            fix = self._fix(function)
+        self.report(node, _with_note(message, sessions.wrong_annotation(node.func.value)), fix)
 
     def _fix(self, function: ast.AsyncFunctionDef) -> Fix | None:
         if self.ctx.route(function) is None:

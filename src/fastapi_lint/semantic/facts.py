@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 
-FACTS_FORMAT = 6  # bump when the facts change shape: cached facts of another shape are ignored
+FACTS_FORMAT = 7  # bump when the facts change shape: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -227,8 +227,17 @@ def _is_type_alias(annotation: ast.expr, table: ImportTable) -> bool:
     return table.resolve(annotation) in ("typing.TypeAlias", "typing_extensions.TypeAlias")
 
 
+# `get_db_cm = contextmanager(get_db)`: what the wrapped function provides, the wrapper provides.
+CONTEXT_MANAGER_WRAPPERS = frozenset(
+    {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
+)
+
+
 def _call_key(callee: str, call: ast.Call) -> str:
-    """The callee, marked when `sessionmaker(class_=AsyncSession)` makes async sessions."""
+    """The callee, marked when `sessionmaker(class_=AsyncSession)` makes async sessions, or
+    with the function that `contextmanager(get_db)` wraps."""
+    if callee in CONTEXT_MANAGER_WRAPPERS and len(call.args) == 1:
+        return f"{callee}[{ast.unparse(call.args[0])}]"
     for keyword in call.keywords:
         if keyword.arg == "class_":
             return f"{callee}[{ast.unparse(keyword.value)}]"
