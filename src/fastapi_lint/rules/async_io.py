@@ -7,66 +7,10 @@ import re
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
+from fastapi_lint.semantic.blocking import QUIET_CLIENT_METHODS, Blocker, BlockingCatalog
 from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
 from fastapi_lint.semantic.sessions import IO_METHODS, SessionKind
 
-BLOCKING_CALLS = frozenset(
-    {
-        "time.sleep",
-        "requests.get",
-        "requests.post",
-        "requests.put",
-        "requests.patch",
-        "requests.delete",
-        "requests.head",
-        "requests.options",
-        "requests.request",
-        "requests.Session",
-        "requests.session",
-        "urllib.request.urlopen",
-        "httpx.get",
-        "httpx.post",
-        "httpx.put",
-        "httpx.patch",
-        "httpx.delete",
-        "httpx.head",
-        "httpx.options",
-        "httpx.request",
-        "httpx.stream",
-        "httpx.Client",
-        "builtins.open",
-        "io.open",
-        "subprocess.run",
-        "subprocess.call",
-        "subprocess.check_call",
-        "subprocess.check_output",
-        "subprocess.Popen",
-        "os.system",
-        "os.popen",
-        "shutil.copy",
-        "shutil.copy2",
-        "shutil.copyfile",
-        "shutil.copyfileobj",
-        "shutil.copytree",
-        "shutil.move",
-        "shutil.rmtree",
-        "socket.create_connection",
-        "smtplib.SMTP",
-        "smtplib.SMTP_SSL",
-        "psycopg2.connect",
-        "pymysql.connect",
-        "sqlite3.connect",
-        "sqlalchemy.create_engine",
-        "builtins.input",
-    }
-)
-# Blocking calls that do all their work in the call: moving them to a thread is a complete fix.
-# (`open()`, `Session()`, `SMTP()`, `connect()` return objects whose later use blocks too.)
-THREADABLE = frozenset(
-    {name for name in BLOCKING_CALLS if name.startswith(("requests.", "httpx.", "shutil."))}
-    | {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"}
-    | {"os.system", "builtins.input", "urllib.request.urlopen"}
-) - {"requests.Session", "requests.session", "httpx.Client", "httpx.stream"}
 PATH_IO = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})
 PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
 
@@ -173,12 +117,30 @@ def await_edits(ctx: FileContext, call: ast.Call, prefix: str, tight: bool) -> l
 class BlockingCallInAsync(Rule):
     """
     ## What it does
-    Checks for blocking calls inside `async def`: `time.sleep`, `requests` and sync `httpx`
+    Checks for blocking calls inside `async def`, from one catalog
+    (`fastapi_lint.semantic.blocking.CATALOG`): `time.sleep`, `requests` and sync `httpx`
     calls, `urllib.request.urlopen`, `open`/`io.open`, `pathlib.Path` file I/O on a known
     path, `subprocess`, `os.system`/`os.popen`, `shutil` copies and moves,
     `socket.create_connection`, `smtplib.SMTP`, sync database drivers (`psycopg2`, `pymysql`,
-    `sqlite3`, `sqlalchemy.create_engine`) and `input`. Names are resolved through imports
-    (`from time import sleep as pause` is found; a local function called `sleep` is not).
+    `sqlite3`, `sqlalchemy.create_engine`), Stripe API calls (`stripe.Customer.create`, ...)
+    and `input`. Names are resolved through imports (`from time import sleep as pause` is
+    found; a local function called `sleep` is not).
+
+    Method calls on a synchronous client are blocking too: a `redis.Redis` / `redis.from_url`
+    client, a `boto3.client`/`boto3.resource`, a `requests.Session`, an `httpx.Client`, an
+    `smtplib.SMTP` or a `psycopg2`/`pymysql`/`sqlite3` connection, whether it is made in the
+    function, at module level in any project module, or stored on `self` (made in a method or
+    given as a typed `__init__` parameter). Methods that do no I/O (`pipeline`, `cursor`,
+    `generate_presigned_url`, `get_paginator`, `close`, ...) are not reported.
+
+    One call deep through the project: calling a project's synchronous function whose own
+    body makes a blocking call (a service helper that calls `requests.post`) blocks the loop
+    just the same; the message names the function and the blocking call inside it.
+    `project-call-depth` follows more calls (0 turns it off).
+
+    An `async def main()` that its module only runs with `asyncio.run(main())` (a script, not
+    a route) is not checked: blocking there stalls nothing else
+    (`check-script-entry-points = true` checks it).
 
     Nested `def`s, lambdas and class bodies inside an `async def` are not async context, and the
     code after them still is. A function passed (not called) to `asyncio.to_thread`,
@@ -219,49 +181,98 @@ class BlockingCallInAsync(Rule):
     ## Fix safety
     `time.sleep(x)` becomes `await asyncio.sleep(x)`: safe (the import is added). A blocking
     call that does its whole work in the call (`requests.get`, `subprocess.run`, `shutil.copy`,
-    `Path.read_text`, ...) becomes `await asyncio.to_thread(f, *args, **kwargs)`: unsafe, it now
-    runs in a thread. No fix for `open()`, sessions, clients and connections (their later use
-    blocks too), nor for `with open(...)`.
+    `Path.read_text`, a client method, a blocking project function, ...) becomes
+    `await asyncio.to_thread(f, *args, **kwargs)`: unsafe, it now runs in a thread. No fix
+    for `open()`, nor for making sessions, clients and connections (their later use blocks
+    too), nor for `with open(...)`.
 
     ## Options
-    - `extra-blocking-calls`: qualified names of your own blocking functions
-      (e.g. `["app.legacy.fetch_report"]`).
+    - `extra-blocking-calls`: qualified names of your own blocking functions, `*` standing for
+      one dotted part (e.g. `["app.legacy.fetch_report", "legacy_sdk.*.fetch"]`).
+    - `project-call-depth` (default 1): how many project calls deep to look for blocking I/O.
+    - `check-script-entry-points` (default false): also check `async def main()` run by
+      `asyncio.run(main())`.
     """
 
     code = "FAL201"
     summary = "Blocking call inside `async def`"
     fix_availability = FixAvailability.SOMETIMES
     options = (
-        Option("extra-blocking-calls", list, (), "Qualified names of further blocking calls"),
+        Option(
+            "extra-blocking-calls",
+            list,
+            (),
+            "Qualified names (or `*` patterns) of further blocking calls",
+        ),
+        Option(
+            "project-call-depth",
+            int,
+            1,
+            "How many calls deep to follow project functions (0: not at all)",
+        ),
+        Option(
+            "check-script-entry-points",
+            bool,
+            False,
+            "Also check an `async def` that the module only runs with `asyncio.run(...)`",
+        ),
     )
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self.positions = ExpressionPositions()
-        self.extra = frozenset(self.option("extra-blocking-calls"))
+        self.catalog = BlockingCatalog(self.option("extra-blocking-calls"))
+        self.depth = self.option("project-call-depth")
+        self.entry_points = (
+            frozenset() if self.option("check-script-entry-points") else script_entry_points(ctx)
+        )
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if async_function(self.ctx) is not None:  # positions matter only where we report
             self.positions.note(node)
 
-    visit_Attribute = visit_Subscript = visit_With = visit_AsyncWith = visit_Expr
+    visit_Attribute = visit_Subscript = visit_With = visit_AsyncWith = visit_Await = visit_Expr
 
     def visit_Call(self, node: ast.Call) -> None:
-        if async_function(self.ctx) is None:
+        function = async_function(self.ctx)
+        if function is None or function in self.entry_points:
             return
         self.positions.note(node)
+        where = f"inside `async def {function.name}`"
         name = self._blocking_name(node)
-        if name is None:
+        if name is not None:
+            fix = self._fix(node, name, self._threadable(node, name))
+            self.report(node, f"`{name}` blocks the event loop {where}", fix)
             return
-        self.report(
-            node,
-            f"`{name}` blocks the event loop inside `async def {async_function(self.ctx).name}`",
-            self._fix(node, name),
-        )
+        client = self._client_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        if client is not None and node.func.attr not in QUIET_CLIENT_METHODS:
+            receiver = f"{self.ctx.source(node.func.value)}.{node.func.attr}"
+            self.report(
+                node,
+                f"`{receiver}()` on a synchronous `{client}` client blocks the event loop {where}",
+                self._fix(node, receiver, True),
+            )
+            return
+        chain = self._blocking_project_call(node)
+        if chain:
+            called = self.ctx.source(node.func)
+            via = "".join(f"`{step}()`, which calls " for step in chain[1:-1])
+            self.report(
+                node,
+                f"`{called}()` blocks the event loop {where}: it calls {via}`{chain[-1]}`",
+                self._fix(node, called, True),
+            )
+
+    def _threadable(self, node: ast.Call, name: str) -> bool:
+        callee = self.ctx.resolve(node.func)
+        if name.startswith("Path."):
+            return True
+        return self.catalog.lookup(callee) is Blocker.CALL and callee not in self.catalog.extra
 
     def _blocking_name(self, node: ast.Call) -> str | None:
         callee = self.ctx.resolve(node.func)
-        if callee in BLOCKING_CALLS or (callee is not None and callee in self.extra):
+        kind = self.catalog.lookup(callee)
+        if kind is not None and kind.reported_at_call:
             return callee.removeprefix("builtins.")
         function = node.func
         if (
@@ -271,6 +282,93 @@ class BlockingCallInAsync(Rule):
         ):
             return f"Path.{function.attr}"
         return None
+
+    def _client_of(self, value: ast.expr) -> str | None:
+        """The synchronous client class or factory (`redis.Redis`) that made `value`."""
+        if isinstance(value, ast.Call):
+            return self._client_made_by(self.ctx.resolve(value.func))
+        function = async_function(self.ctx)
+        if isinstance(value, ast.Name):
+            annotation = declared_type(function, value.id)
+            if annotation is not None:
+                return self._client_class(annotation)
+            bound = _bound_in(function, value.id)
+            if bound is not None:
+                return self._client_of(bound)
+            found = self.ctx.index.value_callee(self.ctx.resolve(value))
+            return self._client_made_by(found[1]) if found else None
+        if (
+            isinstance(value, ast.Attribute)
+            and isinstance(value.value, ast.Name)
+            and value.value.id == "self"
+        ):
+            return self._client_attribute(value.attr)
+        return None
+
+    def _client_made_by(self, callee: str | None) -> str | None:
+        callee = callee.partition("[")[0] if callee else None
+        kind = self.catalog.lookup(callee)
+        return callee if kind is not None and kind.makes_client else None
+
+    def _client_method(self, qualified: str) -> bool:
+        """`app.clients.cache.get`: a method of a module-level synchronous client."""
+        receiver, _, method = qualified.rpartition(".")
+        if not receiver or method in QUIET_CLIENT_METHODS:
+            return False
+        found = self.ctx.index.value_callee(receiver)
+        return found is not None and self._client_made_by(found[1]) is not None
+
+    def _client_class(self, annotation: ast.expr) -> str | None:
+        for name in declared_classes(self.ctx.resolve, annotation):
+            if self._client_made_by(name):
+                return name
+        return None
+
+    def _client_attribute(self, attribute: str) -> str | None:
+        """`self.<attribute>` set to a client in a method, or declared with a client type."""
+        owner = self.ctx.scopes[-2] if len(self.ctx.scopes) > 1 else None
+        if not isinstance(owner, ast.ClassDef):
+            return None
+        for stmt in owner.body:
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.target.id == attribute
+            ):
+                return self._client_class(stmt.annotation)
+            if isinstance(stmt, _FUNCTIONS):
+                value = _self_attribute_value(stmt, attribute)
+                if isinstance(value, ast.Call):
+                    return self._client_made_by(self.ctx.resolve(value.func))
+                if isinstance(value, ast.Name):
+                    annotation = declared_type(stmt, value.id)
+                    return self._client_class(annotation) if annotation else None
+        return None
+
+    def _blocking_project_call(self, node: ast.Call) -> list[str]:
+        """[callee, ..., blocking call]: a sync project function that blocks, found at most
+        `project-call-depth` calls deep. Empty when there is none."""
+        if self.depth < 1 or id(node) in self.positions.awaited:
+            return []
+        start = self.ctx.resolve(node.func)
+        paths = [[start]] if start else []
+        seen = set()
+        for _ in range(self.depth):
+            following = []
+            for path in paths:
+                found = self.ctx.index.function(path[-1])
+                if found is None or path[-1] in seen:
+                    continue
+                seen.add(path[-1])
+                fact = found[1]
+                if fact.blocking:
+                    return [*path, fact.blocking[0]]
+                for callee in fact.calls:
+                    if self._client_method(callee):  # `cache.get()`, `cache` imported
+                        return [*path, callee]
+                following.extend([*path, callee] for callee in fact.calls)
+            paths = following
+        return []
 
     def _is_path(self, value: ast.expr) -> bool:
         if isinstance(value, ast.Call):
@@ -291,7 +389,7 @@ class BlockingCallInAsync(Rule):
         found = self.ctx.index.value_callee(self.ctx.resolve(value))
         return found is not None and found[1] in PATH_TYPES
 
-    def _fix(self, node: ast.Call, name: str) -> Fix | None:
+    def _fix(self, node: ast.Call, name: str, threadable: bool) -> Fix | None:
         if id(node) in self.positions.with_items or id(node) in self.positions.awaited:
             return None
         tight = id(node) in self.positions.tight
@@ -309,7 +407,7 @@ class BlockingCallInAsync(Rule):
                 edits=tuple(edits),
                 imports=imports,
             )
-        if name not in THREADABLE and not name.startswith("Path."):
+        if not threadable:
             return None
         start, end = self.ctx.lines.node_range(node)
         _, func_end = self.ctx.lines.node_range(node.func)
@@ -328,6 +426,67 @@ class BlockingCallInAsync(Rule):
             edits=tuple(edits),
             imports=imports,
         )
+
+
+def _bound_in(function: ast.AST, name: str) -> ast.expr | None:
+    """What `name = value` or `with value as name` binds `name` to in the function's own body."""
+    for child in own_nodes(function):
+        if isinstance(child, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in child.targets
+        ):
+            return child.value
+        if isinstance(child, (ast.With, ast.AsyncWith)):
+            for item in child.items:
+                if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
+                    return item.context_expr
+    return None
+
+
+def _self_attribute_value(method: ast.AST, attribute: str) -> ast.expr | None:
+    """What a method assigns to `self.<attribute>`, if it does."""
+    for child in own_nodes(method):
+        targets = (
+            child.targets
+            if isinstance(child, ast.Assign)
+            else [child.target]
+            if isinstance(child, ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+                and target.attr == attribute
+            ):
+                return child.value
+    return None
+
+
+def script_entry_points(ctx: FileContext) -> frozenset[ast.AST]:
+    """Module-level `async def`s that the module runs with `asyncio.run(main())` and that are
+    not routes: a script's `main`, where blocking stalls nothing else."""
+    named = set()
+    pending = list(ctx.tree.body)
+    while pending:
+        stmt = pending.pop()
+        if isinstance(stmt, ast.If):
+            pending.extend(stmt.body + stmt.orelse)
+            continue
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if (
+            isinstance(call, ast.Call)
+            and ctx.resolve(call.func) == "asyncio.run"
+            and call.args
+            and isinstance(call.args[0], ast.Call)
+            and isinstance(call.args[0].func, ast.Name)
+        ):
+            named.add(call.args[0].func.id)
+    return frozenset(
+        stmt
+        for stmt in ctx.tree.body
+        if isinstance(stmt, ast.AsyncFunctionDef) and stmt.name in named and ctx.route(stmt) is None
+    )
 
 
 def _merge_at_start(edits: list[Edit]) -> list[Edit]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from fastapi_lint.semantic.blocking import blocking_calls_in
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 
@@ -59,9 +60,11 @@ class ClassFact:
 class FunctionFact:
     returns: str  # the return annotation's source, "" when there is none
     provides: list[str]  # callees of what it returns or yields: `async with X() as s: yield s`
+    blocking: list[str] = field(default_factory=list)  # a sync def's blocking calls (catalog)
+    calls: list[str] = field(default_factory=list)  # a sync def's other non-stdlib callees
 
     def to_json(self) -> list:
-        return [self.returns, self.provides]
+        return [self.returns, self.provides, self.blocking, self.calls]
 
 
 @dataclass
@@ -136,6 +139,7 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
     _module_body(tree.body, table, facts, functions)
     for node in functions:  # after the whole module: names defined below a function count
         facts.functions[node.name] = _function_fact(node, table)
+        _blocking_fact(node, table, facts)
         _endpoints(node.body, table, facts)
     _endpoints(tree.body, table, facts)
     facts.bindings = table.bindings
@@ -277,6 +281,13 @@ def _function_fact(
                 provides.append(_call_key(callee, value))
     provides.extend(bound[name] for name in given if name in bound)
     return FunctionFact(returns, list(dict.fromkeys(provides)))
+
+
+def _blocking_fact(node: ast.FunctionDef | ast.AsyncFunctionDef, table, facts) -> None:
+    """Does this sync function block (an `async def` calling it blocks the loop too)?"""
+    if isinstance(node, ast.FunctionDef):
+        fact = facts.functions[node.name]
+        fact.blocking, fact.calls = blocking_calls_in(node, table, facts.calls)
 
 
 def _statements(body: list[ast.stmt]):

@@ -10,23 +10,12 @@ held in a name (`factory: async_sessionmaker[AsyncSession]`, `self.factory`) are
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
+from fastapi_lint.semantic.walk import own_nodes
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-
-
-def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
-    """Every node of a function's body, not descending into nested functions or classes."""
-    stack = list(reversed(getattr(func, "body", [])))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _NESTED):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def parameters(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[tuple]:
