@@ -138,8 +138,9 @@ class BlockingCallInAsync(Rule):
     just the same; the message names the function and the blocking call inside it.
     `project-call-depth` follows more calls (0 turns it off).
 
-    An `async def main()` that its module only runs with `asyncio.run(main())` (a script, not
-    a route) is not checked: blocking there stalls nothing else
+    An `async def` that its module runs with `asyncio.run(main())` (anywhere in the module) or
+    through a decorator that does (a CLI's `@coro`), and that is not a route, is a script's
+    entry point and is not checked: blocking there stalls nothing else
     (`check-script-entry-points = true` checks it).
 
     Nested `def`s, lambdas and class bodies inside an `async def` are not async context, and the
@@ -464,29 +465,38 @@ def _self_attribute_value(method: ast.AST, attribute: str) -> ast.expr | None:
 
 
 def script_entry_points(ctx: FileContext) -> frozenset[ast.AST]:
-    """Module-level `async def`s that the module runs with `asyncio.run(main())` and that are
-    not routes: a script's `main`, where blocking stalls nothing else."""
-    named = set()
-    pending = list(ctx.tree.body)
-    while pending:
-        stmt = pending.pop()
-        if isinstance(stmt, ast.If):
-            pending.extend(stmt.body + stmt.orelse)
+    """`async def`s that their module runs with `asyncio.run(main())` (or through a decorator
+    that does, like click's usual `@coro`) and that are not routes: a script's or a CLI
+    command's `main`, where blocking stalls nothing else."""
+    run_names = _names_run(ctx, ctx.tree)
+    runners = {  # `def coro(f): ... asyncio.run(f(*args))`
+        node.name
+        for node in ast.walk(ctx.tree)
+        if isinstance(node, _FUNCTIONS)
+        and node.args.args
+        and node.args.args[0].arg in _names_run(ctx, node)
+    }
+    entry_points = set()
+    for node in ast.walk(ctx.tree):
+        if not isinstance(node, ast.AsyncFunctionDef) or ctx.route(node) is not None:
             continue
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if (
-            isinstance(call, ast.Call)
-            and ctx.resolve(call.func) == "asyncio.run"
-            and call.args
-            and isinstance(call.args[0], ast.Call)
-            and isinstance(call.args[0].func, ast.Name)
-        ):
-            named.add(call.args[0].func.id)
-    return frozenset(
-        stmt
-        for stmt in ctx.tree.body
-        if isinstance(stmt, ast.AsyncFunctionDef) and stmt.name in named and ctx.route(stmt) is None
-    )
+        decorators = {d.id for d in node.decorator_list if isinstance(d, ast.Name)}
+        if node.name in run_names or decorators & runners:
+            entry_points.add(node)
+    return frozenset(entry_points)
+
+
+def _names_run(ctx: FileContext, scope: ast.AST) -> set[str]:
+    """Names `X` of the `asyncio.run(X(...))` calls anywhere in `scope`."""
+    return {
+        node.args[0].func.id
+        for node in ast.walk(scope)
+        if isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.args[0], ast.Call)
+        and isinstance(node.args[0].func, ast.Name)
+        and ctx.resolve(node.func) == "asyncio.run"
+    }
 
 
 def _merge_at_start(edits: list[Edit]) -> list[Edit]:
