@@ -7,8 +7,13 @@ import re
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
-from fastapi_lint.semantic.blocking import QUIET_CLIENT_METHODS, Blocker, BlockingCatalog
-from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
+from fastapi_lint.semantic.blocking import (
+    CLIENT_PACKAGES,
+    QUIET_CLIENT_METHODS,
+    Blocker,
+    BlockingCatalog,
+)
+from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes, parameters
 from fastapi_lint.semantic.sessions import IO_METHODS, SessionKind
 
 PATH_IO = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})
@@ -227,6 +232,10 @@ class BlockingCallInAsync(Rule):
         self.entry_points = (
             frozenset() if self.option("check-script-entry-points") else script_entry_points(ctx)
         )
+        self._function_bindings: dict[ast.AST, tuple[dict, dict]] = {}
+        self._attribute_clients: dict[tuple[ast.ClassDef, str], str | None] = {}
+        # A local name holds a client only if this module can name a client class or factory.
+        self.local_clients_possible = ctx.imports_module(*CLIENT_PACKAGES)
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if async_function(self.ctx) is not None:  # positions matter only where we report
@@ -289,13 +298,14 @@ class BlockingCallInAsync(Rule):
         if isinstance(value, ast.Call):
             return self._client_made_by(self.ctx.resolve(value.func))
         function = async_function(self.ctx)
+        if isinstance(value, ast.Name) and self.local_clients_possible:
+            annotations, bound = self._bindings(function)
+            if value.id in annotations:
+                annotation = annotations[value.id]
+                return self._client_class(annotation) if annotation is not None else None
+            if value.id in bound:
+                return self._client_of(bound[value.id])
         if isinstance(value, ast.Name):
-            annotation = declared_type(function, value.id)
-            if annotation is not None:
-                return self._client_class(annotation)
-            bound = _bound_in(function, value.id)
-            if bound is not None:
-                return self._client_of(bound)
             found = self.ctx.index.value_callee(self.ctx.resolve(value))
             return self._client_made_by(found[1]) if found else None
         if (
@@ -305,6 +315,14 @@ class BlockingCallInAsync(Rule):
         ):
             return self._client_attribute(value.attr)
         return None
+
+    def _bindings(self, function: ast.AST) -> tuple[dict, dict]:
+        """(declared annotations, first bound values) of a function's names, made once."""
+        found = self._function_bindings.get(function)
+        if found is None:
+            found = _bindings_of(function)
+            self._function_bindings[function] = found
+        return found
 
     def _client_made_by(self, callee: str | None) -> str | None:
         callee = callee.partition("[")[0] if callee else None
@@ -326,10 +344,16 @@ class BlockingCallInAsync(Rule):
         return None
 
     def _client_attribute(self, attribute: str) -> str | None:
-        """`self.<attribute>` set to a client in a method, or declared with a client type."""
         owner = self.ctx.scopes[-2] if len(self.ctx.scopes) > 1 else None
         if not isinstance(owner, ast.ClassDef):
             return None
+        key = (owner, attribute)
+        if key not in self._attribute_clients:
+            self._attribute_clients[key] = self._client_attribute_of(owner, attribute)
+        return self._attribute_clients[key]
+
+    def _client_attribute_of(self, owner: ast.ClassDef, attribute: str) -> str | None:
+        """`self.<attribute>` set to a client in a method, or declared with a client type."""
         for stmt in owner.body:
             if (
                 isinstance(stmt, ast.AnnAssign)
@@ -429,18 +453,23 @@ class BlockingCallInAsync(Rule):
         )
 
 
-def _bound_in(function: ast.AST, name: str) -> ast.expr | None:
-    """What `name = value` or `with value as name` binds `name` to in the function's own body."""
+def _bindings_of(function) -> tuple[dict[str, ast.expr | None], dict[str, ast.expr]]:
+    """A function's declared names (parameters, `x: T = ...`) with their annotations, and the
+    value each other name is first bound to by `x = value` or `with value as x`."""
+    annotations = {arg.arg: arg.annotation for arg, _ in parameters(function)}
+    bound: dict[str, ast.expr] = {}
     for child in own_nodes(function):
-        if isinstance(child, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in child.targets
-        ):
-            return child.value
-        if isinstance(child, (ast.With, ast.AsyncWith)):
+        if isinstance(child, ast.AnnAssign) and isinstance(child.target, ast.Name):
+            annotations.setdefault(child.target.id, child.annotation)
+        elif isinstance(child, ast.Assign):
+            for target in child.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, child.value)
+        elif isinstance(child, (ast.With, ast.AsyncWith)):
             for item in child.items:
-                if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
-                    return item.context_expr
-    return None
+                if isinstance(item.optional_vars, ast.Name):
+                    bound.setdefault(item.optional_vars.id, item.context_expr)
+    return annotations, bound
 
 
 def _self_attribute_value(method: ast.AST, attribute: str) -> ast.expr | None:
@@ -468,35 +497,35 @@ def script_entry_points(ctx: FileContext) -> frozenset[ast.AST]:
     """`async def`s that their module runs with `asyncio.run(main())` (or through a decorator
     that does, like click's usual `@coro`) and that are not routes: a script's or a CLI
     command's `main`, where blocking stalls nothing else."""
-    run_names = _names_run(ctx, ctx.tree)
-    runners = {  # `def coro(f): ... asyncio.run(f(*args))`
-        node.name
-        for node in ast.walk(ctx.tree)
-        if isinstance(node, _FUNCTIONS)
-        and node.args.args
-        and node.args.args[0].arg in _names_run(ctx, node)
-    }
-    entry_points = set()
+    if ".run(" not in ctx.text and "import run" not in ctx.text:
+        return frozenset()  # no `asyncio.run(...)`: the walk below is not needed
+    run_names: set[str] = set()
+    functions = []
     for node in ast.walk(ctx.tree):
-        if not isinstance(node, ast.AsyncFunctionDef) or ctx.route(node) is not None:
-            continue
-        decorators = {d.id for d in node.decorator_list if isinstance(d, ast.Name)}
-        if node.name in run_names or decorators & runners:
-            entry_points.add(node)
-    return frozenset(entry_points)
-
-
-def _names_run(ctx: FileContext, scope: ast.AST) -> set[str]:
-    """Names `X` of the `asyncio.run(X(...))` calls anywhere in `scope`."""
-    return {
-        node.args[0].func.id
-        for node in ast.walk(scope)
-        if isinstance(node, ast.Call)
-        and node.args
-        and isinstance(node.args[0], ast.Call)
-        and isinstance(node.args[0].func, ast.Name)
-        and ctx.resolve(node.func) == "asyncio.run"
-    }
+        if isinstance(node, _FUNCTIONS):
+            functions.append(node)
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Call)
+            and isinstance(node.args[0].func, ast.Name)
+            and ctx.resolve(node.func) == "asyncio.run"
+        ):
+            run_names.add(node.args[0].func.id)
+    if not run_names:
+        return frozenset()
+    # `def coro(f): ... asyncio.run(f(*args))`: what it decorates is run too
+    runners = {f.name for f in functions if f.args.args and f.args.args[0].arg in run_names}
+    return frozenset(
+        function
+        for function in functions
+        if isinstance(function, ast.AsyncFunctionDef)
+        and (
+            function.name in run_names
+            or any(isinstance(d, ast.Name) and d.id in runners for d in function.decorator_list)
+        )
+        and ctx.route(function) is None
+    )
 
 
 def _merge_at_start(edits: list[Edit]) -> list[Edit]:

@@ -107,6 +107,10 @@ CATALOG: dict[str, Blocker] = {
     **{f"stripe.*.{method}": Blocker.CALL for method in _STRIPE_METHODS},
     **{f"stripe.*.*.{method}": Blocker.CALL for method in _STRIPE_METHODS},
 }
+# Top-level packages that make clients: a module importing none of them makes none itself.
+CLIENT_PACKAGES = tuple(
+    sorted({name.split(".")[0] for name, kind in CATALOG.items() if kind.makes_client})
+)
 # Client methods that do no I/O: building requests, URLs, pipelines, cursors; closing.
 QUIET_CLIENT_METHODS = frozenset(
     {
@@ -139,7 +143,12 @@ class BlockingCatalog:
         self.extra = frozenset(extra)
         table.update(dict.fromkeys(self.extra, Blocker.CALL))
         self.exact = {name: kind for name, kind in table.items() if "*" not in name}
-        self.patterns = [(_pattern(name), kind) for name, kind in table.items() if "*" in name]
+        # Patterns by their first dotted part, so a lookup tries only the few that may match.
+        self.patterns: dict[str, list[tuple[re.Pattern[str], Blocker]]] = {}
+        for name, kind in table.items():
+            if "*" in name:
+                first = name.split(".")[0]
+                self.patterns.setdefault(first, []).append((_pattern(name), kind))
 
     def lookup(self, qualified: str | None) -> Blocker | None:
         if not qualified:
@@ -147,7 +156,8 @@ class BlockingCatalog:
         found = self.exact.get(qualified)
         if found is not None:
             return found
-        for pattern, kind in self.patterns:
+        first = qualified.split(".")[0]
+        for pattern, kind in self.patterns.get(first, []) + self.patterns.get("*", []):
             if pattern.fullmatch(qualified):
                 return kind
         return None
