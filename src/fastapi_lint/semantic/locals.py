@@ -55,15 +55,7 @@ class FunctionSessions:
         self._body(func)
 
     def kind(self, node: ast.expr) -> SessionKind | None:
-        if isinstance(node, ast.Name):
-            return self.names.get(node.id)
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in ("self", "cls")
-        ):
-            return self.attributes.get(node.attr)
-        return None
+        return _look_up(node, self.names, self.attributes)
 
     def wrong_annotation(self, node: ast.expr) -> str | None:
         """`db: Session = Depends(get_db)` where `get_db` yields an `AsyncSession`: says so."""
@@ -132,16 +124,7 @@ class FunctionSessions:
         """`factory()` or `self.factory()`, a factory this function or its class holds."""
         if not isinstance(value, ast.Call) or value.args or value.keywords:
             return None
-        function = value.func
-        if isinstance(function, ast.Name):
-            return self.factories.get(function.id)
-        if (
-            isinstance(function, ast.Attribute)
-            and isinstance(function.value, ast.Name)
-            and function.value.id in ("self", "cls")
-        ):
-            return self.attribute_factories.get(function.attr)
-        return None
+        return _look_up(value.func, self.factories, self.attribute_factories)
 
     def _instance_attributes(self, class_node: ast.ClassDef, fallback: frozenset[str]) -> None:
         for stmt in class_node.body:
@@ -172,6 +155,19 @@ class FunctionSessions:
                             self.attributes[attribute] = init_params[source]
                         elif init_factories.get(source) is not None:
                             self.attribute_factories[attribute] = init_factories[source]
+
+
+def _look_up(node: ast.expr, names: dict, attributes: dict) -> SessionKind | None:
+    """`x` in `names`, or `self.x` / `cls.x` in `attributes`."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("self", "cls")
+    ):
+        return attributes.get(node.attr)
+    return None
 
 
 _LABELS = {
