@@ -516,7 +516,7 @@ def script_entry_points(ctx: FileContext) -> frozenset[ast.AST]:
         return frozenset()
     # `def coro(f): ... asyncio.run(f(*args))`: what it decorates is run too
     runners = {f.name for f in functions if f.args.args and f.args.args[0].arg in run_names}
-    return frozenset(
+    entry_points = {
         function
         for function in functions
         if isinstance(function, ast.AsyncFunctionDef)
@@ -525,7 +525,38 @@ def script_entry_points(ctx: FileContext) -> frozenset[ast.AST]:
             or any(isinstance(d, ast.Name) and d.id in runners for d in function.decorator_list)
         )
         and ctx.route(function) is None
-    )
+    }
+    return frozenset(entry_points | _entry_point_helpers(ctx.tree, entry_points))
+
+
+def _entry_point_helpers(tree: ast.Module, entry_points: set[ast.AST]) -> set[ast.AST]:
+    """Private module-level `async def _helper()`s used only by entry points (or by such
+    helpers): they run in the script's loop too."""
+    candidates = {
+        stmt.name: stmt
+        for stmt in tree.body
+        if isinstance(stmt, ast.AsyncFunctionDef) and stmt.name.startswith("_")
+    }
+    helpers: set[ast.AST] = set()
+    if not entry_points or not candidates:
+        return helpers
+    used_elsewhere: dict[ast.AST, set[str]] = {}  # each top-level statement: names it uses
+    for stmt in tree.body:
+        used_elsewhere[stmt] = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    inside = {n.id for f in entry_points for n in ast.walk(f) if isinstance(n, ast.Name)}
+    changed = True
+    while changed:
+        changed = False
+        running = entry_points | helpers
+        outside = set().union(
+            *(names for stmt, names in used_elsewhere.items() if stmt not in running)
+        )
+        for name, function in candidates.items():
+            if function not in helpers and name in inside and name not in outside:
+                helpers.add(function)
+                inside |= used_elsewhere[function]
+                changed = True
+    return helpers
 
 
 def _merge_at_start(edits: list[Edit]) -> list[Edit]:

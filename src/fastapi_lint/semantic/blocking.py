@@ -167,23 +167,29 @@ BUILT_IN = BlockingCatalog()
 _STANDARD_LIBRARY = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
 
 
+def client_made_by(callee: str | None) -> bool:
+    """Does calling `callee` (a qualified name, maybe `name[...]`) make a synchronous client?"""
+    kind = BUILT_IN.lookup(callee.partition("[")[0] if callee else None)
+    return kind is not None and kind.makes_client
+
+
 def blocking_calls_in(
-    node: ast.FunctionDef, table: ImportTable, module_values: dict[str, str]
+    node: ast.FunctionDef,
+    table: ImportTable,
+    module_values: dict[str, str],
+    client_makers: dict[str, str],
 ) -> tuple[list[str], list[str]]:
     """(catalog calls a sync function's own body makes, other callees it may call in the
     project). `module_values` are the module's `name = Call(...)` callees: a method called on a
-    module-level `redis.Redis(...)` blocks too."""
-    clients = {
-        name
-        for name, callee in module_values.items()
-        if (BUILT_IN.lookup(callee) or Blocker.CALL).makes_client
-    }
+    module-level `redis.Redis(...)` blocks too; so does one on what a `client_makers` function
+    of the same module returns."""
+    clients = {name for name, callee in module_values.items() if client_made_by(callee)}
     found: list[str] = []
     callees: list[str] = []
     for child in own_nodes(node):
         if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
-            kind = BUILT_IN.lookup(table.resolve(child.value.func))
-            if kind is not None and kind.makes_client:
+            made = table.resolve(child.value.func)
+            if client_made_by(made) or made in client_makers:
                 clients.update(t.id for t in child.targets if isinstance(t, ast.Name))
         if not isinstance(child, ast.Call):
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from fastapi_lint.semantic.blocking import blocking_calls_in
+from fastapi_lint.semantic.blocking import blocking_calls_in, client_made_by
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 
@@ -139,6 +139,7 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
     _module_body(tree.body, table, facts, functions)
     for node in functions:  # after the whole module: names defined below a function count
         facts.functions[node.name] = _function_fact(node, table)
+    for node in functions:  # after every function: `client = make_client()` (same module)
         _blocking_fact(node, table, facts)
         _endpoints(node.body, table, facts)
     _endpoints(tree.body, table, facts)
@@ -286,8 +287,13 @@ def _function_fact(
 def _blocking_fact(node: ast.FunctionDef | ast.AsyncFunctionDef, table, facts) -> None:
     """Does this sync function block (an `async def` calling it blocks the loop too)?"""
     if isinstance(node, ast.FunctionDef):
+        makers = {  # this module's functions that return a client: `return boto3.client(..)`
+            f"{facts.module}.{name}": provided[0]
+            for name, function in facts.functions.items()
+            if (provided := [p for p in function.provides if client_made_by(p)])
+        }
         fact = facts.functions[node.name]
-        fact.blocking, fact.calls = blocking_calls_in(node, table, facts.calls)
+        fact.blocking, fact.calls = blocking_calls_in(node, table, facts.calls, makers)
 
 
 def _statements(body: list[ast.stmt]):
