@@ -7,66 +7,15 @@ import re
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
-from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
+from fastapi_lint.semantic.blocking import (
+    CLIENT_PACKAGES,
+    QUIET_CLIENT_METHODS,
+    Blocker,
+    BlockingCatalog,
+)
+from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes, parameters
 from fastapi_lint.semantic.sessions import IO_METHODS, SessionKind
 
-BLOCKING_CALLS = frozenset(
-    {
-        "time.sleep",
-        "requests.get",
-        "requests.post",
-        "requests.put",
-        "requests.patch",
-        "requests.delete",
-        "requests.head",
-        "requests.options",
-        "requests.request",
-        "requests.Session",
-        "requests.session",
-        "urllib.request.urlopen",
-        "httpx.get",
-        "httpx.post",
-        "httpx.put",
-        "httpx.patch",
-        "httpx.delete",
-        "httpx.head",
-        "httpx.options",
-        "httpx.request",
-        "httpx.stream",
-        "httpx.Client",
-        "builtins.open",
-        "io.open",
-        "subprocess.run",
-        "subprocess.call",
-        "subprocess.check_call",
-        "subprocess.check_output",
-        "subprocess.Popen",
-        "os.system",
-        "os.popen",
-        "shutil.copy",
-        "shutil.copy2",
-        "shutil.copyfile",
-        "shutil.copyfileobj",
-        "shutil.copytree",
-        "shutil.move",
-        "shutil.rmtree",
-        "socket.create_connection",
-        "smtplib.SMTP",
-        "smtplib.SMTP_SSL",
-        "psycopg2.connect",
-        "pymysql.connect",
-        "sqlite3.connect",
-        "sqlalchemy.create_engine",
-        "builtins.input",
-    }
-)
-# Blocking calls that do all their work in the call: moving them to a thread is a complete fix.
-# (`open()`, `Session()`, `SMTP()`, `connect()` return objects whose later use blocks too.)
-THREADABLE = frozenset(
-    {name for name in BLOCKING_CALLS if name.startswith(("requests.", "httpx.", "shutil."))}
-    | {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"}
-    | {"os.system", "builtins.input", "urllib.request.urlopen"}
-) - {"requests.Session", "requests.session", "httpx.Client", "httpx.stream"}
 PATH_IO = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})
 PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
 
@@ -173,12 +122,31 @@ def await_edits(ctx: FileContext, call: ast.Call, prefix: str, tight: bool) -> l
 class BlockingCallInAsync(Rule):
     """
     ## What it does
-    Checks for blocking calls inside `async def`: `time.sleep`, `requests` and sync `httpx`
+    Checks for blocking calls inside `async def`, from one catalog
+    (`fastapi_lint.semantic.blocking.CATALOG`): `time.sleep`, `requests` and sync `httpx`
     calls, `urllib.request.urlopen`, `open`/`io.open`, `pathlib.Path` file I/O on a known
     path, `subprocess`, `os.system`/`os.popen`, `shutil` copies and moves,
     `socket.create_connection`, `smtplib.SMTP`, sync database drivers (`psycopg2`, `pymysql`,
-    `sqlite3`, `sqlalchemy.create_engine`) and `input`. Names are resolved through imports
-    (`from time import sleep as pause` is found; a local function called `sleep` is not).
+    `sqlite3`, `sqlalchemy.create_engine`), Stripe API calls (`stripe.Customer.create`, ...)
+    and `input`. Names are resolved through imports (`from time import sleep as pause` is
+    found; a local function called `sleep` is not).
+
+    Method calls on a synchronous client are blocking too: a `redis.Redis` / `redis.from_url`
+    client, a `boto3.client`/`boto3.resource`, a `requests.Session`, an `httpx.Client`, an
+    `smtplib.SMTP` or a `psycopg2`/`pymysql`/`sqlite3` connection, whether it is made in the
+    function, at module level in any project module, or stored on `self` (made in a method or
+    given as a typed `__init__` parameter). Methods that do no I/O (`pipeline`, `cursor`,
+    `generate_presigned_url`, `get_paginator`, `close`, ...) are not reported.
+
+    One call deep through the project: calling a project's synchronous function whose own
+    body makes a blocking call (a service helper that calls `requests.post`) blocks the loop
+    just the same; the message names the function and the blocking call inside it.
+    `project-call-depth` follows more calls (0 turns it off).
+
+    An `async def` that its module runs with `asyncio.run(main())` (anywhere in the module) or
+    through a decorator that does (a CLI's `@coro`), and that is not a route, is a script's
+    entry point and is not checked: blocking there stalls nothing else
+    (`check-script-entry-points = true` checks it).
 
     Nested `def`s, lambdas and class bodies inside an `async def` are not async context, and the
     code after them still is. A function passed (not called) to `asyncio.to_thread`,
@@ -219,49 +187,102 @@ class BlockingCallInAsync(Rule):
     ## Fix safety
     `time.sleep(x)` becomes `await asyncio.sleep(x)`: safe (the import is added). A blocking
     call that does its whole work in the call (`requests.get`, `subprocess.run`, `shutil.copy`,
-    `Path.read_text`, ...) becomes `await asyncio.to_thread(f, *args, **kwargs)`: unsafe, it now
-    runs in a thread. No fix for `open()`, sessions, clients and connections (their later use
-    blocks too), nor for `with open(...)`.
+    `Path.read_text`, a client method, a blocking project function, ...) becomes
+    `await asyncio.to_thread(f, *args, **kwargs)`: unsafe, it now runs in a thread. No fix
+    for `open()`, nor for making sessions, clients and connections (their later use blocks
+    too), nor for `with open(...)`.
 
     ## Options
-    - `extra-blocking-calls`: qualified names of your own blocking functions
-      (e.g. `["app.legacy.fetch_report"]`).
+    - `extra-blocking-calls`: qualified names of your own blocking functions, `*` standing for
+      one dotted part (e.g. `["app.legacy.fetch_report", "legacy_sdk.*.fetch"]`).
+    - `project-call-depth` (default 1): how many project calls deep to look for blocking I/O.
+    - `check-script-entry-points` (default false): also check `async def main()` run by
+      `asyncio.run(main())`.
     """
 
     code = "FAL201"
     summary = "Blocking call inside `async def`"
     fix_availability = FixAvailability.SOMETIMES
     options = (
-        Option("extra-blocking-calls", list, (), "Qualified names of further blocking calls"),
+        Option(
+            "extra-blocking-calls",
+            list,
+            (),
+            "Qualified names (or `*` patterns) of further blocking calls",
+        ),
+        Option(
+            "project-call-depth",
+            int,
+            1,
+            "How many calls deep to follow project functions (0: not at all)",
+        ),
+        Option(
+            "check-script-entry-points",
+            bool,
+            False,
+            "Also check an `async def` that the module only runs with `asyncio.run(...)`",
+        ),
     )
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self.positions = ExpressionPositions()
-        self.extra = frozenset(self.option("extra-blocking-calls"))
+        self.catalog = BlockingCatalog(self.option("extra-blocking-calls"))
+        self.depth = self.option("project-call-depth")
+        self.entry_points = (
+            frozenset() if self.option("check-script-entry-points") else script_entry_points(ctx)
+        )
+        self._function_bindings: dict[ast.AST, tuple[dict, dict]] = {}
+        self._attribute_clients: dict[tuple[ast.ClassDef, str], str | None] = {}
+        # A local name holds a client only if this module can name a client class or factory.
+        self.local_clients_possible = ctx.imports_module(*CLIENT_PACKAGES)
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if async_function(self.ctx) is not None:  # positions matter only where we report
             self.positions.note(node)
 
-    visit_Attribute = visit_Subscript = visit_With = visit_AsyncWith = visit_Expr
+    visit_Attribute = visit_Subscript = visit_With = visit_AsyncWith = visit_Await = visit_Expr
 
     def visit_Call(self, node: ast.Call) -> None:
-        if async_function(self.ctx) is None:
+        function = async_function(self.ctx)
+        if function is None or function in self.entry_points:
             return
         self.positions.note(node)
+        where = f"inside `async def {function.name}`"
         name = self._blocking_name(node)
-        if name is None:
+        if name is not None:
+            fix = self._fix(node, name, self._threadable(node, name))
+            self.report(node, f"`{name}` blocks the event loop {where}", fix)
             return
-        self.report(
-            node,
-            f"`{name}` blocks the event loop inside `async def {async_function(self.ctx).name}`",
-            self._fix(node, name),
-        )
+        client = self._client_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        if client is not None and node.func.attr not in QUIET_CLIENT_METHODS:
+            receiver = f"{self.ctx.source(node.func.value)}.{node.func.attr}"
+            self.report(
+                node,
+                f"`{receiver}()` on a synchronous `{client}` client blocks the event loop {where}",
+                self._fix(node, receiver, True),
+            )
+            return
+        chain = self._blocking_project_call(node)
+        if chain:
+            called = self.ctx.source(node.func)
+            via = "".join(f"`{step}()`, which calls " for step in chain[1:-1])
+            self.report(
+                node,
+                f"`{called}()` blocks the event loop {where}: it calls {via}`{chain[-1]}`",
+                self._fix(node, called, True),
+            )
+
+    def _threadable(self, node: ast.Call, name: str) -> bool:
+        callee = self.ctx.resolve(node.func)
+        if name.startswith("Path."):
+            return True
+        return self.catalog.lookup(callee) is Blocker.CALL and callee not in self.catalog.extra
 
     def _blocking_name(self, node: ast.Call) -> str | None:
         callee = self.ctx.resolve(node.func)
-        if callee in BLOCKING_CALLS or (callee is not None and callee in self.extra):
+        kind = self.catalog.lookup(callee)
+        if kind is not None and kind.reported_at_call:
             return callee.removeprefix("builtins.")
         function = node.func
         if (
@@ -271,6 +292,108 @@ class BlockingCallInAsync(Rule):
         ):
             return f"Path.{function.attr}"
         return None
+
+    def _client_of(self, value: ast.expr) -> str | None:
+        """The synchronous client class or factory (`redis.Redis`) that made `value`."""
+        if isinstance(value, ast.Call):
+            return self._client_made_by(self.ctx.resolve(value.func))
+        function = async_function(self.ctx)
+        if isinstance(value, ast.Name) and self.local_clients_possible:
+            annotations, bound = self._bindings(function)
+            if value.id in annotations:
+                annotation = annotations[value.id]
+                return self._client_class(annotation) if annotation is not None else None
+            if value.id in bound:
+                return self._client_of(bound[value.id])
+        if isinstance(value, ast.Name):
+            found = self.ctx.index.value_callee(self.ctx.resolve(value))
+            return self._client_made_by(found[1]) if found else None
+        if (
+            isinstance(value, ast.Attribute)
+            and isinstance(value.value, ast.Name)
+            and value.value.id == "self"
+        ):
+            return self._client_attribute(value.attr)
+        return None
+
+    def _bindings(self, function: ast.AST) -> tuple[dict, dict]:
+        """(declared annotations, first bound values) of a function's names, made once."""
+        found = self._function_bindings.get(function)
+        if found is None:
+            found = _bindings_of(function)
+            self._function_bindings[function] = found
+        return found
+
+    def _client_made_by(self, callee: str | None) -> str | None:
+        callee = callee.partition("[")[0] if callee else None
+        kind = self.catalog.lookup(callee)
+        return callee if kind is not None and kind.makes_client else None
+
+    def _client_method(self, qualified: str) -> bool:
+        """`app.clients.cache.get`: a method of a module-level synchronous client."""
+        receiver, _, method = qualified.rpartition(".")
+        if not receiver or method in QUIET_CLIENT_METHODS:
+            return False
+        found = self.ctx.index.value_callee(receiver)
+        return found is not None and self._client_made_by(found[1]) is not None
+
+    def _client_class(self, annotation: ast.expr) -> str | None:
+        for name in declared_classes(self.ctx.resolve, annotation):
+            if self._client_made_by(name):
+                return name
+        return None
+
+    def _client_attribute(self, attribute: str) -> str | None:
+        owner = self.ctx.scopes[-2] if len(self.ctx.scopes) > 1 else None
+        if not isinstance(owner, ast.ClassDef):
+            return None
+        key = (owner, attribute)
+        if key not in self._attribute_clients:
+            self._attribute_clients[key] = self._client_attribute_of(owner, attribute)
+        return self._attribute_clients[key]
+
+    def _client_attribute_of(self, owner: ast.ClassDef, attribute: str) -> str | None:
+        """`self.<attribute>` set to a client in a method, or declared with a client type."""
+        for stmt in owner.body:
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.target.id == attribute
+            ):
+                return self._client_class(stmt.annotation)
+            if isinstance(stmt, _FUNCTIONS):
+                value = _self_attribute_value(stmt, attribute)
+                if isinstance(value, ast.Call):
+                    return self._client_made_by(self.ctx.resolve(value.func))
+                if isinstance(value, ast.Name):
+                    annotation = declared_type(stmt, value.id)
+                    return self._client_class(annotation) if annotation else None
+        return None
+
+    def _blocking_project_call(self, node: ast.Call) -> list[str]:
+        """[callee, ..., blocking call]: a sync project function that blocks, found at most
+        `project-call-depth` calls deep. Empty when there is none."""
+        if self.depth < 1 or id(node) in self.positions.awaited:
+            return []
+        start = self.ctx.resolve(node.func)
+        paths = [[start]] if start else []
+        seen = set()
+        for _ in range(self.depth):
+            following = []
+            for path in paths:
+                found = self.ctx.index.function(path[-1])
+                if found is None or path[-1] in seen:
+                    continue
+                seen.add(path[-1])
+                fact = found[1]
+                if fact.blocking:
+                    return [*path, fact.blocking[0]]
+                for callee in fact.calls:
+                    if self._client_method(callee):  # `cache.get()`, `cache` imported
+                        return [*path, callee]
+                following.extend([*path, callee] for callee in fact.calls)
+            paths = following
+        return []
 
     def _is_path(self, value: ast.expr) -> bool:
         if isinstance(value, ast.Call):
@@ -291,7 +414,7 @@ class BlockingCallInAsync(Rule):
         found = self.ctx.index.value_callee(self.ctx.resolve(value))
         return found is not None and found[1] in PATH_TYPES
 
-    def _fix(self, node: ast.Call, name: str) -> Fix | None:
+    def _fix(self, node: ast.Call, name: str, threadable: bool) -> Fix | None:
         if id(node) in self.positions.with_items or id(node) in self.positions.awaited:
             return None
         tight = id(node) in self.positions.tight
@@ -309,7 +432,7 @@ class BlockingCallInAsync(Rule):
                 edits=tuple(edits),
                 imports=imports,
             )
-        if name not in THREADABLE and not name.startswith("Path."):
+        if not threadable:
             return None
         start, end = self.ctx.lines.node_range(node)
         _, func_end = self.ctx.lines.node_range(node.func)
@@ -328,6 +451,112 @@ class BlockingCallInAsync(Rule):
             edits=tuple(edits),
             imports=imports,
         )
+
+
+def _bindings_of(function) -> tuple[dict[str, ast.expr | None], dict[str, ast.expr]]:
+    """A function's declared names (parameters, `x: T = ...`) with their annotations, and the
+    value each other name is first bound to by `x = value` or `with value as x`."""
+    annotations = {arg.arg: arg.annotation for arg, _ in parameters(function)}
+    bound: dict[str, ast.expr] = {}
+    for child in own_nodes(function):
+        if isinstance(child, ast.AnnAssign) and isinstance(child.target, ast.Name):
+            annotations.setdefault(child.target.id, child.annotation)
+        elif isinstance(child, ast.Assign):
+            for target in child.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, child.value)
+        elif isinstance(child, (ast.With, ast.AsyncWith)):
+            for item in child.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    bound.setdefault(item.optional_vars.id, item.context_expr)
+    return annotations, bound
+
+
+def _self_attribute_value(method: ast.AST, attribute: str) -> ast.expr | None:
+    """What a method assigns to `self.<attribute>`, if it does."""
+    for child in own_nodes(method):
+        targets = (
+            child.targets
+            if isinstance(child, ast.Assign)
+            else [child.target]
+            if isinstance(child, ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+                and target.attr == attribute
+            ):
+                return child.value
+    return None
+
+
+def script_entry_points(ctx: FileContext) -> frozenset[ast.AST]:
+    """`async def`s that their module runs with `asyncio.run(main())` (or through a decorator
+    that does, like click's usual `@coro`) and that are not routes: a script's or a CLI
+    command's `main`, where blocking stalls nothing else."""
+    if ".run(" not in ctx.text and "import run" not in ctx.text:
+        return frozenset()  # no `asyncio.run(...)`: the walk below is not needed
+    run_names: set[str] = set()
+    functions = []
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, _FUNCTIONS):
+            functions.append(node)
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Call)
+            and isinstance(node.args[0].func, ast.Name)
+            and ctx.resolve(node.func) == "asyncio.run"
+        ):
+            run_names.add(node.args[0].func.id)
+    if not run_names:
+        return frozenset()
+    # `def coro(f): ... asyncio.run(f(*args))`: what it decorates is run too
+    runners = {f.name for f in functions if f.args.args and f.args.args[0].arg in run_names}
+    entry_points = {
+        function
+        for function in functions
+        if isinstance(function, ast.AsyncFunctionDef)
+        and (
+            function.name in run_names
+            or any(isinstance(d, ast.Name) and d.id in runners for d in function.decorator_list)
+        )
+        and ctx.route(function) is None
+    }
+    return frozenset(entry_points | _entry_point_helpers(ctx.tree, entry_points))
+
+
+def _entry_point_helpers(tree: ast.Module, entry_points: set[ast.AST]) -> set[ast.AST]:
+    """Private module-level `async def _helper()`s used only by entry points (or by such
+    helpers): they run in the script's loop too."""
+    candidates = {
+        stmt.name: stmt
+        for stmt in tree.body
+        if isinstance(stmt, ast.AsyncFunctionDef) and stmt.name.startswith("_")
+    }
+    helpers: set[ast.AST] = set()
+    if not entry_points or not candidates:
+        return helpers
+    used_elsewhere: dict[ast.AST, set[str]] = {}  # each top-level statement: names it uses
+    for stmt in tree.body:
+        used_elsewhere[stmt] = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    inside = {n.id for f in entry_points for n in ast.walk(f) if isinstance(n, ast.Name)}
+    changed = True
+    while changed:
+        changed = False
+        running = entry_points | helpers
+        outside = set().union(
+            *(names for stmt, names in used_elsewhere.items() if stmt not in running)
+        )
+        for name, function in candidates.items():
+            if function not in helpers and name in inside and name not in outside:
+                helpers.add(function)
+                inside |= used_elsewhere[function]
+                changed = True
+    return helpers
 
 
 def _merge_at_start(edits: list[Edit]) -> list[Edit]:
@@ -351,7 +580,14 @@ class UnawaitedSessionCall(Rule):
     `refresh`, `delete`, `merge`, `close`, `stream`, `run_sync`, ... A call is fine when it is
     awaited, returned, passed to `asyncio.gather`/`create_task`/`wait_for`, or assigned to a
     name that is awaited later in the function. The session is known by its type, its
-    dependency or its factory, also through aliases such as `SessionDep` from another module.
+    dependency or its factory, also through aliases such as `SessionDep` from another module,
+    `contextmanager(get_db)` wrappers, `next(get_db())` / `await anext(get_db())`, factories
+    held in a parameter or attribute (`async with self.factory() as session`) and `self.db`
+    set in `__init__` from a typed parameter.
+
+    When a parameter is annotated `Session` but its dependency yields an `AsyncSession`, the
+    dependency decides (it is what FastAPI passes): the un-awaited call is reported, and the
+    message names the wrong annotation.
 
     The synchronous methods `add`, `add_all`, `expunge`, `expire`, `in_transaction` and
     `is_modified` are never reported.
@@ -415,7 +651,8 @@ class UnawaitedSessionCall(Rule):
         if not isinstance(node.func, ast.Attribute):
             return
         method = node.func.attr
-        kind = self.ctx.function_sessions(function).kind(node.func.value)
+        sessions = self.ctx.function_sessions(function)
+        kind = sessions.kind(node.func.value)
         if kind is SessionKind.ASYNC:
             coroutine = method in ASYNC_SESSION_METHODS
         elif kind is SessionKind.ASYNC_CONNECTION:
@@ -435,7 +672,8 @@ class UnawaitedSessionCall(Rule):
             applicability=self.ctx.applicability(edits, wanted),
             edits=edits,
         )
-        self.report(node, f"`{receiver}.{method}()` is a coroutine and is never awaited", fix)
+        message = f"`{receiver}.{method}()` is a coroutine and is never awaited"
+        self.report(node, _with_note(message, sessions.wrong_annotation(node.func.value)), fix)
 
     def _awaited_later(self, function: ast.AsyncFunctionDef, call: ast.Call) -> bool:
         """`pending = db.execute(q)` ... `await pending` (or handed to gather) is fine."""
@@ -458,6 +696,10 @@ class UnawaitedSessionCall(Rule):
         return False
 
 
+def _with_note(message: str, note: str | None) -> str:
+    return f"{message} ({note})" if note else message
+
+
 # -- FAL203 -----------------------------------------------------------------------------------
 class SyncSessionInAsync(Rule):
     """
@@ -470,6 +712,10 @@ class SyncSessionInAsync(Rule):
     The most common real case is an `async def` route whose session comes from an `Annotated`
     alias defined in another module (`SessionDep = Annotated[Session, Depends(get_db)]`):
     nothing in the route says the session is synchronous. The project index follows the alias.
+
+    When the annotation and the dependency disagree, the dependency decides: `.query()` on a
+    session annotated `Session` whose provider yields an `AsyncSession` is reported as a method
+    that does not exist on `AsyncSession` (naming the wrong annotation), not as blocking.
 
     ## Why is this bad?
     Every query blocks the event loop while the database answers: one slow query stalls every
@@ -522,18 +768,23 @@ class SyncSessionInAsync(Rule):
         if function is None or not isinstance(node.func, ast.Attribute):
             return
         method = node.func.attr
-        kind = self.ctx.function_sessions(function).kind(node.func.value)
+        sessions = self.ctx.function_sessions(function)
+        kind = sessions.kind(node.func.value)
         if kind is None:
             return
         if not ((kind.is_sync and method in IO_METHODS) or method == "query"):
             return
         receiver = self.ctx.source(node.func.value)
-        self.report(
-            node,
-            f"`{receiver}.{method}()` on a synchronous session blocks the event loop inside "
-            f"`async def {function.name}`",
-            self._fix(function),
-        )
+        if kind.is_async:  # the real defect is not blocking: the method does not exist
+            message = f"`{receiver}.query()` does not exist on `AsyncSession`; use `select()`"
+            fix = None
+        else:
+            message = (
+                f"`{receiver}.{method}()` on a synchronous session blocks the event loop inside "
+                f"`async def {function.name}`"
+            )
+            fix = self._fix(function)
+        self.report(node, _with_note(message, sessions.wrong_annotation(node.func.value)), fix)
 
     def _fix(self, function: ast.AsyncFunctionDef) -> Fix | None:
         if self.ctx.route(function) is None:

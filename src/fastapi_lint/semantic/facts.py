@@ -13,11 +13,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from fastapi_lint.semantic.blocking import blocking_calls_in, client_made_by
 from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.relationships import class_relationships
 
-FACTS_FORMAT = 8  # bump when the facts change shape: cached facts of another shape are ignored
+FACTS_FORMAT = 9  # bump when the facts change shape: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -63,9 +64,11 @@ class FunctionFact:
     returns: str  # the return annotation's source, "" when there is none
     provides: list[str]  # callees of what it returns or yields: `async with X() as s: yield s`
     expire_on_commit: str = ""  # that call's `expire_on_commit=` argument (source), if given
+    blocking: list[str] = field(default_factory=list)  # a sync def's blocking calls (catalog)
+    calls: list[str] = field(default_factory=list)  # a sync def's other non-stdlib callees
 
     def to_json(self) -> list:
-        return [self.returns, self.provides, self.expire_on_commit]
+        return [self.returns, self.provides, self.expire_on_commit, self.blocking, self.calls]
 
 
 @dataclass
@@ -158,6 +161,8 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
     _module_body(tree.body, table, facts, functions)
     for node in functions:  # after the whole module: names defined below a function count
         facts.functions[node.name] = _function_fact(node, table)
+    for node in functions:  # after every function: `client = make_client()` (same module)
+        _blocking_fact(node, table, facts)
         _endpoints(node.body, table, facts)
     _endpoints(tree.body, table, facts)
     _route_facts(tree, table, facts)
@@ -277,8 +282,17 @@ def _is_type_alias(annotation: ast.expr, table: ImportTable) -> bool:
     return table.resolve(annotation) in ("typing.TypeAlias", "typing_extensions.TypeAlias")
 
 
+# `get_db_cm = contextmanager(get_db)`: what the wrapped function provides, the wrapper provides.
+CONTEXT_MANAGER_WRAPPERS = frozenset(
+    {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
+)
+
+
 def _call_key(callee: str, call: ast.Call) -> str:
-    """The callee, marked when `sessionmaker(class_=AsyncSession)` makes async sessions."""
+    """The callee, marked when `sessionmaker(class_=AsyncSession)` makes async sessions, or
+    with the function that `contextmanager(get_db)` wraps."""
+    if callee in CONTEXT_MANAGER_WRAPPERS and len(call.args) == 1:
+        return f"{callee}[{ast.unparse(call.args[0])}]"
     for keyword in call.keywords:
         if keyword.arg == "class_":
             return f"{callee}[{ast.unparse(keyword.value)}]"
@@ -325,6 +339,18 @@ def _function_fact(
     for name in given:
         provided_option = provided_option or options.get(name, "")
     return FunctionFact(returns, list(dict.fromkeys(provides)), provided_option)
+
+
+def _blocking_fact(node: ast.FunctionDef | ast.AsyncFunctionDef, table, facts) -> None:
+    """Does this sync function block (an `async def` calling it blocks the loop too)?"""
+    if isinstance(node, ast.FunctionDef):
+        makers = {  # this module's functions that return a client: `return boto3.client(..)`
+            f"{facts.module}.{name}": provided[0]
+            for name, function in facts.functions.items()
+            if (provided := [p for p in function.provides if client_made_by(p)])
+        }
+        fact = facts.functions[node.name]
+        fact.blocking, fact.calls = blocking_calls_in(node, table, facts.calls, makers)
 
 
 def _statements(body: list[ast.stmt]):

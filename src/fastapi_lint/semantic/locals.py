@@ -2,29 +2,20 @@
 
 Computed once per function (rules share it through the file context) from the parameters, the
 `with`/`async with` targets and the plain assignments of the function's own body, and, for a
-method, the `self.<attr>` that `__init__` assigns from a session parameter.
+method, the `self.<attr>` that `__init__` assigns from a session parameter. Session factories
+held in a name (`factory: async_sessionmaker[AsyncSession]`, `self.factory`) are followed into
+`async with factory() as session`.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
+from fastapi_lint.semantic.walk import own_nodes
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-
-
-def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
-    """Every node of a function's body, not descending into nested functions or classes."""
-    stack = list(reversed(getattr(func, "body", [])))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _NESTED):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def parameters(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[tuple]:
@@ -54,38 +45,54 @@ class FunctionSessions:
         self.sessions = sessions
         self.names: dict[str, SessionKind] = {}
         self.attributes: dict[str, SessionKind] = {}
+        self.factories: dict[str, SessionKind] = {}  # names whose call makes a session
+        self.attribute_factories: dict[str, SessionKind] = {}  # `self.<attr>` ones
+        self.declared: dict[str, SessionKind] = {}  # annotations the dependency contradicts
         self.not_sessions: set[str] = set()
         self._parameters(func, fallback_names)
-        self._body(func)
-        if class_node is not None:
+        if class_node is not None:  # before the body: `async with self.factory() as s`
             self._instance_attributes(class_node, fallback_names)
+        self._body(func)
 
     def kind(self, node: ast.expr) -> SessionKind | None:
-        if isinstance(node, ast.Name):
-            return self.names.get(node.id)
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in ("self", "cls")
-        ):
-            return self.attributes.get(node.attr)
-        return None
+        return _look_up(node, self.names, self.attributes)
+
+    def wrong_annotation(self, node: ast.expr) -> str | None:
+        """`db: Session = Depends(get_db)` where `get_db` yields an `AsyncSession`: says so."""
+        declared = self.declared.get(node.id) if isinstance(node, ast.Name) else None
+        if declared is None:
+            return None
+        return (
+            f"`{node.id}` is annotated as {_LABELS[declared]} but its dependency provides "
+            f"{_LABELS[self.names[node.id]]}: the annotation is wrong"
+        )
 
     def _parameter_kind(self, arg: ast.arg, default, fallback: frozenset[str]):
+        """(the kind of session a parameter holds, the kind its annotation wrongly declares)."""
         kind = self.sessions.kind_of_annotation(arg.annotation)
-        if kind is None and default is not None:
-            kind = self.sessions.kind_of_dependency(default)
+        if default is not None:
+            provided = self.sessions.kind_of_dependency(default)
+        else:
+            provided = self.sessions.kind_of_annotated_dependency(arg.annotation)
+        if provided is not None and provided is not kind:
+            # FastAPI passes what the provider makes, whatever the annotation says.
+            return provided, kind
         if kind is None and arg.annotation is None and default is None and arg.arg in fallback:
             kind = SessionKind.UNKNOWN
-        return kind
+        return kind, None
 
     def _parameters(self, func, fallback: frozenset[str]) -> None:
         for arg, default in parameters(func):
-            kind = self._parameter_kind(arg, default, fallback)
+            kind, declared = self._parameter_kind(arg, default, fallback)
+            if declared is not None:
+                self.declared[arg.arg] = declared
             if kind is not None:
                 self.names[arg.arg] = kind
             else:
                 self.not_sessions.add(arg.arg)
+                factory = self.sessions.kind_of_factory_annotation(arg.annotation)
+                if factory is not None:
+                    self.factories[arg.arg] = factory
 
     def _body(self, func) -> None:
         for node in own_nodes(func):
@@ -105,11 +112,19 @@ class FunctionSessions:
     def _bind(self, name: str, value: ast.expr) -> None:
         if isinstance(value, ast.Await):
             value = value.value
-        kind = self.sessions.kind_of_factory_call(value)
+        kind = self._made_here(value)
+        if kind is None:
+            kind = self.sessions.kind_of_factory_call(value)
         if kind is not None:
             self.names[name] = kind
         elif name in self.names and isinstance(value, ast.Call):
             del self.names[name]  # rebound to something else
+
+    def _made_here(self, value: ast.expr) -> SessionKind | None:
+        """`factory()` or `self.factory()`, a factory this function or its class holds."""
+        if not isinstance(value, ast.Call) or value.args or value.keywords:
+            return None
+        return _look_up(value.func, self.factories, self.attribute_factories)
 
     def _instance_attributes(self, class_node: ast.ClassDef, fallback: frozenset[str]) -> None:
         for stmt in class_node.body:
@@ -119,8 +134,12 @@ class FunctionSessions:
                     self.attributes[stmt.target.id] = kind
             if isinstance(stmt, FUNCTIONS) and stmt.name == "__init__":
                 init_params = {
-                    arg.arg: self._parameter_kind(arg, default, fallback)
+                    arg.arg: self._parameter_kind(arg, default, fallback)[0]
                     for arg, default in parameters(stmt)
+                }
+                init_factories = {
+                    arg.arg: self.sessions.kind_of_factory_annotation(arg.annotation)
+                    for arg, _ in parameters(stmt)
                 }
                 for node in own_nodes(stmt):
                     if (
@@ -130,9 +149,34 @@ class FunctionSessions:
                         and isinstance(node.targets[0].value, ast.Name)
                         and node.targets[0].value.id == "self"
                         and isinstance(node.value, ast.Name)
-                        and init_params.get(node.value.id) is not None
                     ):
-                        self.attributes[node.targets[0].attr] = init_params[node.value.id]
+                        attribute, source = node.targets[0].attr, node.value.id
+                        if init_params.get(source) is not None:
+                            self.attributes[attribute] = init_params[source]
+                        elif init_factories.get(source) is not None:
+                            self.attribute_factories[attribute] = init_factories[source]
+
+
+def _look_up(node: ast.expr, names: dict, attributes: dict) -> SessionKind | None:
+    """`x` in `names`, or `self.x` / `cls.x` in `attributes`."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("self", "cls")
+    ):
+        return attributes.get(node.attr)
+    return None
+
+
+_LABELS = {
+    SessionKind.ASYNC: "an `AsyncSession`",
+    SessionKind.SYNC: "a synchronous `Session`",
+    SessionKind.ASYNC_CONNECTION: "an `AsyncConnection`",
+    SessionKind.SYNC_CONNECTION: "a synchronous `Connection`",
+    SessionKind.UNKNOWN: "a session",
+}
 
 
 def declared_type(func, name: str) -> ast.expr | None:

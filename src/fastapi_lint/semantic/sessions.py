@@ -4,7 +4,11 @@ A session is known by its type (`AsyncSession`, `Session` from sqlalchemy or sql
 `AsyncConnection`, ...), also through `Annotated[...]`, `Optional[...]`, generator return types
 and type aliases defined in any module of the project (`SessionDep`); by its dependency
 (`Depends(get_db)` where `get_db` returns or yields one); or by the factory that made it
-(`async with SessionLocal() as db`, where `SessionLocal = async_sessionmaker(...)`).
+(`async with SessionLocal() as db`, where `SessionLocal = async_sessionmaker(...)`), also
+through `contextmanager(get_db)` and `next(get_db())` / `await anext(get_db())`.
+
+When a parameter's annotation and its dependency disagree (`db: Session = Depends(get_db)`
+where `get_db` yields an `AsyncSession`), the dependency decides: it is what FastAPI passes.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import ast
 import enum
 
+from fastapi_lint.semantic.facts import CONTEXT_MANAGER_WRAPPERS
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.index import ProjectIndex
 
@@ -100,6 +105,8 @@ DATABASE_METHODS = frozenset(
     }
 )
 IO_METHODS = DATABASE_METHODS - {"add", "add_all"}
+# `db = next(get_db())`, `db = await anext(get_db())`: the value a provider yields first.
+ITERATOR_STEPS = frozenset({"builtins.next", "builtins.anext"})
 _MAX_DEPTH = 8
 
 
@@ -114,6 +121,23 @@ class SessionFacts:
     def kind_of_annotation(self, node: ast.expr | None) -> SessionKind | None:
         return _annotation(self.index, self.imports, node, 0) if node is not None else None
 
+    def kind_of_annotated_dependency(self, node: ast.expr | None) -> SessionKind | None:
+        """`Annotated[Session, Depends(get_db)]` (or an alias of it): what `get_db` provides."""
+        if node is None:
+            return None
+        return _annotation(self.index, self.imports, node, 0, provider_first=True)
+
+    def kind_of_factory_annotation(self, node: ast.expr | None) -> SessionKind | None:
+        """`factory: async_sessionmaker[AsyncSession]`: the session that calling it makes."""
+        if node is None:
+            return None
+        base = node.value if isinstance(node, ast.Subscript) else node
+        kind = FACTORIES.get(self.imports.resolve(base) or "")
+        if kind is not None and isinstance(node, ast.Subscript):
+            made = self.kind_of_annotation(node.slice)
+            return made if made is not None else kind
+        return kind
+
     def kind_of_dependency(self, node: ast.expr) -> SessionKind | None:
         """`Depends(get_db)`: the kind of session `get_db` provides."""
         return _dependency(self.index, self.imports, node, 0)
@@ -123,10 +147,16 @@ class SessionFacts:
         if not isinstance(call, ast.Call):
             return None
         callee = self.imports.resolve(call.func)
+        if callee in ITERATOR_STEPS and len(call.args) == 1:
+            return self.kind_of_factory_call(call.args[0])  # `next(get_db())`
         return _made_by(self.index, callee, 0) if callee else None
 
 
-def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> SessionKind | None:
+def _annotation(
+    index, imports: ImportTable, node: ast.expr, depth: int, provider_first: bool = False
+) -> SessionKind | None:
+    """The session kind an annotation declares; with `provider_first`, only what the
+    `Depends(...)` of an `Annotated[...]` provides (None when it names no known provider)."""
     if depth > _MAX_DEPTH:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -135,8 +165,8 @@ def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> Sess
         except SyntaxError:
             return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _annotation(index, imports, node.left, depth + 1) or _annotation(
-            index, imports, node.right, depth + 1
+        return _annotation(index, imports, node.left, depth + 1, provider_first) or _annotation(
+            index, imports, node.right, depth + 1, provider_first
         )
     if isinstance(node, ast.Subscript):
         origin = imports.resolve(node.value)
@@ -144,7 +174,7 @@ def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> Sess
             return None
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if origin == "typing.Annotated":
-            found = _annotation(index, imports, items[0], depth + 1)
+            found = None if provider_first else _annotation(index, imports, items[0], depth + 1)
             if found is not None:
                 return found
             for meta in items[1:]:
@@ -154,17 +184,17 @@ def _annotation(index, imports: ImportTable, node: ast.expr, depth: int) -> Sess
             return None
         if origin == "typing.Union":
             for item in items:
-                found = _annotation(index, imports, item, depth + 1)
+                found = _annotation(index, imports, item, depth + 1, provider_first)
                 if found is not None:
                     return found
             return None
-        return _annotation(index, imports, items[0], depth + 1)
+        return _annotation(index, imports, items[0], depth + 1, provider_first)
     qualified = imports.resolve(node)
     if qualified is None:
         return None
     if qualified in SESSION_TYPES:
-        return SESSION_TYPES[qualified]
-    return _alias(index, qualified, depth + 1)
+        return None if provider_first else SESSION_TYPES[qualified]
+    return _alias(index, qualified, depth + 1, provider_first)
 
 
 def alias_expression(index: ProjectIndex, qualified: str) -> tuple[ImportTable, ast.expr] | None:
@@ -180,9 +210,13 @@ def alias_expression(index: ProjectIndex, qualified: str) -> tuple[ImportTable, 
         return None
 
 
-def _alias(index: ProjectIndex, qualified: str, depth: int) -> SessionKind | None:
+def _alias(
+    index: ProjectIndex, qualified: str, depth: int, provider_first: bool = False
+) -> SessionKind | None:
     found = alias_expression(index, qualified)
-    return _annotation(index, found[0], found[1], depth + 1) if found is not None else None
+    if found is None:
+        return None
+    return _annotation(index, found[0], found[1], depth + 1, provider_first)
 
 
 def _dependency(index, imports: ImportTable, node: ast.expr, depth: int) -> SessionKind | None:
@@ -235,6 +269,9 @@ def _made_by(index: ProjectIndex, callee: str, depth: int) -> SessionKind | None
     if found is not None:
         facts, maker = found
         maker_base, _, maker_class = maker.partition("[")
+        if maker_base in CONTEXT_MANAGER_WRAPPERS and maker_class:
+            wrapped = facts.imports().resolve(ast.parse(maker_class[:-1], mode="eval").body)
+            return _provider(index, wrapped, depth + 1) if wrapped else None
         kind = FACTORIES.get(maker_base)
         if kind is SessionKind.SYNC and maker_class:
             # sessionmaker(class_=AsyncSession): whatever class_ names decides

@@ -1,0 +1,50 @@
+"""The blocking-call catalog and the "performs blocking I/O" fact of project functions."""
+
+from __future__ import annotations
+
+import ast
+
+from fastapi_lint.semantic.blocking import Blocker, BlockingCatalog
+from fastapi_lint.semantic.facts import ModuleFacts, extract
+
+
+def test_patterns_stand_for_one_dotted_part():
+    catalog = BlockingCatalog(["legacy_sdk.*.fetch"])
+    assert catalog.lookup("stripe.Customer.create") is Blocker.CALL
+    assert catalog.lookup("stripe.checkout.Session.create") is Blocker.CALL
+    assert catalog.lookup("stripe.Webhook.construct_event") is None
+    assert catalog.lookup("legacy_sdk.Reports.fetch") is Blocker.CALL
+    assert catalog.lookup("legacy_sdk.fetch") is None
+    assert catalog.lookup("redis.Redis") is Blocker.LAZY_CLIENT
+    assert not Blocker.LAZY_CLIENT.reported_at_call
+
+
+def _facts(source: str) -> ModuleFacts:
+    return extract(ast.parse(source), "app.services", "app")
+
+
+def test_sync_functions_record_their_blocking_calls_and_project_callees():
+    facts = _facts(
+        "import json, redis, requests\n"
+        "from app.other import helper\n"
+        "cache = redis.Redis()\n"
+        "def notify(url):\n"
+        "    requests.post(url)\n"
+        "def cached():\n"
+        "    return cache.get('k'), cache.pipeline()\n"
+        "def calls_helper():\n"
+        "    helper(json.dumps({}))\n"
+        "async def notify_async(url):\n"
+        "    requests.post(url)\n"
+    )
+    assert facts.functions["notify"].blocking == ["requests.post"]
+    assert facts.functions["cached"].blocking == ["cache.get"]
+    assert facts.functions["calls_helper"].blocking == []
+    assert facts.functions["calls_helper"].calls == ["app.other.helper"]
+    assert facts.functions["notify_async"].blocking == []  # reported where it is
+
+
+def test_function_facts_survive_the_cache():
+    facts = _facts("import requests\ndef notify(url):\n    requests.post(url)\n")
+    again = ModuleFacts.from_json(facts.to_json())
+    assert again.functions["notify"].blocking == ["requests.post"]
