@@ -576,7 +576,7 @@ class CredentialsInUrl(Rule):
     Checks for string literals holding a URL with a password to a host others can reach:
     `scheme://user:password@host`, for any database dialect and driver, cache, broker or HTTP
     scheme, wherever it stands (also inside a call:
-    `create_async_engine("postgresql+asyncpg://app:pw@db.prod.example.net/app")`), in
+    `create_async_engine("postgresql+asyncpg://app:pw@db.acme-corp.io/app")`), in
     application code, scripts and tests alike.
 
     A password to a local host is a development default, not a leak, and is not reported:
@@ -596,7 +596,7 @@ class CredentialsInUrl(Rule):
     ```python
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    engine = create_async_engine("postgresql+asyncpg://app:hunter2@db/app")
+    engine = create_async_engine("postgresql+asyncpg://app:hunter2@db.acme-corp.io/app")
     ```
 
     Use instead:
