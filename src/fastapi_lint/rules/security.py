@@ -152,7 +152,9 @@ DESCRIPTIVE_WORDS = frozenset(
     }
 )
 TEST_WORDS = frozenset({"test", "tests", "testing"})
-ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+ENVIRONMENT_READS = frozenset(
+    {"os.getenv", "os.environ.get", "os.environ.setdefault", "decouple.config"}
+)
 # Keywords and keys whose values document an API (OpenAPI examples, JSON schema), not use it.
 EXAMPLE_NAMES = frozenset(
     {
@@ -217,8 +219,9 @@ class HardcodedSecret(Rule):
       whatever its value looks like (a placeholder or a passphrase with spaces too), because
       it reaches production when the variable is unset: a field of a `BaseSettings` class,
       a module-level assignment, keyword or dict value, an ALL_CAPS class constant, and the
-      literal default of `os.getenv("SECRET_KEY", "...")` / `os.environ.get(...)` ("default
-      secret value used when `SECRET_KEY` is unset"). Inside functions, parameters and other
+      literal default of `os.getenv("SECRET_KEY", "...")`, `os.environ.get(...)`, Starlette's
+      `config("SECRET_KEY", default="...")` or `decouple.config(...)` ("default secret value
+      used when `SECRET_KEY` is unset"). Inside functions, parameters and other
       classes' fields, a secret-named value is reported when it looks like a credential: in a
       known format or random (12+ characters of several kinds, 3.3+ bits of entropy per
       character, not words joined by `-`/`_`). The key given to `jwt.encode`/`jwt.decode`
@@ -345,7 +348,7 @@ class HardcodedSecret(Rule):
             if value and id(key) not in self.seen:
                 self.seen.add(id(key))
                 self._report(key, value, "the JWT signing key", None)
-        elif callee in ENVIRONMENT_READS:
+        elif callee in ENVIRONMENT_READS or _reads_starlette_config(node):
             self._fallback(node)
 
     def visit_Dict(self, node: ast.Dict) -> None:
@@ -527,6 +530,16 @@ class HardcodedSecret(Rule):
             applicability=Applicability.UNSAFE,
             edits=(edit,),
         )
+
+
+def _reads_starlette_config(call: ast.Call) -> bool:
+    """`config("SECRET_KEY", default="...")`, where `config = Config(".env")` (Starlette)."""
+    return (
+        isinstance(call.func, ast.Name)
+        and call.func.id == "config"
+        and bool(call.args)
+        and ENVIRONMENT_NAME.match(string_value(call.args[0]) or "") is not None
+    )
 
 
 def _named_settings(node: ast.ClassDef) -> bool:
