@@ -11,11 +11,23 @@ import ast
 import functools
 import itertools
 import re
-from pathlib import PurePath
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.redaction import mask
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
+from fastapi_lint.rules.secret_values import (
+    APPLICATION,
+    JWT,
+    JWT_DESCRIPTION,
+    SCRIPT,
+    TEST,
+    credential_format,
+    file_role,
+    is_local_host,
+    is_natural_language,
+    is_rate,
+    looks_random,
+)
 from fastapi_lint.semantic import index as kinds
 
 SECRET_WORDS = frozenset({"secret", "password", "passwd", "pwd", "token", "apikey", "secretkey"})
@@ -30,6 +42,7 @@ SECRET_PAIRS = frozenset(
         ("encryption", "key"),
     }
 )
+KEY_KINDS = frozenset(first for first, _ in SECRET_PAIRS)
 # Words that make a name describe a secret rather than hold one.
 DESCRIPTIVE_WORDS = frozenset(
     {
@@ -103,20 +116,56 @@ DESCRIPTIVE_WORDS = frozenset(
         "audience",
         "issuer",
         "rotate",
+        # a message or an event about a secret, not the secret: INVALID_TOKEN_ERROR
+        "changed",
+        "invalid",
+        "missing",
+        "expired",
+        "incorrect",
+        "wrong",
+        "mismatch",
+        "success",
+        "failed",
+        "failure",
+        "sent",
+        "updated",
+        "revoked",
+        "not",
+        "found",
+        "allowed",
+        "denied",
+        "unknown",
+        "generated",
+        "requested",
+        "created",
+        "deleted",
+        "subject",
+        "text",
+        "help",
+        "notice",
+        "warning",
+        "event",
+        # something else that belongs to a secret: reset_password_rate, SECRET_VALUES (a route)
+        "rate",
+        "values",
     }
 )
-CREDENTIAL_FORMATS = (
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
-    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-    (re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"), "a Stripe live key"),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "a Google API key"),
-    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), "an API secret key (sk-...)"),
-    (
-        re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----\s*[A-Za-z0-9+/=\s]{16,}"),
-        "a PEM private key",
-    ),
+TEST_WORDS = frozenset({"test", "tests", "testing"})
+ENVIRONMENT_READS = frozenset(
+    {"os.getenv", "os.environ.get", "os.environ.setdefault", "decouple.config"}
 )
+# Keywords and keys whose values document an API (OpenAPI examples, JSON schema), not use it.
+EXAMPLE_NAMES = frozenset(
+    {
+        "example",
+        "examples",
+        "json_schema_extra",
+        "schema_extra",
+        "openapi_examples",
+        "openapi_extra",
+    }
+)
+CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "x-auth-token", "cookie"})
 JWT_FUNCTIONS = frozenset({"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode"})
 SECRET_WRAPPERS = frozenset({"pydantic.SecretStr", "pydantic.SecretBytes"})
 FIELD_FUNCTIONS = frozenset({"pydantic.Field", "sqlmodel.Field"})
@@ -140,19 +189,10 @@ def names_a_secret(name: str) -> bool:
         return False
     if any(word in SECRET_WORDS for word in words):
         return True
-    return any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))
-
-
-def is_test_file(path: str) -> bool:
-    pure = PurePath(path)
-    name = pure.name
-    return (
-        "tests" in pure.parts[:-1]
-        or "test" in pure.parts[:-1]
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
+    if any(pair in SECRET_PAIRS for pair in itertools.pairwise(words)):
+        return True
+    # a key whose kind is named a word earlier: ENCRYPTION_LOCAL_KEY
+    return words[-1] == "key" and any(word in KEY_KINDS for word in words[:-1])
 
 
 def string_value(node: ast.AST | None) -> str | None:
@@ -165,32 +205,57 @@ def string_value(node: ast.AST | None) -> str | None:
 class HardcodedSecret(Rule):
     """
     ## What it does
-    Checks for secrets written in source: a non-empty string literal assigned to (or the
-    default or keyword value of) a name, attribute, class field, parameter, keyword or dict key
-    whose words (split on `_`, `-` and camelCase) include `secret`, `password`, `passwd`, `pwd`,
-    `token`, `apikey`, `api_key`, `private_key`, `access_key`, `auth_key`, `signing_key`,
-    `jwt_key` or `encryption_key`; the key given to `jwt.encode`/`jwt.decode`; and any string
-    in a known credential format (AWS `AKIA...`, GitHub `ghp_...`, Slack `xox?-...`, Stripe
-    `sk_live_...`, Google `AIza...`, `sk-...` API keys, PEM private keys).
+    Checks for secrets written in source, judged by what a value would do in production.
 
-    Typed settings fields count (`secret_key: str = "..."` in a `BaseSettings`, which bandit and
-    detect-secrets miss), as do `SecretStr("...")` and `Field(default="...")`. A placeholder
-    such as `"changeme"` in settings is reported too: it reaches production when the variable
-    is unset.
+    A name is *secret-named* when its words (split on `_`, `-` and camelCase) include `secret`,
+    `password`, `passwd`, `pwd`, `token`, `apikey`, `api_key`, `private_key`, `access_key`,
+    `auth_key`, `signing_key`, `jwt_key` or `encryption_key`, and no word that makes it describe
+    a secret, name something else or tell about one: `token_url`, `token_type`,
+    `auth_cookie_name`, `reset_password_rate`, `PASSWORD_CHANGED_MSG`, `INVALID_TOKEN_ERROR`,
+    `API_KEY_REQUIRED` are not.
 
-    Not reported: names that describe a secret rather than hold one (their words also include
-    `url`, `path`, `file`, `header`, `name`, `field`, `type`, `prefix`, `env`, `length`,
-    `expire`, `ttl`, `algorithm`, `scheme`, `pattern`, `template`, `message`, `cookie`, ...: so
-    `token_url`, `tokenUrl="token"`, `token_type="bearer"`, `PASSWORD_FIELD="password"`), a
-    value equal to the name or shaped like an environment variable name (`"SECRET_KEY"`),
-    values with white space or `{}` placeholders (messages and templates), values read from
-    the environment, and `...EXAMPLE...` values from documentation. Test files (`tests/`,
-    `test_*.py`, `*_test.py`, `conftest.py`) are skipped unless `check-tests-for-secrets`.
+    - **Application code** (neither a test nor a script): a secret-named setting is reported
+      whatever its value looks like (a placeholder or a passphrase with spaces too), because
+      it reaches production when the variable is unset: a field of a `BaseSettings` class,
+      a module-level assignment, keyword or dict value, an ALL_CAPS class constant, and the
+      literal default of `os.getenv("SECRET_KEY", "...")`, `os.environ.get(...)`, Starlette's
+      `config("SECRET_KEY", default="...")` or `decouple.config(...)` ("default secret value
+      used when `SECRET_KEY` is unset"). Inside functions, parameters and other
+      classes' fields, a secret-named value is reported when it looks like a credential: in a
+      known format or random (12+ characters of several kinds, 3.3+ bits of entropy per
+      character, not words joined by `-`/`_`). The key given to `jwt.encode`/`jwt.decode`
+      is always reported.
+    - **Scripts** (modules under `scripts/`, `script/`, `bin/`, `tools/`, `seeds/`,
+      `maintenance/`, `examples/`, `docs_src/`): secret-named values and `getenv` fallbacks
+      are reported when they look like a credential (format or entropy).
+    - **Tests** (`tests/`, `test/`, `testing/`, `test_*.py`, `*_test.py`, `conftest.py`,
+      `pytest_*.py`, settings modules `test.py`/`testing.py`, and settings classes whose name
+      says test, such as `class TestSettings(BaseSettings)`): only what looks like a *live*
+      credential: a provider token in its full format (prefix, length and alphabet, with a
+      random body), or a JWT as a bearer token in an `Authorization` header. Dummy
+      passwords, random strings and private keys that fixtures need are not reported. (URL
+      passwords to non-local hosts are FAL402's.)
+
+    Anywhere but tests, any string in a known credential format is reported: AWS `AKIA...`,
+    GitHub `ghp_...`/`github_pat_...`, Slack `xox?-...`, Stripe `sk_live_...`, Google
+    `AIza...`, `sk-...` API keys, a JSON Web Token (`eyJ...`), a PEM private key.
+    `Authorization`, `X-API-Key` and `Cookie` header values are checked like values: a
+    `Bearer`/`Basic`/`Token` credential or cookie value that is a JWT or random.
+
+    Never a secret, under any name: OpenAPI example and schema values (`examples=`,
+    `example=`, `json_schema_extra`, `schema_extra`, `openapi_examples`, `openapi_extra`);
+    values equal to the name, naming a secret (`"access_token"`) or an environment variable
+    (`"SECRET_KEY"`); routes (`/reset-password`), configuration keys (`auth.api_key`), URLs
+    (FAL402), rates (`"3/hour"`), templates (`{}`, `%s`), masks (`"****"`) and flags
+    (`"true"`); values read from the environment; `...EXAMPLE...` documentation values;
+    enum members. Natural-language text (with spaces, or in a script such as Chinese that has
+    none) is a message, not a secret, unless it is a secret-named setting as above.
 
     ## Why is this bad?
     Source is copied to laptops, CI logs, forks and backups; a secret in it is a secret shared
-    with all of them, and rotating it means a deploy. Read secrets from the environment or a
-    secret manager.
+    with all of them, and rotating it means a deploy. A default that stands in for a missing
+    variable silently runs production with a key everyone can read. Read secrets from the
+    environment or a secret manager, and fail when they are missing.
 
     ## Example
     ```python
@@ -214,25 +279,30 @@ class HardcodedSecret(Rule):
     Unsafe: a module-level or class-level constant `NAME = "..."` becomes
     `NAME = os.environ["NAME"]` (the import is added), which fails at import where the variable
     is unset; a `BaseSettings` field loses its default, so the value must come from the
-    environment. No fix for parameters, keywords, dict keys and credential-format matches.
+    environment. No fix for parameters, keywords, dict keys, `getenv` fallbacks and
+    credential-format matches.
 
     ## Options
-    - `check-tests-for-secrets` (default `false`): also check test files.
+    - `check-tests-for-secrets` (default `false`): judge test files like application code.
     """
 
     code = "FAL401"
     summary = "Hardcoded secret in source"
     fix_availability = FixAvailability.SOMETIMES
-    options = (Option("check-tests-for-secrets", bool, False, "Also check test files"),)
+    options = (
+        Option("check-tests-for-secrets", bool, False, "Judge test files like application code"),
+    )
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self.skip = is_test_file(ctx.path) and not self.option("check-tests-for-secrets")
-        self.seen: set[int] = set()
+        self.role = file_role(ctx.path)
+        if self.role == TEST and self.option("check-tests-for-secrets"):
+            self.role = APPLICATION
+        self.seen: set[int] = set()  # literals reported, or example values never to report
 
     # -- by name -------------------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign | ast.AnnAssign) -> None:
-        if self.skip or node.value is None:
+        if node.value is None or id(node.value) in self.seen:
             return
         scope = self.ctx.scopes[-1] if self.ctx.scopes else None
         if isinstance(scope, ast.ClassDef) and kinds.ENUM in self.ctx.class_kinds(scope):
@@ -240,14 +310,14 @@ class HardcodedSecret(Rule):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
             name = _target_name(target)
-            if name is not None:
+            if name in EXAMPLE_NAMES:
+                self._never(node.value)  # `schema_extra = {"example": {...}}`
+            elif name is not None:
                 self._named(name, node.value, node, target)
 
     visit_AnnAssign = visit_Assign
 
     def visit_FunctionDef(self, node) -> None:
-        if self.skip:
-            return
         args = node.args
         positional = [*args.posonlyargs, *args.args]
         defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
@@ -255,17 +325,20 @@ class HardcodedSecret(Rule):
         pairs += [*zip(args.kwonlyargs, args.kw_defaults, strict=True)]
         for arg, default in pairs:
             if default is not None:
-                self._named(arg.arg, default, None, None)
+                self._named(arg.arg, default, None, None, by_value=True)
 
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self.skip:
+        if id(node) in self.seen:
             return
         for keyword in node.keywords:
-            if keyword.arg:
+            if keyword.arg in EXAMPLE_NAMES:
+                self._never(keyword.value)  # `Field(examples=[...])`, `Body(openapi_examples=)`
+            elif keyword.arg and id(keyword.value) not in self.seen:
                 self._named(keyword.arg, keyword.value, None, None)
-        if self.ctx.resolve(node.func) in JWT_FUNCTIONS:
+        callee = self.ctx.resolve(node.func)
+        if callee in JWT_FUNCTIONS and self._role() != TEST:
             key = node.args[1] if len(node.args) > 1 else None
             for keyword in node.keywords:
                 if keyword.arg == "key":
@@ -274,43 +347,102 @@ class HardcodedSecret(Rule):
             if value and id(key) not in self.seen:
                 self.seen.add(id(key))
                 self._report(key, value, "the JWT signing key", None)
+        elif callee in ENVIRONMENT_READS or _reads_starlette_config(node):
+            self._fallback(node)
 
     def visit_Dict(self, node: ast.Dict) -> None:
-        if self.skip:
+        if id(node) in self.seen:
             return
         for key, value in zip(node.keys, node.values, strict=True):
             name = string_value(key)
-            if name is not None:
+            if name in EXAMPLE_NAMES:
+                self._never(value)  # `json_schema_extra={"examples": [...]}`
+            elif name is not None and id(value) not in self.seen:
                 self._named(name, value, None, None)
 
     # -- by format -----------------------------------------------------------------------------
     def visit_Constant(self, node: ast.Constant) -> None:
-        if self.skip or not isinstance(node.value, str) or id(node) in self.seen:
+        if not isinstance(node.value, str) or id(node) in self.seen or len(node.value) < 20:
             return
-        if len(node.value) < 20 or "EXAMPLE" in node.value.upper():
-            return
-        for pattern, description in CREDENTIAL_FORMATS:
-            match = pattern.search(node.value)
-            if match:
-                self.seen.add(id(node))
-                found = match.group(0).strip()
-                message = f"String looks like {description}: `{mask(found)}`"
-                self.report(node, message, None, self.ctx.secret_in(node))  # all of it
-                return
+        in_test = self._role() == TEST
+        found = credential_format(node.value, live=in_test)
+        if found is not None and not (in_test and found[1] == JWT_DESCRIPTION):
+            self.seen.add(id(node))
+            message = f"String looks like {found[1]}: `{mask(found[0])}`"
+            self.report(node, message, None, self.ctx.secret_in(node))  # all of it
 
     # -- shared --------------------------------------------------------------------------------
-    def _named(self, name: str, value: ast.expr, statement, target) -> None:
+    def _never(self, value: ast.expr) -> None:
+        """Example and schema values document an API: nothing under them is a secret."""
+        self.seen.update(id(child) for child in ast.walk(value))
+
+    def _fallback(self, call: ast.Call) -> None:
+        """`os.getenv("SECRET_KEY", "default")`: production runs with the default when unset."""
+        variable = string_value(call.args[0]) if call.args else None
+        default = call.args[1] if len(call.args) > 1 else None
+        for keyword in call.keywords:
+            if keyword.arg == "default":
+                default = keyword.value
+        text = string_value(default)
+        if not variable or not text or id(default) in self.seen or not names_a_secret(variable):
+            return
+        self.seen.add(id(default))
+        role = self._role()
+        if role == TEST or not self._looks_secret(variable, text, role == SCRIPT):
+            return
+        message = f"Default secret value used when `{variable}` is unset: `{mask(text)}`"
+        self.report(default, message, None, self.ctx.secret_in(default, text))
+
+    def _named(self, name: str, value: ast.expr, statement, target, by_value=False) -> None:
         if not IDENTIFIER.match(name):
             return  # a dict key such as "code token" is data, not a variable
         literal, holder = self._literal(value)
-        if literal is None or id(literal) in self.seen or not names_a_secret(name):
+        if literal is None or id(literal) in self.seen:
             return
         text = literal.value
-        if not self._looks_secret(name, text):
+        if name.lower() in CREDENTIAL_HEADERS:
+            credential = _header_credential(name, text)
+            if credential and self._header_is_live(name, text, credential):
+                self.seen.add(id(literal))
+                self._report(literal, credential, f"the `{name}` header", None)
             return
+        if not names_a_secret(name):
+            return
+        if self._role() == TEST:
+            found = credential_format(text, live=True)
+            if found is None or found[1] == JWT_DESCRIPTION:
+                return  # a JWT in tests is live only as a bearer token (the header check)
+        elif not self._looks_secret(name, text, by_value or not self._is_setting(target)):
+            return
+        elif statement is None and is_natural_language(text):
+            return  # a label or a message in a table of them: `{"password": "密码"}`
         self.seen.add(id(literal))
         fix = self._fix(statement, target, name, literal, holder) if statement else None
         self._report(literal, text, f"`{name}`", fix)
+
+    def _role(self) -> str:
+        """The file's role; a settings class made for tests (`TestSettings`) holds test values."""
+        for scope in self.ctx.scopes:
+            if isinstance(scope, ast.ClassDef) and TEST_WORDS.intersection(name_words(scope.name)):
+                return TEST
+        return self.role
+
+    def _is_setting(self, target) -> bool:
+        """Whether a value stands where configuration does: at module level, as a field of a
+        settings class, or as an ALL_CAPS constant of another (non-enum) class."""
+        if self._role() != APPLICATION:
+            return False
+        scopes = self.ctx.scopes
+        if not scopes:
+            return True
+        if len(scopes) > 1 or not isinstance(scopes[0], ast.ClassDef):
+            return False
+        if kinds.SETTINGS in self.ctx.class_kinds(scopes[0]):
+            return True
+        if _named_settings(scopes[0]):
+            return True
+        name = _target_name(target) if target is not None else None
+        return bool(name and name.isupper())
 
     def _literal(self, value: ast.expr) -> tuple[ast.Constant | None, ast.expr | None]:
         """The string literal a value holds: `"x"`, `SecretStr("x")`, `Field(default="x")`."""
@@ -331,21 +463,33 @@ class HardcodedSecret(Rule):
                     return inner, default
         return None, None
 
-    def _looks_secret(self, name: str, text: str) -> bool:
+    def _looks_secret(self, name: str, text: str, by_value: bool) -> bool:
+        """Whether `text` under the secret-named `name` is reported: any value that can hold a
+        secret for a setting; only a credential-shaped one (`by_value`) elsewhere."""
         if not text.strip() or text.lower() == name.lower():
             return False
-        if ENVIRONMENT_NAME.match(text) or any(ch.isspace() for ch in text):
+        if ENVIRONMENT_NAME.match(text) or is_rate(text):
             return False
         if "{" in text or "%s" in text or "EXAMPLE" in text.upper():
             return False
         if DOTTED_KEY.match(text) or text.startswith("/") or "://" in text:
             return False  # a configuration key, a route or a URL (FAL402 checks URLs)
-        if WORDS_ONLY.match(text) and names_a_secret(text):
+        if WORDS_ONLY.match(text) and len(name_words(text)) <= 3 and names_a_secret(text):
             return False  # names a secret, not holds one: 'access_token', 'secret-key'
         if set(text) <= set("*xX.#-") or text.lower() in NOT_SECRETS:
             return False  # a mask or a flag value: '*****', 'true'
+        if text.lower() in SECRET_WORDS or text.lower() in ("bearer", "basic"):
+            return False
+        if by_value:
+            return credential_format(text) is not None or (
+                not is_natural_language(text) and looks_random(text)
+            )
+        return True
 
-        return not (text.lower() in SECRET_WORDS or text.lower() in ("bearer", "basic"))
+    def _header_is_live(self, name: str, text: str, credential: str) -> bool:
+        if self._role() == TEST:  # only a bearer JWT is a live credential in a test's headers
+            return name.lower() == "authorization" and JWT.fullmatch(credential) is not None
+        return credential_format(credential) is not None or looks_random(credential)
 
     def _report(self, literal: ast.expr, text: str, where: str, fix: Fix | None) -> None:
         message = f"Hardcoded secret in {where}: `{mask(text)}`"
@@ -387,6 +531,35 @@ class HardcodedSecret(Rule):
         )
 
 
+def _reads_starlette_config(call: ast.Call) -> bool:
+    """`config("SECRET_KEY", default="...")`, where `config = Config(".env")` (Starlette)."""
+    return (
+        isinstance(call.func, ast.Name)
+        and call.func.id == "config"
+        and bool(call.args)
+        and ENVIRONMENT_NAME.match(string_value(call.args[0]) or "") is not None
+    )
+
+
+def _named_settings(node: ast.ClassDef) -> bool:
+    """A settings model built on `BaseModel`: `class LNbitsSettings`, or a class based on one."""
+    names = [node.name, *(_target_name(base) or "" for base in node.bases)]
+    return any(name_words(name)[-1:] in (["settings"], ["config"]) for name in names)
+
+
+def _header_credential(name: str, text: str) -> str | None:
+    """The credential a header value carries: after `Bearer `/`Basic `/`Token `, the value of
+    each cookie (the most random one), or the value itself."""
+    if name.lower() == "cookie":
+        values = [part.partition("=")[2].strip() for part in text.split(";")]
+        values = [value for value in values if value]
+        return max(values, key=len, default=None)
+    scheme, _, rest = text.strip().partition(" ")
+    if rest and scheme.lower() in ("bearer", "basic", "token"):
+        return rest.strip() or None
+    return text.strip() or None
+
+
 def _target_name(target: ast.expr) -> str | None:
     if isinstance(target, ast.Name):
         return target.id
@@ -412,12 +585,19 @@ _PLACEHOLDER = re.compile(
 class CredentialsInUrl(Rule):
     """
     ## What it does
-    Checks for string literals holding a URL with a password: `scheme://user:password@host`,
-    for any database dialect and driver, cache, broker or HTTP scheme, wherever it stands
-    (also inside a call: `create_async_engine("postgresql+asyncpg://app:pw@db/app")`).
-    Placeholders are fine: `${DB_PASSWORD}`, `{password}`, `%s`, `***`, `<password>`,
-    `[password]`, and the word `password` itself; so are docstrings, which document URL shapes.
-    Test files are skipped unless `check-tests-for-secrets` (FAL401's option) is set.
+    Checks for string literals holding a URL with a password to a host others can reach:
+    `scheme://user:password@host`, for any database dialect and driver, cache, broker or HTTP
+    scheme, wherever it stands (also inside a call:
+    `create_async_engine("postgresql+asyncpg://app:pw@db.acme-corp.io/app")`), in
+    application code, scripts and tests alike.
+
+    A password to a local host is a development default, not a leak, and is not reported:
+    loopback (`localhost`, `127.0.0.1`, `::1`), `0.0.0.0`, `host.docker.internal`, names
+    reserved for tests and documentation (`example.com`, `*.local`, `*.test`, `*.example`,
+    `*.localhost`, `*.internal`) and single-label names such as a compose service (`db`,
+    `redis`), reachable only inside a private development network. Placeholders are fine:
+    `${DB_PASSWORD}`, `{password}`, `%s`, `***`, `<password>`, `[password]`, and the word
+    `password` itself; so are docstrings, which document URL shapes.
 
     ## Why is this bad?
     A connection string is a credential: anyone who reads the source (or a CI log that prints
@@ -428,7 +608,7 @@ class CredentialsInUrl(Rule):
     ```python
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    engine = create_async_engine("postgresql+asyncpg://app:hunter2@db/app")
+    engine = create_async_engine("postgresql+asyncpg://app:hunter2@db.acme-corp.io/app")
     ```
 
     Use instead:
@@ -458,29 +638,24 @@ class CredentialsInUrl(Rule):
     def visit_Constant(self, node: ast.Constant) -> None:
         if id(node) in self.f_string_parts:
             return  # checked as part of its f-string, or a docstring
-        if isinstance(node.value, str) and "://" in node.value and not self._skip():
+        if isinstance(node.value, str) and "://" in node.value:
             self._check(node, node.value)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         self.f_string_parts.update(id(part) for part in node.values)
-        if self._skip():
-            return
         text = "".join(
             part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
         )
         if "://" in text:
             self._check(node, text)
 
-    def _skip(self) -> bool:
-        return is_test_file(self.ctx.path) and not self.ctx.settings.rule_option(
-            "FAL401", "check-tests-for-secrets"
-        )
-
     def _check(self, node: ast.expr, text: str) -> None:
         for match in _URL.finditer(text):
             password = match.group("password")
             if _PLACEHOLDER.match(password) or "{}" in password:
                 continue
+            if is_local_host(match.group("host")):
+                continue  # a development default: nobody else reaches that host
             shown = f"{match.group('scheme')}://{match.group('user')}:{mask(password)}@"
             message = f"URL with a hardcoded password: `{shown}{match.group('host')}`"
             self.report(node, message, None, self.ctx.secret_in(node, password, ":", "@"))
