@@ -8,12 +8,16 @@ from fastapi_lint.rules.base import Rule
 class InvalidSyntax(Rule):
     """
     ## What it does
-    Reports a file that could not be read, decoded or parsed.
+    Reports a file that could not be read, decoded or parsed: a syntax error, bytes that are not
+    text in its encoding, nesting deeper than Python itself accepts, or a file larger than
+    `max-file-size`.
 
     ## Why is this bad?
-    Nothing else can be checked in a file that cannot be parsed. A file written in syntax newer
-    than the Python that runs fastapi-lint (3.12's `def f[T]()`, 3.14's `except A, B:`) is named
-    with the version it needs: run fastapi-lint under that version to check it.
+    Nothing else can be checked in a file that cannot be parsed, and what it defines (sessions,
+    routers, models) is missing for the other files: runs that depend on it say so on stderr.
+    Syntax newer than the Python that runs fastapi-lint (3.12's `def f[T]()`, 3.14's
+    `except A, B:`, PEP 701 f-strings, t-strings) is not an error: such a file is read on any
+    supported Python and checked like any other (README: "Files in newer Python").
 
     ## Example
     ```python
