@@ -314,6 +314,13 @@ def test_stdin_check_and_fix(project):
     assert fixed.exit_code == 0
 
 
+def test_stdin_filename_alone_reads_stdin(project):
+    write(project / "other.py", BAD)  # not checked: the code comes from stdin
+    result = cli("check", "--stdin-filename", "app.py", input=BAD)
+    assert result.exit_code == 1 and "app.py:1:9: FAL301" in result.output
+    assert "other.py" not in result.output
+
+
 def test_json_output_has_ruff_fields(project):
     write(project / "bad.py", BAD)
     result = cli("check", "bad.py", "--output-format", "json", "--unsafe-fixes")

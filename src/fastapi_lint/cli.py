@@ -157,7 +157,10 @@ def _check(
     write_baseline: Path | None,
     add_noqa: bool,
 ) -> int:
-    use_stdin = paths == (Path("-"),)
+    # As ruff does: `--stdin-filename` with no paths reads the code from stdin too.
+    use_stdin = paths == (Path("-"),) or (not paths and stdin_filename is not None)
+    if use_stdin:
+        paths = (Path("-"),)
     if not paths:
         paths = (Path("."),)
     if Path("-") in paths and not use_stdin:
