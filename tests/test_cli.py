@@ -198,6 +198,19 @@ def test_noqa_forms(project):
     )
 
 
+def test_noqa_after_a_multi_line_string_covers_its_first_line(project):
+    # As flake8 reads it: the comment cannot go inside the string, so it goes after it.
+    source = (
+        "from sqlalchemy import text\n\n\n"
+        'def find(name):\n    return text(f"""\n        SELECT * FROM t WHERE id = {name}\n'
+        '    """)  # noqa: FAL403\n'
+    )
+    write(project / "a.py", source)
+    assert "FAL403" not in cli("check", "a.py", "--select", "FAL403", "--no-cache").output
+    write(project / "a.py", source.replace("  # noqa: FAL403", "  # noqa: FAL301"))
+    assert "a.py:5:17: FAL403" in cli("check", "a.py", "--select", "FAL403", "--no-cache").output
+
+
 def test_noqa_with_another_linters_equivalent_code(project):
     write(
         project / "twins.py",

@@ -67,23 +67,46 @@ def comments(text: str) -> dict[int, tuple[int, str]]:
     (it is stricter than the parsers a file may have passed), the lines it did not reach are read
     as plain text from their first `#`, as if no string could hold one.
     """
+    return comments_and_strings(text)[0]
+
+
+_STRING_START = {tokenize.STRING, getattr(tokenize, "FSTRING_START", -1)}
+_STRING_END = {tokenize.STRING, getattr(tokenize, "FSTRING_END", -1)}
+
+
+def comments_and_strings(text: str) -> tuple[dict[int, tuple[int, str]], list[tuple[int, int]]]:
+    """The comments (see `comments`) and the (first, last) lines of multi-line strings."""
     found: dict[int, tuple[int, str]] = {}
+    strings: list[tuple[int, int]] = []
     reached = 0
+    opened: list[int] = []  # first lines of f-strings not closed yet (3.12+ tokens)
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             reached = token.end[0]
             if token.type == tokenize.COMMENT:
                 found[token.start[0]] = (token.start[1], token.string)
+                continue
+            first = token.start[0]
+            if token.type in _STRING_START and token.type not in _STRING_END:
+                opened.append(first)
+                continue
+            if token.type in _STRING_END and token.type not in _STRING_START and opened:
+                first = opened.pop()
+            if token.type in _STRING_END and token.end[0] > first:
+                strings.append((first, token.end[0]))
     except (tokenize.TokenError, SyntaxError, ValueError):
         for number, line in enumerate(text.split("\n")[reached:], start=reached + 1):
             column = line.find("#")
             if column >= 0 and number not in found:
                 found[number] = (column, line[column:])
-    return found
+    return found, strings
 
 
-def noqa_lines(by_line: dict[int, tuple[int, str]]) -> dict[int, LineNoqa]:
-    """1-based line -> the noqa comment on it, for lines that have one (`by_line`: comments)."""
+def noqa_lines(
+    by_line: dict[int, tuple[int, str]], strings: list[tuple[int, int]] = ()
+) -> dict[int, LineNoqa]:
+    """1-based line -> the noqa comment that covers it (`by_line`: comments). As in flake8, a
+    comment after a multi-line string covers every line of the string."""
     found = {}
     for number, (_, comment) in by_line.items():
         if FILE_NOQA.search(comment):
@@ -91,6 +114,10 @@ def noqa_lines(by_line: dict[int, tuple[int, str]]) -> dict[int, LineNoqa]:
         match = NOQA.search(comment)
         if match:
             found[number] = LineNoqa(_codes(match.group("codes")))
+    for first, last in strings:
+        if last in found:
+            for number in range(first, last):
+                found.setdefault(number, found[last])
     return found
 
 
@@ -127,16 +154,25 @@ def _may_hold_directive(diagnostics: list[Diagnostic], text: str) -> bool:
     if "fastapi-lint" in lowered and FILE_NOQA.search(text):
         return True
     lines = lowered.split("\n")
-    return any(0 < d.line <= len(lines) and "noqa" in lines[d.line - 1] for d in diagnostics)
+    # A finding on a line that opens a multi-line string may be covered from its last line.
+    return any(
+        0 < d.line <= len(lines)
+        and (
+            "noqa" in lines[d.line - 1] or '"""' in lines[d.line - 1] or "'''" in lines[d.line - 1]
+        )
+        for d in diagnostics
+    )
 
 
 def suppress(
     diagnostics: list[Diagnostic], text: str, ignored_prefixes: set[str]
 ) -> tuple[list[Diagnostic], int]:
     """(kept, number silenced)."""
-    by_line = comments(text) if _may_hold_directive(diagnostics, text) else {}
+    by_line, strings = (
+        comments_and_strings(text) if _may_hold_directive(diagnostics, text) else ({}, [])
+    )
     whole_file = file_noqa(by_line)
-    lines = noqa_lines(by_line)
+    lines = noqa_lines(by_line, strings)
     kept = []
     for diagnostic in diagnostics:
         code = diagnostic.code
@@ -159,7 +195,7 @@ def without_equivalent_noqa(diagnostics: list[Diagnostic], text: str) -> list[Di
     doors such as flake8 that handle our own codes themselves)."""
     if not _may_hold_directive(diagnostics, text):
         return diagnostics
-    lines = noqa_lines(comments(text))
+    lines = noqa_lines(*comments_and_strings(text))
     return [
         d for d in diagnostics if not (d.line in lines and lines[d.line].covers_equivalent(d.code))
     ]
