@@ -292,8 +292,8 @@ class MutableDefaultArgument(Rule):
         self._check(node, node.args)
 
     def _check(self, node: ast.AST, args: ast.arguments) -> None:
-        if not isinstance(node, ast.Lambda) and called_by_fastapi(self.ctx, node):
-            return  # FastAPI builds each request's values: the default object is never shared
+        if not args.defaults and not any(args.kw_defaults):
+            return
         positional = [*args.posonlyargs, *args.args]
         pairs = list(
             zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=False)
@@ -303,10 +303,12 @@ class MutableDefaultArgument(Rule):
             for arg, d in zip(args.kwonlyargs, args.kw_defaults, strict=False)
             if d is not None
         ]
-        for arg, default in pairs:
-            kind = mutable_kind(self.ctx, default)
-            if kind is None:
-                continue
+        found = [(arg, d, kind) for arg, d in pairs if (kind := mutable_kind(self.ctx, d))]
+        if not found:
+            return
+        if not isinstance(node, ast.Lambda) and called_by_fastapi(self.ctx, node):
+            return  # FastAPI builds each request's values: the default object is never shared
+        for arg, default, kind in found:
             fix = None
             if not isinstance(node, ast.Lambda):
                 fix = self._fix(node, arg, default)

@@ -49,6 +49,8 @@ def calls_one_of(ctx, node: ast.expr, functions: frozenset[str]) -> bool:
 def _providers(ctx) -> frozenset[str]:
     """Names given to `Depends(name)` in this module, found once per file."""
     found = getattr(ctx, "_dependency_providers", None)
+    if found is None and "Depends" not in ctx.text and "Security" not in ctx.text:
+        found = ctx._dependency_providers = frozenset()  # no call can name a provider
     if found is None:
         found = frozenset(
             node.args[0].id

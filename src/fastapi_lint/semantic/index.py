@@ -71,7 +71,7 @@ class ProjectIndex:
     def __init__(self) -> None:
         self.modules: dict[str, ModuleFacts] = {}
         self._kinds: dict[str, frozenset[str]] = {}
-        self._bindings_answers: dict[object, bool] = {}
+        self._bindings_answers: dict[object, frozenset[str]] = {}
         self.digest = ""  # set by the runner: changes when any module's facts change
         self._json_owners: dict[str, list[str]] | None = None
         self._method_answers: dict[str, bool] = {}
@@ -232,17 +232,16 @@ class ProjectIndex:
 
     def packages_import(self, packages: frozenset[str], predicate) -> bool:
         """Whether a module of these top-level packages imports a name matching `predicate`."""
-        key = (predicate.__code__, packages)
-        cached = self._bindings_answers.get(key)
-        if cached is None:
-            cached = any(
-                predicate(value)
+        key = predicate.__code__
+        matching = self._bindings_answers.get(key)
+        if matching is None:  # the top-level packages with such an import, found once
+            matching = frozenset(
+                name.partition(".")[0]
                 for name, facts in self.modules.items()
-                if name.partition(".")[0] in packages
-                for value in facts.bindings.values()
+                if any(predicate(value) for value in facts.bindings.values())
             )
-            self._bindings_answers[key] = cached
-        return cached
+            self._bindings_answers[key] = matching
+        return not matching.isdisjoint(packages)
 
     # -- classes' members ----------------------------------------------------------------------
     def class_fact(self, qualified: str | None) -> ClassFact | None:
