@@ -261,3 +261,22 @@ async def test_shutdown_and_exit(project: Path):
         await open_document(client, project / "app" / "routes.py", CODE)
         process = client._server
     assert process.returncode == 0
+
+
+async def test_a_module_changed_on_disk_updates_the_project_index(project: Path):
+    db = project / "app" / "db.py"
+    db.write_text("Session = int\n")
+    path = project / "app" / "use.py"
+    code = "from app.db import Session\n\n\nasync def handler(session: Session) -> None:\n"
+    code += "    session.commit()\n"
+    async with server(project) as client:
+        assert await open_document(client, path, code) == []
+        db.write_text("from sqlalchemy.ext.asyncio import AsyncSession\n\nSession = AsyncSession\n")
+        waiting = client.wait_for_notification(PUBLISHED)
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=db.as_uri(), type=types.FileChangeType.Changed)]
+            )
+        )
+        await asyncio.wait_for(waiting, TIMEOUT)
+        assert [d.code for d in client.diagnostics[path.as_uri()]] == ["FAL202"]
