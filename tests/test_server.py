@@ -14,8 +14,6 @@ pytest.importorskip("pygls")
 from lsprotocol import types
 from pytest_lsp import make_test_lsp_client
 
-pytestmark = pytest.mark.asyncio
-
 PUBLISHED = types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
 TIMEOUT = 20  # seconds: a server that never answers fails the test instead of hanging it
 
@@ -123,6 +121,7 @@ def by_code(diagnostics, code: str) -> list[types.Diagnostic]:
     return [d for d in diagnostics if d.code == code]
 
 
+@pytest.mark.asyncio
 async def test_diagnostics_on_open_and_change(project: Path):
     path = project / "app" / "routes.py"
     async with server(project) as client:
@@ -144,6 +143,7 @@ async def test_diagnostics_on_open_and_change(project: Path):
         assert by_code(updated, "FAL202")[0].range.start == types.Position(4, 14)
 
 
+@pytest.mark.asyncio
 async def test_utf8_position_encoding_is_negotiated(project: Path):
     path = project / "app" / "routes.py"
     async with server(project, encodings=["utf-8", "utf-16"]) as client:
@@ -152,6 +152,7 @@ async def test_utf8_position_encoding_is_negotiated(project: Path):
         assert by_code(found, "FAL202")[1].range.start == types.Position(5, 16)
 
 
+@pytest.mark.asyncio
 async def test_quick_fixes_safe_and_unsafe_on_a_crlf_document(project: Path):
     path = project / "app" / "routes.py"
     text = CODE.replace("\n", "\r\n")
@@ -173,6 +174,7 @@ async def test_quick_fixes_safe_and_unsafe_on_a_crlf_document(project: Path):
         assert "        tags = []\r\n    session.execute" in result
 
 
+@pytest.mark.asyncio
 async def test_fix_all_applies_safe_fixes_only(project: Path):
     path = project / "app" / "routes.py"
     async with server(project) as client:
@@ -186,6 +188,7 @@ async def test_fix_all_applies_safe_fixes_only(project: Path):
         assert [d.code for d in remaining] == ["FAL301"]
 
 
+@pytest.mark.asyncio
 async def test_noqa_action_adds_and_extends_a_comment(project: Path):
     path = project / "app" / "routes.py"
     text = CODE.replace("-> None:\n", "-> None:  # noqa: E501\n")
@@ -201,6 +204,7 @@ async def test_noqa_action_adds_and_extends_a_comment(project: Path):
         assert '    session.execute("x")  # noqa: FAL202\n' in apply(result, noqa)
 
 
+@pytest.mark.asyncio
 async def test_hover_shows_the_rule_documentation(project: Path):
     path = project / "app" / "routes.py"
     async with server(project) as client:
@@ -223,6 +227,7 @@ async def test_hover_shows_the_rule_documentation(project: Path):
         assert nothing is None
 
 
+@pytest.mark.asyncio
 async def test_syntax_error_is_reported_and_the_server_stays_up(project: Path):
     path = project / "app" / "broken.py"
     async with server(project) as client:
@@ -235,6 +240,7 @@ async def test_syntax_error_is_reported_and_the_server_stays_up(project: Path):
         assert sorted(d.code for d in repaired) == ["FAL202", "FAL202", "FAL301"]
 
 
+@pytest.mark.asyncio
 async def test_broken_pyproject_is_shown_and_reloaded_when_fixed(project: Path):
     pyproject = project / "pyproject.toml"
     pyproject.write_text("[tool.fastapi-lint\nselect = [\n")
@@ -256,6 +262,7 @@ async def test_broken_pyproject_is_shown_and_reloaded_when_fixed(project: Path):
         assert sorted(d.code for d in client.diagnostics[path.as_uri()]) == ["FAL202", "FAL202"]
 
 
+@pytest.mark.asyncio
 async def test_shutdown_and_exit(project: Path):
     async with server(project) as client:
         await open_document(client, project / "app" / "routes.py", CODE)
@@ -263,6 +270,7 @@ async def test_shutdown_and_exit(project: Path):
     assert process.returncode == 0
 
 
+@pytest.mark.asyncio
 async def test_a_module_changed_on_disk_updates_the_project_index(project: Path):
     db = project / "app" / "db.py"
     db.write_text("Session = int\n")
@@ -280,3 +288,16 @@ async def test_a_module_changed_on_disk_updates_the_project_index(project: Path)
         )
         await asyncio.wait_for(waiting, TIMEOUT)
         assert [d.code for d in client.diagnostics[path.as_uri()]] == ["FAL202"]
+
+
+def test_server_without_the_extra_says_how_to_install_it(monkeypatch):
+    from click.testing import CliRunner
+
+    from fastapi_lint.cli import main
+
+    monkeypatch.delitem(sys.modules, "fastapi_lint.server", raising=False)
+    monkeypatch.setitem(sys.modules, "pygls", None)  # what a missing package looks like
+    result = CliRunner().invoke(main, ["server"])
+    assert result.exit_code == 2
+    assert "pip install 'fastapi-lint[server]'" in result.output
+    assert "pygls is missing" in result.output

@@ -426,8 +426,9 @@ def server_command() -> None:
     try:
         from fastapi_lint.server import serve
     except ImportError as exc:
+        missing = (exc.name or "pygls").split(".")[0]
         click.echo(
-            f"fastapi-lint: the language server needs the `server` extra ({exc.name} is missing):"
+            f"fastapi-lint: the language server needs the `server` extra ({missing} is missing):"
             " pip install 'fastapi-lint[server]'",
             err=True,
         )
