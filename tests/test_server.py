@@ -301,3 +301,53 @@ def test_server_without_the_extra_says_how_to_install_it(monkeypatch):
     assert result.exit_code == 2
     assert "pip install 'fastapi-lint[server]'" in result.output
     assert "pygls is missing" in result.output
+
+
+SECRET = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
+PASSWORD = "hunter2-but-longer"
+
+
+@pytest.mark.asyncio
+async def test_secrets_are_masked_in_everything_the_client_shows(project: Path):
+    path = project / "app" / "settings.py"
+    code = (
+        f'GITHUB_TOKEN = "{SECRET}"\nDB_URL = "postgresql://admin:{PASSWORD}@db.example.com/app"\n'
+    )
+    async with server(project) as client:
+        found = await open_document(client, path, code)
+        assert sorted(d.code for d in found) == ["FAL401", "FAL402"]
+        offered = await actions(client, path, 0) + await actions(client, path, 1)
+        assert any(a.title.startswith("fastapi-lint (FAL401)") for a in offered)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=types.Position(0, 20),
+            )
+        )
+    shown = repr(found) + repr([(a.title, a.diagnostics) for a in offered]) + repr(hover)
+    assert SECRET not in shown and PASSWORD not in shown
+    assert "gh***" in shown
+
+
+def test_a_crashing_rule_gives_fal002_and_a_failing_check_too(project: Path, monkeypatch):
+    from fastapi_lint import server as server_module
+    from fastapi_lint.rules.models import MutableDefaultArgument
+    from fastapi_lint.runner import Options
+
+    path = project / "app" / "routes.py"
+    instance = server_module.FastapiLintServer()
+
+    def crash(self, node):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(MutableDefaultArgument, "visit_AsyncFunctionDef", crash, raising=False)
+    report = instance._report(path, CODE, Options(stdin_filename=str(path)))
+    assert sorted(d.code for d in report.diagnostics) == ["FAL002", "FAL202", "FAL202"]
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(server_module, "check_text", fail)
+    report = instance._report(path, CODE, Options(stdin_filename=str(path)))
+    (error,) = report.diagnostics
+    assert error.code == "FAL002" and "RuntimeError: engine bug" in error.message
