@@ -94,6 +94,26 @@ async def actions(client, path: Path, line: int, only: list[str] | None = None):
     )
 
 
+async def changed_on_disk(client, path: Path) -> None:
+    """Tell the server a file changed (as a client's file watcher does); wait for the re-check."""
+    waiting = client.wait_for_notification(PUBLISHED)
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=path.as_uri(), type=types.FileChangeType.Changed)]
+        )
+    )
+    await asyncio.wait_for(waiting, TIMEOUT)
+
+
+async def hover_at(client, path: Path, line: int, character: int):
+    return await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+            position=types.Position(line, character),
+        )
+    )
+
+
 def apply(text: str, action: types.CodeAction) -> str:
     """The client's side: apply a code action's edits (UTF-16 positions) to the document."""
     (change,) = action.edit.document_changes
@@ -209,21 +229,11 @@ async def test_hover_shows_the_rule_documentation(project: Path):
     path = project / "app" / "routes.py"
     async with server(project) as client:
         await open_document(client, path, CODE)
-        hover = await client.text_document_hover_async(
-            types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-                position=types.Position(4, 8),
-            )
-        )
+        hover = await hover_at(client, path, 4, 8)
         assert hover.contents.kind == types.MarkupKind.Markdown
         assert hover.contents.value.startswith("**FAL202** `unawaited-session-call`")
         assert "## What it does" in hover.contents.value
-        nothing = await client.text_document_hover_async(
-            types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-                position=types.Position(0, 0),
-            )
-        )
+        nothing = await hover_at(client, path, 0, 0)
         assert nothing is None
 
 
@@ -252,13 +262,7 @@ async def test_broken_pyproject_is_shown_and_reloaded_when_fixed(project: Path):
         assert "pyproject.toml" in message.message and "invalid TOML" in message.message
 
         pyproject.write_text('[project]\nname = "demo"\n[tool.fastapi-lint]\nignore = ["FAL301"]\n')
-        waiting = client.wait_for_notification(PUBLISHED)
-        client.workspace_did_change_watched_files(
-            types.DidChangeWatchedFilesParams(
-                changes=[types.FileEvent(uri=pyproject.as_uri(), type=types.FileChangeType.Changed)]
-            )
-        )
-        await asyncio.wait_for(waiting, TIMEOUT)
+        await changed_on_disk(client, pyproject)
         assert sorted(d.code for d in client.diagnostics[path.as_uri()]) == ["FAL202", "FAL202"]
 
 
@@ -280,13 +284,7 @@ async def test_a_module_changed_on_disk_updates_the_project_index(project: Path)
     async with server(project) as client:
         assert await open_document(client, path, code) == []
         db.write_text("from sqlalchemy.ext.asyncio import AsyncSession\n\nSession = AsyncSession\n")
-        waiting = client.wait_for_notification(PUBLISHED)
-        client.workspace_did_change_watched_files(
-            types.DidChangeWatchedFilesParams(
-                changes=[types.FileEvent(uri=db.as_uri(), type=types.FileChangeType.Changed)]
-            )
-        )
-        await asyncio.wait_for(waiting, TIMEOUT)
+        await changed_on_disk(client, db)
         assert [d.code for d in client.diagnostics[path.as_uri()]] == ["FAL202"]
 
 
@@ -318,12 +316,7 @@ async def test_secrets_are_masked_in_everything_the_client_shows(project: Path):
         assert sorted(d.code for d in found) == ["FAL401", "FAL402"]
         offered = await actions(client, path, 0) + await actions(client, path, 1)
         assert any(a.title.startswith("fastapi-lint (FAL401)") for a in offered)
-        hover = await client.text_document_hover_async(
-            types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-                position=types.Position(0, 20),
-            )
-        )
+        hover = await hover_at(client, path, 0, 20)
     shown = repr(found) + repr([(a.title, a.diagnostics) for a in offered]) + repr(hover)
     assert SECRET not in shown and PASSWORD not in shown
     assert "gh***" in shown
