@@ -209,6 +209,17 @@ async def test_fix_all_applies_safe_fixes_only(project: Path):
 
 
 @pytest.mark.asyncio
+async def test_fix_all_includes_unsafe_fixes_where_the_project_allows_them(project: Path):
+    (project / "pyproject.toml").write_text("[tool.fastapi-lint]\nunsafe-fixes = true\n")
+    path = project / "app" / "routes.py"
+    async with server(project) as client:
+        await open_document(client, path, CODE)
+        (fix_all,) = await actions(client, path, 0, only=["source.fixAll.fastapi-lint"])
+        assert "unsafe" in fix_all.title.replace("(safe)", "")
+        assert "if tags is None:" in apply(CODE, fix_all)
+
+
+@pytest.mark.asyncio
 async def test_noqa_action_adds_and_extends_a_comment(project: Path):
     path = project / "app" / "routes.py"
     text = CODE.replace("-> None:\n", "-> None:  # noqa: E501\n")

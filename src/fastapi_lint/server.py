@@ -38,10 +38,12 @@ from fastapi_lint.rules import rule_by_code_or_name
 from fastapi_lint.runner import FileReport, Options, build_index, check_text
 from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
-from fastapi_lint.source import LineIndex, _newline, normalize_newlines
+from fastapi_lint.source import DecodeError, LineIndex, SourceFile, _newline, normalize_newlines
 
 SOURCE = "fastapi-lint"
 FIX_ALL_KIND = "source.fixAll.fastapi-lint"
+FIX_ALL = "Fix all fastapi-lint (safe)"
+FIX_ALL_UNSAFE = "Fix all fastapi-lint (safe and unsafe: the project sets `unsafe-fixes`)"
 DOCS_URL = "https://pypi.org/project/fastapi-lint/#{anchor}"  # the README's rule table
 DEBOUNCE_SECONDS = 0.05  # a burst of keystrokes is checked once, after the last
 NOT_SUPPRESSIBLE = ("FAL001", "FAL002")  # a noqa comment does not silence them
@@ -101,12 +103,21 @@ class FastapiLintServer(LanguageServer):
             checked = self.check(uri)
         return checked
 
-    def check(self, uri: str) -> Checked | None:
-        """Check the document and publish its diagnostics; None when its settings are broken."""
-        document = self.workspace.get_text_document(uri)
+    def checks(self, uri: str) -> bool:
+        """Whether the document is Python on disk (an untitled buffer has no project)."""
         path = to_fs_path(uri)
         if path is None:
-            return None  # not a file (an untitled buffer): no project to check it with
+            return False
+        document = self.workspace.get_text_document(uri)
+        return document.language_id == "python" or Path(path).suffix in (".py", ".pyi")
+
+    def check(self, uri: str) -> Checked | None:
+        """Check the document and publish its diagnostics; None when its settings are broken or
+        it is not a Python file."""
+        if not self.checks(uri):
+            return None
+        document = self.workspace.get_text_document(uri)
+        path = to_fs_path(uri)
         name = Path(path)
         raw = document.source
         text = normalize_newlines(raw)
@@ -178,7 +189,13 @@ class FastapiLintServer(LanguageServer):
             if uri == skip:
                 continue
             path = to_fs_path(uri)
-            if project is None or self.projects.project_of(Path(path).resolve()) == project:
+            if path is None or not self.checks(uri):
+                continue
+            try:
+                ours = project is None or self.projects.project_of(Path(path).resolve()) == project
+            except ConfigError:
+                ours = True  # its check shows the problem
+            if ours:
                 self.check(uri)
 
     # -- the project index ---------------------------------------------------------------------
@@ -194,9 +211,12 @@ class FastapiLintServer(LanguageServer):
         affected, if its index was built."""
         resolved = path.resolve()
         try:
-            project = self.projects.project_of(resolved)
-        except ConfigError:
+            return self._update_index(path, resolved, deleted)
+        except ConfigError:  # shown when a document of that project is checked
             return None
+
+    def _update_index(self, path: Path, resolved: Path, deleted: bool) -> Project | None:
+        project = self.projects.project_of(resolved)
         index = self.indexes.get(project)
         if index is None:
             return None
@@ -206,10 +226,9 @@ class FastapiLintServer(LanguageServer):
         if any(to_fs_path(uri) == str(path) for uri in self.workspace.text_documents):
             return project  # an open document: its unsaved text already stands for it
         try:
-            text = normalize_newlines(resolved.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError):
+            tree = parse(SourceFile.decode(resolved.read_bytes()).text, str(path))
+        except (OSError, DecodeError):
             return project
-        tree = parse(text, str(path))
         if not isinstance(tree, ast.Module):
             return project  # unreadable now: the index keeps what it knew
         primary, package, names = self.projects.module_names(resolved, project)
@@ -316,6 +335,7 @@ class FastapiLintServer(LanguageServer):
         path = to_fs_path(uri)
         try:
             report = self._report(Path(path), checked.text, Options(fix=True, stdin_filename=path))
+            unsafe = self._unsafe_fixes(path)
         except ConfigError:
             return None
         fixed = report.fixed_text
@@ -323,10 +343,15 @@ class FastapiLintServer(LanguageServer):
         if edit is None:
             return None
         return types.CodeAction(
-            title="Fix all fastapi-lint (safe)",
+            title=FIX_ALL_UNSAFE if unsafe else FIX_ALL,
             kind=FIX_ALL_KIND,
             edit=self._workspace_edit(uri, checked, [edit]),
         )
+
+    def _unsafe_fixes(self, path: str) -> bool:
+        """Whether the file's project applies unsafe fixes too (`unsafe-fixes = true`)."""
+        project = self.projects.project_of(Path(path).resolve())
+        return self.projects.settings(project).unsafe_fixes
 
     def _workspace_edit(self, uri: str, checked: Checked, edits: list[Edit]) -> types.WorkspaceEdit:
         version = self.workspace.get_text_document(uri).version
