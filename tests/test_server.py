@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -355,3 +357,35 @@ def test_a_crashing_rule_gives_fal002_and_a_failing_check_too(project: Path, mon
     report = instance._report(path, CODE, Options(stdin_filename=str(path)))
     (error,) = report.diagnostics
     assert error.code == "FAL002" and "RuntimeError: engine bug" in error.message
+
+
+def test_the_server_finds_what_the_cli_finds(tmp_path: Path):
+    """One engine: the demo application's files, as unsaved text, give the CLI's findings."""
+    from click.testing import CliRunner
+
+    from fastapi_lint.cli import main
+    from fastapi_lint.runner import Options
+    from fastapi_lint.server import FastapiLintServer
+    from harness import FIXTURES
+
+    demo = tmp_path / "demo_app"
+    shutil.copytree(FIXTURES / "demo_app", demo)
+    instance = FastapiLintServer()
+    seen = set()
+    for path in sorted(demo.rglob("*.py")):
+        report = instance._report(path, path.read_text(), Options(stdin_filename=str(path)))
+        seen |= {(path.name, d.line, d.column + 1, d.code) for d in report.diagnostics}
+    result = CliRunner().invoke(
+        main, ["check", str(demo), "--output-format", "json", "--no-cache"], catch_exceptions=False
+    )
+    cli = {
+        (
+            Path(item["filename"]).name,
+            item["location"]["row"],
+            item["location"]["column"],
+            item["code"],
+        )
+        for item in json.loads(result.output)
+    }
+    assert len(cli) > 5
+    assert seen == cli
