@@ -301,6 +301,29 @@ async def test_a_module_changed_on_disk_updates_the_project_index(project: Path)
         assert [d.code for d in client.diagnostics[path.as_uri()]] == ["FAL202"]
 
 
+@pytest.mark.asyncio
+async def test_saving_a_module_rechecks_the_open_files_of_its_project(project: Path):
+    db, use = project / "app" / "db.py", project / "app" / "use.py"
+    db.write_text("Session = int\n")
+    code = "from app.db import Session\n\n\nasync def handler(session: Session) -> None:\n"
+    code += "    session.commit()\n"
+    async with server(project) as client:
+        assert await open_document(client, use, code) == []
+        await open_document(client, db, "Session = int\n")
+        alias = "from sqlalchemy.ext.asyncio import AsyncSession\n\nSession = AsyncSession\n"
+        await replace_text(client, db, alias, 2)
+        assert client.diagnostics[use.as_uri()] == ()  # not re-checked on every keystroke
+        db.write_text(alias)
+        waiting = client.wait_for_notification(PUBLISHED)
+        client.text_document_did_save(
+            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(db.as_uri()))
+        )
+        await asyncio.wait_for(waiting, TIMEOUT)  # the saved file itself
+        while not client.diagnostics[use.as_uri()]:
+            await asyncio.wait_for(client.wait_for_notification(PUBLISHED), TIMEOUT)
+        assert [d.code for d in client.diagnostics[use.as_uri()]] == ["FAL202"]
+
+
 def test_server_without_the_extra_says_how_to_install_it(monkeypatch):
     from click.testing import CliRunner
 
