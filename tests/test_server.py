@@ -166,6 +166,29 @@ async def test_diagnostics_on_open_and_change(project: Path):
 
 
 @pytest.mark.asyncio
+async def test_an_incremental_change_after_an_emoji_on_a_crlf_document(project: Path):
+    path = project / "app" / "routes.py"
+    async with server(project) as client:
+        await open_document(client, path, CODE.replace("\n", "\r\n"))
+        waiting = client.wait_for_notification(PUBLISHED)
+        at = types.Position(5, 14)  # UTF-16: just after `"😀"; `
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=2),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(range=types.Range(at, at), text="await ")
+                ],
+            )
+        )
+        await asyncio.wait_for(waiting, TIMEOUT)
+        remaining = client.diagnostics[path.as_uri()]
+        assert sorted((d.code, d.range.start.line) for d in remaining) == [
+            ("FAL202", 4),
+            ("FAL301", 3),
+        ]
+
+
+@pytest.mark.asyncio
 async def test_utf8_position_encoding_is_negotiated(project: Path):
     path = project / "app" / "routes.py"
     async with server(project, encodings=["utf-8", "utf-16"]) as client:
