@@ -261,6 +261,16 @@ async def test_noqa_action_adds_and_extends_a_comment(project: Path):
 
 
 @pytest.mark.asyncio
+async def test_an_excluded_file_shows_nothing(project: Path):
+    (project / "pyproject.toml").write_text(
+        '[tool.fastapi-lint]\nextend-exclude = ["app/gen_*.py"]\n'
+    )
+    async with server(project) as client:
+        assert await open_document(client, project / "app" / "gen_routes.py", CODE) == []
+        assert len(await open_document(client, project / "app" / "routes.py", CODE)) == 3
+
+
+@pytest.mark.asyncio
 async def test_hover_shows_the_rule_documentation(project: Path):
     path = project / "app" / "routes.py"
     async with server(project) as client:

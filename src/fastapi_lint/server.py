@@ -138,6 +138,9 @@ class FastapiLintServer(LanguageServer):
     def _report(self, name: Path, text: str, options: Options) -> FileReport:
         project = self.projects.project_of(name.resolve())
         settings = self.projects.settings(project)  # a broken file raises ConfigError
+        if self.projects.excluder(project).excluded(name, False):
+            # as `check --force-exclude` (pre-commit): an excluded file shows nothing
+            return FileReport(path=str(name), source_text=text)
         index = self.indexes.get(project)
         if index is None:
             index, _ = build_index(
