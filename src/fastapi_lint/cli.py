@@ -1,4 +1,4 @@
-"""The command line: `fastapi-lint check`, `rule`, `rules`, `version`.
+"""The command line: `fastapi-lint check`, `rule`, `rules`, `server`, `version`.
 
 Exit status: 0 nothing left to report, 1 diagnostics remain (also after `--fix`), 2 usage,
 configuration or internal error (FAL002 included).
@@ -429,6 +429,22 @@ def rules_command() -> None:
         fix = {"always": "fix", "sometimes": "fix?", "none": "-"}[rule.fix_availability]
         default = "on" if rule.default_enabled else "off"
         click.echo(f"{rule.code}  {rule.name:<32} {fix:<5} {default:<4} {rule.summary}")
+
+
+@main.command("server")
+def server_command() -> None:
+    """Run the language server over stdio (for editors)."""
+    try:
+        from fastapi_lint.server import serve
+    except ImportError as exc:
+        missing = (exc.name or "pygls").split(".")[0]
+        click.echo(
+            f"fastapi-lint: the language server needs the `server` extra ({missing} is missing):"
+            " pip install 'fastapi-lint[server]'",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    serve()
 
 
 @main.command("version")

@@ -235,15 +235,26 @@ def _check_stdin(
     name: Path, text: str, projects: Projects, options: Options
 ) -> tuple[FileReport, list[str]]:
     project = projects.project_of(name.resolve())
-    settings, base = projects.settings(project), projects.base(project)
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > settings.max_file_size:
-        report = FileReport(path=options.stdin_filename or "-")
-        report.diagnostics.append(_file_error(report.path, too_large(size, settings.max_file_size)))
-        return report, []
+    settings = projects.settings(project)
+    too_big = _too_large_text(text, settings, options)
+    if too_big is not None:
+        return too_big, []
     folder = _cache_folder(project, settings, options)
     _use_fallback_cache(folder)
     index, _ = build_index(project, projects, [], folder, max_file_size=settings.max_file_size)
+    return check_text(name, text, projects, options, index)
+
+
+def check_text(
+    name: Path, text: str, projects: Projects, options: Options, index: ProjectIndex
+) -> tuple[FileReport, list[str]]:
+    """Check unsaved text standing for the file `name` against its project's `index` (the
+    language server keeps one warm); the index learns the text's own facts."""
+    project = projects.project_of(name.resolve())
+    settings, base = projects.settings(project), projects.base(project)
+    too_big = _too_large_text(text, settings, options)
+    if too_big is not None:
+        return too_big, []
     source = SourceFile(text=text.replace("\r\n", "\n"))
     item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
     primary, package, names = projects.module_names(name.resolve(), project)
@@ -256,6 +267,15 @@ def _check_stdin(
     parsing.fallback_cache.save()
     # The text checked stands for the file on disk: what is on disk is not a blind spot.
     return report, blind_spots(index, [name])
+
+
+def _too_large_text(text: str, settings: Settings, options: Options) -> FileReport | None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= settings.max_file_size:
+        return None
+    report = FileReport(path=options.stdin_filename or "-")
+    report.diagnostics.append(_file_error(report.path, too_large(size, settings.max_file_size)))
+    return report
 
 
 def _check_all(items, linter, settings, options, base, results) -> list[FileReport]:
