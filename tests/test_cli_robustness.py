@@ -393,3 +393,15 @@ def test_configuration_errors_name_the_key(project, table, message):
     assert_no_crash(result)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_another_linters_code_gets_no_look_alike_suggestion(project):
+    result = cli("check", ".", "--ignore", "E501")
+    assert result.exit_code == 2
+    assert "fastapi-lint's codes start with FAL" in result.output
+    assert "FAL501" not in result.output
+
+
+def test_rule_docs_show_defaults_as_toml():
+    result = cli("rule", "FAL201")
+    assert "(default [])" in result.output and "(default false)" in result.output

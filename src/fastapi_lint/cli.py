@@ -418,7 +418,7 @@ def rule_command(key: str) -> None:
     if rule.options:
         parts += ["", "## Option values"]
         for option in rule.options:
-            parts.append(f"- `{option.name}` (default {option.default!r}): {option.doc}")
+            parts.append(f"- `{option.name}` (default {_toml(option.default)}): {option.doc}")
     click.echo("\n".join(parts))
 
 
@@ -451,3 +451,14 @@ def server_command() -> None:
 def version_command() -> None:
     """Print the version."""
     click.echo(f"fastapi-lint {__version__}")
+
+
+def _toml(value) -> str:
+    """A default as it is written in pyproject.toml (`[]`, `true`, `"x"`), not as Python."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)

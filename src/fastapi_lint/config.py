@@ -349,9 +349,11 @@ def validate_codes(value: Any, where: str) -> tuple[str, ...]:
     prefixes = {code[:length] for code in known for length in range(len("FAL"), len(code) + 1)}
     for code in value:
         if not _CODE_PREFIX.match(code):
+            # Another linter's code (`E501` from a ruff ignore list) gets no look-alike FAL code.
+            hint = _suggest(code, known) if code.upper().startswith("FAL") else ""
             raise ConfigError(
-                f"{where}: `{code}` is not a rule code or prefix (e.g. FAL301, FAL3, ALL)"
-                f"{_suggest(code, known)}"
+                f"{where}: `{code}` is not a rule code or prefix (e.g. FAL301, FAL3, ALL); "
+                f"fastapi-lint's codes start with FAL{hint}"
             )
         if code != "ALL" and code not in prefixes:
             raise ConfigError(
