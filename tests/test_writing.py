@@ -97,6 +97,9 @@ def test_a_read_only_file_is_left_alone(project):
     assert "a.py: the file is read-only; it was not fixed" in result.stderr
     assert result.exit_code == 1
     assert "FAL301" in result.stdout
+    assert "(0 fixed, 1 remaining)" in result.stdout
+    assert "with the `--fix` option" not in result.stdout  # it was given: say what happened
+    assert "fixable left as they were" in result.stdout
 
 
 def test_mode_is_kept(project):

@@ -25,7 +25,7 @@ def plural(count: int, word: str) -> str:
 def summary(diagnostics: list[Diagnostic], fixed: int, options: ReportOptions) -> list[str]:
     """The closing lines ruff users know: counts and how to fix."""
     remaining = len(diagnostics)
-    if options.fix_mode and fixed:
+    if options.fix_mode and (fixed or remaining):
         lines = [
             f"Found {plural(remaining + fixed, 'error')} ({fixed} fixed, {remaining} remaining)."
         ]
@@ -43,7 +43,9 @@ def summary(diagnostics: list[Diagnostic], fixed: int, options: ReportOptions) -
     if hidden:
         fixes = "fix" if hidden == 1 else "fixes"
         hint = f" ({hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option)"
-    if fixable:
+    if fixable and options.fix_mode:  # --fix left them: a read-only or changed file, say
+        lines.append(f"[*] {fixable} fixable left as they were (see the warnings above).{hint}")
+    elif fixable:
         lines.append(f"[*] {fixable} fixable with the `--fix` option.{hint}")
     elif hint:
         lines.append(f"No fixes available{hint}.")
