@@ -283,11 +283,7 @@ def _related_class(ctx: FileContext, model: str, relationship: str) -> str | Non
     found = ctx.index.field_annotation(model, relationship)
     if found is None:
         return None
-    imports, source = found
-    try:
-        annotation = ast.parse(source, mode="eval").body
-    except SyntaxError:
-        return None
+    imports, annotation = found
     if isinstance(annotation, ast.Subscript) and imports.resolve(annotation.value) in (
         "sqlalchemy.orm.Mapped",
         "sqlalchemy.orm.base.Mapped",

@@ -408,11 +408,7 @@ class PydanticV1Method(Rule):
             found = self.ctx.index.field_annotation(owner, value.attr) if owner else None
             if found is None:
                 return None
-            table, source = found
-            try:
-                annotation = ast.parse(source, mode="eval").body
-            except SyntaxError:
-                return None
+            table, annotation = found
             return self._first_pydantic(declared_classes(table.resolve, annotation))
         if not isinstance(value, ast.Name):
             return None

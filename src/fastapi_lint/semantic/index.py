@@ -9,6 +9,7 @@ alias or factory, a dependency provider, a JSON column, a relationship, a model 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
@@ -166,7 +167,7 @@ class ProjectIndex:
         facts, name = found
         bases = list(facts.class_factories.get(name, []))
         function = facts.functions.get(name)
-        annotation = _parse(function.returns) if function else None
+        annotation = parse_expression(function.returns) if function else None
         if isinstance(annotation, ast.Subscript):
             origin = facts.imports().resolve(annotation.value)
             if origin in ("builtins.type", "typing.Type", "type"):
@@ -271,12 +272,15 @@ class ProjectIndex:
     def defines_method(self, qualified: str | None, method: str) -> bool:
         return any(method in fact.methods for fact in self.ancestry(qualified))
 
-    def field_annotation(self, qualified: str | None, name: str) -> tuple[ImportTable, str] | None:
-        """How a class (or its nearest project base) annotates `name`: the annotation's source
+    def field_annotation(
+        self, qualified: str | None, name: str
+    ) -> tuple[ImportTable, ast.expr] | None:
+        """How a class (or its nearest project base) annotates `name`: the parsed annotation
         and the import table of its module, to resolve the names it uses."""
         for facts, fact in self._ancestry(qualified):
             if name in fact.fields:
-                return facts.imports(), fact.fields[name]
+                annotation = parse_expression(fact.fields[name])
+                return (facts.imports(), annotation) if annotation is not None else None
         return None
 
     def json_columns(self, qualified: str | None) -> dict[str, str]:
@@ -384,7 +388,7 @@ class ProjectIndex:
             return imports.resolve(node)
 
         if annotation:
-            resolved = resolve(_parse(annotation))
+            resolved = resolve(parse_expression(annotation))
             if RESPONSE in self.class_kinds(resolved):
                 return True
             if resolved not in ("typing.Any", "typing_extensions.Any"):
@@ -395,8 +399,8 @@ class ProjectIndex:
             callee
             and (
                 callee.rsplit(".", 1)[-1].lower().endswith(("response", "redirect"))
-                or RESPONSE in self.class_kinds(resolve(_parse(callee)))
-                or self.returns_response(resolve(_parse(callee)), depth - 1)
+                or RESPONSE in self.class_kinds(resolve(parse_expression(callee)))
+                or self.returns_response(resolve(parse_expression(callee)), depth - 1)
             )
             for callee in callees
         )
@@ -461,7 +465,10 @@ JSON_RESPONSES = frozenset(
 )
 
 
-def _parse(source: str) -> ast.expr | None:
+@functools.lru_cache(maxsize=4096)
+def parse_expression(source: str) -> ast.expr | None:
+    """A stored expression (an annotation, an alias value) parsed, once per run for each text;
+    None when it does not parse. The tree is shared: callers only read it."""
     try:
         return ast.parse(source, mode="eval").body
     except SyntaxError:

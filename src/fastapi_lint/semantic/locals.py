@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from fastapi_lint.semantic.index import parse_expression
 from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
 from fastapi_lint.semantic.walk import own_nodes
 
@@ -202,9 +203,8 @@ def declared_classes(resolve: Callable[[ast.AST], str | None], annotation: ast.e
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, str):
             return []  # None
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
+        node = parse_expression(node.value)
+        if node is None:
             return []
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return declared_classes(resolve, node.left) + declared_classes(resolve, node.right)

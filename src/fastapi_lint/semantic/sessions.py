@@ -18,7 +18,7 @@ import enum
 
 from fastapi_lint.semantic.facts import CONTEXT_MANAGER_WRAPPERS
 from fastapi_lint.semantic.imports import ImportTable
-from fastapi_lint.semantic.index import ProjectIndex
+from fastapi_lint.semantic.index import ProjectIndex, parse_expression
 
 
 class SessionKind(str, enum.Enum):
@@ -160,9 +160,8 @@ def _annotation(
     if depth > _MAX_DEPTH:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
+        node = parse_expression(node.value)
+        if node is None:
             return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return _annotation(index, imports, node.left, depth + 1, provider_first) or _annotation(
@@ -204,10 +203,8 @@ def alias_expression(index: ProjectIndex, qualified: str) -> tuple[ImportTable, 
     if found is None:
         return None
     facts, source = found
-    try:
-        return facts.imports(), ast.parse(source, mode="eval").body
-    except SyntaxError:
-        return None
+    expression = parse_expression(source)
+    return (facts.imports(), expression) if expression is not None else None
 
 
 def _alias(
@@ -243,10 +240,7 @@ def _provider(index: ProjectIndex, qualified: str, depth: int) -> SessionKind | 
         return None
     facts, fact = found
     if fact.returns:
-        try:
-            annotation = ast.parse(fact.returns, mode="eval").body
-        except SyntaxError:
-            annotation = None
+        annotation = parse_expression(fact.returns)
         if annotation is not None:
             kind = _annotation(index, facts.imports(), annotation, depth + 1)
             if kind is not None:
@@ -270,15 +264,21 @@ def _made_by(index: ProjectIndex, callee: str, depth: int) -> SessionKind | None
         facts, maker = found
         maker_base, _, maker_class = maker.partition("[")
         if maker_base in CONTEXT_MANAGER_WRAPPERS and maker_class:
-            wrapped = facts.imports().resolve(ast.parse(maker_class[:-1], mode="eval").body)
+            wrapped = _resolved(facts.imports(), maker_class[:-1])
             return _provider(index, wrapped, depth + 1) if wrapped else None
         kind = FACTORIES.get(maker_base)
         if kind is SessionKind.SYNC and maker_class:
             # sessionmaker(class_=AsyncSession): whatever class_ names decides
-            named = facts.imports().resolve(ast.parse(maker_class.rstrip("]"), mode="eval").body)
+            named = _resolved(facts.imports(), maker_class.rstrip("]"))
             kind = SESSION_TYPES.get(named or "", kind)
         if kind is not None:
             return kind
     if base in FACTORIES:
         return None  # a factory called directly makes a factory, not a session
     return _provider(index, base, depth + 1)
+
+
+def _resolved(imports: ImportTable, source: str) -> str | None:
+    """The qualified name a stored expression (`get_db`, `AsyncSession`) stands for."""
+    expression = parse_expression(source)
+    return imports.resolve(expression) if expression is not None else None
