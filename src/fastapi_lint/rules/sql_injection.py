@@ -146,6 +146,7 @@ class SqlStringInterpolation(Rule):
             MIGRATION_FOLDERS.intersection(PurePath(ctx.path).parts[:-1])
         )
         self._values: dict[ast.AST, OutsideValues] = {}
+        self._cursors: dict[ast.AST, frozenset[str]] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not node.args or self._migration:
@@ -209,18 +210,24 @@ class SqlStringInterpolation(Rule):
             if receiver.id in ("cursor", "cur"):
                 return True
             if scope is not None:
-                for child in own_nodes(scope):
-                    if (
-                        isinstance(child, ast.Assign)
-                        and isinstance(child.value, ast.Call)
-                        and isinstance(child.value.func, ast.Attribute)
-                        and child.value.func.attr == "cursor"
-                        and any(
-                            isinstance(t, ast.Name) and t.id == receiver.id for t in child.targets
-                        )
-                    ):
-                        return True
+                return receiver.id in self._cursor_names(scope)
         return False
+
+    def _cursor_names(self, scope) -> frozenset[str]:
+        """Locals assigned `x.cursor()` in a function, found once per function."""
+        found = self._cursors.get(scope)
+        if found is None:
+            found = self._cursors[scope] = frozenset(
+                target.id
+                for child in own_nodes(scope)
+                if isinstance(child, ast.Assign)
+                and isinstance(child.value, ast.Call)
+                and isinstance(child.value.func, ast.Attribute)
+                and child.value.func.attr == "cursor"
+                for target in child.targets
+                if isinstance(target, ast.Name)
+            )
+        return found
 
     def _built_sql(self, node: ast.expr, depth: int = 0) -> tuple[ast.expr, list] | None:
         """The interpolating string expression `node` is (or a local variable was given), with
