@@ -15,7 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from fastapi_lint import config
-from fastapi_lint.runner import Options, RunResult, run
+from fastapi_lint.results import RunResult
+from fastapi_lint.runner import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

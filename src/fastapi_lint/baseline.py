@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi_lint import __version__
 from fastapi_lint.config import ConfigError
 from fastapi_lint.fingerprints import fingerprints
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 from fastapi_lint.writing import replace_file
 
 FORMAT = 1

@@ -31,8 +31,9 @@ from fastapi_lint.config import (
 )
 from fastapi_lint.projects import Projects
 from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
+from fastapi_lint.results import RunResult
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
-from fastapi_lint.runner import Options, RunResult, run
+from fastapi_lint.runner import Options, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

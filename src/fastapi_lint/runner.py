@@ -13,7 +13,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi_lint import parsing
@@ -38,6 +38,7 @@ from fastapi_lint.fixes import fix_text
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.redaction import Span, secret_spans
+from fastapi_lint.results import FileReport, RunResult
 from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, SourceFile
@@ -57,36 +58,6 @@ class Options:
     baseline: frozenset[str] = frozenset()  # fingerprints of findings not to report
     add_noqa: bool = False
     progress: Callable[[int, int], None] | None = None  # (files done, files in all)
-
-
-@dataclass
-class FileReport:
-    path: str  # as shown to the user
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    fixed: dict[str, int] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    diff: str = ""
-    left_out: list[str] = field(default_factory=list)  # hunks the diff leaves out, and why
-    fixed_text: str | None = None  # stdin with --fix: the code to print
-    silenced: int = 0
-    baselined: int = 0
-    noqa_added: int = 0
-    noqa_skipped: int = 0
-    source_text: str = ""
-    key_path: str = ""  # relative to the configuration's folder: stable for fingerprints
-    raw: list[Diagnostic] = field(default_factory=list, repr=False)  # before suppression
-    # where the secrets are in source_text (found before suppression): outputs mask them
-    secrets: list[Span] = field(default_factory=list)
-
-
-@dataclass
-class RunResult:
-    files: list[FileReport] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # said once per run, on stderr
-
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
-        return [d for report in self.files for d in report.diagnostics]
 
 
 @dataclass

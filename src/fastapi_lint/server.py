@@ -35,8 +35,9 @@ from fastapi_lint.lsp_positions import (
 from fastapi_lint.parsing import parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.redaction import secret_texts, shows_secret
+from fastapi_lint.results import FileReport
 from fastapi_lint.rules import rule_by_code_or_name
-from fastapi_lint.runner import FileReport, Options, build_index, check_text
+from fastapi_lint.runner import Options, build_index, check_text
 from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, LineIndex, SourceFile, _newline, normalize_newlines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fastapi_lint.reporters.base import ReportOptions, summary
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 
 
 def line(diagnostic, options: ReportOptions) -> str:

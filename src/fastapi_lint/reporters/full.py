@@ -7,7 +7,7 @@ import click
 from fastapi_lint.redaction import Span, masked_line
 from fastapi_lint.reporters.base import ReportOptions, summary
 from fastapi_lint.reporters.concise import line
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 from fastapi_lint.source import LineIndex
 
 

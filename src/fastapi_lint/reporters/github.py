@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi_lint.reporters.base import ReportOptions
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 
 
 def _data(text: str) -> str:

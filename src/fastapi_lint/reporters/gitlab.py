@@ -6,7 +6,7 @@ import json
 
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.reporters.base import ReportOptions
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 
 SEVERITY = {"FAL001": "blocker", "FAL002": "critical"}
 

@@ -6,7 +6,7 @@ import json
 
 from fastapi_lint.reporters.base import ReportOptions
 from fastapi_lint.reporters.json_report import to_dicts
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 
 
 def render(result: RunResult, options: ReportOptions) -> str:

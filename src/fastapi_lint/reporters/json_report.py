@@ -11,7 +11,7 @@ import json
 from fastapi_lint.fixes import edits_with_imports
 from fastapi_lint.redaction import fix_shows_secret, secret_texts
 from fastapi_lint.reporters.base import ReportOptions
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 from fastapi_lint.source import LineIndex
 
 

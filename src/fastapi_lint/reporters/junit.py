@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from fastapi_lint.reporters.base import ReportOptions
-from fastapi_lint.runner import RunResult
+from fastapi_lint.results import RunResult
 
 
 def render(result: RunResult, options: ReportOptions) -> str:

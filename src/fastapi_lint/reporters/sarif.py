@@ -12,8 +12,8 @@ from fastapi_lint import __version__
 from fastapi_lint.fixes import edits_with_imports
 from fastapi_lint.redaction import fix_shows_secret, secret_texts
 from fastapi_lint.reporters.base import ReportOptions
+from fastapi_lint.results import RunResult
 from fastapi_lint.rules import all_rules
-from fastapi_lint.runner import RunResult
 from fastapi_lint.source import LineIndex
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
