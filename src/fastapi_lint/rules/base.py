@@ -18,6 +18,7 @@ from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Impor
 from fastapi_lint.semantic.facts import class_fact
 from fastapi_lint.semantic.imports import BUILTIN_NAMES
 from fastapi_lint.semantic.locals import FunctionSessions
+from fastapi_lint.semantic.model import FileModel
 from fastapi_lint.semantic.routes import Route, route_of
 from fastapi_lint.semantic.sessions import SessionFacts
 
@@ -129,6 +130,7 @@ class FileContext:
         self.settings = settings
         self.module = module
         self.facts = facts
+        self.model = FileModel(tree)  # scopes, bindings, parents: computed once, asked by rules
         self.sessions = SessionFacts(index, imports)
         self._function_sessions: dict[ast.AST, FunctionSessions] = {}
         self.diagnostics: list[Diagnostic] = []

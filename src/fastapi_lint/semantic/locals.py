@@ -13,24 +13,11 @@ import ast
 from collections.abc import Callable
 
 from fastapi_lint.semantic.index import parse_expression
+from fastapi_lint.semantic.model import parameters
 from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
 from fastapi_lint.semantic.walk import own_nodes
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-def parameters(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[tuple]:
-    """(arg, default or None) for every parameter."""
-    args = func.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    pairs = list(zip(positional, defaults, strict=True))
-    pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
-    if args.vararg:
-        pairs.append((args.vararg, None))
-    if args.kwarg:
-        pairs.append((args.kwarg, None))
-    return pairs
 
 
 class FunctionSessions:
