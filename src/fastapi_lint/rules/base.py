@@ -19,7 +19,7 @@ from fastapi_lint.semantic.facts import class_fact
 from fastapi_lint.semantic.imports import BUILTIN_NAMES
 from fastapi_lint.semantic.locals import FunctionSessions
 from fastapi_lint.semantic.model import FileModel
-from fastapi_lint.semantic.routes import Route, route_of
+from fastapi_lint.semantic.routes import Route, endpoint_registrations, route_of
 from fastapi_lint.semantic.sessions import SessionFacts
 
 if TYPE_CHECKING:
@@ -140,6 +140,8 @@ class FileContext:
         self._local_names: dict[str, str] | None = None
         self._routes: dict[ast.AST, Route | None] = {}
         self._comments: list[int] | None = None
+        self._class_sessions: dict[ast.ClassDef, tuple[dict, dict]] = {}  # per class, once
+        self._registrations: dict[str, ast.Call] | None = None
 
     # -- names and classes ---------------------------------------------------------------------
     def resolve(self, node: ast.AST) -> str | None:
@@ -190,7 +192,9 @@ class FileContext:
             fallback = frozenset(names) if self.imports_sqlalchemy else frozenset()
             outer = self.scopes[:-1] if self.scopes and self.scopes[-1] is func else self.scopes
             owner = outer[-1] if outer and isinstance(outer[-1], ast.ClassDef) else None
-            found = FunctionSessions(self.sessions, func, owner, fallback)
+            found = FunctionSessions(
+                self.sessions, func, owner, fallback, self.model, self._class_sessions
+            )
             self._function_sessions[func] = found
         return found
 
@@ -303,3 +307,11 @@ class FileContext:
         if wanted is Applicability.SAFE and any(self.has_comment(e.start, e.end) for e in edits):
             return Applicability.UNSAFE
         return wanted
+
+    # -- per-file answers for the route rules ---------------------------------------------------
+    def registrations(self) -> dict[str, ast.Call]:
+        """Endpoint name -> the first `X.add_api_route(path, name)` call of this module that
+        registers it, found in one walk of the file (not one per endpoint)."""
+        if self._registrations is None:
+            self._registrations = endpoint_registrations(self.tree)
+        return self._registrations

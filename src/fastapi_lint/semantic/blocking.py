@@ -178,20 +178,25 @@ def blocking_calls_in(
     table: ImportTable,
     module_values: dict[str, str],
     client_makers: dict[str, str],
+    nodes: Iterable[ast.AST] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(catalog calls a sync function's own body makes, other callees it may call in the
     project). `module_values` are the module's `name = Call(...)` callees: a method called on a
     module-level `redis.Redis(...)` blocks too; so does one on what a `client_makers` function
-    of the same module returns."""
+    of the same module returns. `nodes`: the function's own nodes when the caller has them
+    already (`FileModel.own_nodes`), so the body is not walked again."""
     clients = {name for name, callee in module_values.items() if client_made_by(callee)}
     found: list[str] = []
     callees: list[str] = []
-    for child in own_nodes(node):
-        if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
-            made = table.resolve(child.value.func)
-            if client_made_by(made) or made in client_makers:
-                clients.update(t.id for t in child.targets if isinstance(t, ast.Name))
-        if not isinstance(child, ast.Call):
+    for child in own_nodes(node) if nodes is None else nodes:
+        kind = type(child)
+        if kind is ast.Assign:
+            if type(child.value) is ast.Call:
+                made = table.resolve(child.value.func)
+                if client_made_by(made) or made in client_makers:
+                    clients.update(t.id for t in child.targets if isinstance(t, ast.Name))
+            continue
+        if kind is not ast.Call:
             continue
         callee = table.resolve(child.func)
         kind = BUILT_IN.lookup(callee)

@@ -10,10 +10,11 @@ held in a name (`factory: async_sessionmaker[AsyncSession]`, `self.factory`) are
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 
-from fastapi_lint.semantic.index import parse_expression
-from fastapi_lint.semantic.model import parameters
+# `declared_classes`, `parameters` and `own_nodes` are imported from here by other rule modules:
+# their homes are semantic.annotations, semantic.model and semantic.walk.
+from fastapi_lint.semantic.annotations import declared_classes  # noqa: F401
+from fastapi_lint.semantic.model import FileModel, parameters
 from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
 from fastapi_lint.semantic.walk import own_nodes
 
@@ -29,7 +30,12 @@ class FunctionSessions:
         func: ast.FunctionDef | ast.AsyncFunctionDef,
         class_node: ast.ClassDef | None,
         fallback_names: frozenset[str],
+        model: FileModel | None = None,
+        classes: dict[ast.ClassDef, tuple[dict, dict]] | None = None,
     ) -> None:
+        """`model`: the file's model (its bindings are asked instead of walking the body);
+        `classes`: a per-file cache of what each class's `__init__` stores on `self`, so
+        its methods do not read it again each."""
         self.sessions = sessions
         self.names: dict[str, SessionKind] = {}
         self.attributes: dict[str, SessionKind] = {}
@@ -39,8 +45,14 @@ class FunctionSessions:
         self.not_sessions: set[str] = set()
         self._parameters(func, fallback_names)
         if class_node is not None:  # before the body: `async with self.factory() as s`
-            self._instance_attributes(class_node, fallback_names)
-        self._body(func)
+            found = classes.get(class_node) if classes is not None else None
+            if found is None:
+                found = self._instance_attributes(class_node, fallback_names)
+                if classes is not None:
+                    classes[class_node] = found
+            self.attributes.update(found[0])
+            self.attribute_factories.update(found[1])
+        self._body(func, model if model is not None else FileModel(ast.Module(body=[])))
 
     def kind(self, node: ast.expr) -> SessionKind | None:
         return _look_up(node, self.names, self.attributes)
@@ -82,20 +94,21 @@ class FunctionSessions:
                 if factory is not None:
                     self.factories[arg.arg] = factory
 
-    def _body(self, func) -> None:
-        for node in own_nodes(func):
-            if isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if isinstance(item.optional_vars, ast.Name):
-                        self._bind(item.optional_vars.id, item.context_expr)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name):
-                    self._bind(target.id, node.value)
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                kind = self.sessions.kind_of_annotation(node.annotation)
-                if kind is not None:
-                    self.names[node.target.id] = kind
+    def _body(self, func, model: FileModel) -> None:
+        # Each name's bindings in source order: a later binding of a name only ever changes
+        # what that name holds, so going name by name gives what one pass over the body did.
+        for name, bindings in model.bindings(func).items():
+            for binding in bindings:
+                kind, node = binding.kind, binding.node
+                if kind == "with" and binding.value is not None:
+                    self._bind(name, binding.value)
+                elif kind == "assign" and type(node) is ast.Assign and len(node.targets) == 1:
+                    if binding.value is not None:
+                        self._bind(name, binding.value)
+                elif kind == "annotated":
+                    declared = self.sessions.kind_of_annotation(binding.annotation)
+                    if declared is not None:
+                        self.names[name] = declared
 
     def _bind(self, name: str, value: ast.expr) -> None:
         if isinstance(value, ast.Await):
@@ -114,12 +127,18 @@ class FunctionSessions:
             return None
         return _look_up(value.func, self.factories, self.attribute_factories)
 
-    def _instance_attributes(self, class_node: ast.ClassDef, fallback: frozenset[str]) -> None:
+    def _instance_attributes(
+        self, class_node: ast.ClassDef, fallback: frozenset[str]
+    ) -> tuple[dict[str, SessionKind], dict[str, SessionKind]]:
+        """(`self.<attr>` -> session kind, `self.<attr>` -> kind of session its factory makes),
+        from the class's annotations and what its `__init__` stores from its parameters."""
+        attributes: dict[str, SessionKind] = {}
+        factories: dict[str, SessionKind] = {}
         for stmt in class_node.body:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 kind = self.sessions.kind_of_annotation(stmt.annotation)
                 if kind is not None:
-                    self.attributes[stmt.target.id] = kind
+                    attributes[stmt.target.id] = kind
             if isinstance(stmt, FUNCTIONS) and stmt.name == "__init__":
                 init_params = {
                     arg.arg: self._parameter_kind(arg, default, fallback)[0]
@@ -140,9 +159,10 @@ class FunctionSessions:
                     ):
                         attribute, source = node.targets[0].attr, node.value.id
                         if init_params.get(source) is not None:
-                            self.attributes[attribute] = init_params[source]
+                            attributes[attribute] = init_params[source]
                         elif init_factories.get(source) is not None:
-                            self.attribute_factories[attribute] = init_factories[source]
+                            factories[attribute] = init_factories[source]
+        return attributes, factories
 
 
 def _look_up(node: ast.expr, names: dict, attributes: dict) -> SessionKind | None:
@@ -181,26 +201,3 @@ def declared_type(func, name: str) -> ast.expr | None:
         ):
             return node.annotation
     return None
-
-
-def declared_classes(resolve: Callable[[ast.AST], str | None], annotation: ast.expr) -> list[str]:
-    """The qualified classes an annotation may denote, wrappers removed: `Optional[X]`,
-    `X | None`, `Union[X, Y]`, `Annotated[X, ...]` and `"X"`."""
-    node = annotation
-    if isinstance(node, ast.Constant):
-        if not isinstance(node.value, str):
-            return []  # None
-        node = parse_expression(node.value)
-        if node is None:
-            return []
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return declared_classes(resolve, node.left) + declared_classes(resolve, node.right)
-    if isinstance(node, ast.Subscript):
-        origin = resolve(node.value)
-        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if origin in ("typing.Optional", "typing.Annotated"):
-            return declared_classes(resolve, items[0])
-        if origin == "typing.Union":
-            return [found for item in items for found in declared_classes(resolve, item)]
-    qualified = resolve(node)
-    return [qualified] if qualified else []

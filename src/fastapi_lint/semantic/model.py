@@ -187,6 +187,43 @@ class FileModel:
                 bind(node.name, "definition", node)
         return found
 
+    # -- declarations and plain assignments (asked by the route and async rules) --------------
+    def declaration(self, scope: ast.AST, name: str) -> Binding | None:
+        """Where `scope` declares `name`'s type: its parameter (annotated or not), else its
+        first annotated assignment (`x: T = ...`). None when neither exists."""
+        found = self.bindings(scope).get(name, ())
+        for binding in found:
+            if binding.kind == "parameter":
+                return binding
+        for binding in found:
+            if binding.kind == "annotated":
+                return binding
+        return None
+
+    def declared_annotation(self, scope: ast.AST, name: str) -> ast.expr | None:
+        """The annotation `name` is declared with in `scope` (see `declaration`), if any."""
+        declaration = self.declaration(scope, name)
+        return declaration.annotation if declaration is not None else None
+
+    def assigned_values(
+        self, scope: ast.AST, name: str, *, annotated: bool = False, with_items: bool = False
+    ) -> list[ast.expr]:
+        """The values of `name = value` statements in `scope`'s own code, in source order (no
+        walrus, no unpacking); with `annotated`, of `name: T = value` too; with `with_items`,
+        of `with value as name` too."""
+        values = []
+        for binding in self.bindings(scope).get(name, ()):
+            if binding.value is None:
+                continue
+            kind = binding.kind
+            if (
+                (kind == "assign" and type(binding.node) is ast.Assign)
+                or (annotated and kind == "annotated")
+                or (with_items and kind == "with")
+            ):
+                values.append(binding.value)
+        return values
+
 
 def _names(target: ast.expr) -> list[ast.Name]:
     """The plain names a binding target binds (`a`, `a, b`, `[a, *b]`); attributes and

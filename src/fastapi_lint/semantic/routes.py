@@ -15,14 +15,15 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_lint.semantic import index as kinds
 from fastapi_lint.semantic.facts import registered_endpoint, response_default
+from fastapi_lint.semantic.index import APP, ROUTER
+from fastapi_lint.semantic.model import FileModel
 
 HTTP_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route"}
 )
 ROUTE_METHODS = HTTP_METHODS | {"websocket"}
-ROUTERS = frozenset({kinds.APP, kinds.ROUTER})
+ROUTERS = frozenset({APP, ROUTER})
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def route_of(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Route | None:
     if func.name in ctx.facts.endpoints and not any(
         isinstance(scope, ast.ClassDef) for scope in ctx.scopes
     ):
-        registration = _registration(ctx, func.name)
+        registration = ctx.registrations().get(func.name)
         if registration is None:
             return Route(None, "api_route")
         method = "websocket" if registration.func.attr.endswith("websocket_route") else "api_route"
@@ -66,12 +67,16 @@ def route_of(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Route | None:
     return None
 
 
-def _registration(ctx, name: str) -> ast.Call | None:
-    """The `X.add_api_route(path, name)` call of this module that registers `name`."""
-    for node in ast.walk(ctx.tree):
-        if isinstance(node, ast.Call) and registered_endpoint(node) == name:
-            return node
-    return None
+def endpoint_registrations(tree: ast.Module) -> dict[str, ast.Call]:
+    """Endpoint name -> the first `X.add_api_route(path, name)` call of the module (in the
+    order of `ast.walk`) that registers it."""
+    found: dict[str, ast.Call] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = registered_endpoint(node)
+            if name is not None:
+                found.setdefault(name, node)
+    return found
 
 
 def default_response(ctx, receiver: ast.expr) -> str:
@@ -79,7 +84,7 @@ def default_response(ctx, receiver: ast.expr) -> str:
     if isinstance(receiver, ast.Name):
         for scope in reversed(ctx.scopes):
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                made = _local_call(scope, receiver.id)
+                made = _local_call(ctx.model, scope, receiver.id)
                 if made is not None:
                     return response_default(made, ctx.resolve)
     return ctx.index.response_default(ctx.resolve(receiver))
@@ -116,19 +121,15 @@ def _local_value(ctx, func, name: str) -> bool | None:
     for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
         if arg.arg == name and arg.annotation is not None:
             return bool(ctx.index.class_kinds(ctx.resolve(arg.annotation)) & ROUTERS)
-    made = _local_call(func, name)
+    made = _local_call(ctx.model, func, name)
     if made is not None:
         return bool(ctx.index.class_kinds(ctx.resolve(made.func)) & ROUTERS)
     return None
 
 
-def _local_call(func, name: str) -> ast.Call | None:
-    """The call assigned to `name` inside `func` (`application = FastAPI(...)`)."""
-    for stmt in ast.walk(func):
-        if (
-            isinstance(stmt, ast.Assign)
-            and isinstance(stmt.value, ast.Call)
-            and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
-        ):
-            return stmt.value
+def _local_call(model: FileModel, func, name: str) -> ast.Call | None:
+    """The first call assigned to `name` in `func`'s own code (`application = FastAPI(...)`)."""
+    for value in model.assigned_values(func, name):
+        if isinstance(value, ast.Call):
+            return value
     return None

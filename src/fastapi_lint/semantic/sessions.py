@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import enum
 
+from fastapi_lint.semantic.annotations import annotation_expression, subscript_parts, union_members
 from fastapi_lint.semantic.facts import CONTEXT_MANAGER_WRAPPERS
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.index import ProjectIndex, parse_expression
@@ -159,19 +160,20 @@ def _annotation(
     `Depends(...)` of an `Annotated[...]` provides (None when it names no known provider)."""
     if depth > _MAX_DEPTH:
         return None
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        node = parse_expression(node.value)
-        if node is None:
-            return None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _annotation(index, imports, node.left, depth + 1, provider_first) or _annotation(
-            index, imports, node.right, depth + 1, provider_first
+    node = annotation_expression(node)
+    if node is None:
+        return None
+    members = union_members(node)
+    if members is not None:
+        left, right = members
+        return _annotation(index, imports, left, depth + 1, provider_first) or _annotation(
+            index, imports, right, depth + 1, provider_first
         )
-    if isinstance(node, ast.Subscript):
-        origin = imports.resolve(node.value)
+    parts = subscript_parts(node, imports.resolve)
+    if parts is not None:
+        origin, items = parts
         if origin not in WRAPPERS:
             return None
-        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if origin == "typing.Annotated":
             found = None if provider_first else _annotation(index, imports, items[0], depth + 1)
             if found is not None:
