@@ -289,3 +289,31 @@ def test_declared_types_of_locals_lose_their_wrappers():
     assert classes("d") == ["app.models.User", "app.models.Item"]
     assert declared_type(func, "c") is None  # a parameter without annotation
     assert declared_type(func, "e") is None  # only the function's own body counts
+
+
+def test_annotations_unwrap_in_one_place():
+    from fastapi_lint.semantic.annotations import (
+        annotation_expression,
+        declared_classes,
+        subscript_parts,
+        union_members,
+    )
+    from fastapi_lint.semantic.imports import ImportTable
+
+    table = ImportTable("app", "")
+    table.bindings.update({"Optional": "typing.Optional", "Annotated": "typing.Annotated"})
+    table.bindings.update({"Union": "typing.Union", "A": "lib.A", "B": "lib.B"})
+
+    def classes(source: str) -> list[str]:
+        return declared_classes(table.resolve, ast.parse(source, mode="eval").body)
+
+    assert classes("Optional[A]") == ["lib.A"]
+    assert classes("A | None") == ["lib.A"]
+    assert classes("Union[A, B]") == ["lib.A", "lib.B"]
+    assert classes("Annotated[A, 'meta']") == ["lib.A"]
+    assert classes("'Optional[B]'") == ["lib.B"]
+    assert classes("None") == [] and classes("'not ( valid'") == []
+    assert annotation_expression(ast.Constant(None)) is None
+    assert union_members(ast.parse("A | B", mode="eval").body) is not None
+    origin, items = subscript_parts(ast.parse("Union[A, B]", mode="eval").body, table.resolve)
+    assert origin == "typing.Union" and len(items) == 2

@@ -88,3 +88,42 @@ def test_parents_and_enclosing_scope():
     assert model.enclosing_scope(nested) is func
     assert model.enclosing_scope(func) is model.tree
     assert list(model.ancestors(hidden))[-1] is model.tree
+
+
+DECLARED = """
+def handler(db, item: int, *rest):
+    item = make()
+    client: Client = build()
+    client = other()
+    first = second = start()
+    pair, other = split()
+    with opener() as handle:
+        pass
+    if (walrus := lookup()):
+        pass
+    def nested():
+        hidden: Hidden = 1
+"""
+
+
+def test_declarations_and_plain_assignments_of_a_function():
+    tree = ast.parse(DECLARED)
+    model, func = FileModel(tree), tree.body[0]
+    assert model.declaration(func, "db").kind == "parameter"  # declared, without annotation
+    assert model.declared_annotation(func, "db") is None
+    assert ast.unparse(model.declared_annotation(func, "item")) == "int"  # the parameter's
+    assert ast.unparse(model.declared_annotation(func, "client")) == "Client"
+    assert model.declaration(func, "hidden") is None  # a nested function's own
+    assert model.declaration(func, "first") is None
+    values = model.assigned_values
+    assert [ast.unparse(v) for v in values(func, "client")] == ["other()"]
+    assert [ast.unparse(v) for v in values(func, "client", annotated=True)] == [
+        "build()",
+        "other()",
+    ]
+    assert [ast.unparse(v) for v in values(func, "first")] == ["start()"]
+    assert [ast.unparse(v) for v in values(func, "second")] == ["start()"]
+    assert values(func, "pair") == []  # unpacking gives no single value
+    assert values(func, "walrus") == []
+    assert values(func, "handle") == []
+    assert [ast.unparse(v) for v in values(func, "handle", with_items=True)] == ["opener()"]

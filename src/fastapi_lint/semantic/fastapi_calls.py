@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from fastapi_lint.semantic.locals import parameters
+from fastapi_lint.semantic.model import parameters
 
 DEPENDS = frozenset({"fastapi.Depends", "fastapi.Security", "fastapi.params.Depends"})
 REQUEST_MARKERS = DEPENDS | frozenset(

@@ -1,0 +1,104 @@
+"""The route and async rules ask the file's model instead of re-walking a function per finding:
+how many walks a lint makes does not grow with the number of findings in a function."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from fastapi_lint import config
+from fastapi_lint.runner import Options, run
+from fastapi_lint.semantic import blocking, locals, model, walk
+
+CODES = ("FAL101", "FAL102", "FAL103", "FAL201", "FAL202", "FAL203", "FAL204")
+
+HEADER = """\
+import time
+from pathlib import Path
+
+import redis
+from fastapi import APIRouter, BackgroundTasks
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+router = APIRouter()
+
+
+def send(value):
+    return value
+
+
+class Service:
+    def __init__(self):
+        self.cache = redis.Redis()
+
+    async def refresh(self, key):
+"""
+
+
+def _source(hits: int) -> str:
+    lines = [HEADER]
+    lines += [f"        self.cache.get(key + {i})\n" for i in range(hits)]
+    lines.append(
+        '\n\n@router.get("/items")\n'
+        "async def items(db: AsyncSession, tasks: BackgroundTasks, target: Path, flag: int):\n"
+        "    client = redis.Redis()\n"
+        "    queue = BackgroundTasks()\n"
+        "    path = Path('x')\n"
+        "    response = {'ok': True}\n"
+    )
+    for i in range(hits):
+        lines.append(
+            f"    db.execute({i})\n"
+            f"    pending{i} = db.commit()\n"
+            f"    time.sleep({i})\n"
+            f"    target.read_text()\n"
+            f"    path.write_text('{i}')\n"
+            f"    client.get('{i}')\n"
+            f"    tasks.add_task(send({i}))\n"
+            f"    queue.add_task(send({i}))\n"
+            f"    if flag == {i}:\n"
+            f"        return response\n"
+        )
+    lines.append('\n\n@router.get("/sync")\nasync def sync_items(db: Session):\n')
+    lines += [f"    db.execute({i})\n" for i in range(hits)]
+    return "".join(lines)
+
+
+def _walks(tmp_path: Path, monkeypatch, hits: int) -> tuple[Counter, int]:
+    project = tmp_path / str(hits)
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    target = project / "app.py"
+    target.write_text(_source(hits), encoding="utf-8")
+    counts: Counter = Counter()
+    original_own_nodes, original_walk = walk.own_nodes, ast.walk
+
+    def counting_own_nodes(node):
+        counts[("own_nodes", type(node).__name__, getattr(node, "name", ""))] += 1
+        return original_own_nodes(node)
+
+    def counting_walk(node):
+        counts[("walk", type(node).__name__, getattr(node, "name", ""))] += 1
+        return original_walk(node)
+
+    for module in (walk, model, locals, blocking):
+        monkeypatch.setattr(module, "own_nodes", counting_own_nodes)
+    monkeypatch.setattr(ast, "walk", counting_walk)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    settings = replace(config.load(config.find_config(project)), select=CODES)
+    result = run([target], settings, Options(use_cache=False), base=project)
+    monkeypatch.undo()
+    return counts, len(result.diagnostics)
+
+
+def test_walks_do_not_grow_with_the_findings_of_a_function(tmp_path, monkeypatch):
+    few, few_found = _walks(tmp_path, monkeypatch, 3)
+    many, many_found = _walks(tmp_path, monkeypatch, 40)
+    assert many_found > few_found  # the findings grow...
+    assert many == few  # ...the walks do not
+    # Each function's body is walked once for the lint, and a sync one once more for the
+    # index's facts (does it block?).
+    assert all(count <= 2 for (kind, *_), count in many.items() if kind == "own_nodes")
