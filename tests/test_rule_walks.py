@@ -74,18 +74,24 @@ def _walks(tmp_path: Path, monkeypatch, hits: int) -> tuple[Counter, int]:
     target = project / "app.py"
     target.write_text(_source(hits), encoding="utf-8")
     counts: Counter = Counter()
-    original_own_nodes, original_walk = walk.own_nodes, ast.walk
+    original_own_nodes, original_list, original_walk = walk.own_nodes, walk.own_node_list, ast.walk
 
     def counting_own_nodes(node):
         counts[("own_nodes", type(node).__name__, getattr(node, "name", ""))] += 1
         return original_own_nodes(node)
+
+    def counting_list(node):
+        counts[("own_nodes", type(node).__name__, getattr(node, "name", ""))] += 1
+        return original_list(node)
 
     def counting_walk(node):
         counts[("walk", type(node).__name__, getattr(node, "name", ""))] += 1
         return original_walk(node)
 
     for module in (walk, model, locals, blocking):
-        monkeypatch.setattr(module, "own_nodes", counting_own_nodes)
+        for name, counting in (("own_nodes", counting_own_nodes), ("own_node_list", counting_list)):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, counting)
     monkeypatch.setattr(ast, "walk", counting_walk)
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     settings = replace(config.load(config.find_config(project)), select=CODES)

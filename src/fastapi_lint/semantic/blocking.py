@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterable
 
 from fastapi_lint.semantic.imports import ImportTable
-from fastapi_lint.semantic.walk import own_nodes
+from fastapi_lint.semantic.walk import own_node_list
 
 
 class Blocker(str, enum.Enum):
@@ -188,7 +188,7 @@ def blocking_calls_in(
     clients = {name for name, callee in module_values.items() if client_made_by(callee)}
     found: list[str] = []
     callees: list[str] = []
-    for child in own_nodes(node) if nodes is None else nodes:
+    for child in own_node_list(node) if nodes is None else nodes:
         kind = type(child)
         if kind is ast.Assign:
             if type(child.value) is ast.Call:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from fastapi_lint.semantic.walk import own_nodes
+from fastapi_lint.semantic.walk import own_node_list
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -89,7 +89,7 @@ class FileModel:
         not entered: the same nodes, in the same order, as `walk.own_nodes`, walked once."""
         found = self._own.get(scope)
         if found is None:
-            found = self._own[scope] = list(own_nodes(scope))
+            found = self._own[scope] = own_node_list(scope)
         return found
 
     def summary(self, func: ast.AST) -> FunctionSummary:
