@@ -164,6 +164,19 @@ class BlockingCatalog:
 
 
 BUILT_IN = BlockingCatalog()
+_WITH_EXTRA: dict[frozenset[str], BlockingCatalog] = {frozenset(): BUILT_IN}
+
+
+def catalog_with(extra: Iterable[str]) -> BlockingCatalog:
+    """The catalog with these extra names, made once per set of names (not once per file:
+    its patterns are compiled when it is made)."""
+    key = frozenset(extra)
+    found = _WITH_EXTRA.get(key)
+    if found is None:
+        found = _WITH_EXTRA[key] = BlockingCatalog(key)
+    return found
+
+
 _STANDARD_LIBRARY = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
 
 

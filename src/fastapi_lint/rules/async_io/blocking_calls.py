@@ -11,7 +11,7 @@ from fastapi_lint.rules.async_io.clients import SyncClients
 from fastapi_lint.rules.async_io.entry_points import script_entry_points
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic.annotations import declared_classes
-from fastapi_lint.semantic.blocking import QUIET_CLIENT_METHODS, Blocker, BlockingCatalog
+from fastapi_lint.semantic.blocking import QUIET_CLIENT_METHODS, Blocker, catalog_with
 
 PATH_IO = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})
 PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
@@ -135,7 +135,7 @@ class BlockingCallInAsync(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self.catalog = BlockingCatalog(self.option("extra-blocking-calls"))
+        self.catalog = catalog_with(self.option("extra-blocking-calls"))
         self.clients = SyncClients(ctx, self.catalog)
         self.depth = self.option("project-call-depth")
         self.entry_points = (

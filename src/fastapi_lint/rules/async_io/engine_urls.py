@@ -6,7 +6,7 @@ import ast
 import re
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
-from fastapi_lint.rules.base import FixAvailability, Rule
+from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 
 ASYNC_ENGINES = frozenset(
     {
@@ -69,8 +69,12 @@ class SyncDriverInAsyncEngine(Rule):
     fix_title = "Use the async driver: `{replacement}://`"
     fix_availability = FixAvailability.ALWAYS
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.engines_possible = ctx.imports_module("sqlalchemy")  # else no call names one
+
     def visit_Call(self, node: ast.Call) -> None:
-        if self.ctx.resolve(node.func) not in ASYNC_ENGINES:
+        if not self.engines_possible or self.ctx.resolve(node.func) not in ASYNC_ENGINES:
             return
         url = node.args[0] if node.args else None
         for keyword in node.keywords:

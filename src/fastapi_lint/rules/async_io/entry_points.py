@@ -16,6 +16,8 @@ def script_entry_points(ctx: FileContext) -> frozenset[ast.AST]:
     command's `main`, where blocking stalls nothing else."""
     if ".run(" not in ctx.text and "import run" not in ctx.text:
         return frozenset()  # no `asyncio.run(...)`: the walk below is not needed
+    if not ctx.imports_module("asyncio"):
+        return frozenset()  # nothing here can name `asyncio.run`
     run_names: set[str] = set()
     functions = []
     for node in ast.walk(ctx.tree):
