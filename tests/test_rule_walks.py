@@ -108,3 +108,20 @@ def test_walks_do_not_grow_with_the_findings_of_a_function(tmp_path, monkeypatch
     # Each function's body is walked once for the lint, and a sync one once more for the
     # index's facts (does it block?).
     assert all(count <= 2 for (kind, *_), count in many.items() if kind == "own_nodes")
+
+
+def test_a_local_assigned_from_itself_is_not_followed_forever(tmp_path, monkeypatch):
+    """`p = p / "x"` and `c = c`: FAL201 follows each local name once (it used to recurse
+    until Python stopped it, and reported FAL002)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    target = tmp_path / "app.py"
+    target.write_text(
+        "import redis\nfrom pathlib import Path\n\n\nasync def f():\n"
+        '    p = p / "x"\n    p.read_text()\n    c = c\n    c.get(1)\n'
+        '    q = Path("a")\n    q = q / "b"\n    q.read_text()\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    settings = replace(config.load(config.find_config(tmp_path)), select=("FAL201",))
+    result = run([target], settings, Options(use_cache=False), base=tmp_path)
+    assert [(d.code, d.line) for d in result.diagnostics] == [("FAL201", 12)]

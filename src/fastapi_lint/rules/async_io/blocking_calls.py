@@ -217,12 +217,15 @@ class BlockingCallInAsync(Rule):
             paths = following
         return []
 
-    def _is_path(self, value: ast.expr, function: ast.AsyncFunctionDef) -> bool:
+    def _is_path(
+        self, value: ast.expr, function: ast.AsyncFunctionDef, seen: frozenset[str] = frozenset()
+    ) -> bool:
+        """`seen`: the names followed so far (`p = p / "x"` must not be followed forever)."""
         if isinstance(value, ast.Call):
             return self.ctx.resolve(value.func) in PATH_TYPES
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
-            return self._is_path(value.left, function)  # Path("a") / "b"
-        if not isinstance(value, ast.Name):
+            return self._is_path(value.left, function, seen)  # Path("a") / "b"
+        if not isinstance(value, ast.Name) or value.id in seen:
             return False
         model = self.ctx.model
         annotation = model.declared_annotation(function, value.id)
@@ -230,7 +233,7 @@ class BlockingCallInAsync(Rule):
             return bool(PATH_TYPES.intersection(declared_classes(self.ctx.resolve, annotation)))
         assigned = model.assigned_values(function, value.id)
         if assigned:
-            return self._is_path(assigned[0], function)
+            return self._is_path(assigned[0], function, seen | {value.id})
         found = self.ctx.index.value_callee(self.ctx.resolve(value))
         return found is not None and found[1] in PATH_TYPES
 

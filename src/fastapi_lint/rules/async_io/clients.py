@@ -27,12 +27,21 @@ class SyncClients:
         self._attribute_clients: dict[tuple[ast.ClassDef, str], str | None] = {}
         self._stored_on_self: dict[ast.AST, dict[str, ast.expr | None]] = {}
 
-    def client_of(self, value: ast.expr, function: ast.AST, owner: ast.AST | None) -> str | None:
+    def client_of(
+        self,
+        value: ast.expr,
+        function: ast.AST,
+        owner: ast.AST | None,
+        seen: frozenset[str] = frozenset(),
+    ) -> str | None:
         """The synchronous client class or factory (`redis.Redis`) that made `value`, used in
-        `function` (a method of `owner` when that is a class)."""
+        `function` (a method of `owner` when that is a class). `seen`: the local names
+        followed so far (`client = client` must not be followed forever)."""
         if isinstance(value, ast.Call):
             return self.made_by(self.ctx.resolve(value.func))
         model = self.ctx.model
+        if isinstance(value, ast.Name) and value.id in seen:
+            return None
         if isinstance(value, ast.Name) and self.local_clients_possible:
             declaration = model.declaration(function, value.id)
             if declaration is not None:
@@ -40,7 +49,7 @@ class SyncClients:
                 return self.client_class(annotation) if annotation is not None else None
             bound = model.assigned_values(function, value.id, with_items=True)
             if bound:
-                return self.client_of(bound[0], function, owner)
+                return self.client_of(bound[0], function, owner, seen | {value.id})
         if isinstance(value, ast.Name):
             found = self.ctx.index.value_callee(self.ctx.resolve(value))
             return self.made_by(found[1]) if found else None
