@@ -43,16 +43,18 @@ class FunctionSessions:
         self.attribute_factories: dict[str, SessionKind] = {}  # `self.<attr>` ones
         self.declared: dict[str, SessionKind] = {}  # annotations the dependency contradicts
         self.not_sessions: set[str] = set()
+        if model is None:
+            model = FileModel(ast.Module(body=[], type_ignores=[]))
         self._parameters(func, fallback_names)
         if class_node is not None:  # before the body: `async with self.factory() as s`
             found = classes.get(class_node) if classes is not None else None
             if found is None:
-                found = self._instance_attributes(class_node, fallback_names)
+                found = self._instance_attributes(class_node, fallback_names, model)
                 if classes is not None:
                     classes[class_node] = found
             self.attributes.update(found[0])
             self.attribute_factories.update(found[1])
-        self._body(func, model if model is not None else FileModel(ast.Module(body=[])))
+        self._body(func, model)
 
     def kind(self, node: ast.expr) -> SessionKind | None:
         return _look_up(node, self.names, self.attributes)
@@ -128,7 +130,7 @@ class FunctionSessions:
         return _look_up(value.func, self.factories, self.attribute_factories)
 
     def _instance_attributes(
-        self, class_node: ast.ClassDef, fallback: frozenset[str]
+        self, class_node: ast.ClassDef, fallback: frozenset[str], model: FileModel
     ) -> tuple[dict[str, SessionKind], dict[str, SessionKind]]:
         """(`self.<attr>` -> session kind, `self.<attr>` -> kind of session its factory makes),
         from the class's annotations and what its `__init__` stores from its parameters."""
@@ -148,7 +150,7 @@ class FunctionSessions:
                     arg.arg: self.sessions.kind_of_factory_annotation(arg.annotation)
                     for arg, _ in parameters(stmt)
                 }
-                for node in own_nodes(stmt):
+                for node in model.own_nodes(stmt):
                     if (
                         isinstance(node, ast.Assign)
                         and len(node.targets) == 1
