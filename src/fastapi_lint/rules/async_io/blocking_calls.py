@@ -163,8 +163,8 @@ class BlockingCallInAsync(Rule):
             )
             self.report(node, message, self._fix(node, function, receiver, True))
             return
-        chain = self._blocking_project_call(node, function)
-        if chain:
+        chain = self._blocking_project_call(node)
+        if chain and not self.ctx.model.is_awaited(node, function):  # awaited: not a sync call
             called = self.ctx.source(node.func)
             via = "".join(f"`{step}()`, which calls " for step in chain[1:-1])
             message = self.messages["project"].format(
@@ -192,10 +192,10 @@ class BlockingCallInAsync(Rule):
             return f"Path.{func.attr}"
         return None
 
-    def _blocking_project_call(self, node: ast.Call, function: ast.AsyncFunctionDef) -> list[str]:
+    def _blocking_project_call(self, node: ast.Call) -> list[str]:
         """[callee, ..., blocking call]: a sync project function that blocks, found at most
         `project-call-depth` calls deep. Empty when there is none."""
-        if self.depth < 1 or self.ctx.model.is_awaited(node, function):
+        if self.depth < 1:
             return []
         start = self.ctx.resolve(node.func)
         paths = [[start]] if start else []
