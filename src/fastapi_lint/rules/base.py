@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.semantic.facts import class_fact
+from fastapi_lint.semantic.fastapi_calls import dependency_providers
 from fastapi_lint.semantic.imports import BUILTIN_NAMES
 from fastapi_lint.semantic.locals import FunctionSessions
 from fastapi_lint.semantic.model import FileModel
@@ -142,6 +143,7 @@ class FileContext:
         self._comments: list[int] | None = None
         self._class_sessions: dict[ast.ClassDef, tuple[dict, dict]] = {}  # per class, once
         self._registrations: dict[str, ast.Call] | None = None
+        self._dependency_providers: frozenset[str] | None = None
 
     # -- names and classes ---------------------------------------------------------------------
     def resolve(self, node: ast.AST) -> str | None:
@@ -315,3 +317,9 @@ class FileContext:
         if self._registrations is None:
             self._registrations = endpoint_registrations(self.tree)
         return self._registrations
+
+    def dependency_providers(self) -> frozenset[str]:
+        """Names this module gives to `Depends(name)`, found in one walk per file."""
+        if self._dependency_providers is None:
+            self._dependency_providers = dependency_providers(self.tree, self.text, self.resolve)
+        return self._dependency_providers

@@ -21,9 +21,9 @@ REQUEST_MARKERS = DEPENDS | frozenset(
 
 
 def called_by_fastapi(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    if ctx.route(func) is not None or func.name in _providers(ctx):
+    if ctx.route(func) is not None or func.name in ctx.dependency_providers():
         return True
-    if func.name == "__init__" and _owner(ctx, func) in _providers(ctx):
+    if func.name == "__init__" and _owner(ctx, func) in ctx.dependency_providers():
         return True  # a class dependency: `Depends(Pagination)` calls its `__init__`
     for arg, default in parameters(func):
         for part in (default, arg.annotation):
@@ -46,19 +46,16 @@ def calls_one_of(ctx, node: ast.expr, functions: frozenset[str]) -> bool:
     )
 
 
-def _providers(ctx) -> frozenset[str]:
-    """Names given to `Depends(name)` in this module, found once per file."""
-    found = getattr(ctx, "_dependency_providers", None)
-    if found is None and "Depends" not in ctx.text and "Security" not in ctx.text:
-        found = ctx._dependency_providers = frozenset()  # no call can name a provider
-    if found is None:
-        found = frozenset(
-            node.args[0].id
-            for node in ast.walk(ctx.tree)
-            if isinstance(node, ast.Call)
-            and node.args
-            and isinstance(node.args[0], ast.Name)
-            and ctx.resolve(node.func) in DEPENDS
-        )
-        ctx._dependency_providers = found
-    return found
+def dependency_providers(tree: ast.Module, text: str, resolve) -> frozenset[str]:
+    """Names given to `Depends(name)` / `Security(name)` in a module (asked once per file,
+    through `FileContext.dependency_providers`)."""
+    if "Depends" not in text and "Security" not in text:
+        return frozenset()  # no call can name a provider
+    return frozenset(
+        node.args[0].id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+        and resolve(node.func) in DEPENDS
+    )
