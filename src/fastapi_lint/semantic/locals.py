@@ -1,8 +1,9 @@
 """Names inside one function: which hold a session, and what its parameters are annotated as.
 
-Computed once per function (rules share it through the file context) from the parameters, the
-`with`/`async with` targets and the plain assignments of the function's own body, and, for a
-method, the `self.<attr>` that `__init__` assigns from a session parameter. Session factories
+Computed once per function (rules share it through the file context) from the parameters and
+the bindings the file's model records for the function's own body (`with`/`async with` targets,
+plain and annotated assignments), and, for a method, the `self.<attr>` that `__init__` assigns
+from a session parameter (read once per class). Session factories
 held in a name (`factory: async_sessionmaker[AsyncSession]`, `self.factory`) are followed into
 `async with factory() as session`.
 """
