@@ -29,10 +29,12 @@ from fastapi_lint.config import (
     load,
     validate_codes,
 )
+from fastapi_lint.diagnostics import has_internal_error
 from fastapi_lint.projects import Projects
 from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
 from fastapi_lint.results import RunResult
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
+from fastapi_lint.rules.base import FixAvailability
 from fastapi_lint.runner import Options, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -227,7 +229,7 @@ def _check(
         click.echo(
             f"Wrote {count} finding{'s' if count != 1 else ''} to {write_baseline}.", err=True
         )
-        return EXIT_ERROR if any(d.code == "FAL002" for d in result.diagnostics) else EXIT_CLEAN
+        return EXIT_ERROR if has_internal_error(result.diagnostics) else EXIT_CLEAN
     if add_noqa:
         added = sum(report.noqa_added for report in result.files)
         skipped = sum(report.noqa_skipped for report in result.files)
@@ -237,7 +239,7 @@ def _check(
                 f"{skipped} finding(s) on lines that cannot take a comment were left as they are.",
                 err=True,
             )
-        return EXIT_ERROR if any(d.code == "FAL002" for d in result.diagnostics) else EXIT_CLEAN
+        return EXIT_ERROR if has_internal_error(result.diagnostics) else EXIT_CLEAN
 
     report_options = ReportOptions(
         unsafe_fixes=settings.unsafe_fixes,
@@ -260,7 +262,7 @@ def _check(
         else:
             click.echo(text, nl=False, color=report_options.color)
 
-    if any(d.code == "FAL002" for d in result.diagnostics):
+    if has_internal_error(result.diagnostics):
         return EXIT_ERROR
     if exit_zero or not result.diagnostics:
         return EXIT_CLEAN
@@ -396,7 +398,7 @@ def _report_diff(result: RunResult) -> int:
         click.echo("No errors would be fixed.", err=True)
     if left_out:
         click.echo(f"Left out of the diff, as they would show a secret: {left_out}.", err=True)
-    if any(d.code == "FAL002" for d in result.diagnostics):
+    if has_internal_error(result.diagnostics):
         return EXIT_ERROR
     # --fix would change files also when the changes are left out of the diff (secrets)
     return EXIT_FINDINGS if fixed or left_out else EXIT_CLEAN
@@ -411,9 +413,9 @@ def rule_command(key: str) -> None:
         click.echo(f"error: unknown rule `{key}` (see `fastapi-lint rules`)", err=True)
         sys.exit(EXIT_ERROR)
     availability = {
-        "always": "Fix is always available.",
-        "sometimes": "Fix is sometimes available.",
-        "none": "Fix is not available.",
+        FixAvailability.ALWAYS: "Fix is always available.",
+        FixAvailability.SOMETIMES: "Fix is sometimes available.",
+        FixAvailability.NONE: "Fix is not available.",
     }[rule.fix_availability]
     parts = [f"# {rule.name} ({rule.code})", "", availability, "", rule.documentation()]
     if rule.options:
@@ -427,7 +429,11 @@ def rule_command(key: str) -> None:
 def rules_command() -> None:
     """List every rule: code, name, fix availability, on by default, summary."""
     for rule in all_rules():
-        fix = {"always": "fix", "sometimes": "fix?", "none": "-"}[rule.fix_availability]
+        fix = {
+            FixAvailability.ALWAYS: "fix",
+            FixAvailability.SOMETIMES: "fix?",
+            FixAvailability.NONE: "-",
+        }[rule.fix_availability]
         default = "on" if rule.default_enabled else "off"
         click.echo(f"{rule.code}  {rule.name:<32} {fix:<5} {default:<4} {rule.summary}")
 

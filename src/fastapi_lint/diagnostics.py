@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+# The tool's own codes: a file it cannot read or parse, and a failure of the tool itself. They
+# are always on, and never suppressed, baselined or cached as a file's findings.
+INVALID_SYNTAX = "FAL001"
+INTERNAL_ERROR = "FAL002"
+TOOL_CODES = (INVALID_SYNTAX, INTERNAL_ERROR)
 
 
 class Applicability(str, enum.Enum):
@@ -61,3 +68,8 @@ class Diagnostic:
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)
+
+
+def has_internal_error(diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether the tool failed somewhere (FAL002): the run's exit status is 2."""
+    return any(d.code == INTERNAL_ERROR for d in diagnostics)

@@ -25,7 +25,7 @@ from fastapi_lint import __version__
 from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import cache_folder, chosen_cache_dir
 from fastapi_lint.config import ConfigError
-from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit
+from fastapi_lint.diagnostics import INTERNAL_ERROR, TOOL_CODES, Applicability, Diagnostic, Edit
 from fastapi_lint.fixes import edits_with_imports
 from fastapi_lint.lsp_positions import (
     client_position,
@@ -48,7 +48,6 @@ FIX_ALL = "Fix all fastapi-lint (safe)"
 FIX_ALL_UNSAFE = "Fix all fastapi-lint (safe and unsafe: the project sets `unsafe-fixes`)"
 DOCS_URL = "https://pypi.org/project/fastapi-lint/#{anchor}"  # the README's rule table
 DEBOUNCE_SECONDS = 0.05  # a burst of keystrokes is checked once, after the last
-NOT_SUPPRESSIBLE = ("FAL001", "FAL002")  # a noqa comment does not silence them
 # LSP tags: a Pydantic v1 API is deprecated in v2
 TAGS = {code: [types.DiagnosticTag.Deprecated] for code in ("FAL501", "FAL502", "FAL503")}
 
@@ -248,7 +247,7 @@ class FastapiLintServer(LanguageServer):
         encoding = self.encoding
         start = client_position(checked.lines, diagnostic.line, diagnostic.column, encoding)
         end = client_position(checked.lines, diagnostic.end_line, diagnostic.end_column, encoding)
-        broken = diagnostic.code in NOT_SUPPRESSIBLE
+        broken = diagnostic.code in TOOL_CODES
         return types.Diagnostic(
             range=types.Range(types.Position(*start), types.Position(*end)),
             message=diagnostic.message,
@@ -320,7 +319,7 @@ class FastapiLintServer(LanguageServer):
         )
 
     def _noqa(self, uri, diagnostic, lsp_diagnostic, checked):
-        if diagnostic.code in NOT_SUPPRESSIBLE:
+        if diagnostic.code in TOOL_CODES:  # a noqa comment does not silence them
             return None
         text, added, _ = add_noqa(checked.text, [diagnostic])
         edit = minimal_edit(checked.text, text) if added else None
@@ -410,7 +409,7 @@ def _short_doc(code: str) -> str:
 
 def _internal_error(path: str, exc: Exception) -> Diagnostic:
     return Diagnostic(
-        code="FAL002",
+        code=INTERNAL_ERROR,
         name="internal-error",
         message=(
             f"fastapi-lint raised {type(exc).__name__}: {exc}; the findings of this file are "
