@@ -324,3 +324,33 @@ def test_generated_import_blocks_stay_clean_for_ruff(tmp_path):
         (after / f"case_{number}.py").write_text(fixed, encoding="utf-8")
     result = subprocess.run([*command, "after"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_the_edits_reports_show_are_what_fixing_alone_writes(path):
+    """Each fix's final edits (JSON, SARIF, the language server) give the text `--fix` gives
+    when it applies that fix alone: imports added in place and those left unused removed."""
+    [report] = lint(path).files
+    text = report.source_text
+    first_party = frozenset({"app"})
+    fixes.attach_final_edits(report.diagnostics, text, first_party)
+    for diagnostic in report.diagnostics:
+        if diagnostic.fix is None:
+            continue
+        fixed = fixes.apply_fixes(text, [diagnostic.fix], first_party)
+        if fixed is not None:
+            assert fixes.apply_edits(text, list(diagnostic.edits)) == fixed, diagnostic
+
+
+def test_a_removal_rewriting_what_a_fix_wrote_becomes_one_edit_with_it():
+    # the fix rewrites the import line itself and drops the only use of `time`, whose removal
+    # then rewrites what the fix wrote
+    text = "import os, time\n\nx = time.time(), os.sep\n"
+    fix = Fix(
+        title="t",
+        edits=(Edit(0, 15, "import os, time\nimport sys"), Edit(17, 40, "x = os.sep, sys")),
+        applicability=Applicability.SAFE,
+    )
+    edits = fixes._FixesOf(text, frozenset()).final_edits(fix)
+    assert edits == (Edit(0, 15, "import os\nimport sys"), Edit(17, 40, "x = os.sep, sys"))
+    assert fixes.apply_edits(text, list(edits)) == fixes.apply_fixes(text, [fix])

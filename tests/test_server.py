@@ -220,6 +220,18 @@ async def test_quick_fixes_safe_and_unsafe_on_a_crlf_document(project: Path):
 
 
 @pytest.mark.asyncio
+async def test_a_quick_fix_removes_the_import_it_leaves_unused_as_fix_does(project: Path):
+    path = project / "app" / "clock.py"
+    text = "import time\n\n\nasync def wait() -> None:\n    time.sleep(1)\n"
+    async with server(project) as client:
+        await open_document(client, path, text)
+        (fix,) = [a for a in await actions(client, path, 4) if "(FAL201)" in a.title]
+        assert apply(text, fix) == (
+            "import asyncio\n\n\nasync def wait() -> None:\n    await asyncio.sleep(1)\n"
+        )
+
+
+@pytest.mark.asyncio
 async def test_fix_all_applies_safe_fixes_only(project: Path):
     path = project / "app" / "routes.py"
     async with server(project) as client:

@@ -31,7 +31,7 @@ from fastapi_lint.config import (
 )
 from fastapi_lint.diagnostics import has_internal_error
 from fastapi_lint.projects import Projects
-from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
+from fastapi_lint.reporters import EDIT_FORMATS, HUMAN_FORMATS, REPORTERS, ReportOptions
 from fastapi_lint.results import RunResult
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
 from fastapi_lint.rules.base import FixAvailability
@@ -197,6 +197,8 @@ def _check(
         stdin_filename=stdin_filename,
         baseline=load_baseline(baseline_path) if baseline_path else frozenset(),
         add_noqa=add_noqa,
+        # JSON and SARIF show each fix's edits: they are made as the files are checked
+        fix_edits=settings.output_format in EDIT_FORMATS and not (statistics or diff),
         progress=progress,
     )
     stdin_text = None

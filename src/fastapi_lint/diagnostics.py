@@ -65,6 +65,9 @@ class Diagnostic:
     # a security finding's secret: text offsets (start, end) of its characters in the source.
     # Its text is never carried: outputs mask that span (see redaction.py)
     secret: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+    # the fix's final edits of the file's text, as `--fix` would make them (imports placed and
+    # removed): set where the file is checked, for the outputs that show edits; None until then
+    edits: tuple[Edit, ...] | None = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)

@@ -26,7 +26,6 @@ from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import cache_folder, chosen_cache_dir
 from fastapi_lint.config import ConfigError
 from fastapi_lint.diagnostics import INTERNAL_ERROR, TOOL_CODES, Applicability, Diagnostic, Edit
-from fastapi_lint.fixes import edits_with_imports
 from fastapi_lint.lsp_positions import (
     client_position,
     minimal_edit,
@@ -123,7 +122,8 @@ class FastapiLintServer(LanguageServer):
         raw = document.source
         text = normalize_newlines(raw)
         try:
-            report = self._report(name, text, Options(stdin_filename=path))
+            # the quick fixes' edits are made with the check, as `--fix` makes them
+            report = self._report(name, text, Options(stdin_filename=path, fix_edits=True))
         except ConfigError as exc:
             self.checked.pop(uri, None)
             self._show_error(str(exc))
@@ -309,7 +309,7 @@ class FastapiLintServer(LanguageServer):
         safe = fix.applicability is Applicability.SAFE
         title = fix.title if not shows_secret(fix.title, secrets) else "Apply the fix"
         label = f"fastapi-lint ({diagnostic.code}): {title}" + ("" if safe else " (unsafe)")
-        edits = edits_with_imports(checked.text, fix)
+        edits = list(diagnostic.edits if diagnostic.edits is not None else fix.edits)
         return types.CodeAction(
             title=label,
             kind=types.CodeActionKind.QuickFix,

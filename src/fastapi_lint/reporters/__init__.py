@@ -29,5 +29,6 @@ REPORTERS: dict[str, Renderer] = {
     "gitlab": gitlab.render,
 }
 HUMAN_FORMATS = frozenset({"concise", "full"})
+EDIT_FORMATS = frozenset({"json", "json-lines", "sarif"})  # they show each fix's edits
 
-__all__ = ["HUMAN_FORMATS", "REPORTERS", "ReportOptions"]
+__all__ = ["EDIT_FORMATS", "HUMAN_FORMATS", "REPORTERS", "ReportOptions"]
