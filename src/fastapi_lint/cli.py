@@ -14,8 +14,9 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -92,36 +93,14 @@ def main() -> None:
     help="Record today's findings in this file (then exit 0).",
 )
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa: FALxxx` to every line with a finding.")
-def check(
-    paths: tuple[Path, ...],
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    fix: bool,
-    unsafe_fixes: bool | None,
-    diff: bool,
-    output_format: str | None,
-    output_file: Path | None,
-    statistics: bool,
-    exit_zero: bool,
-    quiet: bool,
-    config_path: Path | None,
-    isolated: bool,
-    no_cache: bool,
-    cache_dir: Path | None,
-    force_exclude: bool,
-    stdin_filename: str | None,
-    baseline_path: Path | None,
-    write_baseline: Path | None,
-    add_noqa: bool,
-) -> None:
+def check(**given: Any) -> None:
     """Check PATHS (default: the current folder) for FastAPI + SQLAlchemy anti-patterns."""
     if isinstance(sys.stdout, io.TextIOWrapper):
         # A file name that is not UTF-8 (Python keeps its bytes as surrogates) is printed as
         # those bytes, as `ls` does, instead of failing the whole report.
         sys.stdout.reconfigure(errors="surrogateescape")
     try:
-        status = _check(**locals())
+        status = _check(CheckChoices(**given))
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         status = EXIT_ERROR
@@ -137,68 +116,80 @@ def check(
     sys.exit(status)
 
 
-def _check(
-    paths: tuple[Path, ...],
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    fix: bool,
-    unsafe_fixes: bool | None,
-    diff: bool,
-    output_format: str | None,
-    output_file: Path | None,
-    statistics: bool,
-    exit_zero: bool,
-    quiet: bool,
-    config_path: Path | None,
-    isolated: bool,
-    no_cache: bool,
-    cache_dir: Path | None,
-    force_exclude: bool,
-    stdin_filename: str | None,
-    baseline_path: Path | None,
-    write_baseline: Path | None,
-    add_noqa: bool,
-) -> int:
+@dataclass(frozen=True)
+class CheckChoices:
+    """What `fastapi-lint check` was asked: one field per argument and option, by its name."""
+
+    paths: tuple[Path, ...]
+    select: tuple[str, ...]
+    extend_select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    fix: bool
+    unsafe_fixes: bool | None
+    diff: bool
+    output_format: str | None
+    output_file: Path | None
+    statistics: bool
+    exit_zero: bool
+    quiet: bool
+    config_path: Path | None
+    isolated: bool
+    no_cache: bool
+    cache_dir: Path | None
+    force_exclude: bool
+    stdin_filename: str | None
+    baseline_path: Path | None
+    write_baseline: Path | None
+    add_noqa: bool
+
+
+def _check(asked: CheckChoices) -> int:
+    paths = asked.paths
     # As ruff does: `--stdin-filename` with no paths reads the code from stdin too.
-    use_stdin = paths == (Path("-"),) or (not paths and stdin_filename is not None)
+    use_stdin = paths == (Path("-"),) or (not paths and asked.stdin_filename is not None)
     if use_stdin:
         paths = (Path("-"),)
     if not paths:
         paths = (Path("."),)
     if Path("-") in paths and not use_stdin:
         raise click.UsageError("`-` (stdin) cannot be combined with other paths")
-    anchor = _anchor(paths, stdin_filename if use_stdin else None, use_stdin)
+    anchor = _anchor(paths, asked.stdin_filename if use_stdin else None, use_stdin)
 
-    overrides = _overrides(select, extend_select, ignore, unsafe_fixes, output_format)
-    settings, base = _settings(config_path, isolated, anchor)
+    overrides = _overrides(asked)
+    settings, base = _settings(asked.config_path, asked.isolated, anchor)
     settings = overrides(settings)
     # Hierarchical settings: each file is checked with its own project's pyproject.toml,
     # unless one configuration is imposed on every file.
-    fixed = config_path is not None or isolated
+    fixed = asked.config_path is not None or asked.isolated
     projects = Projects(fixed=(settings, base)) if fixed else Projects(adjust=overrides)
 
     exclusive = [
-        name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
+        name
+        for name, on in (
+            ("--fix", asked.fix),
+            ("--diff", asked.diff),
+            ("--add-noqa", asked.add_noqa),
+        )
+        if on
     ]
     if len(exclusive) > 1:
         raise click.UsageError(f"{' and '.join(exclusive)} cannot be used together")
-    if add_noqa and use_stdin:
+    if asked.add_noqa and use_stdin:
         raise click.UsageError("--add-noqa cannot be used with stdin")
-    human = settings.output_format in HUMAN_FORMATS and not statistics
-    progress = Progress() if human and output_file is None and not use_stdin else None
+    human = settings.output_format in HUMAN_FORMATS and not asked.statistics
+    progress = Progress() if human and asked.output_file is None and not use_stdin else None
     options = Options(
-        fix=fix,
+        fix=asked.fix,
         unsafe_fixes=settings.unsafe_fixes,
-        diff=diff,
-        force_exclude=force_exclude,
-        use_cache=not no_cache,
-        cache_dir=cache_dir,
-        stdin_filename=stdin_filename,
-        baseline=load_baseline(baseline_path) if baseline_path else frozenset(),
-        add_noqa=add_noqa,
+        diff=asked.diff,
+        force_exclude=asked.force_exclude,
+        use_cache=not asked.no_cache,
+        cache_dir=asked.cache_dir,
+        stdin_filename=asked.stdin_filename,
+        baseline=load_baseline(asked.baseline_path) if asked.baseline_path else frozenset(),
+        add_noqa=asked.add_noqa,
         # JSON and SARIF show each fix's edits: they are made as the files are checked
-        fix_edits=settings.output_format in EDIT_FORMATS and not (statistics or diff),
+        fix_edits=settings.output_format in EDIT_FORMATS and not (asked.statistics or asked.diff),
         progress=progress,
     )
     stdin_text = None
@@ -223,16 +214,16 @@ def _check(
         for note in report.left_out:
             click.echo(f"note: {report.path}: {note}", err=True)
 
-    if diff:
+    if asked.diff:
         return _report_diff(result)
-    if write_baseline is not None:
-        with _writing(write_baseline):
-            count = write_baseline_file(write_baseline, result)
+    if asked.write_baseline is not None:
+        with _writing(asked.write_baseline):
+            count = write_baseline_file(asked.write_baseline, result)
         click.echo(
-            f"Wrote {count} finding{'s' if count != 1 else ''} to {write_baseline}.", err=True
+            f"Wrote {count} finding{'s' if count != 1 else ''} to {asked.write_baseline}.", err=True
         )
         return EXIT_ERROR if has_internal_error(result.diagnostics) else EXIT_CLEAN
-    if add_noqa:
+    if asked.add_noqa:
         added = sum(report.noqa_added for report in result.files)
         skipped = sum(report.noqa_skipped for report in result.files)
         click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''}.", err=True)
@@ -245,28 +236,28 @@ def _check(
 
     report_options = ReportOptions(
         unsafe_fixes=settings.unsafe_fixes,
-        fix_mode=fix,
-        color=output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
-        show_summary=not quiet,
+        fix_mode=asked.fix,
+        color=asked.output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+        show_summary=not asked.quiet,
     )
-    if use_stdin and fix:
+    if use_stdin and asked.fix:
         # The fixed code goes to stdout; what remains goes to stderr.
         sys.stdout.write(result.files[-1].fixed_text or stdin_text or "")
         sys.stdout.flush()
-        text = _render(result, settings.output_format, statistics, report_options)
+        text = _render(result, settings.output_format, asked.statistics, report_options)
         if result.diagnostics:
             click.echo(text, err=True, nl=False)
     else:
-        text = _render(result, settings.output_format, statistics, report_options)
-        if output_file is not None:
-            with _writing(output_file):
-                output_file.write_text(text, encoding="utf-8", errors="surrogateescape")
+        text = _render(result, settings.output_format, asked.statistics, report_options)
+        if asked.output_file is not None:
+            with _writing(asked.output_file):
+                asked.output_file.write_text(text, encoding="utf-8", errors="surrogateescape")
         else:
             click.echo(text, nl=False, color=report_options.color)
 
     if has_internal_error(result.diagnostics):
         return EXIT_ERROR
-    if exit_zero or not result.diagnostics:
+    if asked.exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
 
@@ -305,17 +296,12 @@ class Progress:
             sys.stderr.flush()
 
 
-def _overrides(
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    unsafe_fixes: bool | None,
-    output_format: str | None,
-) -> Callable[[Settings], Settings]:
+def _overrides(asked: CheckChoices) -> Callable[[Settings], Settings]:
     """What the command line changes in any project's settings (validated once, here)."""
-    chosen = _codes(select, "--select") if select else None
-    more = _codes(extend_select, "--extend-select") if extend_select else ()
-    dropped = _codes(ignore, "--ignore") if ignore else ()
+    chosen = _codes(asked.select, "--select") if asked.select else None
+    more = _codes(asked.extend_select, "--extend-select") if asked.extend_select else ()
+    dropped = _codes(asked.ignore, "--ignore") if asked.ignore else ()
+    unsafe_fixes, output_format = asked.unsafe_fixes, asked.output_format
 
     def apply(settings: Settings) -> Settings:
         if chosen is not None:
