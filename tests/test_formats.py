@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -324,3 +326,13 @@ def test_json_and_sarif_show_the_edits_fix_writes(edited, name, shown):
         assert (1, 1, 2, 1, "import asyncio\n") in edits
     else:
         assert "flag_modified\n\nfrom app.models" in (edited / name).read_text()
+
+
+def test_every_output_format_has_a_reporter_imported_only_when_asked_for():
+    from fastapi_lint.config import OUTPUT_FORMATS
+    from fastapi_lint.reporters import MODULES
+
+    assert set(MODULES) == set(OUTPUT_FORMATS)
+    code = "import sys, fastapi_lint.cli; print(sorted(m for m in sys.modules if 'xml' in m))"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert imported.stdout.strip() == "[]"  # JUnit's XML waits for `--output-format junit`

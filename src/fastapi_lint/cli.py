@@ -10,7 +10,6 @@ import io
 import os
 import sys
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,8 +20,6 @@ from typing import Any
 import click
 
 from fastapi_lint import __version__
-from fastapi_lint.baseline import load_baseline
-from fastapi_lint.baseline import write_baseline as write_baseline_file
 from fastapi_lint.config import (
     OUTPUT_FORMATS,
     ConfigError,
@@ -32,7 +29,7 @@ from fastapi_lint.config import (
 )
 from fastapi_lint.diagnostics import has_internal_error
 from fastapi_lint.projects import Projects
-from fastapi_lint.reporters import EDIT_FORMATS, HUMAN_FORMATS, REPORTERS, ReportOptions
+from fastapi_lint.reporters import EDIT_FORMATS, HUMAN_FORMATS, ReportOptions, renderer
 from fastapi_lint.results import RunResult
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
 from fastapi_lint.rules.base import FixAvailability
@@ -109,6 +106,8 @@ def check(**given: Any) -> None:
     except Exception as exc:  # never a bare traceback for the user
         click.echo(f"error: fastapi-lint failed: {type(exc).__name__}: {exc}", err=True)
         if os.environ.get("FASTAPI_LINT_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         else:
             click.echo("(set FASTAPI_LINT_DEBUG=1 for the traceback, and report it)", err=True)
@@ -186,7 +185,7 @@ def _check(asked: CheckChoices) -> int:
         use_cache=not asked.no_cache,
         cache_dir=asked.cache_dir,
         stdin_filename=asked.stdin_filename,
-        baseline=load_baseline(asked.baseline_path) if asked.baseline_path else frozenset(),
+        baseline=_baseline(asked.baseline_path),
         add_noqa=asked.add_noqa,
         # JSON and SARIF show each fix's edits: they are made as the files are checked
         fix_edits=settings.output_format in EDIT_FORMATS and not (asked.statistics or asked.diff),
@@ -217,6 +216,8 @@ def _check(asked: CheckChoices) -> int:
     if asked.diff:
         return _report_diff(result)
     if asked.write_baseline is not None:
+        from fastapi_lint.baseline import write_baseline as write_baseline_file
+
         with _writing(asked.write_baseline):
             count = write_baseline_file(asked.write_baseline, result)
         click.echo(
@@ -260,6 +261,14 @@ def _check(asked: CheckChoices) -> int:
     if asked.exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
+
+
+def _baseline(path: Path | None) -> frozenset[str]:
+    if path is None:
+        return frozenset()
+    from fastapi_lint.baseline import load_baseline  # only runs that use one pay for it
+
+    return load_baseline(path)
 
 
 @contextmanager
@@ -347,7 +356,7 @@ def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[S
 def _render(result: RunResult, output_format: str, statistics: bool, options) -> str:
     if statistics:
         return _statistics(result, options, output_format)
-    return REPORTERS[output_format](result, options)
+    return renderer(output_format)(result, options)
 
 
 def _statistics(result: RunResult, options: ReportOptions, output_format: str) -> str:

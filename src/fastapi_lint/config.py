@@ -6,7 +6,6 @@ file and the key (and a close match, when there is one); the CLI turns it into e
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -397,5 +396,7 @@ def parse_target_version(value: Any, where: str) -> tuple[int, int]:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
+    import difflib  # only a mistake in the settings needs it
+
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean `{close[0]}`?)" if close else ""
