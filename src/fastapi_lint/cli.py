@@ -425,6 +425,8 @@ def rule_command(key: str) -> None:
 @main.command("rules")
 def rules_command() -> None:
     """List every rule: code, name, fix availability, on by default, summary."""
+    # `fix`: every finding has a fix; `fix?`: some do (`fastapi-lint rule CODE` says which)
+    click.echo(f"{'Code':<6}  {'Name':<32} {'Fix':<5} {'On':<4} Summary")
     for rule in all_rules():
         fix = {
             FixAvailability.ALWAYS: "fix",

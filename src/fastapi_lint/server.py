@@ -45,18 +45,11 @@ SOURCE = "fastapi-lint"
 FIX_ALL_KIND = "source.fixAll.fastapi-lint"
 FIX_ALL = "Fix all fastapi-lint (safe)"
 FIX_ALL_UNSAFE = "Fix all fastapi-lint (safe and unsafe: the project sets `unsafe-fixes`)"
-DOCS_URL = "https://pypi.org/project/fastapi-lint/#{anchor}"  # the README's rule table
 DEBOUNCE_SECONDS = 0.05  # a burst of keystrokes is checked once, after the last
 # LSP tags: a Pydantic v1 API is deprecated in v2
 TAGS = {code: [types.DiagnosticTag.Deprecated] for code in ("FAL501", "FAL502", "FAL503")}
 
 logger = logging.getLogger(__name__)
-
-
-def rule_url(code: str) -> str:
-    rule = rule_by_code_or_name(code)
-    name = rule.name if rule is not None else ""
-    return DOCS_URL.format(anchor=f"{code}-{name}".lower().rstrip("-"))
 
 
 @dataclass
@@ -253,7 +246,6 @@ class FastapiLintServer(LanguageServer):
             message=diagnostic.message,
             severity=types.DiagnosticSeverity.Error if broken else types.DiagnosticSeverity.Warning,
             code=diagnostic.code,
-            code_description=types.CodeDescription(href=rule_url(diagnostic.code)),
             source=SOURCE,
             tags=TAGS.get(diagnostic.code),
         )
@@ -400,11 +392,14 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 
 def _short_doc(code: str) -> str:
+    """The rule's documentation up to its examples, and where the rest is. The documentation
+    ships with the tool (no web page does: a diagnostic carries no documentation link)."""
     rule = rule_by_code_or_name(code)
     if rule is None:
         return f"**{code}**"
     doc = rule.documentation().split("\n## Example", 1)[0].strip()
-    return f"**{rule.code}** `{rule.name}`: {rule.summary}\n\n{doc}\n\n[Docs]({rule_url(code)})"
+    more = f"With examples: `fastapi-lint rule {rule.code}`"
+    return f"**{rule.code}** `{rule.name}`: {rule.summary}\n\n{doc}\n\n{more}"
 
 
 def _internal_error(path: str, exc: Exception) -> Diagnostic:
