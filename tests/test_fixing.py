@@ -354,3 +354,21 @@ def test_a_removal_rewriting_what_a_fix_wrote_becomes_one_edit_with_it():
     edits = fixes._FixesOf(text, frozenset()).final_edits(fix)
     assert edits == (Edit(0, 15, "import os\nimport sys"), Edit(17, 40, "x = os.sep, sys"))
     assert fixes.apply_edits(text, list(edits)) == fixes.apply_fixes(text, [fix])
+
+
+def test_the_final_edits_of_many_fixes_in_one_file_parse_it_once(monkeypatch):
+    # 200 fixes each replace one use of `time` (the others keep it used) and add `asyncio`:
+    # reporting them must not parse the file once per fix (that made 1,000 fixes take 30 s)
+    text = "import time\n" + "".join(
+        f"\n\nasync def f{i}() -> None:\n    time.sleep({i})\n" for i in range(200)
+    )
+    diagnostics = [
+        replace(_finding(0), fix=_replacing(text, f"time.sleep({i})", "x", Import("asyncio")))
+        for i in range(200)
+    ]
+    parsed = []
+    real_parse = fixes.parse
+    monkeypatch.setattr(fixes, "parse", lambda *args: parsed.append(1) or real_parse(*args))
+    fixes.attach_final_edits(diagnostics, text)
+    assert len(parsed) == 1
+    assert all(d.edits[0] == Edit(0, 0, "import asyncio\n") for d in diagnostics)

@@ -13,10 +13,11 @@ import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from fastapi_lint.diagnostics import Diagnostic, Edit, Fix
+from fastapi_lint.diagnostics import Diagnostic, Edit, Fix, Import
 from fastapi_lint.fix_imports import WORD, import_edits, unused_import_edits, used_names
 from fastapi_lint.lsp_positions import minimal_edit
 from fastapi_lint.parsing import SyntaxProblem, lowered_source, parse
+from fastapi_lint.source import LineIndex
 
 MAX_ROUNDS = 10
 
@@ -190,15 +191,17 @@ def attach_final_edits(
 
 
 class _FixesOf:
-    """One text's fixes, made final: the text is parsed once, and again per fix only when the
-    fix deletes a word that an import binds (only then can an import be left unused)."""
+    """One text's fixes, made final. The text is parsed and walked once; a fix is applied and
+    the result parsed only when it deletes every use of an imported name (only then can it
+    leave an import unused), so many fixes in one file do not each cost the whole file."""
 
     def __init__(self, text: str, first_party: frozenset[str]) -> None:
         self.text = text
         self.first_party = first_party
         self._tree: ast.Module | SyntaxProblem | None = None
         self._used: set[str] | None = None
-        self._imported: set[str] | None = None
+        self._uses: dict[str, list[tuple[int, int]]] | None = None
+        self._imports: dict[tuple[Import, ...], list[Edit]] = {}
 
     @property
     def tree(self) -> ast.Module | SyntaxProblem:
@@ -216,12 +219,7 @@ class _FixesOf:
         if isinstance(tree, SyntaxProblem):
             return _in_order(edits)
         if fix.imports:
-            wanted = list(dict.fromkeys(fix.imports))
-            edits.extend(
-                _on_original(
-                    text, tree, lambda seen: import_edits(seen, tree, wanted, self.first_party)
-                )
-            )
+            edits.extend(self._import_edits(tuple(dict.fromkeys(fix.imports))))
         if not self._may_unuse_an_import(fix):
             return _in_order(edits)
         new_text = apply_edits(text, edits)
@@ -241,14 +239,52 @@ class _FixesOf:
             return _in_order(edits)
         return _composed(text, edits, removals, pruned)
 
+    def _import_edits(self, wanted: tuple[Import, ...]) -> list[Edit]:
+        """The edits adding `wanted` (the same for every fix that needs the same imports)."""
+        if wanted not in self._imports:
+            tree = self.tree
+            self._imports[wanted] = _on_original(
+                self.text,
+                tree,
+                lambda seen: import_edits(seen, tree, list(wanted), self.first_party),
+            )
+        return self._imports[wanted]
+
     def _may_unuse_an_import(self, fix: Fix) -> bool:
+        """Whether the fix's edits reach every use of some imported name."""
         text = self.text
-        deleted = {word for edit in fix.edits for word in WORD.findall(text[edit.start : edit.end])}
+        spans = [(edit.start, edit.end) for edit in fix.edits if edit.start < edit.end]
+        deleted = {word for start, end in spans for word in WORD.findall(text[start:end])}
         if not deleted:
             return False
-        if self._imported is None:
-            self._imported = _imported_names(self.tree)
-        return not deleted.isdisjoint(self._imported)
+        uses = self._imported_uses()
+        if uses is None:
+            return True  # no positions to go by: ask the parser
+        return any(
+            all(any(use[0] < end and start < use[1] for start, end in spans) for use in found)
+            for found in (uses.get(word) for word in deleted)
+            if found
+        )
+
+    def _imported_uses(self) -> dict[str, list[tuple[int, int]]] | None:
+        """Where each imported name is used, as `used_names` counts uses (reads of the name,
+        words of strings): text spans. None for a lowered file (its tree has other offsets)."""
+        tree = self.tree
+        if self._uses is None and lowered_source(tree) is None:
+            imported = _imported_names(tree)
+            lines = LineIndex(self.text)
+            uses: dict[str, list[tuple[int, int]]] = {}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+                    names = {node.id} & imported
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    names = set(WORD.findall(node.value)) & imported
+                else:
+                    continue
+                for name in names:
+                    uses.setdefault(name, []).append(lines.node_range(node))
+            self._uses = uses
+        return self._uses
 
 
 def _imported_names(tree: ast.Module) -> set[str]:
