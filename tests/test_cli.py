@@ -387,6 +387,7 @@ def test_rule_rules_and_version():
     assert cli("rule", "FAL999").exit_code == 2
     listing = cli("rules").output
     assert "FAL304  call-evaluated-field-default" in listing
+    assert listing.startswith("Code    Name ") and listing.splitlines()[0].endswith(" Summary")
     assert cli("--version").output.startswith("fastapi-lint, version ")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -235,3 +237,102 @@ def test_demo_app_fix_removes_every_fixable_finding(demo):
     assert sorted(item["code"] for item in remaining) == sorted(
         item["code"] for item in before if item not in fixable
     )
+
+
+# -- the edits JSON and SARIF show are the edits --fix writes ----------------------------------
+MODELS = """\
+from sqlalchemy import JSON
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Org(Base):
+    __tablename__ = "orgs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    options: Mapped[dict] = mapped_column(JSON)
+"""
+EDITED = {
+    # FAL303 adds `from sqlalchemy.orm.attributes import flag_modified`: a third-party import,
+    # which goes above the first-party `app` section, not sorted in with it
+    "app/services.py": (
+        "from app.models import Org\n\n\ndef enable(org: Org) -> None:\n"
+        '    org.options["beta"] = True\n'
+    ),
+    # FAL201 replaces the only use of `time`: its import goes
+    "app/clock.py": "import time\n\n\nasync def wait() -> None:\n    time.sleep(1)\n",
+}
+
+
+@pytest.fixture
+def edited(tmp_path, monkeypatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    for name, text in EDITED.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _json_edits(name: str) -> list[tuple[int, int, int, int, str]]:
+    [item] = json.loads(run("check", name, "--no-cache", "--output-format", "json").output)
+    return [
+        (*_row_column(e["location"]), *_row_column(e["end_location"]), e["content"])
+        for e in item["fix"]["edits"]
+    ]
+
+
+def _row_column(location: dict) -> tuple[int, int]:
+    return location["row"], location["column"]
+
+
+def _sarif_edits(name: str) -> list[tuple[int, int, int, int, str]]:
+    document = json.loads(run("check", name, "--no-cache", "--output-format", "sarif").output)
+    [result] = document["runs"][0]["results"]
+    [change] = result["fixes"][0]["artifactChanges"]
+    return [
+        (*_region(r["deletedRegion"]), r["insertedContent"]["text"]) for r in change["replacements"]
+    ]
+
+
+def _region(region: dict) -> tuple[int, int, int, int]:
+    return region["startLine"], region["startColumn"], region["endLine"], region["endColumn"]
+
+
+def _applied(text: str, edits: list[tuple[int, int, int, int, str]]) -> str:
+    """The text with edits given as 1-based (row, column) ranges applied."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    for row, column, end_row, end_column, content in sorted(edits, reverse=True):
+        start = starts[row - 1] + column - 1
+        end = starts[end_row - 1] + end_column - 1
+        text = text[:start] + content + text[end:]
+    return text
+
+
+@pytest.mark.parametrize("name", sorted(EDITED))
+@pytest.mark.parametrize("shown", [_json_edits, _sarif_edits], ids=["json", "sarif"])
+def test_json_and_sarif_show_the_edits_fix_writes(edited, name, shown):
+    edits = shown(name)
+    run("check", name, "--no-cache", "--fix", "--unsafe-fixes")
+    assert _applied(EDITED[name], edits) == (edited / name).read_text()
+    if name == "app/clock.py":
+        # `import time`, left unused, is replaced by the new import
+        assert (1, 1, 2, 1, "import asyncio\n") in edits
+    else:
+        assert "flag_modified\n\nfrom app.models" in (edited / name).read_text()
+
+
+def test_every_output_format_has_a_reporter_imported_only_when_asked_for():
+    from fastapi_lint.config import OUTPUT_FORMATS
+    from fastapi_lint.reporters import MODULES
+
+    assert set(MODULES) == set(OUTPUT_FORMATS)
+    code = "import sys, fastapi_lint.cli; print(sorted(m for m in sys.modules if 'xml' in m))"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert imported.stdout.strip() == "[]"  # JUnit's XML waits for `--output-format junit`

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -70,3 +72,15 @@ def _index(text: str) -> ProjectIndex:
     index = ProjectIndex()
     index.add(extract(ast.parse(text), "doc", ""), ["doc"])
     return index
+
+
+def test_the_settings_module_loads_no_rule_until_asked():
+    code = (
+        "import sys, fastapi_lint.config as config\n"
+        "loaded = ('fastapi_lint.rules', 'packaging')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(loaded)))\n"
+        "config.validate_codes(['FAL301'], 'x')\n"
+        "print('fastapi_lint.rules' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "True"], done.stderr

@@ -153,7 +153,7 @@ async def test_diagnostics_on_open_and_change(project: Path):
         first = by_code(found, "FAL202")[0]
         assert first.source == "fastapi-lint"
         assert first.severity == types.DiagnosticSeverity.Warning
-        assert first.code_description.href.endswith("#fal202-unawaited-session-call")
+        assert first.code_description is None  # no made-up web page: the hover has the docs
         # after the emoji: UTF-16 counts it as two units
         after_emoji = by_code(found, "FAL202")[1]
         assert after_emoji.range.start == types.Position(5, 14)
@@ -220,6 +220,18 @@ async def test_quick_fixes_safe_and_unsafe_on_a_crlf_document(project: Path):
 
 
 @pytest.mark.asyncio
+async def test_a_quick_fix_removes_the_import_it_leaves_unused_as_fix_does(project: Path):
+    path = project / "app" / "clock.py"
+    text = "import time\n\n\nasync def wait() -> None:\n    time.sleep(1)\n"
+    async with server(project) as client:
+        await open_document(client, path, text)
+        (fix,) = [a for a in await actions(client, path, 4) if "(FAL201)" in a.title]
+        assert apply(text, fix) == (
+            "import asyncio\n\n\nasync def wait() -> None:\n    await asyncio.sleep(1)\n"
+        )
+
+
+@pytest.mark.asyncio
 async def test_fix_all_applies_safe_fixes_only(project: Path):
     path = project / "app" / "routes.py"
     async with server(project) as client:
@@ -279,6 +291,7 @@ async def test_hover_shows_the_rule_documentation(project: Path):
         assert hover.contents.kind == types.MarkupKind.Markdown
         assert hover.contents.value.startswith("**FAL202** `unawaited-session-call`")
         assert "## What it does" in hover.contents.value
+        assert hover.contents.value.endswith("With examples: `fastapi-lint rule FAL202`")
         nothing = await hover_at(client, path, 0, 0)
         assert nothing is None
 

@@ -10,7 +10,7 @@ import io
 import re
 import tokenize
 
-from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.diagnostics import TOOL_CODES, Diagnostic
 from fastapi_lint.suppression import FILE_NOQA, NOQA, comments
 
 
@@ -18,7 +18,7 @@ def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
     """(new text, directives added, findings skipped)."""
     by_line: dict[int, set[str]] = {}
     for diagnostic in diagnostics:
-        if diagnostic.code in ("FAL001", "FAL002"):
+        if diagnostic.code in TOOL_CODES:
             continue
         by_line.setdefault(diagnostic.line, set()).add(diagnostic.code)
     if not by_line:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.config import ConfigError
+from fastapi_lint.diagnostics import TOOL_CODES
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.results import RunResult
 from fastapi_lint.writing import replace_file
@@ -37,7 +38,7 @@ def write_baseline(path: Path, result: RunResult) -> int:
             report.key_path or report.path, report.diagnostics, report.source_text, report.secrets
         )
         for d, fingerprint in zip(report.diagnostics, prints, strict=True):
-            if d.code in ("FAL001", "FAL002"):
+            if d.code in TOOL_CODES:
                 continue  # a broken file must be mended, not baselined
             findings.append(
                 {

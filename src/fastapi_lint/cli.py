@@ -10,18 +10,16 @@ import io
 import os
 import sys
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from fastapi_lint import __version__
-from fastapi_lint.baseline import load_baseline
-from fastapi_lint.baseline import write_baseline as write_baseline_file
 from fastapi_lint.config import (
     OUTPUT_FORMATS,
     ConfigError,
@@ -29,10 +27,12 @@ from fastapi_lint.config import (
     load,
     validate_codes,
 )
+from fastapi_lint.diagnostics import has_internal_error
 from fastapi_lint.projects import Projects
-from fastapi_lint.reporters import HUMAN_FORMATS, REPORTERS, ReportOptions
+from fastapi_lint.reporters import EDIT_FORMATS, HUMAN_FORMATS, ReportOptions, renderer
 from fastapi_lint.results import RunResult
 from fastapi_lint.rules import all_rules, rule_by_code_or_name
+from fastapi_lint.rules.base import FixAvailability
 from fastapi_lint.runner import Options, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -90,36 +90,14 @@ def main() -> None:
     help="Record today's findings in this file (then exit 0).",
 )
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa: FALxxx` to every line with a finding.")
-def check(
-    paths: tuple[Path, ...],
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    fix: bool,
-    unsafe_fixes: bool | None,
-    diff: bool,
-    output_format: str | None,
-    output_file: Path | None,
-    statistics: bool,
-    exit_zero: bool,
-    quiet: bool,
-    config_path: Path | None,
-    isolated: bool,
-    no_cache: bool,
-    cache_dir: Path | None,
-    force_exclude: bool,
-    stdin_filename: str | None,
-    baseline_path: Path | None,
-    write_baseline: Path | None,
-    add_noqa: bool,
-) -> None:
+def check(**given: Any) -> None:
     """Check PATHS (default: the current folder) for FastAPI + SQLAlchemy anti-patterns."""
     if isinstance(sys.stdout, io.TextIOWrapper):
         # A file name that is not UTF-8 (Python keeps its bytes as surrogates) is printed as
         # those bytes, as `ls` does, instead of failing the whole report.
         sys.stdout.reconfigure(errors="surrogateescape")
     try:
-        status = _check(**locals())
+        status = _check(CheckChoices(**given))
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         status = EXIT_ERROR
@@ -128,6 +106,8 @@ def check(
     except Exception as exc:  # never a bare traceback for the user
         click.echo(f"error: fastapi-lint failed: {type(exc).__name__}: {exc}", err=True)
         if os.environ.get("FASTAPI_LINT_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         else:
             click.echo("(set FASTAPI_LINT_DEBUG=1 for the traceback, and report it)", err=True)
@@ -135,66 +115,80 @@ def check(
     sys.exit(status)
 
 
-def _check(
-    paths: tuple[Path, ...],
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    fix: bool,
-    unsafe_fixes: bool | None,
-    diff: bool,
-    output_format: str | None,
-    output_file: Path | None,
-    statistics: bool,
-    exit_zero: bool,
-    quiet: bool,
-    config_path: Path | None,
-    isolated: bool,
-    no_cache: bool,
-    cache_dir: Path | None,
-    force_exclude: bool,
-    stdin_filename: str | None,
-    baseline_path: Path | None,
-    write_baseline: Path | None,
-    add_noqa: bool,
-) -> int:
+@dataclass(frozen=True)
+class CheckChoices:
+    """What `fastapi-lint check` was asked: one field per argument and option, by its name."""
+
+    paths: tuple[Path, ...]
+    select: tuple[str, ...]
+    extend_select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    fix: bool
+    unsafe_fixes: bool | None
+    diff: bool
+    output_format: str | None
+    output_file: Path | None
+    statistics: bool
+    exit_zero: bool
+    quiet: bool
+    config_path: Path | None
+    isolated: bool
+    no_cache: bool
+    cache_dir: Path | None
+    force_exclude: bool
+    stdin_filename: str | None
+    baseline_path: Path | None
+    write_baseline: Path | None
+    add_noqa: bool
+
+
+def _check(asked: CheckChoices) -> int:
+    paths = asked.paths
     # As ruff does: `--stdin-filename` with no paths reads the code from stdin too.
-    use_stdin = paths == (Path("-"),) or (not paths and stdin_filename is not None)
+    use_stdin = paths == (Path("-"),) or (not paths and asked.stdin_filename is not None)
     if use_stdin:
         paths = (Path("-"),)
     if not paths:
         paths = (Path("."),)
     if Path("-") in paths and not use_stdin:
         raise click.UsageError("`-` (stdin) cannot be combined with other paths")
-    anchor = _anchor(paths, stdin_filename if use_stdin else None, use_stdin)
+    anchor = _anchor(paths, asked.stdin_filename if use_stdin else None, use_stdin)
 
-    overrides = _overrides(select, extend_select, ignore, unsafe_fixes, output_format)
-    settings, base = _settings(config_path, isolated, anchor)
+    overrides = _overrides(asked)
+    settings, base = _settings(asked.config_path, asked.isolated, anchor)
     settings = overrides(settings)
     # Hierarchical settings: each file is checked with its own project's pyproject.toml,
     # unless one configuration is imposed on every file.
-    fixed = config_path is not None or isolated
+    fixed = asked.config_path is not None or asked.isolated
     projects = Projects(fixed=(settings, base)) if fixed else Projects(adjust=overrides)
 
     exclusive = [
-        name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
+        name
+        for name, on in (
+            ("--fix", asked.fix),
+            ("--diff", asked.diff),
+            ("--add-noqa", asked.add_noqa),
+        )
+        if on
     ]
     if len(exclusive) > 1:
         raise click.UsageError(f"{' and '.join(exclusive)} cannot be used together")
-    if add_noqa and use_stdin:
+    if asked.add_noqa and use_stdin:
         raise click.UsageError("--add-noqa cannot be used with stdin")
-    human = settings.output_format in HUMAN_FORMATS and not statistics
-    progress = Progress() if human and output_file is None and not use_stdin else None
+    human = settings.output_format in HUMAN_FORMATS and not asked.statistics
+    progress = Progress() if human and asked.output_file is None and not use_stdin else None
     options = Options(
-        fix=fix,
+        fix=asked.fix,
         unsafe_fixes=settings.unsafe_fixes,
-        diff=diff,
-        force_exclude=force_exclude,
-        use_cache=not no_cache,
-        cache_dir=cache_dir,
-        stdin_filename=stdin_filename,
-        baseline=load_baseline(baseline_path) if baseline_path else frozenset(),
-        add_noqa=add_noqa,
+        diff=asked.diff,
+        force_exclude=asked.force_exclude,
+        use_cache=not asked.no_cache,
+        cache_dir=asked.cache_dir,
+        stdin_filename=asked.stdin_filename,
+        baseline=_baseline(asked.baseline_path),
+        add_noqa=asked.add_noqa,
+        # JSON and SARIF show each fix's edits: they are made as the files are checked
+        fix_edits=settings.output_format in EDIT_FORMATS and not (asked.statistics or asked.diff),
         progress=progress,
     )
     stdin_text = None
@@ -219,16 +213,18 @@ def _check(
         for note in report.left_out:
             click.echo(f"note: {report.path}: {note}", err=True)
 
-    if diff:
+    if asked.diff:
         return _report_diff(result)
-    if write_baseline is not None:
-        with _writing(write_baseline):
-            count = write_baseline_file(write_baseline, result)
+    if asked.write_baseline is not None:
+        from fastapi_lint.baseline import write_baseline as write_baseline_file
+
+        with _writing(asked.write_baseline):
+            count = write_baseline_file(asked.write_baseline, result)
         click.echo(
-            f"Wrote {count} finding{'s' if count != 1 else ''} to {write_baseline}.", err=True
+            f"Wrote {count} finding{'s' if count != 1 else ''} to {asked.write_baseline}.", err=True
         )
-        return EXIT_ERROR if any(d.code == "FAL002" for d in result.diagnostics) else EXIT_CLEAN
-    if add_noqa:
+        return EXIT_ERROR if has_internal_error(result.diagnostics) else EXIT_CLEAN
+    if asked.add_noqa:
         added = sum(report.noqa_added for report in result.files)
         skipped = sum(report.noqa_skipped for report in result.files)
         click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''}.", err=True)
@@ -237,34 +233,42 @@ def _check(
                 f"{skipped} finding(s) on lines that cannot take a comment were left as they are.",
                 err=True,
             )
-        return EXIT_ERROR if any(d.code == "FAL002" for d in result.diagnostics) else EXIT_CLEAN
+        return EXIT_ERROR if has_internal_error(result.diagnostics) else EXIT_CLEAN
 
     report_options = ReportOptions(
         unsafe_fixes=settings.unsafe_fixes,
-        fix_mode=fix,
-        color=output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
-        show_summary=not quiet,
+        fix_mode=asked.fix,
+        color=asked.output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+        show_summary=not asked.quiet,
     )
-    if use_stdin and fix:
+    if use_stdin and asked.fix:
         # The fixed code goes to stdout; what remains goes to stderr.
         sys.stdout.write(result.files[-1].fixed_text or stdin_text or "")
         sys.stdout.flush()
-        text = _render(result, settings.output_format, statistics, report_options)
+        text = _render(result, settings.output_format, asked.statistics, report_options)
         if result.diagnostics:
             click.echo(text, err=True, nl=False)
     else:
-        text = _render(result, settings.output_format, statistics, report_options)
-        if output_file is not None:
-            with _writing(output_file):
-                output_file.write_text(text, encoding="utf-8", errors="surrogateescape")
+        text = _render(result, settings.output_format, asked.statistics, report_options)
+        if asked.output_file is not None:
+            with _writing(asked.output_file):
+                asked.output_file.write_text(text, encoding="utf-8", errors="surrogateescape")
         else:
             click.echo(text, nl=False, color=report_options.color)
 
-    if any(d.code == "FAL002" for d in result.diagnostics):
+    if has_internal_error(result.diagnostics):
         return EXIT_ERROR
-    if exit_zero or not result.diagnostics:
+    if asked.exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
+
+
+def _baseline(path: Path | None) -> frozenset[str]:
+    if path is None:
+        return frozenset()
+    from fastapi_lint.baseline import load_baseline  # only runs that use one pay for it
+
+    return load_baseline(path)
 
 
 @contextmanager
@@ -301,17 +305,12 @@ class Progress:
             sys.stderr.flush()
 
 
-def _overrides(
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    unsafe_fixes: bool | None,
-    output_format: str | None,
-) -> Callable[[Settings], Settings]:
+def _overrides(asked: CheckChoices) -> Callable[[Settings], Settings]:
     """What the command line changes in any project's settings (validated once, here)."""
-    chosen = _codes(select, "--select") if select else None
-    more = _codes(extend_select, "--extend-select") if extend_select else ()
-    dropped = _codes(ignore, "--ignore") if ignore else ()
+    chosen = _codes(asked.select, "--select") if asked.select else None
+    more = _codes(asked.extend_select, "--extend-select") if asked.extend_select else ()
+    dropped = _codes(asked.ignore, "--ignore") if asked.ignore else ()
+    unsafe_fixes, output_format = asked.unsafe_fixes, asked.output_format
 
     def apply(settings: Settings) -> Settings:
         if chosen is not None:
@@ -357,7 +356,7 @@ def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[S
 def _render(result: RunResult, output_format: str, statistics: bool, options) -> str:
     if statistics:
         return _statistics(result, options, output_format)
-    return REPORTERS[output_format](result, options)
+    return renderer(output_format)(result, options)
 
 
 def _statistics(result: RunResult, options: ReportOptions, output_format: str) -> str:
@@ -396,7 +395,7 @@ def _report_diff(result: RunResult) -> int:
         click.echo("No errors would be fixed.", err=True)
     if left_out:
         click.echo(f"Left out of the diff, as they would show a secret: {left_out}.", err=True)
-    if any(d.code == "FAL002" for d in result.diagnostics):
+    if has_internal_error(result.diagnostics):
         return EXIT_ERROR
     # --fix would change files also when the changes are left out of the diff (secrets)
     return EXIT_FINDINGS if fixed or left_out else EXIT_CLEAN
@@ -411,9 +410,9 @@ def rule_command(key: str) -> None:
         click.echo(f"error: unknown rule `{key}` (see `fastapi-lint rules`)", err=True)
         sys.exit(EXIT_ERROR)
     availability = {
-        "always": "Fix is always available.",
-        "sometimes": "Fix is sometimes available.",
-        "none": "Fix is not available.",
+        FixAvailability.ALWAYS: "Fix is always available.",
+        FixAvailability.SOMETIMES: "Fix is sometimes available.",
+        FixAvailability.NONE: "Fix is not available.",
     }[rule.fix_availability]
     parts = [f"# {rule.name} ({rule.code})", "", availability, "", rule.documentation()]
     if rule.options:
@@ -426,8 +425,14 @@ def rule_command(key: str) -> None:
 @main.command("rules")
 def rules_command() -> None:
     """List every rule: code, name, fix availability, on by default, summary."""
+    # `fix`: every finding has a fix; `fix?`: some do (`fastapi-lint rule CODE` says which)
+    click.echo(f"{'Code':<6}  {'Name':<32} {'Fix':<5} {'On':<4} Summary")
     for rule in all_rules():
-        fix = {"always": "fix", "sometimes": "fix?", "none": "-"}[rule.fix_availability]
+        fix = {
+            FixAvailability.ALWAYS: "fix",
+            FixAvailability.SOMETIMES: "fix?",
+            FixAvailability.NONE: "-",
+        }[rule.fix_availability]
         default = "on" if rule.default_enabled else "off"
         click.echo(f"{rule.code}  {rule.name:<32} {fix:<5} {default:<4} {rule.summary}")
 

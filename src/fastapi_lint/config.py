@@ -6,7 +6,6 @@ file and the key (and a close match, when there is one); the CLI turns it into e
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -18,10 +17,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from fastapi_lint.dependencies import project_pydantic
+from fastapi_lint.diagnostics import TOOL_CODES
 from fastapi_lint.discovery import pattern_error
-from fastapi_lint.metadata import oldest_python, pep440_from_poetry
-from fastapi_lint.rules import all_rules
 
 DEFAULT_EXCLUDES = (
     ".bzr",
@@ -50,7 +47,7 @@ DEFAULT_EXCLUDES = (
     "venv",
 )
 OUTPUT_FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "junit", "gitlab")
-ALWAYS_ON = ("FAL001", "FAL002")
+ALWAYS_ON = TOOL_CODES  # the name engine.py imports
 _CODE_PREFIX = re.compile(r"^(ALL|FAL[0-9]{0,3})$")
 _TARGET = re.compile(r"^py3(\d{1,2})$")
 # Generous for hand-written code, finite so that a generated 100 MB file cannot eat the machine.
@@ -124,6 +121,14 @@ def _longest_match(code: str, prefixes: tuple[str, ...]) -> int:
     return best
 
 
+def all_rules() -> list:
+    """The rule registry, imported when first asked: importing the settings does not load every
+    rule (and the semantic layer under them)."""
+    from fastapi_lint.rules import all_rules as registered
+
+    return registered()
+
+
 def all_rules_by_code() -> dict:
     return {rule.code: rule for rule in all_rules()}
 
@@ -131,6 +136,8 @@ def all_rules_by_code() -> dict:
 # -- Poetry metadata, and reading a TOML file ------------------------------------------------------
 def python_from_poetry(document: dict[str, Any]) -> tuple[int, int] | None:
     """The lowest Python `[tool.poetry.dependencies] python = "^3.11"` allows."""
+    from fastapi_lint.metadata import oldest_python, pep440_from_poetry
+
     spec = _poetry_requirement(document, "python")
     specifier = pep440_from_poetry(spec) if spec is not None else None
     return oldest_python(specifier) if specifier is not None else None
@@ -199,6 +206,10 @@ def load(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
+    # `packaging` (under these two) is imported only for a file that has settings to read
+    from fastapi_lint.dependencies import project_pydantic
+    from fastapi_lint.metadata import oldest_python
+
     if "pydantic-version" not in table:  # dependencies.py: declared, then locked
         declared = project_pydantic(path.parent, document)
         if declared is not None:
@@ -385,5 +396,7 @@ def parse_target_version(value: Any, where: str) -> tuple[int, int]:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
+    import difflib  # only a mistake in the settings needs it
+
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean `{close[0]}`?)" if close else ""

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+# The tool's own codes: a file it cannot read or parse, and a failure of the tool itself. They
+# are always on, and never suppressed, baselined or cached as a file's findings.
+INVALID_SYNTAX = "FAL001"
+INTERNAL_ERROR = "FAL002"
+TOOL_CODES = (INVALID_SYNTAX, INTERNAL_ERROR)
 
 
 class Applicability(str, enum.Enum):
@@ -58,6 +65,14 @@ class Diagnostic:
     # a security finding's secret: text offsets (start, end) of its characters in the source.
     # Its text is never carried: outputs mask that span (see redaction.py)
     secret: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+    # the fix's final edits of the file's text, as `--fix` would make them (imports placed and
+    # removed): set where the file is checked, for the outputs that show edits; None until then
+    edits: tuple[Edit, ...] | None = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)
+
+
+def has_internal_error(diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether the tool failed somewhere (FAL002): the run's exit status is 2."""
+    return any(d.code == INTERNAL_ERROR for d in diagnostics)

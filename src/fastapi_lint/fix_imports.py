@@ -21,7 +21,7 @@ from fastapi_lint.source import LineIndex
 
 LINE_LENGTH = 88  # ruff's default, which decides when an import is wrapped
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
-_WORD = re.compile(r"[A-Za-z_]\w*")
+WORD = re.compile(r"[A-Za-z_]\w*")
 FUTURE, STANDARD_LIBRARY, THIRD_PARTY, FIRST_PARTY, LOCAL_FOLDER = range(5)
 
 
@@ -308,7 +308,7 @@ def used_names(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
             names.add(node.id)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            names.update(_WORD.findall(node.value))
+            names.update(WORD.findall(node.value))
     return names
 
 

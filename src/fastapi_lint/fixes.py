@@ -8,13 +8,16 @@ is dropped and reported: the file keeps its last good content.
 
 from __future__ import annotations
 
+import ast
 import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from fastapi_lint.diagnostics import Diagnostic, Edit, Fix
-from fastapi_lint.fix_imports import import_edits, unused_import_edits, used_names
+from fastapi_lint.diagnostics import Diagnostic, Edit, Fix, Import
+from fastapi_lint.fix_imports import WORD, import_edits, unused_import_edits, used_names
+from fastapi_lint.lsp_positions import minimal_edit
 from fastapi_lint.parsing import SyntaxProblem, lowered_source, parse
+from fastapi_lint.source import LineIndex
 
 MAX_ROUNDS = 10
 
@@ -165,7 +168,8 @@ def apply_fixes(
 
 
 def edits_with_imports(text: str, fix: Fix) -> list[Edit]:
-    """A fix's edits plus the import edits it needs in `text` (for reports of the fix)."""
+    """A fix's edits plus the import edits it needs in `text`, placed as if no module were first
+    party, and no import removed (the snapshot tests pin this view of a fix)."""
     edits = list(fix.edits)
     if fix.imports:
         tree = parse(text)
@@ -173,6 +177,188 @@ def edits_with_imports(text: str, fix: Fix) -> list[Edit]:
             wanted = list(fix.imports)
             edits.extend(_on_original(text, tree, lambda seen: import_edits(seen, tree, wanted)))
     return sorted(edits, key=lambda edit: edit.start)
+
+
+def attach_final_edits(
+    diagnostics: Iterable[Diagnostic], text: str, first_party: frozenset[str] = frozenset()
+) -> None:
+    """Give each fix of `diagnostics` (found in `text`) its final edits, for the outputs that
+    show them: what `--fix` makes of that fix applied alone (see `final_edits`)."""
+    fixes = _FixesOf(text, first_party)
+    for diagnostic in diagnostics:
+        if diagnostic.fix is not None:
+            diagnostic.edits = fixes.final_edits(diagnostic.fix)
+
+
+class _FixesOf:
+    """One text's fixes, made final. The text is parsed and walked once; a fix is applied and
+    the result parsed only when it deletes every use of an imported name (only then can it
+    leave an import unused), so many fixes in one file do not each cost the whole file."""
+
+    def __init__(self, text: str, first_party: frozenset[str]) -> None:
+        self.text = text
+        self.first_party = first_party
+        self._tree: ast.Module | SyntaxProblem | None = None
+        self._used: set[str] | None = None
+        self._uses: dict[str, list[tuple[int, int]]] | None = None
+        self._imports: dict[tuple[Import, ...], list[Edit]] = {}
+
+    @property
+    def tree(self) -> ast.Module | SyntaxProblem:
+        if self._tree is None:
+            self._tree = parse(self.text)
+        return self._tree
+
+    def final_edits(self, fix: Fix) -> tuple[Edit, ...]:
+        """`fix`'s edits, the imports it needs placed in their sections and the imports it
+        leaves unused removed, as `apply_fixes` does; sorted by offset."""
+        text, edits = self.text, list(fix.edits)
+        if not edits and not fix.imports:
+            return ()
+        tree = self.tree
+        if isinstance(tree, SyntaxProblem):
+            return _in_order(edits)
+        if fix.imports:
+            edits.extend(self._import_edits(tuple(dict.fromkeys(fix.imports))))
+        if not self._may_unuse_an_import(fix):
+            return _in_order(edits)
+        new_text = apply_edits(text, edits)
+        new_tree = parse(new_text)
+        if isinstance(new_tree, SyntaxProblem):
+            return _in_order(edits)  # --fix drops it; the report still shows what it proposes
+        if self._used is None:
+            self._used = used_names(tree)
+        used = self._used
+        removals = _on_original(
+            new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, used)
+        )
+        if not removals:
+            return _in_order(edits)
+        pruned = apply_edits(new_text, removals)
+        if isinstance(parse(pruned), SyntaxProblem):
+            return _in_order(edits)
+        return _composed(text, edits, removals, pruned)
+
+    def _import_edits(self, wanted: tuple[Import, ...]) -> list[Edit]:
+        """The edits adding `wanted` (the same for every fix that needs the same imports)."""
+        if wanted not in self._imports:
+            tree = self.tree
+            self._imports[wanted] = _on_original(
+                self.text,
+                tree,
+                lambda seen: import_edits(seen, tree, list(wanted), self.first_party),
+            )
+        return self._imports[wanted]
+
+    def _may_unuse_an_import(self, fix: Fix) -> bool:
+        """Whether the fix's edits reach every use of some imported name."""
+        text = self.text
+        spans = [(edit.start, edit.end) for edit in fix.edits if edit.start < edit.end]
+        deleted = {word for start, end in spans for word in WORD.findall(text[start:end])}
+        if not deleted:
+            return False
+        uses = self._imported_uses()
+        if uses is None:
+            return True  # no positions to go by: ask the parser
+        return any(
+            all(any(use[0] < end and start < use[1] for start, end in spans) for use in found)
+            for found in (uses.get(word) for word in deleted)
+            if found
+        )
+
+    def _imported_uses(self) -> dict[str, list[tuple[int, int]]] | None:
+        """Where each imported name is used, as `used_names` counts uses (reads of the name,
+        words of strings): text spans. None for a lowered file (its tree has other offsets)."""
+        tree = self.tree
+        if self._uses is None and lowered_source(tree) is None:
+            imported = _imported_names(tree)
+            lines = LineIndex(self.text)
+            uses: dict[str, list[tuple[int, int]]] = {}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+                    names = {node.id} & imported
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    names = set(WORD.findall(node.value)) & imported
+                else:
+                    continue
+                for name in names:
+                    uses.setdefault(name, []).append(lines.node_range(node))
+            self._uses = uses
+        return self._uses
+
+
+def _imported_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+    return names
+
+
+def _in_order(edits: list[Edit]) -> tuple[Edit, ...]:
+    """By offset; at one offset, insertions first, each group in the order it was applied."""
+    return tuple(sorted(edits, key=lambda edit: (edit.start, edit.end > edit.start)))
+
+
+def _composed(text: str, edits: list[Edit], removals: list[Edit], result: str) -> tuple[Edit, ...]:
+    """Edits of `text` giving `result`: `edits` (of `text`) then `removals` (of the text they
+    made) as edits of `text`. A removal reaching into what an edit wrote (a name merged into an
+    import that is then rewritten) becomes one edit with it; if that still does not give
+    `result`, one edit of the whole changed span."""
+    ordered = _in_order(edits)  # as apply_edits applied them
+    written = []  # (start, end) of each edit's content in the edited text
+    delta = 0
+    for edit in ordered:
+        written.append((edit.start + delta, edit.start + delta + len(edit.content)))
+        delta += len(edit.content) - (edit.end - edit.start)
+
+    def original(position: int, inside_goes_to_end: bool) -> int:
+        offset = 0
+        for edit, (start, end) in zip(ordered, written, strict=True):
+            if position <= start:
+                break
+            if position < end:  # inside what the edit wrote: the edit's own span
+                return edit.end if inside_goes_to_end else edit.start
+            offset = end - edit.end
+        return position - offset
+
+    spans = [(edit.start, edit.end, edit) for edit in ordered]
+    for removal in removals:
+        start, end = original(removal.start, False), original(removal.end, True)
+        spans.append((start, end, Edit(start, end, removal.content)))
+    spans.sort(key=lambda span: (span[0], span[1] > span[0]))
+    groups: list[list] = []
+    for span in spans:
+        # an insertion where a removal starts joins it: one edit replaces the old import
+        if groups and (
+            (span[0] < groups[-1][1] and groups[-1][0] < span[1])
+            or groups[-1][0] == groups[-1][1] == span[0]
+        ):
+            groups[-1][1] = max(groups[-1][1], span[1])
+            groups[-1][2].append(span[2])
+        else:
+            groups.append([span[0], span[1], [span[2]]])
+    combined = []
+    for start, end, members in groups:
+        if len(members) == 1:
+            combined.append(members[0])
+        else:  # what the group's span became in `result`
+            first = _moved(_moved(start, ordered), removals)
+            last = _moved(_moved(end, ordered), removals)
+            combined.append(Edit(start, end, result[first:last]))
+    if apply_edits(text, combined) == result:
+        return tuple(combined)
+    whole = minimal_edit(text, result)
+    return (whole,) if whole is not None else ()
+
+
+def _moved(position: int, edits: list[Edit] | tuple[Edit, ...]) -> int:
+    """Where `position`, an end of a group, is once `edits` are applied: an insertion right
+    there belongs to the group that starts there, so it does not move the position."""
+    for edit in edits:
+        if edit.end < position or (edit.end == position and edit.start < edit.end):
+            position += len(edit.content) - (edit.end - edit.start)
+    return position
 
 
 def _on_original(text: str, tree, make_edits: Callable[[str], list[Edit]]) -> list[Edit]:

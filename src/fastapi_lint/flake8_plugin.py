@@ -21,6 +21,7 @@ from pathlib import Path
 from fastapi_lint import __version__, parsing
 from fastapi_lint.cache import FallbackCache, cache_folder, chosen_cache_dir
 from fastapi_lint.config import ConfigError, Settings
+from fastapi_lint.diagnostics import INTERNAL_ERROR, INVALID_SYNTAX
 from fastapi_lint.engine import Linter
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.source import normalize_newlines
@@ -90,18 +91,20 @@ class Flake8Plugin:
         except ConfigError as error:
             # Broken settings check nothing: reported on each file, so flake8 fails instead
             # of passing silently.
-            yield 1, 0, f"FAL002 settings cannot be used, nothing was checked: {error}", type(self)
+            message = f"{INTERNAL_ERROR} settings cannot be used, nothing was checked: {error}"
+            yield 1, 0, message, type(self)
             return
         parsing.fallback_cache = _fallback_cache(_cache_folder(project))
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > linter.settings.max_file_size:
             from fastapi_lint.runner import too_large
 
-            yield 1, 0, f"FAL001 {too_large(size, linter.settings.max_file_size)}", type(self)
+            message = f"{INVALID_SYNTAX} {too_large(size, linter.settings.max_file_size)}"
+            yield 1, 0, message, type(self)
             return
         result = linter.lint(self.filename, text, primary, package)
         for diagnostic in without_equivalent_noqa(result.diagnostics, text):
-            if diagnostic.code == "FAL001":
+            if diagnostic.code == INVALID_SYNTAX:
                 continue  # flake8 reports syntax errors itself (E999)
             message = f"{diagnostic.code} {diagnostic.message}"
             yield diagnostic.line, diagnostic.column, message, type(self)

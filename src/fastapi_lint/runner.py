@@ -34,7 +34,7 @@ from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fix_imports import first_party_modules
-from fastapi_lint.fixes import fix_text
+from fastapi_lint.fixes import attach_final_edits, fix_text
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.redaction import Span, secret_spans
@@ -57,6 +57,7 @@ class Options:
     stdin_filename: str | None = None
     baseline: frozenset[str] = frozenset()  # fingerprints of findings not to report
     add_noqa: bool = False
+    fix_edits: bool = False  # the output shows fixes' edits: make them final (fixes.py)
     progress: Callable[[int, int], None] | None = None  # (files done, files in all)
 
 
@@ -543,6 +544,10 @@ def _check(
         return report
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
+        if options.fix_edits:
+            attach_final_edits(
+                report.diagnostics, source.text, first_party_modules(item.path, primary)
+            )
         return report
 
     def lint_for_diff(text: str) -> list[Diagnostic]:  # only fixes that show no secret
@@ -558,6 +563,8 @@ def _check(
     report.diagnostics = outcome.diagnostics
     report.fixed = outcome.fixed
     report.problems = outcome.problems
+    if options.fix_edits:  # what is left after --fix (a write that fails re-lints without them)
+        attach_final_edits(report.diagnostics, outcome.text, first_party)
     if outcome.text == source.text:
         if stdin and options.fix:
             report.fixed_text = source.text

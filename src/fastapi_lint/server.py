@@ -25,8 +25,7 @@ from fastapi_lint import __version__
 from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import cache_folder, chosen_cache_dir
 from fastapi_lint.config import ConfigError
-from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit
-from fastapi_lint.fixes import edits_with_imports
+from fastapi_lint.diagnostics import INTERNAL_ERROR, TOOL_CODES, Applicability, Diagnostic, Edit
 from fastapi_lint.lsp_positions import (
     client_position,
     minimal_edit,
@@ -46,19 +45,11 @@ SOURCE = "fastapi-lint"
 FIX_ALL_KIND = "source.fixAll.fastapi-lint"
 FIX_ALL = "Fix all fastapi-lint (safe)"
 FIX_ALL_UNSAFE = "Fix all fastapi-lint (safe and unsafe: the project sets `unsafe-fixes`)"
-DOCS_URL = "https://pypi.org/project/fastapi-lint/#{anchor}"  # the README's rule table
 DEBOUNCE_SECONDS = 0.05  # a burst of keystrokes is checked once, after the last
-NOT_SUPPRESSIBLE = ("FAL001", "FAL002")  # a noqa comment does not silence them
 # LSP tags: a Pydantic v1 API is deprecated in v2
 TAGS = {code: [types.DiagnosticTag.Deprecated] for code in ("FAL501", "FAL502", "FAL503")}
 
 logger = logging.getLogger(__name__)
-
-
-def rule_url(code: str) -> str:
-    rule = rule_by_code_or_name(code)
-    name = rule.name if rule is not None else ""
-    return DOCS_URL.format(anchor=f"{code}-{name}".lower().rstrip("-"))
 
 
 @dataclass
@@ -124,7 +115,8 @@ class FastapiLintServer(LanguageServer):
         raw = document.source
         text = normalize_newlines(raw)
         try:
-            report = self._report(name, text, Options(stdin_filename=path))
+            # the quick fixes' edits are made with the check, as `--fix` makes them
+            report = self._report(name, text, Options(stdin_filename=path, fix_edits=True))
         except ConfigError as exc:
             self.checked.pop(uri, None)
             self._show_error(str(exc))
@@ -248,13 +240,12 @@ class FastapiLintServer(LanguageServer):
         encoding = self.encoding
         start = client_position(checked.lines, diagnostic.line, diagnostic.column, encoding)
         end = client_position(checked.lines, diagnostic.end_line, diagnostic.end_column, encoding)
-        broken = diagnostic.code in NOT_SUPPRESSIBLE
+        broken = diagnostic.code in TOOL_CODES
         return types.Diagnostic(
             range=types.Range(types.Position(*start), types.Position(*end)),
             message=diagnostic.message,
             severity=types.DiagnosticSeverity.Error if broken else types.DiagnosticSeverity.Warning,
             code=diagnostic.code,
-            code_description=types.CodeDescription(href=rule_url(diagnostic.code)),
             source=SOURCE,
             tags=TAGS.get(diagnostic.code),
         )
@@ -310,7 +301,7 @@ class FastapiLintServer(LanguageServer):
         safe = fix.applicability is Applicability.SAFE
         title = fix.title if not shows_secret(fix.title, secrets) else "Apply the fix"
         label = f"fastapi-lint ({diagnostic.code}): {title}" + ("" if safe else " (unsafe)")
-        edits = edits_with_imports(checked.text, fix)
+        edits = list(diagnostic.edits if diagnostic.edits is not None else fix.edits)
         return types.CodeAction(
             title=label,
             kind=types.CodeActionKind.QuickFix,
@@ -320,7 +311,7 @@ class FastapiLintServer(LanguageServer):
         )
 
     def _noqa(self, uri, diagnostic, lsp_diagnostic, checked):
-        if diagnostic.code in NOT_SUPPRESSIBLE:
+        if diagnostic.code in TOOL_CODES:  # a noqa comment does not silence them
             return None
         text, added, _ = add_noqa(checked.text, [diagnostic])
         edit = minimal_edit(checked.text, text) if added else None
@@ -401,16 +392,19 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 
 def _short_doc(code: str) -> str:
+    """The rule's documentation up to its examples, and where the rest is. The documentation
+    ships with the tool (no web page does: a diagnostic carries no documentation link)."""
     rule = rule_by_code_or_name(code)
     if rule is None:
         return f"**{code}**"
     doc = rule.documentation().split("\n## Example", 1)[0].strip()
-    return f"**{rule.code}** `{rule.name}`: {rule.summary}\n\n{doc}\n\n[Docs]({rule_url(code)})"
+    more = f"With examples: `fastapi-lint rule {rule.code}`"
+    return f"**{rule.code}** `{rule.name}`: {rule.summary}\n\n{doc}\n\n{more}"
 
 
 def _internal_error(path: str, exc: Exception) -> Diagnostic:
     return Diagnostic(
-        code="FAL002",
+        code=INTERNAL_ERROR,
         name="internal-error",
         message=(
             f"fastapi-lint raised {type(exc).__name__}: {exc}; the findings of this file are "

@@ -18,8 +18,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from fastapi_lint.config import ALWAYS_ON
-from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.diagnostics import TOOL_CODES, Diagnostic
 
 _CODE_LIST = r"[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*"
 NOQA = re.compile(rf"#\s*noqa(?::[\s]*(?P<codes>{_CODE_LIST}))?", re.IGNORECASE)
@@ -176,7 +175,7 @@ def suppress(
     kept = []
     for diagnostic in diagnostics:
         code = diagnostic.code
-        if code not in ALWAYS_ON and (
+        if code not in TOOL_CODES and (
             (whole_file is not None and whole_file.covers(code))
             or any(code.startswith(prefix) for prefix in ignored_prefixes)
             or (diagnostic.line in lines and _line_covers(lines[diagnostic.line], code))

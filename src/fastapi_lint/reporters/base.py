@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.diagnostics import Diagnostic, Edit
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,15 @@ class ReportOptions:
 
     def fixable(self, diagnostic: Diagnostic) -> bool:
         return diagnostic.fix is not None and diagnostic.fix.applies(self.unsafe_fixes)
+
+
+def shown_edits(diagnostic: Diagnostic) -> tuple[Edit, ...]:
+    """The edits of the diagnostic's fix as `--fix` makes them, made where the file was checked
+    (`Options.fix_edits`); reporters never compute them. Without them, the fix's own edits."""
+    if diagnostic.edits is not None:
+        return diagnostic.edits
+    fix = diagnostic.fix
+    return tuple(sorted(fix.edits, key=lambda edit: edit.start)) if fix is not None else ()
 
 
 def plural(count: int, word: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from fastapi_lint.diagnostics import INTERNAL_ERROR, INVALID_SYNTAX
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.reporters.base import ReportOptions
 from fastapi_lint.results import RunResult
 
-SEVERITY = {"FAL001": "blocker", "FAL002": "critical"}
+SEVERITY = {INVALID_SYNTAX: "blocker", INTERNAL_ERROR: "critical"}
 
 
 def render(result: RunResult, options: ReportOptions) -> str:

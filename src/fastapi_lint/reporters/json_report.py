@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 
-from fastapi_lint.fixes import edits_with_imports
 from fastapi_lint.redaction import fix_shows_secret, secret_texts
-from fastapi_lint.reporters.base import ReportOptions
+from fastapi_lint.reporters.base import ReportOptions, shown_edits
 from fastapi_lint.results import RunResult
 from fastapi_lint.source import LineIndex
 
@@ -31,7 +30,7 @@ def to_dicts(result: RunResult, options: ReportOptions) -> list[dict]:
             fix = None
             if d.fix is not None:
                 # a fix that would print a secret keeps its title and applicability only
-                shown = [] if fix_shows_secret(d.fix, secrets) else [d.fix]
+                shown = () if fix_shows_secret(d.fix, secrets) else shown_edits(d)
                 fix = {
                     "applicability": d.fix.applicability.value,
                     "message": d.fix.title,
@@ -41,8 +40,7 @@ def to_dicts(result: RunResult, options: ReportOptions) -> list[dict]:
                             "location": _location(lines, edit.start),
                             "end_location": _location(lines, edit.end),
                         }
-                        for made in shown
-                        for edit in edits_with_imports(report.source_text, made)
+                        for edit in shown
                     ],
                 }
             items.append(

@@ -9,9 +9,8 @@ import json
 from pathlib import Path
 
 from fastapi_lint import __version__
-from fastapi_lint.fixes import edits_with_imports
 from fastapi_lint.redaction import fix_shows_secret, secret_texts
-from fastapi_lint.reporters.base import ReportOptions
+from fastapi_lint.reporters.base import ReportOptions, shown_edits
 from fastapi_lint.results import RunResult
 from fastapi_lint.rules import all_rules
 from fastapi_lint.source import LineIndex
@@ -88,7 +87,7 @@ def render(result: RunResult, options: ReportOptions) -> str:
                 # a display-only suggestion, or a fix whose edits would print a secret
                 item["properties"] = {"suggestion": d.fix.title}
             elif d.fix is not None and report.source_text:
-                edits = edits_with_imports(report.source_text, d.fix)
+                edits = shown_edits(d)
                 item["fixes"] = [
                     {
                         "description": {"text": d.fix.title},
