@@ -11,6 +11,7 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -140,6 +141,7 @@ class FileContext:
         self._local_names: dict[str, str] | None = None
         self._routes: dict[ast.AST, Route | None] = {}
         self._comments: list[int] | None = None
+        self._memo: dict[object, Any] = {}
 
     # -- names and classes ---------------------------------------------------------------------
     def resolve(self, node: ast.AST) -> str | None:
@@ -303,3 +305,13 @@ class FileContext:
         if wanted is Applicability.SAFE and any(self.has_comment(e.start, e.end) for e in edits):
             return Applicability.UNSAFE
         return wanted
+
+    # -- per-file memo -------------------------------------------------------------------------
+    def memo(self, key: object, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per file for `key` (a rule's per-function or per-file facts), so
+        that rules asking again, for every finding, get the stored answer."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = compute()
+            return found

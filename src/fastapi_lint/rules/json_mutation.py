@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
-from fastapi_lint.semantic import index as kinds
-from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
+from fastapi_lint.semantic.index import MAPPED
+from fastapi_lint.semantic.locals import declared_classes
 
 # -- FAL303 -----------------------------------------------------------------------------------
 MUTATING_METHODS = frozenset(
@@ -124,12 +124,12 @@ class UntrackedJsonMutation(Rule):
     fix_availability = FixAvailability.SOMETIMES
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if node.name.startswith("test") and not _saves(node):
+        if node.name.startswith("test") and not _saves(self.ctx, node):
             return  # a test shaping an object in memory: nothing is meant to be saved
         changes: dict[tuple[str, str], list[_Mutation]] = {}
         settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
         aliases: dict[str, tuple[str, str]] = {}
-        for statement, ancestors in _statements_with_blocks(node.body, []):
+        for statement, ancestors in _statements_with_blocks(node.body):
             self._scan(statement, ancestors, aliases, changes, settled)
         for (obj, column), mutations in changes.items():
             last = max(m.statement.lineno for m in mutations)
@@ -202,7 +202,9 @@ class UntrackedJsonMutation(Rule):
         """The mapped class `obj` is known to be an instance of, when `column` is an untracked
         column. An attribute name alone says nothing: a dataclass may use the same name."""
         root, *path = obj.split(".")
-        found = self._self_class(func, root) or _instance_class(self.ctx, func, root)
+        found = self._self_class(func, root) or self.ctx.memo(
+            (_instance_class, func, root), lambda: _instance_class(self.ctx, func, root)
+        )
         for relationship in path:  # `product.organization`: the related model
             if found in (None, _NOT_A_MODEL):
                 return None
@@ -218,7 +220,7 @@ class UntrackedJsonMutation(Rule):
         arguments = [*func.args.posonlyargs, *func.args.args]
         if owner is None or not arguments or arguments[0].arg != obj:
             return None
-        if kinds.MAPPED not in self.ctx.class_kinds(owner):
+        if MAPPED not in self.ctx.class_kinds(owner):
             return _NOT_A_MODEL
         return f"{self.ctx.module}.{owner.name}"
 
@@ -258,13 +260,11 @@ class UntrackedJsonMutation(Rule):
 SAVING_METHODS = frozenset({"commit", "flush", "add", "add_all", "merge", "save"})
 
 
-def _saves(func) -> bool:
+def _saves(ctx: FileContext, func) -> bool:
     """Whether a function asks a session (or a repository) to write anything."""
     return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in SAVING_METHODS
-        for node in own_nodes(func)
+        isinstance(call.func, ast.Attribute) and call.func.attr in SAVING_METHODS
+        for call in ctx.model.summary(func).calls
     )
 
 
@@ -292,7 +292,7 @@ def _related_class(ctx: FileContext, model: str, relationship: str) -> str | Non
     module = model.rsplit(".", 1)[0]
     for qualified in declared_classes(imports.resolve, annotation) or _local_names(annotation):
         for candidate in (qualified, f"{module}.{qualified}"):
-            if kinds.MAPPED in ctx.index.class_kinds(candidate):
+            if MAPPED in ctx.index.class_kinds(candidate):
                 return candidate
     return None
 
@@ -308,46 +308,52 @@ def string_literal(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _statements_with_blocks(body: list[ast.stmt], ancestors: list):
-    """(statement, [(id of block, enclosing statement), ...]) for a function's own statements."""
+def _statements_with_blocks(body: list[ast.stmt]) -> list[tuple[ast.stmt, list]]:
+    """(statement, [(id of block, enclosing statement), ...]) for a function's own statements,
+    in source order: a block's statements, each followed by those of its `body`, `orelse`,
+    `finalbody`, handlers and cases."""
+    found: list[tuple[ast.stmt, list]] = []
+    _collect_statements(body, [], found)
+    return found
+
+
+def _collect_statements(body: list[ast.stmt], ancestors: list, found: list) -> None:
+    block = id(body)
     for statement in body:
-        chain = [*ancestors, (id(body), statement)]
-        yield statement, chain
+        chain = [*ancestors, (block, statement)]
+        found.append((statement, chain))
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(statement, name, None)
             if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                yield from _statements_with_blocks(inner, chain)
+                _collect_statements(inner, chain, found)
         for handler in getattr(statement, "handlers", ()):
-            yield from _statements_with_blocks(handler.body, chain)
+            _collect_statements(handler.body, chain, found)
         for case in getattr(statement, "cases", ()):
-            yield from _statements_with_blocks(case.body, chain)
+            _collect_statements(case.body, chain, found)
 
 
 def _instance_class(ctx: FileContext, func, name: str) -> str | None:
     """Qualified mapped class of local `name`; _NOT_A_MODEL when known to be something else."""
-    annotation = declared_type(func, name)
+    model = ctx.model
+    annotation = model.declared_annotation(func, name)
     if annotation is not None:
         for qualified in declared_classes(ctx.resolve, annotation):
-            if kinds.MAPPED in ctx.index.class_kinds(qualified):
+            if MAPPED in ctx.index.class_kinds(qualified):
                 return qualified
         return _NOT_A_MODEL
-    for node in own_nodes(func):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            found = _produced_class(ctx, func, node.value, 0)
-            if found is not None:
-                return found
-        elif (
-            isinstance(node, (ast.For, ast.AsyncFor))
-            and isinstance(node.target, ast.Name)
-            and node.target.id == name
-        ):
-            found = _produced_class(ctx, func, node.iter, 0)
-            if found is not None:
-                return found
+    for binding in model.bindings(func).get(name, ()):
+        node = binding.node
+        if binding.kind == "assign" and type(node) is ast.Assign and binding.value is not None:
+            value = node.value
+        elif type(node) in (ast.For, ast.AsyncFor) and isinstance(node.target, ast.Name):
+            value = node.iter
+        else:
+            continue
+        found = _produced_class(ctx, func, value, 0)
+        if found is not None:
+            return found
     return None
 
 
@@ -359,29 +365,26 @@ def _produced_class(ctx: FileContext, func, value: ast.expr, depth: int) -> str 
         value = value.value
     if isinstance(value, ast.Call):
         qualified = ctx.resolve(value.func)
-        if qualified and kinds.MAPPED in ctx.index.class_kinds(qualified):
+        if qualified and MAPPED in ctx.index.class_kinds(qualified):
             return qualified
         function = value.func
         if isinstance(function, ast.Attribute) and function.attr in _GETTERS and value.args:
             first = ctx.resolve(value.args[0])
-            if first and kinds.MAPPED in ctx.index.class_kinds(first):
+            if first and MAPPED in ctx.index.class_kinds(first):
                 return first
-    for node in ast.walk(value):
+    for node in ast.walk(value):  # the value expression only, not the function's body
         if (
             isinstance(node, ast.Call)
             and node.args
             and ctx.resolve(node.func) == "sqlalchemy.select"
         ):
             first = ctx.resolve(node.args[0])
-            if first and kinds.MAPPED in ctx.index.class_kinds(first):
+            if first and MAPPED in ctx.index.class_kinds(first):
                 return first
     root = value
     while isinstance(root, (ast.Call, ast.Attribute, ast.Subscript)):
         root = root.func if isinstance(root, ast.Call) else root.value
     if isinstance(root, ast.Name) and root is not value:
-        for node in own_nodes(func):
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == root.id for t in node.targets
-            ):
-                return _produced_class(ctx, func, node.value, depth + 1)
+        for node in ctx.model.assignments(func, root.id)[:1]:
+            return _produced_class(ctx, func, node.value, depth + 1)
     return None

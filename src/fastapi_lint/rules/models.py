@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix, Import
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
-from fastapi_lint.semantic import index as kinds
 from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
+from fastapi_lint.semantic.index import ATTRS, DATACLASS, PYDANTIC, SETTINGS, SQLMODEL, TABLE
 
 MUTABLE_CALLS = {
     "builtins.list": "list",
@@ -121,11 +121,11 @@ class FieldDefault:
 
 
 def model_family(class_kinds: frozenset[str]) -> str | None:
-    if kinds.PYDANTIC in class_kinds:
+    if PYDANTIC in class_kinds:
         return "pydantic"
-    if kinds.DATACLASS in class_kinds:
+    if DATACLASS in class_kinds:
         return "dataclass"
-    if kinds.ATTRS in class_kinds:
+    if ATTRS in class_kinds:
         return "attrs"
     return None
 
@@ -207,7 +207,7 @@ def _field_function(
     ctx: FileContext, class_node: ast.ClassDef, family: str, class_kinds: frozenset[str]
 ) -> tuple[str, str]:
     if family == "pydantic":
-        return ("sqlmodel", "Field") if kinds.SQLMODEL in class_kinds else ("pydantic", "Field")
+        return ("sqlmodel", "Field") if SQLMODEL in class_kinds else ("pydantic", "Field")
     if family == "dataclass":
         return "dataclasses", "field"
     decorators = [
@@ -232,7 +232,7 @@ def class_level_names(node: ast.ClassDef) -> frozenset[str]:
 
 def is_sqlmodel_column_field(ctx: FileContext, item: FieldDefault, class_kinds) -> bool:
     """A SQLModel table field that declares its database column (`sa_column=`, `sa_type=`)."""
-    if kinds.TABLE not in class_kinds or item.field_call is None:
+    if TABLE not in class_kinds or item.field_call is None:
         return False
     return any(kw.arg in ("sa_column", "sa_type") for kw in item.field_call.keywords)
 
@@ -573,11 +573,14 @@ class CallEvaluatedFieldDefault(Rule):
         family = model_family(class_kinds)
         if family is None:
             return
-        if kinds.SETTINGS in class_kinds or node.name.endswith("Settings"):
+        if SETTINGS in class_kinds or node.name.endswith("Settings"):
             return  # made once per process: a per-process value is what it means
         extra = frozenset(self.option("extend-evaluated-calls"))
+        read_by_others = None
         for item in field_defaults(self.ctx, node, family):
-            if _read_by_other_fields(node, item.name):
+            if read_by_others is None:
+                read_by_others = _read_by_other_fields(node)
+            if item.name in read_by_others:
                 continue  # other fields use the one value (`key: str = str(USER_ID)`): on purpose
             call = _innermost_call(item.value)  # `uuid4().hex` evaluates `uuid4()` once too
             if call is None or mutable_kind(self.ctx, call):
@@ -618,20 +621,23 @@ class CallEvaluatedFieldDefault(Rule):
         )
 
 
-def _read_by_other_fields(node: ast.ClassDef, name: str) -> bool:
-    """Whether a value in the class body, other than `name`'s own, reads `name`."""
+def _read_by_other_fields(node: ast.ClassDef) -> set[str]:
+    """The names that a value in the class body, other than their own, reads: one pass over
+    the class body, not one per field."""
+    found: set[str] = set()
     for statement in node.body:
         if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is None:
             continue
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            continue
-        if any(
-            isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load)
+        own = {t.id for t in targets if isinstance(t, ast.Name)}
+        found.update(
+            child.id
             for child in ast.walk(statement.value)
-        ):
-            return True
-    return False
+            if isinstance(child, ast.Name)
+            and isinstance(child.ctx, ast.Load)
+            and child.id not in own
+        )
+    return found
 
 
 def _innermost_call(node: ast.expr) -> ast.Call | None:
@@ -729,7 +735,7 @@ class MutableColumnDefault(Rule):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         class_kinds = self.ctx.class_kinds(node)
-        if kinds.TABLE not in class_kinds:
+        if TABLE not in class_kinds:
             return
         taken = class_level_names(node)
         for item in field_defaults(self.ctx, node, "pydantic"):

@@ -9,15 +9,16 @@ relationship facts (semantic.relationships) and session factories (semantic.expi
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FixAvailability, Rule
-from fastapi_lint.semantic import index as kinds
 from fastapi_lint.semantic.expiry import expires_on_commit
+from fastapi_lint.semantic.index import MAPPED, PYDANTIC
 from fastapi_lint.semantic.loads import EVERYTHING, FunctionLoads, Load, function_loads
-from fastapi_lint.semantic.locals import declared_classes, own_nodes
+from fastapi_lint.semantic.locals import declared_classes
 from fastapi_lint.semantic.relationships import LAZY
 from fastapi_lint.semantic.sessions import SessionKind
 
@@ -51,11 +52,13 @@ class _Mark:
 
 
 def _marks(ctx, func) -> list[_Mark]:
-    cache = ctx.__dict__.setdefault("_orm_marks", {})
-    if func in cache:
-        return cache[func]
+    """The marks of one function, found once whichever of FAL205/FAL206 asks first."""
+    return ctx.memo((_Mark, func), lambda: _find_marks(ctx, func))
+
+
+def _find_marks(ctx, func) -> list[_Mark]:
     found = []
-    for node in own_nodes(func):
+    for node in ctx.model.own_nodes(func):
         if (
             isinstance(node, ast.Attribute)
             and node.attr == AWAITABLE_ATTRS
@@ -78,7 +81,6 @@ def _marks(ctx, func) -> list[_Mark]:
             attributes = ALL if names is None else _string_items(names)
             session = ast.unparse(node.func.value)
             found.append(_Mark(node.args[0].id, attributes, _end(node), session))
-    cache[func] = found
     return found
 
 
@@ -148,8 +150,23 @@ def _mentions(ctx, func, needles: tuple[str, ...]) -> bool:
         start, end = ctx.lines.node_range(func)
     except IndexError:  # lines `ast` counts differently (a lone form feed, `\r`): just read it
         return True
-    text = ctx.text[start:end]
-    return any(needle in text for needle in needles)
+    # Where each needle stands in the file is found once; a function's test is then a lookup,
+    # not a copy and a scan of its text (nested functions' text would be scanned again).
+    for needle in needles:
+        offsets = ctx.memo((_mentions, needle), lambda needle=needle: _offsets(ctx.text, needle))
+        at = bisect.bisect_left(offsets, start)
+        if at < len(offsets) and offsets[at] + len(needle) <= end:
+            return True
+    return False
+
+
+def _offsets(text: str, needle: str) -> list[int]:
+    found = []
+    at = text.find(needle)
+    while at != -1:
+        found.append(at)
+        at = text.find(needle, at + 1)
+    return found
 
 
 def _one_line(ctx, node: ast.AST, limit: int = 50) -> str:
@@ -276,7 +293,7 @@ class LazyLoadInAsync(Rule):
         loads = function_loads(self.ctx, node)
         marks = _marks(self.ctx, node)
         reported: set[tuple[int, str]] = set()
-        for inner in own_nodes(node):
+        for inner in self.ctx.model.own_nodes(node):
             if (
                 isinstance(inner, ast.Attribute)
                 and isinstance(inner.ctx, ast.Load)
@@ -343,7 +360,7 @@ class LazyLoadInAsync(Rule):
     def _serialised(self, func, loads: FunctionLoads, marks, returned: set[str]) -> None:
         """Routes' `return obj` (fields of the response model) and `Schema.model_validate(obj)`
         (fields of `Schema`): serialisation reads every field."""
-        for inner in own_nodes(func):
+        for inner in self.ctx.model.own_nodes(func):
             if isinstance(inner, ast.Return) and inner.value is not None and returned:
                 self._serialise(loads, marks, inner, inner.value, returned, "the response model")
             elif (
@@ -391,7 +408,7 @@ class LazyLoadInAsync(Rule):
     def _model_fields(self, qualified: str | None) -> set[str]:
         """Fields of a Pydantic model (not a table: SQLModel leaves relationships out)."""
         model_kinds = self.ctx.index.class_kinds(qualified)
-        if kinds.PYDANTIC not in model_kinds or kinds.MAPPED in model_kinds:
+        if PYDANTIC not in model_kinds or MAPPED in model_kinds:
             return set()
         return {
             name
@@ -558,7 +575,7 @@ class ExpiredAttributeAfterCommit(Rule):
     def _commits(self, func, sessions) -> list[_Commit]:
         found = []
         expiry: dict[str, bool | None] = {}
-        for node in own_nodes(func):
+        for node in self.ctx.model.own_nodes(func):
             if not (
                 isinstance(node, ast.Await)
                 and isinstance(node.value, ast.Call)
@@ -573,7 +590,12 @@ class ExpiredAttributeAfterCommit(Rule):
             if session not in expiry:
                 owner = self.ctx.enclosing_class()
                 expiry[session] = expires_on_commit(
-                    self.ctx.index, self.ctx.imports, func, owner, receiver
+                    self.ctx.index,
+                    self.ctx.imports,
+                    func,
+                    owner,
+                    receiver,
+                    self.ctx.model.own_nodes(func),
                 )
             if expiry[session]:
                 found.append(_Commit(node, session, self._limit(func, node)))
@@ -597,7 +619,7 @@ class ExpiredAttributeAfterCommit(Rule):
     def _uses(self, func, is_route: bool):
         """(name, node, attribute or "") for every read of an instance's attribute, and every
         route `return` (or `model_validate(obj)`) that serialises a whole instance."""
-        for node in own_nodes(func):
+        for node in self.ctx.model.own_nodes(func):
             if (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.ctx, ast.Load)
@@ -655,15 +677,8 @@ class ExpiredAttributeAfterCommit(Rule):
                 )
                 if receiver is not None and ast.unparse(receiver) == commit.session:
                     return load.model or ""
-        for node in own_nodes(loads.func):
-            if not (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("add", "add_all", "merge")
-                and _start(node) < before
-                and ast.unparse(node.func.value) == commit.session
-                and node.args
-            ):
+        for node, session in _attachments(self.ctx, loads.func):
+            if not (_start(node) < before and session == commit.session):
                 continue
             given = node.args[0]
             items = given.elts if isinstance(given, (ast.List, ast.Tuple)) else [given]
@@ -690,7 +705,7 @@ class ExpiredAttributeAfterCommit(Rule):
         value = binding.value if binding is not None else None
         if isinstance(value, ast.Call):
             qualified = self.ctx.resolve(value.func)
-            if qualified and kinds.MAPPED in self.ctx.index.class_kinds(qualified):
+            if qualified and MAPPED in self.ctx.index.class_kinds(qualified):
                 return qualified
         return ""
 
@@ -720,6 +735,22 @@ class ExpiredAttributeAfterCommit(Rule):
             applicability=Applicability.UNSAFE,
             edits=(Edit(offset, offset, f"{indent}await {commit.session}.refresh({name})\n"),),
         )
+
+
+def _attachments(ctx, func) -> list[tuple[ast.Call, str]]:
+    """`session.add(x)`, `.add_all([...])`, `.merge(x)` calls of a function and the source of
+    their session, found once per function (not once per read after a commit)."""
+
+    def find() -> list[tuple[ast.Call, str]]:
+        return [
+            (node, ast.unparse(node.func.value))
+            for node in ctx.model.summary(func).calls
+            if isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("add", "add_all", "merge")
+            and node.args
+        ]
+
+    return ctx.memo((_attachments, func), find)
 
 
 def _handles_failure_of(loads: FunctionLoads, node: ast.AST, commit: ast.AST) -> bool:
@@ -836,23 +867,52 @@ class NPlusOneQuery(Rule):
     code = "FAL306"
     summary = "a query per row of a query result (N+1 queries)"
 
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if not _mentions(self.ctx, node, ("for ",)) or not _mentions(self.ctx, node, _LOAD_CALLS):
-            return
-        sessions = self.ctx.function_sessions(node)
-        if not sessions.names and not sessions.attributes:
-            return
-        loads = function_loads(self.ctx, node)
-        for inner in own_nodes(node):
-            if isinstance(inner, (ast.For, ast.AsyncFor)):
-                self._loop(node, loads, inner, inner.iter, inner.target, inner.body)
-            elif isinstance(inner, _COMPREHENSIONS):
-                first, *others = inner.generators
-                parts = [inner.elt] if hasattr(inner, "elt") else [inner.key, inner.value]
-                parts += [*first.ifs, *others]
-                self._loop(node, loads, inner, first.iter, first.target, parts)
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._loads: dict[ast.AST, FunctionLoads | None] = {}
 
-    visit_AsyncFunctionDef = visit_FunctionDef
+    # Loops are visited where the walk meets them: a function without one is never analysed.
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        func = self._function_of(node)
+        loads = self._function_loads(func) if func is not None else None
+        if loads is not None:
+            self._loop(func, loads, node, node.iter, node.target, node.body)
+
+    visit_AsyncFor = visit_For
+
+    def visit_ListComp(self, node) -> None:
+        func = self._function_of(node)
+        loads = self._function_loads(func) if func is not None else None
+        if loads is not None:
+            first, *others = node.generators
+            parts = [node.elt] if hasattr(node, "elt") else [node.key, node.value]
+            parts += [*first.ifs, *others]
+            self._loop(func, loads, node, first.iter, first.target, parts)
+
+    visit_SetComp = visit_GeneratorExp = visit_DictComp = visit_ListComp
+
+    def _function_of(self, loop: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The function whose own body holds `loop` (not a lambda's or a class's, nor its
+        signature's defaults and decorators)."""
+        scopes = self.ctx.scopes
+        func = scopes[-1] if scopes else None
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        first = func.body[0]
+        if (loop.lineno, loop.col_offset) < (first.lineno, first.col_offset):
+            return None
+        return func
+
+    def _function_loads(self, func) -> FunctionLoads | None:
+        """The loads of a function worth reading (asked once per function)."""
+        if func not in self._loads:
+            found = None
+            if _mentions(self.ctx, func, ("for ",)) and _mentions(self.ctx, func, _LOAD_CALLS):
+                sessions = self.ctx.function_sessions(func)
+                if sessions.names or sessions.attributes:
+                    found = function_loads(self.ctx, func)
+            self._loads[func] = found
+        return self._loads[func]
 
     def _loop(self, func, loads: FunctionLoads, loop, iterated, target, body) -> None:
         load = loads.load(iterated, 0)

@@ -28,7 +28,8 @@ from fastapi_lint.rules.secret_values import (
     is_rate,
     looks_random,
 )
-from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.index import ENUM, SETTINGS
+from fastapi_lint.semantic.model import parameters
 
 SECRET_WORDS = frozenset({"secret", "password", "passwd", "pwd", "token", "apikey", "secretkey"})
 SECRET_PAIRS = frozenset(
@@ -305,7 +306,7 @@ class HardcodedSecret(Rule):
         if node.value is None or id(node.value) in self.seen:
             return
         scope = self.ctx.scopes[-1] if self.ctx.scopes else None
-        if isinstance(scope, ast.ClassDef) and kinds.ENUM in self.ctx.class_kinds(scope):
+        if isinstance(scope, ast.ClassDef) and ENUM in self.ctx.class_kinds(scope):
             return  # enum members name things (`ACCESS_TOKEN = "access_token"`)
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
@@ -318,12 +319,7 @@ class HardcodedSecret(Rule):
     visit_AnnAssign = visit_Assign
 
     def visit_FunctionDef(self, node) -> None:
-        args = node.args
-        positional = [*args.posonlyargs, *args.args]
-        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-        pairs = [*zip(positional, defaults, strict=True)]
-        pairs += [*zip(args.kwonlyargs, args.kw_defaults, strict=True)]
-        for arg, default in pairs:
+        for arg, default in parameters(node):
             if default is not None:
                 self._named(arg.arg, default, None, None, by_value=True)
 
@@ -437,7 +433,7 @@ class HardcodedSecret(Rule):
             return True
         if len(scopes) > 1 or not isinstance(scopes[0], ast.ClassDef):
             return False
-        if kinds.SETTINGS in self.ctx.class_kinds(scopes[0]):
+        if SETTINGS in self.ctx.class_kinds(scopes[0]):
             return True
         if _named_settings(scopes[0]):
             return True
@@ -500,7 +496,7 @@ class HardcodedSecret(Rule):
         scope = self.ctx.scopes[-1] if self.ctx.scopes else None
         if scope is not None and not isinstance(scope, ast.ClassDef):
             return None  # inside a function: no fix
-        if isinstance(scope, ast.ClassDef) and kinds.SETTINGS in self.ctx.class_kinds(scope):
+        if isinstance(scope, ast.ClassDef) and SETTINGS in self.ctx.class_kinds(scope):
             return self._settings_fix(statement, literal, holder)
         if not isinstance(target, ast.Name) or statement.value is not literal:
             return None

@@ -10,7 +10,6 @@ from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.rules.security import string_value
 from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
-from fastapi_lint.semantic.locals import own_nodes
 from fastapi_lint.semantic.outside_values import OutsideValues, Source
 
 # -- FAL403 -----------------------------------------------------------------------------------
@@ -204,28 +203,28 @@ class SqlStringInterpolation(Rule):
             return False
         receiver = function.value
         scope = self.ctx.enclosing_function()
-        if scope is not None and self.ctx.function_sessions(scope).kind(receiver) is not None:
+        # the names first: they need no session analysis of the function
+        if isinstance(receiver, ast.Name) and (
+            receiver.id in ("cursor", "cur")
+            or (scope is not None and receiver.id in self._cursor_names(scope))
+        ):
             return True
-        if isinstance(receiver, ast.Name):
-            if receiver.id in ("cursor", "cur"):
-                return True
-            if scope is not None:
-                return receiver.id in self._cursor_names(scope)
-        return False
+        return scope is not None and self.ctx.function_sessions(scope).kind(receiver) is not None
 
     def _cursor_names(self, scope) -> frozenset[str]:
         """Locals assigned `x.cursor()` in a function, found once per function."""
         found = self._cursors.get(scope)
         if found is None:
             found = self._cursors[scope] = frozenset(
-                target.id
-                for child in own_nodes(scope)
-                if isinstance(child, ast.Assign)
-                and isinstance(child.value, ast.Call)
-                and isinstance(child.value.func, ast.Attribute)
-                and child.value.func.attr == "cursor"
-                for target in child.targets
-                if isinstance(target, ast.Name)
+                name
+                for name, bound in self.ctx.model.bindings(scope).items()
+                if any(
+                    type(binding.node) is ast.Assign
+                    and isinstance(binding.value, ast.Call)
+                    and isinstance(binding.value.func, ast.Attribute)
+                    and binding.value.func.attr == "cursor"
+                    for binding in bound
+                )
             )
         return found
 
@@ -286,11 +285,10 @@ class SqlStringInterpolation(Rule):
             scope = self.ctx.enclosing_function()
             if scope is None:
                 return None
-            for child in own_nodes(scope):
-                if (
-                    isinstance(child, (ast.Assign, ast.AugAssign))
-                    and isinstance(target := _single_target(child), ast.Name)
-                    and target.id == node.id
+            for binding in self.ctx.model.bindings(scope).get(node.id, ()):
+                child = binding.node
+                if type(child) in (ast.Assign, ast.AugAssign) and isinstance(
+                    _single_target(child), ast.Name
                 ):
                     found = self._built_sql(child.value, depth + 1)
                     if found is not None:

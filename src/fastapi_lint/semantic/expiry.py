@@ -26,11 +26,17 @@ _WRAPPERS = frozenset({"typing.Annotated", "typing.Optional", "typing.Union"})
 
 
 def expires_on_commit(
-    index: ProjectIndex, imports: ImportTable, func, owner: ast.ClassDef | None, receiver
+    index: ProjectIndex,
+    imports: ImportTable,
+    func,
+    owner: ast.ClassDef | None,
+    receiver,
+    nodes: list[ast.AST] | None = None,
 ) -> bool | None:
-    """Whether the session `receiver` (`db` or `self.db`) of `func` expires on commit."""
+    """Whether the session `receiver` (`db` or `self.db`) of `func` expires on commit.
+    `nodes`: `func`'s own nodes when the caller has them (the file model's), not walked again."""
     if isinstance(receiver, ast.Name):
-        for node in own_nodes(func):
+        for node in own_nodes(func) if nodes is None else nodes:
             value = _bound_value(node, receiver.id)
             if isinstance(value, ast.Await):
                 value = value.value

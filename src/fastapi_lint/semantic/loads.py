@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from fastapi_lint.semantic import index as kinds
-from fastapi_lint.semantic.locals import FUNCTIONS, own_nodes
+from fastapi_lint.semantic.index import MAPPED
+from fastapi_lint.semantic.model import FUNCTIONS
 
 SELECTS = frozenset(
     {"sqlalchemy.select", "sqlalchemy.future.select", "sqlalchemy.sql.select", "sqlmodel.select"}
@@ -73,7 +73,7 @@ class FunctionLoads:
         self.sessions = ctx.function_sessions(func)
         self.parents: dict[ast.AST, ast.AST] = {}
         self.bindings: dict[str, list[Binding]] = {}
-        for node in own_nodes(func):
+        for node in ctx.model.own_nodes(func):  # walked once per file, shared with other rules
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
             self._record(node)
@@ -319,8 +319,9 @@ class FunctionLoads:
             and isinstance(function.value, ast.Name)
             and function.value.id in ("self", "cls")
         ):
-            owner = self.ctx.enclosing_class()
-            for stmt in owner.body if owner is not None else ():
+            # the class around this function (not the walk's position: rules ask from inside)
+            owner = self.ctx.model.enclosing_scope(self.func)
+            for stmt in owner.body if isinstance(owner, ast.ClassDef) else ():
                 if isinstance(stmt, FUNCTIONS) and stmt.name == function.attr:
                     return stmt
         return None
@@ -339,7 +340,7 @@ class FunctionLoads:
 
     def _mapped(self, node: ast.expr) -> str | None:
         qualified = self.ctx.resolve(node)
-        if qualified and kinds.MAPPED in self.ctx.index.class_kinds(qualified):
+        if qualified and MAPPED in self.ctx.index.class_kinds(qualified):
             return qualified
         return None
 
@@ -351,8 +352,4 @@ _LOADER_QUALIFIED = frozenset(
 
 def function_loads(ctx, func) -> FunctionLoads:
     """One analysis per function, whichever of the ORM rules asks first."""
-    cache = ctx.__dict__.setdefault("_function_loads", {})
-    found = cache.get(func)
-    if found is None:
-        found = cache[func] = FunctionLoads(ctx, func)
-    return found
+    return ctx.memo((FunctionLoads, func), lambda: FunctionLoads(ctx, func))

@@ -187,6 +187,28 @@ class FileModel:
                 bind(node.name, "definition", node)
         return found
 
+    # -- declarations (appended) ----------------------------------------------------------------
+    def declared_annotation(self, scope: ast.AST, name: str) -> ast.expr | None:
+        """The annotation `name` is declared with in `scope`: its parameter's (None when the
+        parameter has none), else its first annotated assignment's; None when undeclared."""
+        annotated = None
+        for binding in self.bindings(scope).get(name, ()):
+            if binding.kind == "parameter":
+                return binding.annotation
+            if binding.kind == "annotated" and annotated is None:
+                annotated = binding.annotation
+        return annotated
+
+    def assignments(self, scope: ast.AST, name: str) -> list[ast.Assign]:
+        """The plain `=` statements of `scope`'s own code with `name` as a whole target
+        (`name = ...`, `a = name = ...`; not unpacking), in source order, each once."""
+        found: list[ast.Assign] = []
+        for binding in self.bindings(scope).get(name, ()):
+            node = binding.node
+            if type(node) is ast.Assign and binding.value is not None and node not in found:
+                found.append(node)
+        return found
+
 
 def _names(target: ast.expr) -> list[ast.Name]:
     """The plain names a binding target binds (`a`, `a, b`, `[a, *b]`); attributes and
