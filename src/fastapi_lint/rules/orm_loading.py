@@ -595,7 +595,7 @@ class ExpiredAttributeAfterCommit(Rule):
                     func,
                     owner,
                     receiver,
-                    self.ctx.model.own_nodes(func),
+                    self.ctx.model,
                 )
             if expiry[session]:
                 found.append(_Commit(node, session, self._limit(func, node)))
