@@ -122,6 +122,11 @@ class UntrackedJsonMutation(Rule):
     code = "FAL303"
     summary = "JSON column changed in place is never saved"
     fix_availability = FixAvailability.SOMETIMES
+    message = (
+        "`{obj}.{column}` is a JSON column of `{model}` changed in place: SQLAlchemy does not "
+        "see the change and never saves it"
+    )
+    fix_title = 'Call `flag_modified({obj}, "{column}")` after the change'
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         if node.name.startswith("test") and not _saves(self.ctx, node):
@@ -230,8 +235,7 @@ class UntrackedJsonMutation(Rule):
         model_name = model.rsplit(".", 1)[-1]
         self.report(
             first.statement,
-            f"`{obj}.{column}` is a JSON column of `{model_name}` changed in place: SQLAlchemy "
-            f"does not see the change and never saves it",
+            self.message.format(obj=obj, column=column, model=model_name),
             self._fix(obj, column, first, mutations),
         )
 
@@ -250,7 +254,7 @@ class UntrackedJsonMutation(Rule):
         name, needed = self.ctx.spell("sqlalchemy.orm.attributes", "flag_modified")
         offset = lines.line_start(anchor.end_lineno + 1)
         return Fix(
-            title=f'Call `flag_modified({obj}, "{column}")` after the change',
+            title=self.fix_title.format(obj=obj, column=column),
             applicability=Applicability.UNSAFE,
             edits=(Edit(offset, offset, f'{indent}{name}({obj}, "{column}")\n'),),
             imports=(needed,) if needed else (),

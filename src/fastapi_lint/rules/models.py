@@ -180,8 +180,10 @@ def factory_fix(
     item: FieldDefault,
     factory: str,
     class_kinds: frozenset[str],
+    title: str,
 ) -> Fix | None:
-    """Turn a field's default into a per-instance factory, in the class family's spelling."""
+    """Turn a field's default into a per-instance factory, in the class family's spelling;
+    `title`: the rule's fix title, a template of `keyword` and `factory`."""
     keyword = "factory" if item.family == "attrs" else "default_factory"
     imports: tuple[Import, ...] = ()
     if item.field_call is not None:
@@ -196,7 +198,7 @@ def factory_fix(
         content = f"{spelled}({keyword}={factory})"
     edit = ctx.replace(item.holder, content)
     return Fix(
-        title=f"Use `{keyword}={factory}`",
+        title=title.format(keyword=keyword, factory=factory),
         applicability=Applicability.UNSAFE,
         edits=(edit,),
         imports=imports,
@@ -282,6 +284,11 @@ class MutableDefaultArgument(Rule):
     code = "FAL301"
     summary = "Mutable default value for a parameter"
     fix_availability = FixAvailability.SOMETIMES
+    message = (
+        "Parameter `{name}` has a mutable default (`{default}`): one `{kind}` is shared by "
+        "every call"
+    )
+    fix_title = "Default `{name}` to `None` and build the `{name}` value in the body"
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._check(node, node.args)
@@ -314,8 +321,7 @@ class MutableDefaultArgument(Rule):
                 fix = self._fix(node, arg, default)
             self.report(
                 default,
-                f"Parameter `{arg.arg}` has a mutable default (`{shown(self.ctx, default)}`): "
-                f"one `{kind}` is shared by every call",
+                self.message.format(name=arg.arg, default=shown(self.ctx, default), kind=kind),
                 fix,
             )
 
@@ -334,7 +340,7 @@ class MutableDefaultArgument(Rule):
         statement = f"{indent}if {arg.arg} is None:\n{indent}{unit}{arg.arg} = {body}\n"
         edits.append(Edit(offset, offset, statement))
         return Fix(
-            title=f"Default `{arg.arg}` to `None` and build the `{arg.arg}` value in the body",
+            title=self.fix_title.format(name=arg.arg),
             applicability=Applicability.UNSAFE,
             edits=tuple(sorted(edits, key=lambda e: e.start)),
             imports=imports,
@@ -464,6 +470,12 @@ class MutableFieldDefault(Rule):
     code = "FAL302"
     summary = "Mutable default value for a model, dataclass or attrs field"
     fix_availability = FixAvailability.SOMETIMES
+    messages = {  # Pydantic copies a default per instance: there it is a convention, not a bug
+        "pydantic": "Field `{name}` of `{owner}` has a mutable default `{default}`",
+        "shared": "Field `{name}` of `{owner}` has a mutable default `{default}`: one `{kind}` "
+        "is shared by every instance",
+    }
+    fix_title = "Use `{keyword}={factory}`"
     options = (
         Option(
             "check-pydantic-models",
@@ -486,12 +498,13 @@ class MutableFieldDefault(Rule):
             if kind is None or is_sqlmodel_column_field(self.ctx, item, class_kinds):
                 continue
             factory = factory_text(self.ctx, item.value, taken)
-            fix = factory_fix(self.ctx, node, item, factory, class_kinds)
-            shared = "" if family == "pydantic" else f": one `{kind}` is shared by every instance"
+            fix = factory_fix(self.ctx, node, item, factory, class_kinds, self.fix_title)
+            message = self.messages["pydantic" if family == "pydantic" else "shared"]
             self.report(
                 item.value,
-                f"Field `{item.name}` of `{node.name}` has a mutable default "
-                f"`{shown(self.ctx, item.value)}`{shared}",
+                message.format(
+                    name=item.name, owner=node.name, default=shown(self.ctx, item.value), kind=kind
+                ),
                 fix,
             )
 
@@ -559,6 +572,8 @@ class CallEvaluatedFieldDefault(Rule):
     code = "FAL304"
     summary = "Field default evaluated once, at import"
     fix_availability = FixAvailability.SOMETIMES
+    message = "`{call}` is evaluated once, at import: every instance of `{owner}` shares its value"
+    fix_title = "Use `{keyword}={factory}`"
     options = (
         Option(
             "extend-evaluated-calls",
@@ -593,13 +608,8 @@ class CallEvaluatedFieldDefault(Rule):
                 factory = self.ctx.source(function)
             else:
                 factory = f"lambda: {self.ctx.source(item.value)}"
-            fix = factory_fix(self.ctx, node, item, factory, class_kinds)
-            self.report(
-                call,
-                f"`{shown(self.ctx, call)}` is evaluated once, at import: every instance of "
-                f"`{node.name}` shares its value",
-                fix,
-            )
+            fix = factory_fix(self.ctx, node, item, factory, class_kinds, self.fix_title)
+            self.report(call, self.message.format(call=shown(self.ctx, call), owner=node.name), fix)
 
     def _evaluated_once(self, call: ast.Call, extra: frozenset[str]) -> bool:
         """True when the call, or a call inside its arguments, gives a new value per call."""
@@ -710,6 +720,8 @@ class MutableColumnDefault(Rule):
     code = "FAL305"
     summary = "Mutable column default shared by every row"
     fix_availability = FixAvailability.ALWAYS
+    message = "`{keyword}={default}` is one `{kind}` shared by every row this process inserts"
+    fix_title = "Use `{keyword}={factory}`"
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -727,7 +739,7 @@ class MutableColumnDefault(Rule):
                 continue
             factory = factory_text(self.ctx, keyword.value)
             fix = Fix(
-                title=f"Use `{keyword.arg}={factory}`",
+                title=self.fix_title.format(keyword=keyword.arg, factory=factory),
                 applicability=Applicability.UNSAFE,
                 edits=(self.ctx.replace(keyword.value, factory),),
             )
@@ -743,13 +755,9 @@ class MutableColumnDefault(Rule):
             if kind is None or not is_sqlmodel_column_field(self.ctx, item, class_kinds):
                 continue
             factory = factory_text(self.ctx, item.value, taken)
-            fix = factory_fix(self.ctx, node, item, factory, class_kinds)
+            fix = factory_fix(self.ctx, node, item, factory, class_kinds, self.fix_title)
             self._report("default", item.value, kind, fix)
 
     def _report(self, keyword: str, value: ast.expr, kind: str, fix: Fix | None) -> None:
-        self.report(
-            value,
-            f"`{keyword}={shown(self.ctx, value)}` is one `{kind}` shared by every row this "
-            "process inserts",
-            fix,
-        )
+        message = self.message.format(keyword=keyword, default=shown(self.ctx, value), kind=kind)
+        self.report(value, message, fix)

@@ -283,6 +283,13 @@ class LazyLoadInAsync(Rule):
     code = "FAL205"
     summary = "lazy relationship loaded implicitly in async code (MissingGreenlet)"
     fix_availability = FixAvailability.SOMETIMES
+    messages = {
+        "read": "`{name}.{attribute}` lazy-loads relationship `{model}.{attribute}` in async "
+        "code (the query `{query}` on line {line} does not load it): raises MissingGreenlet",
+        "serialised": "{reader} serialises lazy relationship {listed} of `{model}` that the "
+        "query `{query}` on line {line} does not load: raises MissingGreenlet",
+    }
+    fix_title = "Load `{attribute}` with `selectinload({model}.{attribute})`"
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         if not _mentions(self.ctx, node, _LOAD_CALLS):
@@ -331,16 +338,14 @@ class LazyLoadInAsync(Rule):
         if key in reported:
             return
         reported.add(key)
-        self.report(
-            node,
-            f"`{name}.{node.attr}` lazy-loads relationship `{_short(load.model)}.{node.attr}` "
-            f"in async code ({self._query_words(load)} does not load it): raises MissingGreenlet",
-            self._fix(load, node.attr),
+        message = self.messages["read"].format(
+            name=name, attribute=node.attr, model=_short(load.model), **self._query_words(load)
         )
+        self.report(node, message, self._fix(load, node.attr))
 
-    def _query_words(self, load: Load) -> str:
+    def _query_words(self, load: Load) -> dict[str, object]:
         source = _one_line(self.ctx, load.select if load.select is not None else load.query)
-        return f"the query `{source}` on line {load.query.lineno}"
+        return {"query": source, "line": load.query.lineno}
 
     def _fix(self, load: Load, attribute: str) -> Fix | None:
         select = load.select
@@ -350,7 +355,7 @@ class LazyLoadInAsync(Rule):
         model = self.ctx.source(select.args[0])
         _, end = self.ctx.lines.node_range(select)
         return Fix(
-            title=f"Load `{attribute}` with `selectinload({model}.{attribute})`",
+            title=self.fix_title.format(attribute=attribute, model=model),
             applicability=Applicability.UNSAFE,
             edits=(Edit(end, end, f".options({loader}({model}.{attribute}))"),),
             imports=(needed,) if needed else (),
@@ -385,12 +390,10 @@ class LazyLoadInAsync(Rule):
         if not missing:
             return
         listed = ", ".join(f"`{attribute}`" for attribute in missing)
-        self.report(
-            at,
-            f"{reader} serialises lazy relationship {listed} of `{_short(load.model)}` that "
-            f"{self._query_words(load)} does not load: raises MissingGreenlet",
-            self._fix(load, missing[0]),
+        message = self.messages["serialised"].format(
+            reader=reader, listed=listed, model=_short(load.model), **self._query_words(load)
         )
+        self.report(at, message, self._fix(load, missing[0]))
 
     def _response_fields(self, func, route) -> set[str]:
         annotation = func.returns
@@ -548,6 +551,15 @@ class ExpiredAttributeAfterCommit(Rule):
     code = "FAL206"
     summary = "attribute read after commit() expired it, in async code (MissingGreenlet)"
     fix_availability = FixAvailability.SOMETIMES
+    messages = {
+        "read": "`{name}.{attribute}` is read after `await {session}.commit()` (line {line}), "
+        "which expired it: reading it loads it again and raises MissingGreenlet; call "
+        "`await {session}.refresh({name})` after the commit",
+        "serialised": "`{name}` is serialised after `await {session}.commit()` (line {line}), "
+        "which expired it: reading it loads it again and raises MissingGreenlet; call "
+        "`await {session}.refresh({name})` after the commit",
+    }
+    fix_title = "Refresh `{name}` after the commit"
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         if not _mentions(self.ctx, node, _COMMIT_CALLS):
@@ -710,17 +722,10 @@ class ExpiredAttributeAfterCommit(Rule):
         return ""
 
     def _report(self, commit: _Commit, name: str, at: ast.AST, attribute: str) -> None:
-        line = commit.node.lineno
-        if attribute:
-            what = f"`{name}.{attribute}` is read after `await {commit.session}.commit()`"
-        else:
-            what = f"`{name}` is serialised after `await {commit.session}.commit()`"
-        self.report(
-            at,
-            f"{what} (line {line}), which expired it: reading it loads it again and raises "
-            f"MissingGreenlet; call `await {commit.session}.refresh({name})` after the commit",
-            self._fix(commit, name),
+        message = self.messages["read" if attribute else "serialised"].format(
+            name=name, attribute=attribute, session=commit.session, line=commit.node.lineno
         )
+        self.report(at, message, self._fix(commit, name))
 
     def _fix(self, commit: _Commit, name: str) -> Fix | None:
         lines = self.ctx.lines
@@ -731,7 +736,7 @@ class ExpiredAttributeAfterCommit(Rule):
         indent = text[: len(text) - len(text.lstrip())]
         offset = lines.line_start(commit.node.end_lineno + 1)
         return Fix(
-            title=f"Refresh `{name}` after the commit",
+            title=self.fix_title.format(name=name),
             applicability=Applicability.UNSAFE,
             edits=(Edit(offset, offset, f"{indent}await {commit.session}.refresh({name})\n"),),
         )
@@ -866,6 +871,14 @@ class NPlusOneQuery(Rule):
 
     code = "FAL306"
     summary = "a query per row of a query result (N+1 queries)"
+    messages = {
+        "keyed": "`{query}` runs once per row of the query on line {line}, keyed on `{key}` "
+        "(N+1 queries): load them with one query (`.where(... .in_(...))`) or "
+        "`selectinload(...)` on the first one",
+        "lazy": "`{name}.{attribute}` lazy-loads relationship `{model}.{attribute}` once per row "
+        "of the query on line {line} (N+1 queries): add "
+        "`.options(selectinload({model}.{attribute}))` to the query",
+    }
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -926,23 +939,17 @@ class NPlusOneQuery(Rule):
                 key = self._keyed_query(loads, node, names)
                 if key is not None:
                     query = _one_line(self.ctx, _whole_chain(loads, node))
-                    self.report(
-                        node,
-                        f"`{query}` runs once per row of the query on line "
-                        f"{load.query.lineno}, keyed on `{key}` (N+1 queries): load them "
-                        f"with one query (`.where(... .in_(...))`) or `selectinload(...)` on "
-                        f"the first one",
+                    message = self.messages["keyed"].format(
+                        query=query, line=load.query.lineno, key=key
                     )
+                    self.report(node, message)
                     return
             elif not isinstance(func, ast.AsyncFunctionDef) and self._lazy_read(load, node, names):
                 model = _short(load.model)
-                self.report(
-                    node,
-                    f"`{node.value.id}.{node.attr}` lazy-loads relationship `{model}."
-                    f"{node.attr}` once per row of the query on line {load.query.lineno} "
-                    f"(N+1 queries): add `.options(selectinload({model}.{node.attr}))` to "
-                    f"the query",
+                message = self.messages["lazy"].format(
+                    name=node.value.id, attribute=node.attr, model=model, line=load.query.lineno
                 )
+                self.report(node, message)
                 return
 
     def _keyed_query(self, loads: FunctionLoads, call: ast.Call, names: set[str]) -> str | None:

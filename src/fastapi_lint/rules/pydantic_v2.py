@@ -215,6 +215,8 @@ class PydanticV1Config(Rule):
     code = "FAL501"
     summary = "Pydantic v1 `class Config` in a model"
     fix_availability = FixAvailability.SOMETIMES
+    message = "`class Config` in `{model}` is Pydantic v1; use `model_config = ConfigDict(...)`"
+    fix_title = "Use `model_config = {config}(...)`"
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not uses_pydantic_v2(self.ctx):
@@ -226,8 +228,7 @@ class PydanticV1Config(Rule):
             if isinstance(statement, ast.ClassDef) and statement.name == "Config":
                 self.report(
                     statement,
-                    f"`class Config` in `{node.name}` is Pydantic v1; use "
-                    "`model_config = ConfigDict(...)`",
+                    self.message.format(model=node.name),
                     self._fix(statement, settings=SETTINGS in class_kinds),
                 )
 
@@ -263,7 +264,7 @@ class PydanticV1Config(Rule):
         _, end = self.ctx.lines.node_range(config)
         edit = Edit(start, end, f"model_config = {spelled}({', '.join(entries)})")
         return Fix(
-            title=f"Use `model_config = {name}(...)`",
+            title=self.fix_title.format(config=name),
             applicability=self.ctx.applicability((edit,), Applicability.SAFE),
             edits=(edit,),
             imports=(needed,) if needed else (),
@@ -339,6 +340,11 @@ class PydanticV1Method(Rule):
     code = "FAL502"
     summary = "Pydantic v1 method name"
     fix_availability = FixAvailability.SOMETIMES
+    messages = {
+        "renamed": "`{call}` is Pydantic v1; use `.{new_name}()`",
+        "schema_json": "`{call}` is Pydantic v1; use `model_json_schema()`",
+    }
+    fix_title = "Rename to `{new_name}`"
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -360,11 +366,11 @@ class PydanticV1Method(Rule):
         else:
             shown = f"{self.ctx.source(receiver)}.{function.attr}()"
         if new_name is None:
-            self.report(function, f"`{shown}` is Pydantic v1; use `model_json_schema()`")
+            self.report(function, self.messages["schema_json"].format(call=shown))
             return
         self.report(
             function,
-            f"`{shown}` is Pydantic v1; use `.{new_name}()`",
+            self.messages["renamed"].format(call=shown, new_name=new_name),
             self._fix(node, new_name, kept),
         )
 
@@ -383,7 +389,7 @@ class PydanticV1Method(Rule):
             edits.append(Edit(argument_end, argument_end, ", from_attributes=True"))
         wanted = Applicability.SAFE if safe else Applicability.UNSAFE
         return Fix(
-            title=f"Rename to `{new_name}`",
+            title=self.fix_title.format(new_name=new_name),
             applicability=self.ctx.applicability(tuple(edits), wanted),
             edits=tuple(edits),
         )

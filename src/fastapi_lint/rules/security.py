@@ -289,6 +289,17 @@ class HardcodedSecret(Rule):
 
     code = "FAL401"
     summary = "Hardcoded secret in source"
+    messages = {  # `secret` is always masked (`su***`)
+        "named": "Hardcoded secret in `{name}`: `{secret}`",
+        "header": "Hardcoded secret in the `{name}` header: `{secret}`",
+        "jwt_key": "Hardcoded secret in the JWT signing key: `{secret}`",
+        "fallback": "Default secret value used when `{name}` is unset: `{secret}`",
+        "format": "String looks like {description}: `{secret}`",
+    }
+    fix_titles = {
+        "environment": 'Read `{name}` from the environment: `os.environ["{name}"]`',
+        "settings": "Remove the default: the value must come from the environment",
+    }
     fix_availability = FixAvailability.SOMETIMES
     options = (
         Option("check-tests-for-secrets", bool, False, "Judge test files like application code"),
@@ -342,7 +353,7 @@ class HardcodedSecret(Rule):
             value = string_value(key)
             if value and id(key) not in self.seen:
                 self.seen.add(id(key))
-                self._report(key, value, "the JWT signing key", None)
+                self._report(key, value, "jwt_key", "", None)
         elif callee in ENVIRONMENT_READS or _reads_starlette_config(node):
             self._fallback(node)
 
@@ -364,7 +375,7 @@ class HardcodedSecret(Rule):
         found = credential_format(node.value, live=in_test)
         if found is not None and not (in_test and found[1] == JWT_DESCRIPTION):
             self.seen.add(id(node))
-            message = f"String looks like {found[1]}: `{mask(found[0])}`"
+            message = self.messages["format"].format(description=found[1], secret=mask(found[0]))
             self.report(node, message, None, self.ctx.secret_in(node))  # all of it
 
     # -- shared --------------------------------------------------------------------------------
@@ -386,8 +397,7 @@ class HardcodedSecret(Rule):
         role = self._role()
         if role == TEST or not self._looks_secret(variable, text, role == SCRIPT):
             return
-        message = f"Default secret value used when `{variable}` is unset: `{mask(text)}`"
-        self.report(default, message, None, self.ctx.secret_in(default, text))
+        self._report(default, text, "fallback", variable, None)
 
     def _named(self, name: str, value: ast.expr, statement, target, by_value=False) -> None:
         if not IDENTIFIER.match(name):
@@ -400,7 +410,7 @@ class HardcodedSecret(Rule):
             credential = _header_credential(name, text)
             if credential and self._header_is_live(name, text, credential):
                 self.seen.add(id(literal))
-                self._report(literal, credential, f"the `{name}` header", None)
+                self._report(literal, credential, "header", name, None)
             return
         if not names_a_secret(name):
             return
@@ -414,7 +424,7 @@ class HardcodedSecret(Rule):
             return  # a label or a message in a table of them: `{"password": "密码"}`
         self.seen.add(id(literal))
         fix = self._fix(statement, target, name, literal, holder) if statement else None
-        self._report(literal, text, f"`{name}`", fix)
+        self._report(literal, text, "named", name, fix)
 
     def _role(self) -> str:
         """The file's role; a settings class made for tests (`TestSettings`) holds test values."""
@@ -487,8 +497,8 @@ class HardcodedSecret(Rule):
             return name.lower() == "authorization" and JWT.fullmatch(credential) is not None
         return credential_format(credential) is not None or looks_random(credential)
 
-    def _report(self, literal: ast.expr, text: str, where: str, fix: Fix | None) -> None:
-        message = f"Hardcoded secret in {where}: `{mask(text)}`"
+    def _report(self, literal: ast.expr, text: str, kind: str, name: str, fix: Fix | None) -> None:
+        message = self.messages[kind].format(name=name, secret=mask(text))
         self.report(literal, message, fix, self.ctx.secret_in(literal, text))
 
     def _fix(self, statement, target, name, literal, holder) -> Fix | None:
@@ -503,7 +513,7 @@ class HardcodedSecret(Rule):
         os_name, needed = self.ctx.spell_module("os")
         edit = self.ctx.replace(literal, f'{os_name}.environ["{name}"]')
         return Fix(
-            title=f'Read `{name}` from the environment: `os.environ["{name}"]`',
+            title=self.fix_titles["environment"].format(name=name),
             applicability=Applicability.UNSAFE,
             edits=(edit,),
             imports=(needed,) if needed else (),
@@ -521,7 +531,7 @@ class HardcodedSecret(Rule):
         else:
             return None
         return Fix(
-            title="Remove the default: the value must come from the environment",
+            title=self.fix_titles["settings"],
             applicability=Applicability.UNSAFE,
             edits=(edit,),
         )
@@ -622,6 +632,7 @@ class CredentialsInUrl(Rule):
 
     code = "FAL402"
     summary = "URL with a hardcoded password"
+    message = "URL with a hardcoded password: `{url}`"  # the password masked
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -653,6 +664,6 @@ class CredentialsInUrl(Rule):
             if is_local_host(match.group("host")):
                 continue  # a development default: nobody else reaches that host
             shown = f"{match.group('scheme')}://{match.group('user')}:{mask(password)}@"
-            message = f"URL with a hardcoded password: `{shown}{match.group('host')}`"
+            message = self.message.format(url=f"{shown}{match.group('host')}")
             self.report(node, message, None, self.ctx.secret_in(node, password, ":", "@"))
             return

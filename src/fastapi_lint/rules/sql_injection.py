@@ -10,7 +10,7 @@ from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.rules.security import string_value
 from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
-from fastapi_lint.semantic.outside_values import OutsideValues, Source
+from fastapi_lint.semantic.outside_values import OutsideValues
 
 # -- FAL403 -----------------------------------------------------------------------------------
 BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
@@ -27,12 +27,6 @@ NO_BINDS = re.compile(
     re.IGNORECASE,
 )
 VALUE, IDENTIFIER, UNKNOWN, STATEMENT = "value", "identifier", "unknown", "statement"
-ADVICE = {
-    VALUE: "use a bound parameter",
-    STATEMENT: "validate it first (`int(...)`, a fixed set): this statement cannot be bound",
-    IDENTIFIER: "check it against a fixed set of names (an identifier cannot be bound)",
-    UNKNOWN: "bind values, check identifiers against a fixed set of names",
-}
 
 
 def _position(before: str) -> str:
@@ -57,14 +51,6 @@ def _placeholder_positions(template: str, placeholder: re.Pattern, count: int) -
 def _statement_positions(sql: str, values: list) -> list:
     """In a statement that takes no bound parameters, no value can be bound."""
     return [(value, STATEMENT) for value, _ in values] if NO_BINDS.match(sql) else values
-
-
-def _message(source: Source, position: str, route: bool) -> str:
-    who = "user-supplied" if route else "caller-supplied"
-    return (
-        f"{who} `{source.parameter}` (parameter of `{source.function}`) is interpolated into "
-        f"SQL; {ADVICE[position]}"
-    )
 
 
 def _single_target(statement: ast.Assign | ast.AugAssign) -> ast.expr | None:
@@ -137,6 +123,18 @@ class SqlStringInterpolation(Rule):
     code = "FAL403"
     summary = "SQL built by string interpolation"
     fix_availability = FixAvailability.SOMETIMES
+    # by where the value stands; `who` is "user-supplied" in a route, else "caller-supplied"
+    messages = {
+        VALUE: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; use "
+        "a bound parameter",
+        STATEMENT: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; "
+        "validate it first (`int(...)`, a fixed set): this statement cannot be bound",
+        IDENTIFIER: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; "
+        "check it against a fixed set of names (an identifier cannot be bound)",
+        UNKNOWN: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; "
+        "bind values, check identifiers against a fixed set of names",
+    }
+    fix_title = 'Use bound parameters: `text("... :name ...").bindparams(name=...)`'
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -186,7 +184,12 @@ class SqlStringInterpolation(Rule):
         source, position = found
         bindable = is_text and sql is argument and position != STATEMENT
         fix = self._fix(node, sql) if bindable else None
-        self.report(sql, _message(source, position, from_request), fix)
+        message = self.messages[position].format(
+            who="user-supplied" if from_request else "caller-supplied",
+            parameter=source.parameter,
+            function=source.function,
+        )
+        self.report(sql, message, fix)
 
     def _outside_values(self, scope) -> OutsideValues:
         found = self._values.get(scope)
@@ -366,7 +369,7 @@ class SqlStringInterpolation(Rule):
         binds = ", ".join(f"{name}={source}" for name, source in params.items())
         edits.append(Edit(end, end, f".bindparams({binds})"))
         return Fix(
-            title='Use bound parameters: `text("... :name ...").bindparams(name=...)`',
+            title=self.fix_title,
             applicability=Applicability.UNSAFE,
             edits=tuple(edits),
         )
