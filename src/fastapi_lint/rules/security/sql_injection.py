@@ -8,7 +8,7 @@ from pathlib import PurePath
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
-from fastapi_lint.rules.security import string_value
+from fastapi_lint.rules.security.secret_names import string_value
 from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
 from fastapi_lint.semantic.outside_values import OutsideValues
 

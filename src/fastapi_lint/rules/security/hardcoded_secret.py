@@ -1,4 +1,4 @@
-"""FAL4xx: security — secrets in source, passwords in URLs, SQL built from strings.
+"""FAL401: a hardcoded secret in source.
 
 Every secret is shown masked (`su***`): messages mask it here, and each finding carries where its
 secret is in the source (`Diagnostic.secret`), so code frames mask that span and `--diff` leaves
@@ -8,14 +8,18 @@ out changes that would show it. No output is rewritten after rendering.
 from __future__ import annotations
 
 import ast
-import functools
-import itertools
 import re
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.redaction import mask
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
-from fastapi_lint.rules.secret_values import (
+from fastapi_lint.rules.security.secret_names import (
+    SECRET_WORDS,
+    name_words,
+    names_a_secret,
+    string_value,
+)
+from fastapi_lint.rules.security.secret_values import (
     APPLICATION,
     JWT,
     JWT_DESCRIPTION,
@@ -23,7 +27,6 @@ from fastapi_lint.rules.secret_values import (
     TEST,
     credential_format,
     file_role,
-    is_local_host,
     is_natural_language,
     is_rate,
     looks_random,
@@ -31,126 +34,6 @@ from fastapi_lint.rules.secret_values import (
 from fastapi_lint.semantic.index import ENUM, SETTINGS
 from fastapi_lint.semantic.model import parameters
 
-SECRET_WORDS = frozenset({"secret", "password", "passwd", "pwd", "token", "apikey", "secretkey"})
-SECRET_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("private", "key"),
-        ("access", "key"),
-        ("auth", "key"),
-        ("signing", "key"),
-        ("jwt", "key"),
-        ("encryption", "key"),
-    }
-)
-KEY_KINDS = frozenset(first for first, _ in SECRET_PAIRS)
-# Words that make a name describe a secret rather than hold one.
-DESCRIPTIVE_WORDS = frozenset(
-    {
-        "url",
-        "uri",
-        "endpoint",
-        "path",
-        "file",
-        "dir",
-        "header",
-        "name",
-        "field",
-        "type",
-        "prefix",
-        "env",
-        "length",
-        "len",
-        "expire",
-        "expires",
-        "expiry",
-        "ttl",
-        "algorithm",
-        "algorithms",
-        "alg",
-        "scheme",
-        "pattern",
-        "regex",
-        "template",
-        "message",
-        "msg",
-        "label",
-        "placeholder",
-        "hint",
-        "format",
-        "policy",
-        "min",
-        "max",
-        "count",
-        "size",
-        "timeout",
-        "cookie",
-        "column",
-        "table",
-        "param",
-        "location",
-        "route",
-        "title",
-        "description",
-        "error",
-        "id",
-        "hash",
-        "hashed",
-        "manager",
-        "flavor",
-        "provider",
-        "backend",
-        "kind",
-        "mode",
-        "method",
-        "strategy",
-        "store",
-        "service",
-        "hasher",
-        "version",
-        "enabled",
-        "required",
-        "threshold",
-        "cap",
-        "limit",
-        "scope",
-        "audience",
-        "issuer",
-        "rotate",
-        # a message or an event about a secret, not the secret: INVALID_TOKEN_ERROR
-        "changed",
-        "invalid",
-        "missing",
-        "expired",
-        "incorrect",
-        "wrong",
-        "mismatch",
-        "success",
-        "failed",
-        "failure",
-        "sent",
-        "updated",
-        "revoked",
-        "not",
-        "found",
-        "allowed",
-        "denied",
-        "unknown",
-        "generated",
-        "requested",
-        "created",
-        "deleted",
-        "subject",
-        "text",
-        "help",
-        "notice",
-        "warning",
-        "event",
-        # something else that belongs to a secret: reset_password_rate, SECRET_VALUES (a route)
-        "rate",
-        "values",
-    }
-)
 TEST_WORDS = frozenset({"test", "tests", "testing"})
 ENVIRONMENT_READS = frozenset(
     {"os.getenv", "os.environ.get", "os.environ.setdefault", "decouple.config"}
@@ -175,34 +58,8 @@ NOT_SECRETS = frozenset({"true", "false", "yes", "no", "none", "null", "on", "of
 WORDS_ONLY = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$")  # 'access_token', 'password-reset'
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 DOTTED_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)+$")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def name_words(name: str) -> list[str]:
-    spaced = _CAMEL.sub("_", name)
-    return [word for word in re.split(r"[_\-\s.]+", spaced.lower()) if word]
-
-
-@functools.lru_cache(maxsize=4096)
-def names_a_secret(name: str) -> bool:
-    words = name_words(name)
-    if not words or any(word in DESCRIPTIVE_WORDS for word in words):
-        return False
-    if any(word in SECRET_WORDS for word in words):
-        return True
-    if any(pair in SECRET_PAIRS for pair in itertools.pairwise(words)):
-        return True
-    # a key whose kind is named a word earlier: ENCRYPTION_LOCAL_KEY
-    return words[-1] == "key" and any(word in KEY_KINDS for word in words[:-1])
-
-
-def string_value(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
-
-
-# -- FAL401 -----------------------------------------------------------------------------------
 class HardcodedSecret(Rule):
     """
     ## What it does
@@ -574,96 +431,3 @@ def _target_name(target: ast.expr) -> str | None:
     if isinstance(target, ast.Subscript):
         return string_value(target.slice)  # config["password"] = "..."
     return None
-
-
-# -- FAL402 -----------------------------------------------------------------------------------
-_URL = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*)://(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@"
-    r"(?P<host>[^\s/'\"]*)"
-)
-_PLACEHOLDER = re.compile(
-    r"^(\$\{.*\}|\{.*\}|%s|%\(.*\)s|\*+|<.*>|\[.*|.*\]|\$[A-Z_]+|x{3,}|password|pass|pwd|"
-    r"secret|port)$",
-    re.IGNORECASE,
-)
-
-
-class CredentialsInUrl(Rule):
-    """
-    ## What it does
-    Checks for string literals holding a URL with a password to a host others can reach:
-    `scheme://user:password@host`, for any database dialect and driver, cache, broker or HTTP
-    scheme, wherever it stands (also inside a call:
-    `create_async_engine("postgresql+asyncpg://app:pw@db.acme-corp.io/app")`), in
-    application code, scripts and tests alike.
-
-    A password to a local host is a development default, not a leak, and is not reported:
-    loopback (`localhost`, `127.0.0.1`, `::1`), `0.0.0.0`, `host.docker.internal`, names
-    reserved for tests and documentation (`example.com`, `*.local`, `*.test`, `*.example`,
-    `*.localhost`, `*.internal`) and single-label names such as a compose service (`db`,
-    `redis`), reachable only inside a private development network. Placeholders are fine:
-    `${DB_PASSWORD}`, `{password}`, `%s`, `***`, `<password>`, `[password]`, and the word
-    `password` itself; so are docstrings, which document URL shapes.
-
-    ## Why is this bad?
-    A connection string is a credential: anyone who reads the source (or a CI log that prints
-    it) can connect to the database with it. Build the URL from settings read from the
-    environment.
-
-    ## Example
-    ```python
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine("postgresql+asyncpg://app:hunter2@db.acme-corp.io/app")
-    ```
-
-    Use instead:
-    ```python
-    import os
-
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(os.environ["DATABASE_URL"])
-    ```
-
-    ## Fix safety
-    There is no fix. The message shows the URL with the password masked.
-    """
-
-    code = "FAL402"
-    summary = "URL with a hardcoded password"
-    message = "URL with a hardcoded password: `{url}`"  # the password masked
-
-    def __init__(self, ctx: FileContext) -> None:
-        super().__init__(ctx)
-        self.f_string_parts: set[int] = set()
-
-    def visit_Expr(self, node: ast.Expr) -> None:
-        if isinstance(node.value, ast.Constant):
-            self.f_string_parts.add(id(node.value))  # a docstring documents URL shapes
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if id(node) in self.f_string_parts:
-            return  # checked as part of its f-string, or a docstring
-        if isinstance(node.value, str) and "://" in node.value:
-            self._check(node, node.value)
-
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        self.f_string_parts.update(id(part) for part in node.values)
-        text = "".join(
-            part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
-        )
-        if "://" in text:
-            self._check(node, text)
-
-    def _check(self, node: ast.expr, text: str) -> None:
-        for match in _URL.finditer(text):
-            password = match.group("password")
-            if _PLACEHOLDER.match(password) or "{}" in password:
-                continue
-            if is_local_host(match.group("host")):
-                continue  # a development default: nobody else reaches that host
-            shown = f"{match.group('scheme')}://{match.group('user')}:{mask(password)}@"
-            message = self.message.format(url=f"{shown}{match.group('host')}")
-            self.report(node, message, None, self.ctx.secret_in(node, password, ":", "@"))
-            return

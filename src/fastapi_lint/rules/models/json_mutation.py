@@ -1,7 +1,7 @@
 """FAL303: JSON columns changed in place, which the unit of work never sees.
 
-Part of the FAL3xx family ("models and data"); kept apart from the defaults rules in models.py
-because it works on function bodies and on the project index's column facts.
+Unlike the defaults rules beside it, it reads function bodies (through the file model) and the
+project index's column facts.
 """
 
 from __future__ import annotations
