@@ -129,13 +129,15 @@ class UntrackedJsonMutation(Rule):
     fix_title = 'Call `flag_modified({obj}, "{column}")` after the change'
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if node.name.startswith("test") and not _saves(self.ctx, node):
-            return  # a test shaping an object in memory: nothing is meant to be saved
         changes: dict[tuple[str, str], list[_Mutation]] = {}
         settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
         aliases: dict[str, tuple[str, str]] = {}
         for statement, ancestors in _statements_with_blocks(node.body):
             self._scan(statement, ancestors, aliases, changes, settled)
+        if not changes:
+            return
+        if node.name.startswith("test") and not _saves(self.ctx, node):
+            return  # a test shaping an object in memory: nothing is meant to be saved
         for (obj, column), mutations in changes.items():
             last = max(m.statement.lineno for m in mutations)
             if settled.get((obj, column), 0) > last:

@@ -119,6 +119,8 @@ class NPlusOneQuery(Rule):
 
     # Loops are visited where the walk meets them: a function without one is never analysed.
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        if not _may_load(node.iter):
+            return
         func = self._function_of(node)
         loads = self._function_loads(func) if func is not None else None
         if loads is not None:
@@ -127,6 +129,8 @@ class NPlusOneQuery(Rule):
     visit_AsyncFor = visit_For
 
     def visit_ListComp(self, node) -> None:
+        if not _may_load(node.generators[0].iter):
+            return
         func = self._function_of(node)
         loads = self._function_loads(func) if func is not None else None
         if loads is not None:
@@ -236,6 +240,16 @@ class NPlusOneQuery(Rule):
             return False
         strategy = lazy_relationships(self.ctx.index, load.model).get(node.attr)
         return strategy == LAZY
+
+
+def _may_load(iterated: ast.expr) -> bool:
+    """Whether a loop's iterable can be a query's rows at all (`semantic.loads` finds loads only
+    in these shapes): no session analysis of the function for `range(n)` or `self.items`."""
+    while isinstance(iterated, ast.Await):
+        iterated = iterated.value
+    return isinstance(iterated, ast.Name) or (
+        isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Attribute)
+    )
 
 
 def _whole_chain(loads: FunctionLoads, call: ast.Call) -> ast.expr:

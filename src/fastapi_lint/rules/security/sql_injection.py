@@ -53,6 +53,10 @@ def _statement_positions(sql: str, values: list) -> list:
     return [(value, STATEMENT) for value, _ in values] if NO_BINDS.match(sql) else values
 
 
+# The attributes a call of `sqlalchemy.text` (`sa.text`) or an execute method ends with.
+_SQL_METHODS = frozenset({"text", "execute", "executemany", "exec_driver_sql"})
+
+
 def _single_target(statement: ast.Assign | ast.AugAssign) -> ast.expr | None:
     if isinstance(statement, ast.AugAssign):
         return statement.target
@@ -148,6 +152,8 @@ class SqlStringInterpolation(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if not node.args or self._migration:
             return
+        if isinstance(node.func, ast.Attribute) and node.func.attr not in _SQL_METHODS:
+            return  # neither `x.text(...)` nor an execute: no name to resolve
         scope = self.ctx.enclosing_function()
         if scope is None:
             return  # module level: nothing comes from a caller
