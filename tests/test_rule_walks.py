@@ -2,7 +2,8 @@
 not with the square of the findings in one function.
 
 One function per rule holds N findings (FAL303 on N objects, FAL403 on N query variables, FAL502
-on N locals, FAL206 on N instances read after one commit). Every walk of a body goes through
+on N locals, FAL206 on N instances read after one commit, FAL205 on N queries whose options come
+from a helper of N statements). Every walk of a body goes through
 `ast.iter_child_nodes` (`ast.walk`, `own_nodes`, the file model), so counting its calls counts
 the nodes walked. Linear code walks twice as much for twice the findings; a walk per finding
 makes it four times as much.
@@ -18,13 +19,14 @@ import pytest
 from fastapi_lint import config
 from fastapi_lint.runner import Options, run
 
-CODES = ("FAL206", "FAL303", "FAL403", "FAL502")
+CODES = ("FAL205", "FAL206", "FAL303", "FAL403", "FAL502")
 
 HEADER = """\
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import JSON, ForeignKey, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import selectinload
 
 engine = create_async_engine("sqlite+aiosqlite://")
 SessionLocal = async_sessionmaker(engine)
@@ -38,6 +40,20 @@ class Profile(Base):
     __tablename__ = "profiles"
     id: Mapped[int] = mapped_column(primary_key=True)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posts: Mapped[list["Post"]] = relationship(back_populates="author")
+    tags: Mapped[list["Post"]] = relationship()
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship(back_populates="posts")
 
 
 class User(BaseModel):
@@ -60,6 +76,14 @@ def source(n: int) -> str:
     lines += [f"        a{i} = Profile()\n        db.add(a{i})" for i in range(n)]
     lines += ["        await db.commit()"]
     lines += [f"        print(a{i}.id)" for i in range(n)]
+    lines += ["", "def author_options():"]
+    lines += [f"    o{i} = {i}" for i in range(n)]
+    lines += ["    return [selectinload(Author.tags)]", "", "async def lazy(db: AsyncSession):"]
+    lines += [
+        f"    r{i} = (await db.execute(select(Author).options(*author_options()))).scalar_one()\n"
+        f"    print(r{i}.posts)"
+        for i in range(n)
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -80,6 +80,7 @@ class FunctionLoads:
         for found in self.bindings.values():
             found.sort(key=lambda binding: binding.position)
         self._loads: dict[int, Load | None] = {}
+        self._loaders: dict[tuple[int, int], frozenset[str]] = {}
 
     # -- bindings ------------------------------------------------------------------------------
     def _bind(self, target, position, value, element=False, scope=None) -> None:
@@ -241,7 +242,15 @@ class FunctionLoads:
 
     def loader_attributes(self, node: ast.expr, depth: int) -> set[str]:
         """Relationship names that loader options in `node` name; EVERYTHING when the options
-        cannot be read (a helper from another module, a wildcard)."""
+        cannot be read (a helper from another module, a wildcard). Each expression (and each
+        helper's body) is read once per function, however many queries use it."""
+        key = (id(node), depth)
+        found = self._loaders.get(key)
+        if found is None:
+            found = self._loaders[key] = frozenset(self._loader_attributes(node, depth))
+        return set(found)
+
+    def _loader_attributes(self, node: ast.expr, depth: int) -> set[str]:
         if depth > 4:
             return {EVERYTHING}
         found: set[str] = set()
