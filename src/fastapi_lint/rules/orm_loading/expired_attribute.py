@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FixAvailability, Rule
+from fastapi_lint.rules.orm_loading.function_loads import function_loads
 from fastapi_lint.rules.orm_loading.function_text import (
     COMMIT_CALLS,
     mentions,
@@ -20,7 +21,7 @@ from fastapi_lint.rules.orm_loading.marks import (
 )
 from fastapi_lint.semantic.expiry import expires_on_commit
 from fastapi_lint.semantic.index import MAPPED
-from fastapi_lint.semantic.loads import FunctionLoads, function_loads
+from fastapi_lint.semantic.loads import FunctionLoads
 from fastapi_lint.semantic.sessions import SessionKind
 
 _SERIALISERS = frozenset({"model_validate", "from_orm", "validate", "parse_obj"})

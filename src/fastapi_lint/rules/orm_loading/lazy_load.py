@@ -6,6 +6,7 @@ import ast
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FixAvailability, Rule
+from fastapi_lint.rules.orm_loading.function_loads import function_loads
 from fastapi_lint.rules.orm_loading.function_text import (
     LOAD_CALLS,
     mentions,
@@ -19,7 +20,7 @@ from fastapi_lint.rules.orm_loading.marks import (
     start_of,
 )
 from fastapi_lint.semantic.index import MAPPED, PYDANTIC
-from fastapi_lint.semantic.loads import EVERYTHING, FunctionLoads, Load, function_loads
+from fastapi_lint.semantic.loads import EVERYTHING, FunctionLoads, Load
 from fastapi_lint.semantic.locals import declared_classes
 from fastapi_lint.semantic.relationships import LAZY
 from fastapi_lint.semantic.sessions import SessionKind

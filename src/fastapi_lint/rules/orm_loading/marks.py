@@ -6,7 +6,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_lint.semantic.loads import EVERYTHING, function_loads
+from fastapi_lint.rules.orm_loading.function_loads import function_loads
+from fastapi_lint.semantic.loads import EVERYTHING
 
 AWAITABLE_ATTRS = "awaitable_attrs"
 ALL = None  # a refresh without attribute names: every column attribute

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from fastapi_lint.rules.base import Rule
+from fastapi_lint.rules.orm_loading.function_loads import function_loads
 from fastapi_lint.rules.orm_loading.function_text import (
     LOAD_CALLS,
     mentions,
@@ -12,7 +13,7 @@ from fastapi_lint.rules.orm_loading.function_text import (
     short_name,
 )
 from fastapi_lint.rules.orm_loading.lazy_load import lazy_relationships
-from fastapi_lint.semantic.loads import EVERYTHING, FunctionLoads, Load, function_loads
+from fastapi_lint.semantic.loads import EVERYTHING, FunctionLoads, Load
 from fastapi_lint.semantic.relationships import LAZY
 
 _ROUND_TRIPS = frozenset({"execute", "scalars", "scalar", "exec", "query", "get", "get_one"})
