@@ -52,6 +52,8 @@ EXAMPLE_NAMES = frozenset(
 )
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "x-auth-token", "cookie"})
 JWT_FUNCTIONS = frozenset({"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode"})
+# The last part of those names: a call whose attribute is another one needs no resolving.
+_CALLEE_ENDINGS = frozenset(name.rsplit(".", 1)[-1] for name in JWT_FUNCTIONS | ENVIRONMENT_READS)
 SECRET_WRAPPERS = frozenset({"pydantic.SecretStr", "pydantic.SecretBytes"})
 FIELD_FUNCTIONS = frozenset({"pydantic.Field", "sqlmodel.Field"})
 ENVIRONMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -202,6 +204,8 @@ class HardcodedSecret(Rule):
                 self._never(keyword.value)  # `Field(examples=[...])`, `Body(openapi_examples=)`
             elif keyword.arg and id(keyword.value) not in self.seen:
                 self._named(keyword.arg, keyword.value, None, None)
+        if isinstance(node.func, ast.Attribute) and node.func.attr not in _CALLEE_ENDINGS:
+            return  # `x.y(...)` that can be neither a JWT function nor an environment read
         callee = self.ctx.resolve(node.func)
         if callee in JWT_FUNCTIONS and self._role() != TEST:
             key = node.args[1] if len(node.args) > 1 else None
