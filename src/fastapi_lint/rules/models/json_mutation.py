@@ -132,8 +132,8 @@ class UntrackedJsonMutation(Rule):
         changes: dict[tuple[str, str], list[_Mutation]] = {}
         settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
         aliases: dict[str, tuple[str, str]] = {}
-        for statement, ancestors in _statements_with_blocks(node.body):
-            self._scan(statement, ancestors, aliases, changes, settled)
+        for statement, link in _statements_with_blocks(node.body):
+            self._scan(statement, link, aliases, changes, settled)
         if not changes:
             return
         if node.name.startswith("test") and not _saves(self.ctx, node):
@@ -150,12 +150,13 @@ class UntrackedJsonMutation(Rule):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     # -- finding the changes -------------------------------------------------------------------
-    def _scan(self, statement, ancestors, aliases, changes, settled) -> None:
+    def _scan(self, statement, link, aliases, changes, settled) -> None:
         def mutated(target: ast.expr) -> None:
             found = self._column_of(target, aliases)
             if found is not None:
                 key, via_alias = found
-                changes.setdefault(key, []).append(_Mutation(statement, ancestors, via_alias))
+                mutation = _Mutation(statement, _ancestors(link), via_alias)
+                changes.setdefault(key, []).append(mutation)
 
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
@@ -314,30 +315,56 @@ def string_literal(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _statements_with_blocks(body: list[ast.stmt]) -> list[tuple[ast.stmt, list]]:
-    """(statement, [(id of block, enclosing statement), ...]) for a function's own statements,
-    in source order: a block's statements, each followed by those of its `body`, `orelse`,
-    `finalbody`, handlers and cases."""
-    found: list[tuple[ast.stmt, list]] = []
-    _collect_statements(body, [], found)
+def _statements_with_blocks(body: list[ast.stmt]) -> list[tuple[ast.stmt, tuple]]:
+    """(statement, link) for a function's own statements, in source order: a block's statements,
+    each followed by those of its `body`, `orelse`, `finalbody`, handlers and cases. A link is
+    (outer link, id of block, statement); `_ancestors` unrolls it for the few that change a
+    column, so no list is built per statement."""
+    found: list[tuple[ast.stmt, tuple]] = []
+    _collect_statements(body, None, found)
     return found
 
 
-def _collect_statements(body: list[ast.stmt], ancestors: list, found: list) -> None:
+# The statements that hold blocks of statements (a nested def or class is not entered).
+_COMPOUND = (
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    getattr(ast, "TryStar", ast.Try),
+    ast.Match,
+)
+
+
+def _collect_statements(body: list[ast.stmt], outer: tuple | None, found: list) -> None:
     block = id(body)
     for statement in body:
-        chain = [*ancestors, (block, statement)]
-        found.append((statement, chain))
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        link = (outer, block, statement)
+        found.append((statement, link))
+        if not isinstance(statement, _COMPOUND):
             continue
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(statement, name, None)
             if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                _collect_statements(inner, chain, found)
+                _collect_statements(inner, link, found)
         for handler in getattr(statement, "handlers", ()):
-            _collect_statements(handler.body, chain, found)
+            _collect_statements(handler.body, link, found)
         for case in getattr(statement, "cases", ()):
-            _collect_statements(case.body, chain, found)
+            _collect_statements(case.body, link, found)
+
+
+def _ancestors(link: tuple) -> list[tuple[int, ast.stmt]]:
+    """[(id of block, enclosing statement), ...], outermost first, the statement itself last."""
+    found = []
+    while link is not None:
+        outer, block, statement = link
+        found.append((block, statement))
+        link = outer
+    found.reverse()
+    return found
 
 
 def _instance_class(ctx: FileContext, func, name: str) -> str | None:
