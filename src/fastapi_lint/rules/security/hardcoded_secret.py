@@ -264,17 +264,18 @@ class HardcodedSecret(Rule):
     def _named(self, name: str, value: ast.expr, statement, target, by_value=False) -> None:
         if not IDENTIFIER.match(name):
             return  # a dict key such as "code token" is data, not a variable
+        header = name.lower() in CREDENTIAL_HEADERS
+        if not header and not names_a_secret(name):
+            return  # asked first: most names say nothing, and the answer is cached
         literal, holder = self._literal(value)
         if literal is None or id(literal) in self.seen:
             return
         text = literal.value
-        if name.lower() in CREDENTIAL_HEADERS:
+        if header:
             credential = _header_credential(name, text)
             if credential and self._header_is_live(name, text, credential):
                 self.seen.add(id(literal))
                 self._report(literal, credential, "header", name, None)
-            return
-        if not names_a_secret(name):
             return
         if self._role() == TEST:
             found = credential_format(text, live=True)
