@@ -2,7 +2,7 @@
 
 import pytest
 
-from fastapi_lint.rules.secret_values import (
+from fastapi_lint.rules.security.secret_values import (
     APPLICATION,
     SCRIPT,
     TEST,

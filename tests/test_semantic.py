@@ -260,9 +260,10 @@ def test_json_columns_with_type_map_mixins_and_mutable_wrappers():
 
 
 def test_declared_types_of_locals_lose_their_wrappers():
-    from fastapi_lint.semantic.locals import declared_classes, declared_type
+    from fastapi_lint.semantic.annotations import declared_classes
+    from fastapi_lint.semantic.model import FileModel
 
-    func = ast.parse(
+    tree = ast.parse(
         textwrap.dedent(
             """\
             def handler(a: "Optional[User]", b: Annotated[BackgroundTasks, Depends()], c=None):
@@ -272,7 +273,8 @@ def test_declared_types_of_locals_lose_their_wrappers():
                     e: User = User()
             """
         )
-    ).body[0]
+    )
+    func, model = tree.body[0], FileModel(tree)
     table = ImportTable("m", "")
     for line in (
         "from typing import Annotated, Optional, Union",
@@ -282,13 +284,13 @@ def test_declared_types_of_locals_lose_their_wrappers():
         table.add_import(ast.parse(line).body[0])
 
     def classes(name):
-        return declared_classes(table.resolve, declared_type(func, name))
+        return declared_classes(table.resolve, model.declared_annotation(func, name))
 
     assert classes("a") == ["app.models.User"]
     assert classes("b") == ["starlette.background.BackgroundTasks"]
     assert classes("d") == ["app.models.User", "app.models.Item"]
-    assert declared_type(func, "c") is None  # a parameter without annotation
-    assert declared_type(func, "e") is None  # only the function's own body counts
+    assert model.declared_annotation(func, "c") is None  # a parameter without annotation
+    assert model.declared_annotation(func, "e") is None  # only the function's own body counts
 
 
 def test_annotations_unwrap_in_one_place():

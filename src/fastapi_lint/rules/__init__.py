@@ -8,14 +8,12 @@ from fastapi_lint.rules.base import REGISTRY, Rule
 def all_rules() -> list[type[Rule]]:
     from fastapi_lint.rules import (  # noqa: F401  (importing registers the rules)
         async_io,
-        json_mutation,
         models,
         orm_loading,
         pydantic_v2,
         pydantic_validators,
         routes,
         security,
-        sql_injection,
         tool,
     )
 

@@ -11,6 +11,7 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -144,6 +145,7 @@ class FileContext:
         self._class_sessions: dict[ast.ClassDef, tuple[dict, dict]] = {}  # per class, once
         self._registrations: dict[str, ast.Call] | None = None
         self._dependency_providers: frozenset[str] | None = None
+        self._memo: dict[object, Any] = {}
 
     # -- names and classes ---------------------------------------------------------------------
     def resolve(self, node: ast.AST) -> str | None:
@@ -323,3 +325,13 @@ class FileContext:
         if self._dependency_providers is None:
             self._dependency_providers = dependency_providers(self.tree, self.text, self.resolve)
         return self._dependency_providers
+
+    # -- per-file memo -------------------------------------------------------------------------
+    def memo(self, key: object, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per file for `key` (a rule's per-function or per-file facts), so
+        that rules asking again, for every finding, get the stored answer."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = compute()
+            return found

@@ -16,8 +16,8 @@ import ast
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
-from fastapi_lint.semantic import index as kinds
-from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
+from fastapi_lint.semantic.annotations import declared_classes
+from fastapi_lint.semantic.index import PYDANTIC, SETTINGS
 
 # v1 Config key -> v2 ConfigDict key (None: no v2 equivalent, so no fix)
 CONFIG_KEYS: dict[str, str | None] = {
@@ -135,6 +135,11 @@ V2_MARKERS = frozenset(
 
 
 def uses_pydantic_v2(ctx: FileContext) -> bool:
+    """Asked once per file, whichever of FAL501-503 asks and however often."""
+    return ctx.memo(uses_pydantic_v2, lambda: _uses_pydantic_v2(ctx))
+
+
+def _uses_pydantic_v2(ctx: FileContext) -> bool:
     declared = ctx.settings.pydantic_version
     if declared != "auto":
         return declared == 2
@@ -210,20 +215,21 @@ class PydanticV1Config(Rule):
     code = "FAL501"
     summary = "Pydantic v1 `class Config` in a model"
     fix_availability = FixAvailability.SOMETIMES
+    message = "`class Config` in `{model}` is Pydantic v1; use `model_config = ConfigDict(...)`"
+    fix_title = "Use `model_config = {config}(...)`"
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not uses_pydantic_v2(self.ctx):
             return
         class_kinds = self.ctx.class_kinds(node)
-        if kinds.PYDANTIC not in class_kinds:
+        if PYDANTIC not in class_kinds:
             return
         for statement in node.body:
             if isinstance(statement, ast.ClassDef) and statement.name == "Config":
                 self.report(
                     statement,
-                    f"`class Config` in `{node.name}` is Pydantic v1; use "
-                    "`model_config = ConfigDict(...)`",
-                    self._fix(statement, settings=kinds.SETTINGS in class_kinds),
+                    self.message.format(model=node.name),
+                    self._fix(statement, settings=SETTINGS in class_kinds),
                 )
 
     def _fix(self, config: ast.ClassDef, settings: bool) -> Fix | None:
@@ -258,7 +264,7 @@ class PydanticV1Config(Rule):
         _, end = self.ctx.lines.node_range(config)
         edit = Edit(start, end, f"model_config = {spelled}({', '.join(entries)})")
         return Fix(
-            title=f"Use `model_config = {name}(...)`",
+            title=self.fix_title.format(config=name),
             applicability=self.ctx.applicability((edit,), Applicability.SAFE),
             edits=(edit,),
             imports=(needed,) if needed else (),
@@ -334,6 +340,11 @@ class PydanticV1Method(Rule):
     code = "FAL502"
     summary = "Pydantic v1 method name"
     fix_availability = FixAvailability.SOMETIMES
+    messages = {
+        "renamed": "`{call}` is Pydantic v1; use `.{new_name}()`",
+        "schema_json": "`{call}` is Pydantic v1; use `model_json_schema()`",
+    }
+    fix_title = "Rename to `{new_name}`"
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -355,11 +366,11 @@ class PydanticV1Method(Rule):
         else:
             shown = f"{self.ctx.source(receiver)}.{function.attr}()"
         if new_name is None:
-            self.report(function, f"`{shown}` is Pydantic v1; use `model_json_schema()`")
+            self.report(function, self.messages["schema_json"].format(call=shown))
             return
         self.report(
             function,
-            f"`{shown}` is Pydantic v1; use `.{new_name}()`",
+            self.messages["renamed"].format(call=shown, new_name=new_name),
             self._fix(node, new_name, kept),
         )
 
@@ -378,7 +389,7 @@ class PydanticV1Method(Rule):
             edits.append(Edit(argument_end, argument_end, ", from_attributes=True"))
         wanted = Applicability.SAFE if safe else Applicability.UNSAFE
         return Fix(
-            title=f"Rename to `{new_name}`",
+            title=self.fix_title.format(new_name=new_name),
             applicability=self.ctx.applicability(tuple(edits), wanted),
             edits=tuple(edits),
         )
@@ -425,15 +436,12 @@ class PydanticV1Method(Rule):
         """The model a local is where it is used, when its declaration and every assignment
         made before agree: after `data = data.dict()` the name holds a dict."""
         made: set[str | None] = set()
-        annotation = declared_type(function, use.id)
+        model = self.ctx.model
+        annotation = model.declared_annotation(function, use.id)
         if annotation is not None:
             made.add(self._first_pydantic(declared_classes(self.ctx.resolve, annotation)))
-        for child in own_nodes(function):
-            if (
-                isinstance(child, ast.Assign)
-                and (child.end_lineno, child.end_col_offset) <= (use.lineno, use.col_offset)
-                and any(isinstance(t, ast.Name) and t.id == use.id for t in child.targets)
-            ):
+        for child in model.assignments(function, use.id):
+            if (child.end_lineno, child.end_col_offset) <= (use.lineno, use.col_offset):
                 made.add(self._instance_of(child.value, depth + 1))
         return made.pop() if len(made) == 1 else None
 
@@ -442,4 +450,4 @@ class PydanticV1Method(Rule):
 
     def _pydantic(self, qualified: str) -> bool:
         class_kinds = self.ctx.index.class_kinds(qualified)
-        return kinds.PYDANTIC in class_kinds
+        return PYDANTIC in class_kinds

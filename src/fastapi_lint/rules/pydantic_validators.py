@@ -103,6 +103,14 @@ class PydanticV1Validator(Rule):
     code = "FAL503"
     summary = "Pydantic v1 `@validator` / `@root_validator`"
     fix_availability = FixAvailability.SOMETIMES
+    messages = {
+        "validator": "`@validator` is Pydantic v1; use `@field_validator` with `@classmethod`",
+        "root_before": "`@root_validator(pre=True)` is Pydantic v1; use "
+        '`@model_validator(mode="before")` with `@classmethod`',
+        "root_after": '`@root_validator` is Pydantic v1; use `@model_validator(mode="after")`, '
+        "which receives the model instance instead of a dict of values",
+    }
+    fix_title = "Use `@{decorator}`"
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         for decorator in node.decorator_list:
@@ -115,22 +123,13 @@ class PydanticV1Validator(Rule):
             if qualified in FIELD_VALIDATORS:
                 self.report(
                     decorator,
-                    "`@validator` is Pydantic v1; use `@field_validator` with `@classmethod`",
+                    self.messages["validator"],
                     self._field_fix(node, call) if call else None,
                 )
             elif call and _keyword_is_true(call, "pre"):
-                self.report(
-                    decorator,
-                    "`@root_validator(pre=True)` is Pydantic v1; use "
-                    '`@model_validator(mode="before")` with `@classmethod`',
-                    self._root_fix(node, call),
-                )
+                self.report(decorator, self.messages["root_before"], self._root_fix(node, call))
             else:
-                self.report(
-                    decorator,
-                    '`@root_validator` is Pydantic v1; use `@model_validator(mode="after")`, which '
-                    "receives the model instance instead of a dict of values",
-                )
+                self.report(decorator, self.messages["root_after"])
 
     # -- @validator -> @field_validator ------------------------------------------------------------
     def _field_fix(self, func: ast.FunctionDef, call: ast.Call) -> Fix | None:
@@ -296,7 +295,7 @@ class PydanticV1Validator(Rule):
         if not self._decorated(func, "builtins.classmethod"):
             edits.append(self._classmethod_edit(func))
         return Fix(
-            title=f"Use `@{name}`",
+            title=self.fix_title.format(decorator=name),
             applicability=self.ctx.applicability(tuple(edits), Applicability.SAFE),
             edits=tuple(edits),
             imports=tuple(item for item in (needed, *imports) if item),

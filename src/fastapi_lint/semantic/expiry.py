@@ -18,19 +18,27 @@ import ast
 from fastapi_lint.semantic.facts import expire_option
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.index import ProjectIndex
-from fastapi_lint.semantic.locals import FUNCTIONS, own_nodes, parameters
+from fastapi_lint.semantic.model import FUNCTIONS, FileModel, parameters
 from fastapi_lint.semantic.sessions import DEPENDS, FACTORIES, SESSION_TYPES, alias_expression
+from fastapi_lint.semantic.walk import own_nodes
 
 _MAX_DEPTH = 8
 _WRAPPERS = frozenset({"typing.Annotated", "typing.Optional", "typing.Union"})
 
 
 def expires_on_commit(
-    index: ProjectIndex, imports: ImportTable, func, owner: ast.ClassDef | None, receiver
+    index: ProjectIndex,
+    imports: ImportTable,
+    func,
+    owner: ast.ClassDef | None,
+    receiver,
+    model: FileModel | None = None,
 ) -> bool | None:
-    """Whether the session `receiver` (`db` or `self.db`) of `func` expires on commit."""
+    """Whether the session `receiver` (`db` or `self.db`) of `func` expires on commit.
+    `model`: the file's model, whose own nodes of each function are walked once per file."""
+    walk = model.own_nodes if model is not None else own_nodes
     if isinstance(receiver, ast.Name):
-        for node in own_nodes(func):
+        for node in walk(func):
             value = _bound_value(node, receiver.id)
             if isinstance(value, ast.Await):
                 value = value.value
@@ -46,7 +54,7 @@ def expires_on_commit(
         and receiver.value.id == "self"
         and owner is not None
     ):
-        return _instance_attribute(index, imports, owner, receiver.attr)
+        return _instance_attribute(index, imports, owner, receiver.attr, walk)
     return None
 
 
@@ -62,12 +70,14 @@ def _bound_value(node: ast.AST, name: str) -> ast.expr | None:
     return None
 
 
-def _instance_attribute(index, imports, owner: ast.ClassDef, attribute: str) -> bool | None:
+def _instance_attribute(
+    index, imports, owner: ast.ClassDef, attribute: str, walk=own_nodes
+) -> bool | None:
     """`self.db = db` in `__init__`: the parameter's session."""
     for stmt in owner.body:
         if not (isinstance(stmt, FUNCTIONS) and stmt.name == "__init__"):
             continue
-        for node in own_nodes(stmt):
+        for node in walk(stmt):
             if (
                 isinstance(node, ast.Assign)
                 and any(

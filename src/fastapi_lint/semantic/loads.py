@@ -14,9 +14,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from fastapi_lint.semantic import index as kinds
-from fastapi_lint.semantic.locals import FUNCTIONS, own_nodes
+from fastapi_lint.semantic.index import MAPPED
+from fastapi_lint.semantic.model import FUNCTIONS
+
+if TYPE_CHECKING:
+    from fastapi_lint.semantic.imports import ImportTable
+    from fastapi_lint.semantic.index import ProjectIndex
+    from fastapi_lint.semantic.locals import FunctionSessions
+    from fastapi_lint.semantic.model import FileModel
 
 SELECTS = frozenset(
     {"sqlalchemy.select", "sqlalchemy.future.select", "sqlalchemy.sql.select", "sqlmodel.select"}
@@ -67,19 +74,29 @@ class Binding:
 
 
 class FunctionLoads:
-    def __init__(self, ctx, func) -> None:
-        self.ctx = ctx
+    def __init__(
+        self,
+        func,
+        sessions: FunctionSessions,
+        model: FileModel,
+        imports: ImportTable,
+        index: ProjectIndex,
+    ) -> None:
         self.func = func
-        self.sessions = ctx.function_sessions(func)
+        self.sessions = sessions
+        self.model = model
+        self.resolve = imports.resolve
+        self.index = index
         self.parents: dict[ast.AST, ast.AST] = {}
         self.bindings: dict[str, list[Binding]] = {}
-        for node in own_nodes(func):
+        for node in model.own_nodes(func):  # walked once per file, shared with other rules
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
             self._record(node)
         for found in self.bindings.values():
             found.sort(key=lambda binding: binding.position)
         self._loads: dict[int, Load | None] = {}
+        self._loaders: dict[tuple[int, int], frozenset[str]] = {}
 
     # -- bindings ------------------------------------------------------------------------------
     def _bind(self, target, position, value, element=False, scope=None) -> None:
@@ -217,7 +234,7 @@ class FunctionLoads:
         eager: set[str] = set()
         node = value
         while depth < 8:
-            if isinstance(node, ast.Call) and self.ctx.resolve(node.func) in SELECTS:
+            if isinstance(node, ast.Call) and self.resolve(node.func) in SELECTS:
                 return node, eager
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 if node.func.attr == "options":
@@ -241,7 +258,15 @@ class FunctionLoads:
 
     def loader_attributes(self, node: ast.expr, depth: int) -> set[str]:
         """Relationship names that loader options in `node` name; EVERYTHING when the options
-        cannot be read (a helper from another module, a wildcard)."""
+        cannot be read (a helper from another module, a wildcard). Each expression (and each
+        helper's body) is read once per function, however many queries use it."""
+        key = (id(node), depth)
+        found = self._loaders.get(key)
+        if found is None:
+            found = self._loaders[key] = frozenset(self._loader_attributes(node, depth))
+        return set(found)
+
+    def _loader_attributes(self, node: ast.expr, depth: int) -> set[str]:
         if depth > 4:
             return {EVERYTHING}
         found: set[str] = set()
@@ -259,7 +284,7 @@ class FunctionLoads:
                     found |= self.loader_attributes(helper, depth + 1)
                     readable = True
             elif isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Load):
-                if self.ctx.resolve(inner) in _LOADER_QUALIFIED or inner.id in ("Load", "self"):
+                if self.resolve(inner) in _LOADER_QUALIFIED or inner.id in ("Load", "self"):
                     continue
                 value = self._value_of(inner)
                 if value is not None:
@@ -272,7 +297,7 @@ class FunctionLoads:
     def _loader_name(self, function: ast.expr) -> str | None:
         if isinstance(function, ast.Attribute) and function.attr in LOADERS:
             return function.attr  # `Load(M).selectinload(...)`, `x.selectinload(...)` chains
-        qualified = self.ctx.resolve(function) or ""
+        qualified = self.resolve(function) or ""
         head, _, name = qualified.rpartition(".")
         if name in LOADERS and head.startswith("sqlalchemy"):
             return name
@@ -281,7 +306,7 @@ class FunctionLoads:
     def _is_loader_chain_base(self, call: ast.Call) -> bool:
         """`Load(M)`, `defaultload(M.a)`, `M.a.and_(...)`, `M.a.of_type(...)`: part of an
         option, loading nothing by themselves."""
-        qualified = self.ctx.resolve(call.func) or ""
+        qualified = self.resolve(call.func) or ""
         if qualified in _LOADER_QUALIFIED:
             return True
         return isinstance(call.func, ast.Attribute) and call.func.attr in (
@@ -311,7 +336,7 @@ class FunctionLoads:
     def _helper(self, function: ast.expr) -> ast.AST | None:
         """A function or method of this module that builds options: its body."""
         if isinstance(function, ast.Name):
-            for stmt in self.ctx.tree.body:
+            for stmt in self.model.tree.body:
                 if isinstance(stmt, FUNCTIONS) and stmt.name == function.id:
                     return stmt
         if (
@@ -319,8 +344,9 @@ class FunctionLoads:
             and isinstance(function.value, ast.Name)
             and function.value.id in ("self", "cls")
         ):
-            owner = self.ctx.enclosing_class()
-            for stmt in owner.body if owner is not None else ():
+            # the class around this function (not the walk's position: rules ask from inside)
+            owner = self.model.enclosing_scope(self.func)
+            for stmt in owner.body if isinstance(owner, ast.ClassDef) else ():
                 if isinstance(stmt, FUNCTIONS) and stmt.name == function.attr:
                     return stmt
         return None
@@ -330,7 +356,7 @@ class FunctionLoads:
         binding = self.binding_at(name.id, name)
         if binding is not None:
             return binding.value
-        for stmt in self.ctx.tree.body:
+        for stmt in self.model.tree.body:
             if isinstance(stmt, ast.Assign) and any(
                 isinstance(target, ast.Name) and target.id == name.id for target in stmt.targets
             ):
@@ -338,8 +364,8 @@ class FunctionLoads:
         return None
 
     def _mapped(self, node: ast.expr) -> str | None:
-        qualified = self.ctx.resolve(node)
-        if qualified and kinds.MAPPED in self.ctx.index.class_kinds(qualified):
+        qualified = self.resolve(node)
+        if qualified and MAPPED in self.index.class_kinds(qualified):
             return qualified
         return None
 
@@ -347,12 +373,3 @@ class FunctionLoads:
 _LOADER_QUALIFIED = frozenset(
     {"sqlalchemy.orm.Load", "sqlalchemy.orm.defaultload", "sqlalchemy.orm.strategy_options.Load"}
 )
-
-
-def function_loads(ctx, func) -> FunctionLoads:
-    """One analysis per function, whichever of the ORM rules asks first."""
-    cache = ctx.__dict__.setdefault("_function_loads", {})
-    found = cache.get(func)
-    if found is None:
-        found = cache[func] = FunctionLoads(ctx, func)
-    return found

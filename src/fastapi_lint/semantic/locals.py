@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import ast
 
-# `declared_classes`, `parameters` and `own_nodes` are imported from here by other rule modules:
-# their homes are semantic.annotations, semantic.model and semantic.walk.
-from fastapi_lint.semantic.annotations import declared_classes  # noqa: F401
 from fastapi_lint.semantic.model import FileModel, parameters
 from fastapi_lint.semantic.sessions import SessionFacts, SessionKind
-from fastapi_lint.semantic.walk import own_nodes
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -188,19 +184,3 @@ _LABELS = {
     SessionKind.SYNC_CONNECTION: "a synchronous `Connection`",
     SessionKind.UNKNOWN: "a session",
 }
-
-
-def declared_type(func, name: str) -> ast.expr | None:
-    """The annotation a local name is declared with: its parameter's, or an annotated
-    assignment in the function's own body. None when the name is not declared."""
-    for arg, _ in parameters(func):
-        if arg.arg == name:
-            return arg.annotation
-    for node in own_nodes(func):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and node.target.id == name
-        ):
-            return node.annotation
-    return None

@@ -224,6 +224,16 @@ class FileModel:
                 values.append(binding.value)
         return values
 
+    def assignments(self, scope: ast.AST, name: str) -> list[ast.Assign]:
+        """The plain `=` statements of `scope`'s own code with `name` as a whole target
+        (`name = ...`, `a = name = ...`; not unpacking), in source order, each once."""
+        found: list[ast.Assign] = []
+        for binding in self.bindings(scope).get(name, ()):
+            node = binding.node
+            if type(node) is ast.Assign and binding.value is not None and node not in found:
+                found.append(node)
+        return found
+
 
 def _names(target: ast.expr) -> list[ast.Name]:
     """The plain names a binding target binds (`a`, `a, b`, `[a, *b]`); attributes and

@@ -16,9 +16,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.annotations import declared_classes
 from fastapi_lint.semantic.fastapi_calls import DEPENDS, calls_one_of
-from fastapi_lint.semantic.locals import declared_classes, own_nodes, parameters
+from fastapi_lint.semantic.index import ENUM
+from fastapi_lint.semantic.model import parameters
 
 NOT_TEXT_TYPES = frozenset(
     {
@@ -89,7 +90,7 @@ class OutsideValues:
         }
         self.assigned: dict[str, list[ast.expr]] = {}
         self.validated: set[str] = set()
-        for node in own_nodes(func):
+        for node in ctx.model.own_nodes(func):  # the file model's walk, shared
             self._collect(node)
 
     def source(self, node: ast.expr) -> Source | None:
@@ -118,7 +119,7 @@ class OutsideValues:
     def _not_text(self, qualified: str) -> bool:
         if qualified in NOT_TEXT_TYPES or qualified.split(".")[0] in ("sqlalchemy", "sqlmodel"):
             return True
-        return kinds.ENUM in self.ctx.index.class_kinds(qualified)
+        return ENUM in self.ctx.index.class_kinds(qualified)
 
     def _collect(self, node: ast.AST) -> None:
         if isinstance(node, ast.Assign):

@@ -82,9 +82,18 @@ CREDENTIAL_FORMATS = (
 )
 
 
+# Every format above starts with one of these: one scan of a string tells whether any of the
+# format patterns can match it, so most strings are not scanned once per format.
+_ANY_FORMAT = re.compile(
+    r"AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|[rs]k_live_|AIza|sk-|eyJ|-----BEGIN "
+)
+
+
 def credential_format(text: str, live: bool = False) -> tuple[str, str] | None:
     """(the matched credential, what it is) when `text` holds a credential in a known format;
     `live`: only in the provider's full format, with a random body."""
+    if _ANY_FORMAT.search(text) is None:
+        return None
     if "EXAMPLE" in text.upper():
         return None  # documentation's own samples (`AKIAIOSFODNN7EXAMPLE`)
     for loose, strict, description in CREDENTIAL_FORMATS:

@@ -1,4 +1,4 @@
-"""FAL4xx: security — secrets in source, passwords in URLs, SQL built from strings.
+"""FAL401: a hardcoded secret in source.
 
 Every secret is shown masked (`su***`): messages mask it here, and each finding carries where its
 secret is in the source (`Diagnostic.secret`), so code frames mask that span and `--diff` leaves
@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import ast
 import functools
-import itertools
 import re
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.redaction import mask
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
-from fastapi_lint.rules.secret_values import (
+from fastapi_lint.rules.security.secret_names import (
+    SECRET_WORDS,
+    name_words,
+    names_a_secret,
+    string_value,
+)
+from fastapi_lint.rules.security.secret_values import (
     APPLICATION,
     JWT,
     JWT_DESCRIPTION,
@@ -23,133 +28,13 @@ from fastapi_lint.rules.secret_values import (
     TEST,
     credential_format,
     file_role,
-    is_local_host,
     is_natural_language,
     is_rate,
     looks_random,
 )
-from fastapi_lint.semantic import index as kinds
+from fastapi_lint.semantic.index import ENUM, SETTINGS
+from fastapi_lint.semantic.model import parameters
 
-SECRET_WORDS = frozenset({"secret", "password", "passwd", "pwd", "token", "apikey", "secretkey"})
-SECRET_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("private", "key"),
-        ("access", "key"),
-        ("auth", "key"),
-        ("signing", "key"),
-        ("jwt", "key"),
-        ("encryption", "key"),
-    }
-)
-KEY_KINDS = frozenset(first for first, _ in SECRET_PAIRS)
-# Words that make a name describe a secret rather than hold one.
-DESCRIPTIVE_WORDS = frozenset(
-    {
-        "url",
-        "uri",
-        "endpoint",
-        "path",
-        "file",
-        "dir",
-        "header",
-        "name",
-        "field",
-        "type",
-        "prefix",
-        "env",
-        "length",
-        "len",
-        "expire",
-        "expires",
-        "expiry",
-        "ttl",
-        "algorithm",
-        "algorithms",
-        "alg",
-        "scheme",
-        "pattern",
-        "regex",
-        "template",
-        "message",
-        "msg",
-        "label",
-        "placeholder",
-        "hint",
-        "format",
-        "policy",
-        "min",
-        "max",
-        "count",
-        "size",
-        "timeout",
-        "cookie",
-        "column",
-        "table",
-        "param",
-        "location",
-        "route",
-        "title",
-        "description",
-        "error",
-        "id",
-        "hash",
-        "hashed",
-        "manager",
-        "flavor",
-        "provider",
-        "backend",
-        "kind",
-        "mode",
-        "method",
-        "strategy",
-        "store",
-        "service",
-        "hasher",
-        "version",
-        "enabled",
-        "required",
-        "threshold",
-        "cap",
-        "limit",
-        "scope",
-        "audience",
-        "issuer",
-        "rotate",
-        # a message or an event about a secret, not the secret: INVALID_TOKEN_ERROR
-        "changed",
-        "invalid",
-        "missing",
-        "expired",
-        "incorrect",
-        "wrong",
-        "mismatch",
-        "success",
-        "failed",
-        "failure",
-        "sent",
-        "updated",
-        "revoked",
-        "not",
-        "found",
-        "allowed",
-        "denied",
-        "unknown",
-        "generated",
-        "requested",
-        "created",
-        "deleted",
-        "subject",
-        "text",
-        "help",
-        "notice",
-        "warning",
-        "event",
-        # something else that belongs to a secret: reset_password_rate, SECRET_VALUES (a route)
-        "rate",
-        "values",
-    }
-)
 TEST_WORDS = frozenset({"test", "tests", "testing"})
 ENVIRONMENT_READS = frozenset(
     {"os.getenv", "os.environ.get", "os.environ.setdefault", "decouple.config"}
@@ -167,6 +52,8 @@ EXAMPLE_NAMES = frozenset(
 )
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "x-auth-token", "cookie"})
 JWT_FUNCTIONS = frozenset({"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode"})
+# The last part of those names: a call whose attribute is another one needs no resolving.
+_CALLEE_ENDINGS = frozenset(name.rsplit(".", 1)[-1] for name in JWT_FUNCTIONS | ENVIRONMENT_READS)
 SECRET_WRAPPERS = frozenset({"pydantic.SecretStr", "pydantic.SecretBytes"})
 FIELD_FUNCTIONS = frozenset({"pydantic.Field", "sqlmodel.Field"})
 ENVIRONMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -174,34 +61,8 @@ NOT_SECRETS = frozenset({"true", "false", "yes", "no", "none", "null", "on", "of
 WORDS_ONLY = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$")  # 'access_token', 'password-reset'
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 DOTTED_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)+$")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def name_words(name: str) -> list[str]:
-    spaced = _CAMEL.sub("_", name)
-    return [word for word in re.split(r"[_\-\s.]+", spaced.lower()) if word]
-
-
-@functools.lru_cache(maxsize=4096)
-def names_a_secret(name: str) -> bool:
-    words = name_words(name)
-    if not words or any(word in DESCRIPTIVE_WORDS for word in words):
-        return False
-    if any(word in SECRET_WORDS for word in words):
-        return True
-    if any(pair in SECRET_PAIRS for pair in itertools.pairwise(words)):
-        return True
-    # a key whose kind is named a word earlier: ENCRYPTION_LOCAL_KEY
-    return words[-1] == "key" and any(word in KEY_KINDS for word in words[:-1])
-
-
-def string_value(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
-
-
-# -- FAL401 -----------------------------------------------------------------------------------
 class HardcodedSecret(Rule):
     """
     ## What it does
@@ -288,6 +149,17 @@ class HardcodedSecret(Rule):
 
     code = "FAL401"
     summary = "Hardcoded secret in source"
+    messages = {  # `secret` is always masked (`su***`)
+        "named": "Hardcoded secret in `{name}`: `{secret}`",
+        "header": "Hardcoded secret in the `{name}` header: `{secret}`",
+        "jwt_key": "Hardcoded secret in the JWT signing key: `{secret}`",
+        "fallback": "Default secret value used when `{name}` is unset: `{secret}`",
+        "format": "String looks like {description}: `{secret}`",
+    }
+    fix_titles = {
+        "environment": 'Read `{name}` from the environment: `os.environ["{name}"]`',
+        "settings": "Remove the default: the value must come from the environment",
+    }
     fix_availability = FixAvailability.SOMETIMES
     options = (
         Option("check-tests-for-secrets", bool, False, "Judge test files like application code"),
@@ -305,7 +177,7 @@ class HardcodedSecret(Rule):
         if node.value is None or id(node.value) in self.seen:
             return
         scope = self.ctx.scopes[-1] if self.ctx.scopes else None
-        if isinstance(scope, ast.ClassDef) and kinds.ENUM in self.ctx.class_kinds(scope):
+        if isinstance(scope, ast.ClassDef) and ENUM in self.ctx.class_kinds(scope):
             return  # enum members name things (`ACCESS_TOKEN = "access_token"`)
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
@@ -318,12 +190,7 @@ class HardcodedSecret(Rule):
     visit_AnnAssign = visit_Assign
 
     def visit_FunctionDef(self, node) -> None:
-        args = node.args
-        positional = [*args.posonlyargs, *args.args]
-        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-        pairs = [*zip(positional, defaults, strict=True)]
-        pairs += [*zip(args.kwonlyargs, args.kw_defaults, strict=True)]
-        for arg, default in pairs:
+        for arg, default in parameters(node):
             if default is not None:
                 self._named(arg.arg, default, None, None, by_value=True)
 
@@ -337,6 +204,8 @@ class HardcodedSecret(Rule):
                 self._never(keyword.value)  # `Field(examples=[...])`, `Body(openapi_examples=)`
             elif keyword.arg and id(keyword.value) not in self.seen:
                 self._named(keyword.arg, keyword.value, None, None)
+        if isinstance(node.func, ast.Attribute) and node.func.attr not in _CALLEE_ENDINGS:
+            return  # `x.y(...)` that can be neither a JWT function nor an environment read
         callee = self.ctx.resolve(node.func)
         if callee in JWT_FUNCTIONS and self._role() != TEST:
             key = node.args[1] if len(node.args) > 1 else None
@@ -346,7 +215,7 @@ class HardcodedSecret(Rule):
             value = string_value(key)
             if value and id(key) not in self.seen:
                 self.seen.add(id(key))
-                self._report(key, value, "the JWT signing key", None)
+                self._report(key, value, "jwt_key", "", None)
         elif callee in ENVIRONMENT_READS or _reads_starlette_config(node):
             self._fallback(node)
 
@@ -368,7 +237,7 @@ class HardcodedSecret(Rule):
         found = credential_format(node.value, live=in_test)
         if found is not None and not (in_test and found[1] == JWT_DESCRIPTION):
             self.seen.add(id(node))
-            message = f"String looks like {found[1]}: `{mask(found[0])}`"
+            message = self.messages["format"].format(description=found[1], secret=mask(found[0]))
             self.report(node, message, None, self.ctx.secret_in(node))  # all of it
 
     # -- shared --------------------------------------------------------------------------------
@@ -390,23 +259,23 @@ class HardcodedSecret(Rule):
         role = self._role()
         if role == TEST or not self._looks_secret(variable, text, role == SCRIPT):
             return
-        message = f"Default secret value used when `{variable}` is unset: `{mask(text)}`"
-        self.report(default, message, None, self.ctx.secret_in(default, text))
+        self._report(default, text, "fallback", variable, None)
 
     def _named(self, name: str, value: ast.expr, statement, target, by_value=False) -> None:
         if not IDENTIFIER.match(name):
             return  # a dict key such as "code token" is data, not a variable
+        header = name.lower() in CREDENTIAL_HEADERS
+        if not header and not names_a_secret(name):
+            return  # asked first: most names say nothing, and the answer is cached
         literal, holder = self._literal(value)
         if literal is None or id(literal) in self.seen:
             return
         text = literal.value
-        if name.lower() in CREDENTIAL_HEADERS:
+        if header:
             credential = _header_credential(name, text)
             if credential and self._header_is_live(name, text, credential):
                 self.seen.add(id(literal))
-                self._report(literal, credential, f"the `{name}` header", None)
-            return
-        if not names_a_secret(name):
+                self._report(literal, credential, "header", name, None)
             return
         if self._role() == TEST:
             found = credential_format(text, live=True)
@@ -418,12 +287,12 @@ class HardcodedSecret(Rule):
             return  # a label or a message in a table of them: `{"password": "密码"}`
         self.seen.add(id(literal))
         fix = self._fix(statement, target, name, literal, holder) if statement else None
-        self._report(literal, text, f"`{name}`", fix)
+        self._report(literal, text, "named", name, fix)
 
     def _role(self) -> str:
         """The file's role; a settings class made for tests (`TestSettings`) holds test values."""
         for scope in self.ctx.scopes:
-            if isinstance(scope, ast.ClassDef) and TEST_WORDS.intersection(name_words(scope.name)):
+            if isinstance(scope, ast.ClassDef) and _names_tests(scope.name):
                 return TEST
         return self.role
 
@@ -437,7 +306,7 @@ class HardcodedSecret(Rule):
             return True
         if len(scopes) > 1 or not isinstance(scopes[0], ast.ClassDef):
             return False
-        if kinds.SETTINGS in self.ctx.class_kinds(scopes[0]):
+        if SETTINGS in self.ctx.class_kinds(scopes[0]):
             return True
         if _named_settings(scopes[0]):
             return True
@@ -491,8 +360,8 @@ class HardcodedSecret(Rule):
             return name.lower() == "authorization" and JWT.fullmatch(credential) is not None
         return credential_format(credential) is not None or looks_random(credential)
 
-    def _report(self, literal: ast.expr, text: str, where: str, fix: Fix | None) -> None:
-        message = f"Hardcoded secret in {where}: `{mask(text)}`"
+    def _report(self, literal: ast.expr, text: str, kind: str, name: str, fix: Fix | None) -> None:
+        message = self.messages[kind].format(name=name, secret=mask(text))
         self.report(literal, message, fix, self.ctx.secret_in(literal, text))
 
     def _fix(self, statement, target, name, literal, holder) -> Fix | None:
@@ -500,14 +369,14 @@ class HardcodedSecret(Rule):
         scope = self.ctx.scopes[-1] if self.ctx.scopes else None
         if scope is not None and not isinstance(scope, ast.ClassDef):
             return None  # inside a function: no fix
-        if isinstance(scope, ast.ClassDef) and kinds.SETTINGS in self.ctx.class_kinds(scope):
+        if isinstance(scope, ast.ClassDef) and SETTINGS in self.ctx.class_kinds(scope):
             return self._settings_fix(statement, literal, holder)
         if not isinstance(target, ast.Name) or statement.value is not literal:
             return None
         os_name, needed = self.ctx.spell_module("os")
         edit = self.ctx.replace(literal, f'{os_name}.environ["{name}"]')
         return Fix(
-            title=f'Read `{name}` from the environment: `os.environ["{name}"]`',
+            title=self.fix_titles["environment"].format(name=name),
             applicability=Applicability.UNSAFE,
             edits=(edit,),
             imports=(needed,) if needed else (),
@@ -525,10 +394,16 @@ class HardcodedSecret(Rule):
         else:
             return None
         return Fix(
-            title="Remove the default: the value must come from the environment",
+            title=self.fix_titles["settings"],
             applicability=Applicability.UNSAFE,
             edits=(edit,),
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_tests(class_name: str) -> bool:
+    """`TestSettings`: asked for every value inside the class, its name split once."""
+    return bool(TEST_WORDS.intersection(name_words(class_name)))
 
 
 def _reads_starlette_config(call: ast.Call) -> bool:
@@ -568,95 +443,3 @@ def _target_name(target: ast.expr) -> str | None:
     if isinstance(target, ast.Subscript):
         return string_value(target.slice)  # config["password"] = "..."
     return None
-
-
-# -- FAL402 -----------------------------------------------------------------------------------
-_URL = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*)://(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@"
-    r"(?P<host>[^\s/'\"]*)"
-)
-_PLACEHOLDER = re.compile(
-    r"^(\$\{.*\}|\{.*\}|%s|%\(.*\)s|\*+|<.*>|\[.*|.*\]|\$[A-Z_]+|x{3,}|password|pass|pwd|"
-    r"secret|port)$",
-    re.IGNORECASE,
-)
-
-
-class CredentialsInUrl(Rule):
-    """
-    ## What it does
-    Checks for string literals holding a URL with a password to a host others can reach:
-    `scheme://user:password@host`, for any database dialect and driver, cache, broker or HTTP
-    scheme, wherever it stands (also inside a call:
-    `create_async_engine("postgresql+asyncpg://app:pw@db.acme-corp.io/app")`), in
-    application code, scripts and tests alike.
-
-    A password to a local host is a development default, not a leak, and is not reported:
-    loopback (`localhost`, `127.0.0.1`, `::1`), `0.0.0.0`, `host.docker.internal`, names
-    reserved for tests and documentation (`example.com`, `*.local`, `*.test`, `*.example`,
-    `*.localhost`, `*.internal`) and single-label names such as a compose service (`db`,
-    `redis`), reachable only inside a private development network. Placeholders are fine:
-    `${DB_PASSWORD}`, `{password}`, `%s`, `***`, `<password>`, `[password]`, and the word
-    `password` itself; so are docstrings, which document URL shapes.
-
-    ## Why is this bad?
-    A connection string is a credential: anyone who reads the source (or a CI log that prints
-    it) can connect to the database with it. Build the URL from settings read from the
-    environment.
-
-    ## Example
-    ```python
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine("postgresql+asyncpg://app:hunter2@db.acme-corp.io/app")
-    ```
-
-    Use instead:
-    ```python
-    import os
-
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(os.environ["DATABASE_URL"])
-    ```
-
-    ## Fix safety
-    There is no fix. The message shows the URL with the password masked.
-    """
-
-    code = "FAL402"
-    summary = "URL with a hardcoded password"
-
-    def __init__(self, ctx: FileContext) -> None:
-        super().__init__(ctx)
-        self.f_string_parts: set[int] = set()
-
-    def visit_Expr(self, node: ast.Expr) -> None:
-        if isinstance(node.value, ast.Constant):
-            self.f_string_parts.add(id(node.value))  # a docstring documents URL shapes
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if id(node) in self.f_string_parts:
-            return  # checked as part of its f-string, or a docstring
-        if isinstance(node.value, str) and "://" in node.value:
-            self._check(node, node.value)
-
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        self.f_string_parts.update(id(part) for part in node.values)
-        text = "".join(
-            part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
-        )
-        if "://" in text:
-            self._check(node, text)
-
-    def _check(self, node: ast.expr, text: str) -> None:
-        for match in _URL.finditer(text):
-            password = match.group("password")
-            if _PLACEHOLDER.match(password) or "{}" in password:
-                continue
-            if is_local_host(match.group("host")):
-                continue  # a development default: nobody else reaches that host
-            shown = f"{match.group('scheme')}://{match.group('user')}:{mask(password)}@"
-            message = f"URL with a hardcoded password: `{shown}{match.group('host')}`"
-            self.report(node, message, None, self.ctx.secret_in(node, password, ":", "@"))
-            return

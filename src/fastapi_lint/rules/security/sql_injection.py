@@ -8,10 +8,9 @@ from pathlib import PurePath
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
-from fastapi_lint.rules.security import string_value
+from fastapi_lint.rules.security.secret_names import string_value
 from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
-from fastapi_lint.semantic.locals import own_nodes
-from fastapi_lint.semantic.outside_values import OutsideValues, Source
+from fastapi_lint.semantic.outside_values import OutsideValues
 
 # -- FAL403 -----------------------------------------------------------------------------------
 BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
@@ -28,12 +27,6 @@ NO_BINDS = re.compile(
     re.IGNORECASE,
 )
 VALUE, IDENTIFIER, UNKNOWN, STATEMENT = "value", "identifier", "unknown", "statement"
-ADVICE = {
-    VALUE: "use a bound parameter",
-    STATEMENT: "validate it first (`int(...)`, a fixed set): this statement cannot be bound",
-    IDENTIFIER: "check it against a fixed set of names (an identifier cannot be bound)",
-    UNKNOWN: "bind values, check identifiers against a fixed set of names",
-}
 
 
 def _position(before: str) -> str:
@@ -60,12 +53,8 @@ def _statement_positions(sql: str, values: list) -> list:
     return [(value, STATEMENT) for value, _ in values] if NO_BINDS.match(sql) else values
 
 
-def _message(source: Source, position: str, route: bool) -> str:
-    who = "user-supplied" if route else "caller-supplied"
-    return (
-        f"{who} `{source.parameter}` (parameter of `{source.function}`) is interpolated into "
-        f"SQL; {ADVICE[position]}"
-    )
+# The attributes a call of `sqlalchemy.text` (`sa.text`) or an execute method ends with.
+_SQL_METHODS = frozenset({"text", "execute", "executemany", "exec_driver_sql"})
 
 
 def _single_target(statement: ast.Assign | ast.AugAssign) -> ast.expr | None:
@@ -138,6 +127,18 @@ class SqlStringInterpolation(Rule):
     code = "FAL403"
     summary = "SQL built by string interpolation"
     fix_availability = FixAvailability.SOMETIMES
+    # by where the value stands; `who` is "user-supplied" in a route, else "caller-supplied"
+    messages = {
+        VALUE: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; use "
+        "a bound parameter",
+        STATEMENT: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; "
+        "validate it first (`int(...)`, a fixed set): this statement cannot be bound",
+        IDENTIFIER: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; "
+        "check it against a fixed set of names (an identifier cannot be bound)",
+        UNKNOWN: "{who} `{parameter}` (parameter of `{function}`) is interpolated into SQL; "
+        "bind values, check identifiers against a fixed set of names",
+    }
+    fix_title = 'Use bound parameters: `text("... :name ...").bindparams(name=...)`'
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
@@ -151,6 +152,8 @@ class SqlStringInterpolation(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if not node.args or self._migration:
             return
+        if isinstance(node.func, ast.Attribute) and node.func.attr not in _SQL_METHODS:
+            return  # neither `x.text(...)` nor an execute: no name to resolve
         scope = self.ctx.enclosing_function()
         if scope is None:
             return  # module level: nothing comes from a caller
@@ -187,7 +190,12 @@ class SqlStringInterpolation(Rule):
         source, position = found
         bindable = is_text and sql is argument and position != STATEMENT
         fix = self._fix(node, sql) if bindable else None
-        self.report(sql, _message(source, position, from_request), fix)
+        message = self.messages[position].format(
+            who="user-supplied" if from_request else "caller-supplied",
+            parameter=source.parameter,
+            function=source.function,
+        )
+        self.report(sql, message, fix)
 
     def _outside_values(self, scope) -> OutsideValues:
         found = self._values.get(scope)
@@ -204,28 +212,28 @@ class SqlStringInterpolation(Rule):
             return False
         receiver = function.value
         scope = self.ctx.enclosing_function()
-        if scope is not None and self.ctx.function_sessions(scope).kind(receiver) is not None:
+        # the names first: they need no session analysis of the function
+        if isinstance(receiver, ast.Name) and (
+            receiver.id in ("cursor", "cur")
+            or (scope is not None and receiver.id in self._cursor_names(scope))
+        ):
             return True
-        if isinstance(receiver, ast.Name):
-            if receiver.id in ("cursor", "cur"):
-                return True
-            if scope is not None:
-                return receiver.id in self._cursor_names(scope)
-        return False
+        return scope is not None and self.ctx.function_sessions(scope).kind(receiver) is not None
 
     def _cursor_names(self, scope) -> frozenset[str]:
         """Locals assigned `x.cursor()` in a function, found once per function."""
         found = self._cursors.get(scope)
         if found is None:
             found = self._cursors[scope] = frozenset(
-                target.id
-                for child in own_nodes(scope)
-                if isinstance(child, ast.Assign)
-                and isinstance(child.value, ast.Call)
-                and isinstance(child.value.func, ast.Attribute)
-                and child.value.func.attr == "cursor"
-                for target in child.targets
-                if isinstance(target, ast.Name)
+                name
+                for name, bound in self.ctx.model.bindings(scope).items()
+                if any(
+                    type(binding.node) is ast.Assign
+                    and isinstance(binding.value, ast.Call)
+                    and isinstance(binding.value.func, ast.Attribute)
+                    and binding.value.func.attr == "cursor"
+                    for binding in bound
+                )
             )
         return found
 
@@ -286,11 +294,10 @@ class SqlStringInterpolation(Rule):
             scope = self.ctx.enclosing_function()
             if scope is None:
                 return None
-            for child in own_nodes(scope):
-                if (
-                    isinstance(child, (ast.Assign, ast.AugAssign))
-                    and isinstance(target := _single_target(child), ast.Name)
-                    and target.id == node.id
+            for binding in self.ctx.model.bindings(scope).get(node.id, ()):
+                child = binding.node
+                if type(child) in (ast.Assign, ast.AugAssign) and isinstance(
+                    _single_target(child), ast.Name
                 ):
                     found = self._built_sql(child.value, depth + 1)
                     if found is not None:
@@ -368,7 +375,7 @@ class SqlStringInterpolation(Rule):
         binds = ", ".join(f"{name}={source}" for name, source in params.items())
         edits.append(Edit(end, end, f".bindparams({binds})"))
         return Fix(
-            title='Use bound parameters: `text("... :name ...").bindparams(name=...)`',
+            title=self.fix_title,
             applicability=Applicability.UNSAFE,
             edits=tuple(edits),
         )

@@ -1,7 +1,7 @@
 """FAL303: JSON columns changed in place, which the unit of work never sees.
 
-Part of the FAL3xx family ("models and data"); kept apart from the defaults rules in models.py
-because it works on function bodies and on the project index's column facts.
+Unlike the defaults rules beside it, it reads function bodies (through the file model) and the
+project index's column facts.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
-from fastapi_lint.semantic import index as kinds
-from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
+from fastapi_lint.semantic.annotations import declared_classes
+from fastapi_lint.semantic.index import MAPPED
 
 # -- FAL303 -----------------------------------------------------------------------------------
 MUTATING_METHODS = frozenset(
@@ -122,15 +122,22 @@ class UntrackedJsonMutation(Rule):
     code = "FAL303"
     summary = "JSON column changed in place is never saved"
     fix_availability = FixAvailability.SOMETIMES
+    message = (
+        "`{obj}.{column}` is a JSON column of `{model}` changed in place: SQLAlchemy does not "
+        "see the change and never saves it"
+    )
+    fix_title = 'Call `flag_modified({obj}, "{column}")` after the change'
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if node.name.startswith("test") and not _saves(node):
-            return  # a test shaping an object in memory: nothing is meant to be saved
         changes: dict[tuple[str, str], list[_Mutation]] = {}
         settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
         aliases: dict[str, tuple[str, str]] = {}
-        for statement, ancestors in _statements_with_blocks(node.body, []):
-            self._scan(statement, ancestors, aliases, changes, settled)
+        for statement, link in _statements_with_blocks(node.body):
+            self._scan(statement, link, aliases, changes, settled)
+        if not changes:
+            return
+        if node.name.startswith("test") and not _saves(self.ctx, node):
+            return  # a test shaping an object in memory: nothing is meant to be saved
         for (obj, column), mutations in changes.items():
             last = max(m.statement.lineno for m in mutations)
             if settled.get((obj, column), 0) > last:
@@ -143,12 +150,13 @@ class UntrackedJsonMutation(Rule):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     # -- finding the changes -------------------------------------------------------------------
-    def _scan(self, statement, ancestors, aliases, changes, settled) -> None:
+    def _scan(self, statement, link, aliases, changes, settled) -> None:
         def mutated(target: ast.expr) -> None:
             found = self._column_of(target, aliases)
             if found is not None:
                 key, via_alias = found
-                changes.setdefault(key, []).append(_Mutation(statement, ancestors, via_alias))
+                mutation = _Mutation(statement, _ancestors(link), via_alias)
+                changes.setdefault(key, []).append(mutation)
 
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
@@ -202,7 +210,9 @@ class UntrackedJsonMutation(Rule):
         """The mapped class `obj` is known to be an instance of, when `column` is an untracked
         column. An attribute name alone says nothing: a dataclass may use the same name."""
         root, *path = obj.split(".")
-        found = self._self_class(func, root) or _instance_class(self.ctx, func, root)
+        found = self._self_class(func, root) or self.ctx.memo(
+            (_instance_class, func, root), lambda: _instance_class(self.ctx, func, root)
+        )
         for relationship in path:  # `product.organization`: the related model
             if found in (None, _NOT_A_MODEL):
                 return None
@@ -218,7 +228,7 @@ class UntrackedJsonMutation(Rule):
         arguments = [*func.args.posonlyargs, *func.args.args]
         if owner is None or not arguments or arguments[0].arg != obj:
             return None
-        if kinds.MAPPED not in self.ctx.class_kinds(owner):
+        if MAPPED not in self.ctx.class_kinds(owner):
             return _NOT_A_MODEL
         return f"{self.ctx.module}.{owner.name}"
 
@@ -228,8 +238,7 @@ class UntrackedJsonMutation(Rule):
         model_name = model.rsplit(".", 1)[-1]
         self.report(
             first.statement,
-            f"`{obj}.{column}` is a JSON column of `{model_name}` changed in place: SQLAlchemy "
-            f"does not see the change and never saves it",
+            self.message.format(obj=obj, column=column, model=model_name),
             self._fix(obj, column, first, mutations),
         )
 
@@ -248,7 +257,7 @@ class UntrackedJsonMutation(Rule):
         name, needed = self.ctx.spell("sqlalchemy.orm.attributes", "flag_modified")
         offset = lines.line_start(anchor.end_lineno + 1)
         return Fix(
-            title=f'Call `flag_modified({obj}, "{column}")` after the change',
+            title=self.fix_title.format(obj=obj, column=column),
             applicability=Applicability.UNSAFE,
             edits=(Edit(offset, offset, f'{indent}{name}({obj}, "{column}")\n'),),
             imports=(needed,) if needed else (),
@@ -258,13 +267,11 @@ class UntrackedJsonMutation(Rule):
 SAVING_METHODS = frozenset({"commit", "flush", "add", "add_all", "merge", "save"})
 
 
-def _saves(func) -> bool:
+def _saves(ctx: FileContext, func) -> bool:
     """Whether a function asks a session (or a repository) to write anything."""
     return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in SAVING_METHODS
-        for node in own_nodes(func)
+        isinstance(call.func, ast.Attribute) and call.func.attr in SAVING_METHODS
+        for call in ctx.model.summary(func).calls
     )
 
 
@@ -292,7 +299,7 @@ def _related_class(ctx: FileContext, model: str, relationship: str) -> str | Non
     module = model.rsplit(".", 1)[0]
     for qualified in declared_classes(imports.resolve, annotation) or _local_names(annotation):
         for candidate in (qualified, f"{module}.{qualified}"):
-            if kinds.MAPPED in ctx.index.class_kinds(candidate):
+            if MAPPED in ctx.index.class_kinds(candidate):
                 return candidate
     return None
 
@@ -308,46 +315,78 @@ def string_literal(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _statements_with_blocks(body: list[ast.stmt], ancestors: list):
-    """(statement, [(id of block, enclosing statement), ...]) for a function's own statements."""
+def _statements_with_blocks(body: list[ast.stmt]) -> list[tuple[ast.stmt, tuple]]:
+    """(statement, link) for a function's own statements, in source order: a block's statements,
+    each followed by those of its `body`, `orelse`, `finalbody`, handlers and cases. A link is
+    (outer link, id of block, statement); `_ancestors` unrolls it for the few that change a
+    column, so no list is built per statement."""
+    found: list[tuple[ast.stmt, tuple]] = []
+    _collect_statements(body, None, found)
+    return found
+
+
+# The statements that hold blocks of statements (a nested def or class is not entered).
+_COMPOUND = (
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    getattr(ast, "TryStar", ast.Try),
+    ast.Match,
+)
+
+
+def _collect_statements(body: list[ast.stmt], outer: tuple | None, found: list) -> None:
+    block = id(body)
     for statement in body:
-        chain = [*ancestors, (id(body), statement)]
-        yield statement, chain
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        link = (outer, block, statement)
+        found.append((statement, link))
+        if not isinstance(statement, _COMPOUND):
             continue
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(statement, name, None)
             if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                yield from _statements_with_blocks(inner, chain)
+                _collect_statements(inner, link, found)
         for handler in getattr(statement, "handlers", ()):
-            yield from _statements_with_blocks(handler.body, chain)
+            _collect_statements(handler.body, link, found)
         for case in getattr(statement, "cases", ()):
-            yield from _statements_with_blocks(case.body, chain)
+            _collect_statements(case.body, link, found)
+
+
+def _ancestors(link: tuple) -> list[tuple[int, ast.stmt]]:
+    """[(id of block, enclosing statement), ...], outermost first, the statement itself last."""
+    found = []
+    while link is not None:
+        outer, block, statement = link
+        found.append((block, statement))
+        link = outer
+    found.reverse()
+    return found
 
 
 def _instance_class(ctx: FileContext, func, name: str) -> str | None:
     """Qualified mapped class of local `name`; _NOT_A_MODEL when known to be something else."""
-    annotation = declared_type(func, name)
+    model = ctx.model
+    annotation = model.declared_annotation(func, name)
     if annotation is not None:
         for qualified in declared_classes(ctx.resolve, annotation):
-            if kinds.MAPPED in ctx.index.class_kinds(qualified):
+            if MAPPED in ctx.index.class_kinds(qualified):
                 return qualified
         return _NOT_A_MODEL
-    for node in own_nodes(func):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            found = _produced_class(ctx, func, node.value, 0)
-            if found is not None:
-                return found
-        elif (
-            isinstance(node, (ast.For, ast.AsyncFor))
-            and isinstance(node.target, ast.Name)
-            and node.target.id == name
-        ):
-            found = _produced_class(ctx, func, node.iter, 0)
-            if found is not None:
-                return found
+    for binding in model.bindings(func).get(name, ()):
+        node = binding.node
+        if binding.kind == "assign" and type(node) is ast.Assign and binding.value is not None:
+            value = node.value
+        elif type(node) in (ast.For, ast.AsyncFor) and isinstance(node.target, ast.Name):
+            value = node.iter
+        else:
+            continue
+        found = _produced_class(ctx, func, value, 0)
+        if found is not None:
+            return found
     return None
 
 
@@ -359,29 +398,26 @@ def _produced_class(ctx: FileContext, func, value: ast.expr, depth: int) -> str 
         value = value.value
     if isinstance(value, ast.Call):
         qualified = ctx.resolve(value.func)
-        if qualified and kinds.MAPPED in ctx.index.class_kinds(qualified):
+        if qualified and MAPPED in ctx.index.class_kinds(qualified):
             return qualified
         function = value.func
         if isinstance(function, ast.Attribute) and function.attr in _GETTERS and value.args:
             first = ctx.resolve(value.args[0])
-            if first and kinds.MAPPED in ctx.index.class_kinds(first):
+            if first and MAPPED in ctx.index.class_kinds(first):
                 return first
-    for node in ast.walk(value):
+    for node in ast.walk(value):  # the value expression only, not the function's body
         if (
             isinstance(node, ast.Call)
             and node.args
             and ctx.resolve(node.func) == "sqlalchemy.select"
         ):
             first = ctx.resolve(node.args[0])
-            if first and kinds.MAPPED in ctx.index.class_kinds(first):
+            if first and MAPPED in ctx.index.class_kinds(first):
                 return first
     root = value
     while isinstance(root, (ast.Call, ast.Attribute, ast.Subscript)):
         root = root.func if isinstance(root, ast.Call) else root.value
     if isinstance(root, ast.Name) and root is not value:
-        for node in own_nodes(func):
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == root.id for t in node.targets
-            ):
-                return _produced_class(ctx, func, node.value, depth + 1)
+        for node in ctx.model.assignments(func, root.id)[:1]:
+            return _produced_class(ctx, func, node.value, depth + 1)
     return None
