@@ -58,7 +58,11 @@ class Linter:
         module: str,
         package: str,
         tree: ast.Module | SyntaxProblem | None = None,
+        facts: ModuleFacts | None = None,
     ) -> LintResult:
+        """Lint `text`; `tree` and `facts` are the ones the index was built from, when it was
+        built from this text (the facts with the names star imports bring). The index is only
+        read: a module it does not hold is added while it is built, not here."""
         if tree is None:
             tree = parse(text, path)
         lines = LineIndex(text)
@@ -67,16 +71,13 @@ class Linter:
         # A lowered file (newer syntax) is linted as its lowered text, then mapped back.
         lowering = lowered_source(tree)
         seen_lines = LineIndex(lowering.text) if lowering else lines
-        try:
-            facts = extract(tree, module, package)
-        except RecursionError:  # valid but absurdly deep code: that file only
-            return LintResult([syntax_diagnostic(path, TOO_DEEP, lines)])
-        if facts.stars:
-            self.index.add_star_names(facts)
-        if module not in self.index.modules:  # a file outside the indexed project
-            self.index.add(facts, [module])
+        if facts is None:
+            try:
+                facts = module_facts(tree, module, package, self.index)
+            except RecursionError:  # valid but absurdly deep code: that file only
+                return LintResult([syntax_diagnostic(path, TOO_DEEP, lines)])
         if self.settings.skip_generated and is_generated(text):
-            return LintResult([], tree, facts)  # its facts still count for other files
+            return LintResult([], tree, facts)  # generated code: not linted
         ctx = FileContext(
             path=path,
             text=lowering.text if lowering else text,
@@ -129,6 +130,15 @@ class Linter:
                     children.append(value)
             children.reverse()
             stack.extend(children)
+
+
+def module_facts(tree: ast.Module, module: str, package: str, index: ProjectIndex) -> ModuleFacts:
+    """The facts of a module's tree, with the names its star imports bring from `index` (which
+    is read, not changed). Raises RecursionError on absurdly deep code."""
+    facts = extract(tree, module, package)
+    if facts.stars:
+        index.add_star_names(facts)  # sets the new facts' bindings only
+    return facts
 
 
 # Fields that never hold a node a rule wants: names, operators, load/store contexts. Skipping
