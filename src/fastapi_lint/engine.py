@@ -22,7 +22,7 @@ from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import LineIndex
 
-_SCOPES = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_SCOPES = frozenset({ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
 _EXIT = object()  # marks the end of a scope on the walk's stack
 
 
@@ -98,38 +98,52 @@ class Linter:
         return LintResult(ctx.diagnostics, tree, facts)
 
     def _walk(self, ctx: FileContext) -> None:
+        """Visit the tree depth-first, children in field order, each node's handlers in rule
+        order; what a node's type needs (handlers, scope or not, child fields) is looked up once
+        per type, and a failing rule's handlers leave the table."""
+        dispatch = self._dispatch(ctx)
+        kinds: dict[type, tuple] = {}
+        scopes = ctx.scopes
+        stack: list = [ctx.tree]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node = pop()
+            if node is _EXIT:
+                scopes.pop()
+                continue
+            node_type = type(node)
+            kind = kinds.get(node_type)
+            if kind is None:
+                handlers = dispatch.get(node_type, ())
+                kind = kinds[node_type] = (handlers, node_type in _SCOPES, _pushed(node_type))
+            handlers, scope, fields = kind
+            for rule, handler in handlers:
+                try:
+                    handler(node)
+                except Exception as exc:  # a bug in a rule must not end the run
+                    ctx.diagnostics.append(internal_error(ctx, rule, node, exc))
+                    dispatch = {  # its other handlers are not called again
+                        node_type: [entry for entry in entries if entry[0] is not rule]
+                        for node_type, entries in dispatch.items()
+                    }
+                    kinds.clear()
+            if scope:
+                scopes.append(node)
+                push(_EXIT)
+            for name in fields:  # last field first: the stack pops the first one first
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    extend(reversed(value))  # None and str items are popped and pass
+                elif isinstance(value, ast.AST):
+                    push(value)
+
+    def _dispatch(self, ctx: FileContext) -> dict[type, list]:
         dispatch: dict[type, list] = {}
         for rule_class, pairs in self.handlers.items():
             rule = rule_class(ctx)
             for node_type, attribute in pairs:
                 dispatch.setdefault(node_type, []).append((rule, getattr(rule, attribute)))
-        failed: set[str] = set()
-        stack: list = [ctx.tree]
-        while stack:
-            node = stack.pop()
-            if node is _EXIT:
-                ctx.scopes.pop()
-                continue
-            for rule, handler in dispatch.get(type(node), ()):
-                if rule.code in failed:
-                    continue
-                try:
-                    handler(node)
-                except Exception as exc:  # a bug in a rule must not end the run
-                    failed.add(rule.code)
-                    ctx.diagnostics.append(internal_error(ctx, rule, node, exc))
-            if isinstance(node, _SCOPES):
-                ctx.scopes.append(node)
-                stack.append(_EXIT)
-            children = []
-            for name in _child_fields(type(node)):
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    children.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST):
-                    children.append(value)
-            children.reverse()
-            stack.extend(children)
+        return dispatch
 
 
 def module_facts(tree: ast.Module, module: str, package: str, index: ProjectIndex) -> ModuleFacts:
@@ -147,10 +161,12 @@ _LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "kind", "leve
 _FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 
 
-def _child_fields(node_type: type) -> tuple[str, ...]:
+def _pushed(node_type: type) -> tuple[str, ...]:
+    """The fields the walk pushes, last first (None: a list item that is not a node)."""
     fields = _FIELDS.get(node_type)
     if fields is None:
-        fields = tuple(name for name in node_type._fields if name not in _LEAF_FIELDS)
+        names = getattr(node_type, "_fields", ())
+        fields = tuple(reversed([name for name in names if name not in _LEAF_FIELDS]))
         _FIELDS[node_type] = fields
     return fields
 
