@@ -92,3 +92,21 @@ def test_a_fix_round_lints_the_tree_it_was_validated_with(tmp_path, monkeypatch)
     assert len(parsed) >= 2
     again = [text for text, count in collections.Counter(parsed).items() if count > 1]
     assert again == [], "a text was parsed twice"
+
+
+def test_a_worker_that_dies_ends_the_run_with_an_error(demo, monkeypatch):
+    from fastapi_lint import pipeline
+
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    parent = os.getpid()
+    real_check = pipeline.check
+
+    def dying(*args, **kwargs):
+        if os.getpid() != parent:
+            os._exit(3)  # as a worker killed by the system would
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "check", dying)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "."])
+    assert result.exit_code == 2
+    assert "a worker process ended unexpectedly" in result.output

@@ -432,8 +432,10 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
     """A worker: phase 1 on its share, then phase 2 with the index the parent sends."""
     recording = record_fallback()
     for read in share.read():
-        if read.item is not None:  # the parent needs what it shows, not the bytes or the tree
-            read.item = dataclasses.replace(read.item, data=None, tree=None)
+        if read.item is not None:
+            read.item.data = None  # only a fix writes with it, and fixes run in one process
+            # The parent needs what the check shows, not the tree.
+            read.item = dataclasses.replace(read.item, tree=None)
         connection.send((_READ, read))
     connection.send((_READ_ALL, recording.taken()))
     index, own, todo = pickle.loads(connection.recv_bytes())
