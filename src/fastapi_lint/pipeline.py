@@ -49,6 +49,7 @@ class Plan:
     wanted: set[Path]  # the files checked (resolved)
     names: dict[Path, tuple[str, str, list[str]]]  # (module, package, names it is indexed by)
     known: dict[Path, ModuleFacts] = field(default_factory=dict)  # found by stamp, unread
+    stamps: dict[Path, tuple[int, int]] = field(default_factory=dict)  # the stamps they had
     sizes: dict[Path, int] = field(default_factory=dict)  # of the files to read
 
     @property
@@ -91,22 +92,21 @@ def plan(
             status = path.stat()
         except OSError:
             continue  # reading it says why
-        facts = _unchanged_facts(made, path, names[0], status)
+        stamp = stamp_of(status)
+        facts = _unchanged_facts(made, path, names[0], status.st_size, stamp)
         if facts is not None:
             made.known[path] = facts
+            made.stamps[path] = stamp
         if facts is None or path in wanted:
             made.sizes[path] = status.st_size
     return made
 
 
 def _unchanged_facts(
-    made: Plan, path: Path, module: str, status: os.stat_result
+    made: Plan, path: Path, module: str, size: int, stamp: tuple[int, int] | None
 ) -> ModuleFacts | None:
     """The cached facts of a module unchanged since they were stored, found without reading it."""
-    if made.cache.path is None:
-        return None
-    stamp = stamp_of(status)
-    if stamp is None or status.st_size > made.max_file_size:
+    if made.cache.path is None or stamp is None or size > made.max_file_size:
         return None
     return made.cache.unchanged(_cache_key(path, made.root), stamp, module)
 
@@ -156,8 +156,8 @@ class Share:
             return read
         primary, package, _ = made.names[path]
         item.module = (primary, package)
-        if path in made.known:
-            return read  # its facts are the parent's already
+        if path in made.known and item.stamp == made.stamps.get(path):
+            return read  # its facts are the parent's already (unchanged since the walk)
         read.facts = made.cache.get(_cache_key(path, made.root), item.digest, primary, item.stamp)
         if read.facts is not None:
             read.cached = True
@@ -231,7 +231,7 @@ class Assembly:
             if read is not None and read.unreadable:
                 index.unreadable.append((path, read.unreadable))
                 continue
-            facts = made.known.get(path) or (read.facts if read is not None else None)
+            facts = read.facts if read is not None and read.facts else made.known.get(path)
             if facts is None:
                 continue  # it vanished between the walk and the read
             primary, _, names = made.names[path]
