@@ -365,12 +365,9 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
         def linting(part):
             return lambda connection: _send_reports(connection, share.lint(part, *lint))
 
-        workers = Workers([linting(part) for part in parts])
-        try:
+        with Workers([linting(part) for part in parts]) as workers:
             for _, message in workers.messages(_DONE):
                 made.take(message)
-        finally:
-            workers.close()
     else:
         for position, report in share.lint(made.pending, *lint):
             made.checked(position, report)
@@ -402,8 +399,8 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
 
     assembly = Assembly(made)
     owner: dict[Path, int] = {}
-    workers = Workers([serving(number, Share(made, part)) for number, part in enumerate(parts)])
-    try:
+    shares = [serving(number, Share(made, part)) for number, part in enumerate(parts)]
+    with Workers(shares) as workers:
         for number, message in workers.messages(_READ_ALL):
             if message[0] == _READ:
                 owner[message[1].path] = number
@@ -423,8 +420,6 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
             workers.send_bytes(number, payload)
         for _, message in workers.messages(_DONE):
             reports.take(message)
-    finally:
-        workers.close()
     return reports.all(), index
 
 

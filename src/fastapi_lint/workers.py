@@ -45,7 +45,7 @@ class Workers:
                 self.connections.append(mine)
                 self.processes.append(process)
         except BaseException:
-            self.close()
+            self.close(stop=True)
             raise
 
     def messages(self, last: str) -> Iterator[tuple[int, tuple]]:
@@ -68,10 +68,19 @@ class Workers:
     def send_bytes(self, number: int, data: bytes) -> None:
         self.connections[number].send_bytes(data)
 
-    def close(self) -> None:
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, failure: type | None, *_) -> None:
+        self.close(stop=failure is not None)
+
+    def close(self, stop: bool = False) -> None:
+        """Wait for the workers to end (`stop`: end them now, the run failed or was stopped)."""
         for connection in self.connections:
             connection.close()
         for process in self.processes:
+            if stop:
+                process.terminate()
             process.join(timeout=5)
             if process.is_alive():
                 process.terminate()
