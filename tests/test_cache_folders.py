@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from fastapi_lint import cache, runner
+from fastapi_lint import cache, pipeline
 from fastapi_lint.cli import main
 
 AN_HOUR_AGO = time.time() - 3600
@@ -41,14 +41,14 @@ def test_files_of_no_project_are_cached_in_the_current_folder(tmp_path, monkeypa
     write(work / "a.py", "def f(x=[]):\n    return x\n")
     monkeypatch.chdir(work)
     linted: list[str] = []
-    real_check = runner._check
+    real_check = pipeline.check
 
     def counting(item, *args, **kwargs):
         if kwargs.get("cached") is None:
             linted.append(item.path.name)
         return real_check(item, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "_check", counting)
+    monkeypatch.setattr(pipeline, "check", counting)
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     cold = check("a.py")
     folder = work / cache.CACHE_DIR
@@ -182,7 +182,7 @@ def _large_project(tmp_path: Path, modules: int = 40) -> list[str]:
 def _count_reads(monkeypatch) -> tuple[list[str], list[str]]:
     loaded: list[str] = []
     parsed: list[str] = []
-    real_load, real_parse = runner._load, runner.parse
+    real_load, real_parse = pipeline.load, pipeline.parse
 
     def counting_load(path, *args, **kwargs):
         loaded.append(path.name)
@@ -192,8 +192,8 @@ def _count_reads(monkeypatch) -> tuple[list[str], list[str]]:
         parsed.append(Path(filename).name)
         return real_parse(text, filename, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "_load", counting_load)
-    monkeypatch.setattr(runner, "parse", counting_parse)
+    monkeypatch.setattr(pipeline, "load", counting_load)
+    monkeypatch.setattr(pipeline, "parse", counting_parse)
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     return loaded, parsed
 

@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass, field
 
 from fastapi_lint.config import ALWAYS_ON, Settings
-from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.diagnostics import INTERNAL_ERROR, INVALID_SYNTAX, Diagnostic, has_internal_error
 from fastapi_lint.generated import is_generated
 from fastapi_lint.lowering import restore
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, lowered_source, parse
@@ -22,7 +22,7 @@ from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import LineIndex
 
-_SCOPES = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_SCOPES = frozenset({ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
 _EXIT = object()  # marks the end of a scope on the walk's stack
 
 
@@ -34,7 +34,7 @@ class LintResult:
 
     @property
     def internal_error(self) -> bool:
-        return any(d.code == "FAL002" for d in self.diagnostics)
+        return has_internal_error(self.diagnostics)
 
 
 class Linter:
@@ -58,7 +58,11 @@ class Linter:
         module: str,
         package: str,
         tree: ast.Module | SyntaxProblem | None = None,
+        facts: ModuleFacts | None = None,
     ) -> LintResult:
+        """Lint `text`; `tree` and `facts` are the ones the index was built from, when it was
+        built from this text (the facts with the names star imports bring). The index is only
+        read: a module it does not hold is added while it is built, not here."""
         if tree is None:
             tree = parse(text, path)
         lines = LineIndex(text)
@@ -67,16 +71,13 @@ class Linter:
         # A lowered file (newer syntax) is linted as its lowered text, then mapped back.
         lowering = lowered_source(tree)
         seen_lines = LineIndex(lowering.text) if lowering else lines
-        try:
-            facts = extract(tree, module, package)
-        except RecursionError:  # valid but absurdly deep code: that file only
-            return LintResult([syntax_diagnostic(path, TOO_DEEP, lines)])
-        if facts.stars:
-            self.index.add_star_names(facts)
-        if module not in self.index.modules:  # a file outside the indexed project
-            self.index.add(facts, [module])
+        if facts is None:
+            try:
+                facts = module_facts(tree, module, package, self.index)
+            except RecursionError:  # valid but absurdly deep code: that file only
+                return LintResult([syntax_diagnostic(path, TOO_DEEP, lines)])
         if self.settings.skip_generated and is_generated(text):
-            return LintResult([], tree, facts)  # its facts still count for other files
+            return LintResult([], tree, facts)  # generated code: not linted
         ctx = FileContext(
             path=path,
             text=lowering.text if lowering else text,
@@ -97,38 +98,61 @@ class Linter:
         return LintResult(ctx.diagnostics, tree, facts)
 
     def _walk(self, ctx: FileContext) -> None:
+        """Visit the tree depth-first, children in field order, each node's handlers in rule
+        order; what a node's type needs (handlers, scope or not, child fields) is looked up once
+        per type, and a failing rule's handlers leave the table."""
+        dispatch = self._dispatch(ctx)
+        kinds: dict[type, tuple] = {}
+        scopes = ctx.scopes
+        stack: list = [ctx.tree]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node = pop()
+            if node is _EXIT:
+                scopes.pop()
+                continue
+            node_type = type(node)
+            kind = kinds.get(node_type)
+            if kind is None:
+                handlers = dispatch.get(node_type, ())
+                kind = kinds[node_type] = (handlers, node_type in _SCOPES, _pushed(node_type))
+            handlers, scope, fields = kind
+            for rule, handler in handlers:
+                try:
+                    handler(node)
+                except Exception as exc:  # a bug in a rule must not end the run
+                    ctx.diagnostics.append(internal_error(ctx, rule, node, exc))
+                    dispatch = {  # its other handlers are not called again
+                        node_type: [entry for entry in entries if entry[0] is not rule]
+                        for node_type, entries in dispatch.items()
+                    }
+                    kinds.clear()
+            if scope:
+                scopes.append(node)
+                push(_EXIT)
+            for name in fields:  # last field first: the stack pops the first one first
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    extend(reversed(value))  # None and str items are popped and pass
+                elif isinstance(value, ast.AST):
+                    push(value)
+
+    def _dispatch(self, ctx: FileContext) -> dict[type, list]:
         dispatch: dict[type, list] = {}
         for rule_class, pairs in self.handlers.items():
             rule = rule_class(ctx)
             for node_type, attribute in pairs:
                 dispatch.setdefault(node_type, []).append((rule, getattr(rule, attribute)))
-        failed: set[str] = set()
-        stack: list = [ctx.tree]
-        while stack:
-            node = stack.pop()
-            if node is _EXIT:
-                ctx.scopes.pop()
-                continue
-            for rule, handler in dispatch.get(type(node), ()):
-                if rule.code in failed:
-                    continue
-                try:
-                    handler(node)
-                except Exception as exc:  # a bug in a rule must not end the run
-                    failed.add(rule.code)
-                    ctx.diagnostics.append(internal_error(ctx, rule, node, exc))
-            if isinstance(node, _SCOPES):
-                ctx.scopes.append(node)
-                stack.append(_EXIT)
-            children = []
-            for name in _child_fields(type(node)):
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    children.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST):
-                    children.append(value)
-            children.reverse()
-            stack.extend(children)
+        return dispatch
+
+
+def module_facts(tree: ast.Module, module: str, package: str, index: ProjectIndex) -> ModuleFacts:
+    """The facts of a module's tree, with the names its star imports bring from `index` (which
+    is read, not changed). Raises RecursionError on absurdly deep code."""
+    facts = extract(tree, module, package)
+    if facts.stars:
+        index.add_star_names(facts)  # sets the new facts' bindings only
+    return facts
 
 
 # Fields that never hold a node a rule wants: names, operators, load/store contexts. Skipping
@@ -137,10 +161,12 @@ _LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "kind", "leve
 _FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 
 
-def _child_fields(node_type: type) -> tuple[str, ...]:
+def _pushed(node_type: type) -> tuple[str, ...]:
+    """The fields the walk pushes, last first (None: a list item that is not a node)."""
     fields = _FIELDS.get(node_type)
     if fields is None:
-        fields = tuple(name for name in node_type._fields if name not in _LEAF_FIELDS)
+        names = getattr(node_type, "_fields", ())
+        fields = tuple(reversed([name for name in names if name not in _LEAF_FIELDS]))
         _FIELDS[node_type] = fields
     return fields
 
@@ -148,7 +174,7 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
 def syntax_diagnostic(path: str, problem: SyntaxProblem, lines: LineIndex) -> Diagnostic:
     line = min(max(problem.line, 1), lines.line_count)
     return Diagnostic(
-        code="FAL001",
+        code=INVALID_SYNTAX,
         name="invalid-syntax",
         message=problem.message,
         line=line,
@@ -164,7 +190,7 @@ def internal_error(ctx: FileContext, rule: Rule, node: ast.AST, exc: Exception) 
     line = getattr(node, "lineno", 1)
     column = ctx.lines.char_column(line, getattr(node, "col_offset", 0))
     return Diagnostic(
-        code="FAL002",
+        code=INTERNAL_ERROR,
         name="internal-error",
         message=(
             f"Rule {rule.code} ({rule.name}) raised {type(exc).__name__}: {exc}; "

@@ -36,26 +36,35 @@ def applicable(diagnostics: Iterable[Diagnostic], unsafe_fixes: bool) -> list[Di
 
 def fix_text(
     text: str,
-    lint: Callable[[str], list[Diagnostic]],
+    lint: Callable[..., list[Diagnostic]],
     unsafe_fixes: bool,
     first_party: frozenset[str] = frozenset(),
+    *,
+    tree: ast.Module | SyntaxProblem | None = None,
 ) -> FixOutcome:
     """Fix `text` to a fixed point; `first_party` names the project's top-level modules (for
-    where a new import goes)."""
+    where a new import goes).
+
+    Given `tree` (the tree of `text`), `lint` is called as `lint(text, tree)`, and each later
+    round with the tree its text was validated with: a round's text is not parsed again.
+    """
     outcome = FixOutcome(text)
-    diagnostics = lint(text)
+    parsed = tree is not None
+    diagnostics = lint(text, tree) if parsed else lint(text)
     for _ in range(MAX_ROUNDS):
         candidates = applicable(diagnostics, unsafe_fixes)
         if not candidates:
             break
         chosen = choose(candidates)
-        new_text, kept = _apply_round(outcome.text, chosen, outcome.problems, first_party)
+        new_text, kept, new_tree = _apply_round(
+            outcome.text, chosen, outcome.problems, first_party, tree
+        )
         if not kept:
             break
         for diagnostic in kept:
             outcome.fixed[diagnostic.code] = outcome.fixed.get(diagnostic.code, 0) + 1
-        outcome.text = new_text
-        diagnostics = lint(new_text)
+        outcome.text, tree = new_text, new_tree
+        diagnostics = lint(new_text, new_tree) if parsed else lint(new_text)
     else:
         if applicable(diagnostics, unsafe_fixes):
             outcome.problems.append(
@@ -114,16 +123,24 @@ def _overlap(a: Edit, b: Edit) -> bool:
 
 
 def _apply_round(
-    text: str, chosen: list[Diagnostic], problems: list[str], first_party: frozenset[str]
-) -> tuple[str, list[Diagnostic]]:
+    text: str,
+    chosen: list[Diagnostic],
+    problems: list[str],
+    first_party: frozenset[str],
+    tree: ast.Module | SyntaxProblem | None = None,
+) -> tuple[str, list[Diagnostic], ast.Module | None]:
+    """The text after the round, the fixes kept, and the tree it was validated with; `tree` is
+    the tree of `text`, when known."""
+    if not isinstance(tree, ast.Module):
+        tree = None
     fixes = [d.fix for d in chosen]
-    result = apply_fixes(text, fixes, first_party)
+    result = _applied(text, fixes, first_party, tree)
     if result is not None:
-        return result, chosen
+        return result[0], chosen, result[1]
     # Some fix breaks the file: keep the ones that do not, one at a time.
     kept = []
     for diagnostic in chosen:
-        attempt = apply_fixes(text, [*(d.fix for d in kept), diagnostic.fix], first_party)
+        attempt = _applied(text, [*(d.fix for d in kept), diagnostic.fix], first_party, tree)
         if attempt is None:
             problems.append(
                 f"{diagnostic.line}:{diagnostic.column + 1}: the fix for {diagnostic.code} "
@@ -132,8 +149,9 @@ def _apply_round(
         else:
             kept.append(diagnostic)
     if not kept:
-        return text, []
-    return apply_fixes(text, [d.fix for d in kept], first_party) or text, kept
+        return text, [], None
+    result = _applied(text, [d.fix for d in kept], first_party, tree)
+    return (result[0], kept, result[1]) if result is not None else (text, kept, None)
 
 
 def apply_fixes(
@@ -143,7 +161,17 @@ def apply_fixes(
 
     Imports the fixes need are added; module imports they left unused are removed.
     """
-    tree = parse(text)
+    result = _applied(text, fixes, first_party)
+    return result[0] if result is not None else None
+
+
+def _applied(
+    text: str, fixes: list[Fix], first_party: frozenset[str], tree: ast.Module | None = None
+) -> tuple[str, ast.Module] | None:
+    """`apply_fixes`, with the tree the new text was validated with; `tree` is that of `text`
+    when known (the one just linted)."""
+    if tree is None:
+        tree = parse(text)
     if isinstance(tree, SyntaxProblem):
         return None
     edits = [edit for fix in fixes for edit in fix.edits]
@@ -162,9 +190,10 @@ def apply_fixes(
     )
     if removals:
         pruned = apply_edits(new_text, removals)
-        if not isinstance(parse(pruned), SyntaxProblem):
-            return pruned
-    return new_text
+        pruned_tree = parse(pruned)
+        if not isinstance(pruned_tree, SyntaxProblem):
+            return pruned, pruned_tree
+    return new_text, new_tree
 
 
 def edits_with_imports(text: str, fix: Fix) -> list[Edit]:

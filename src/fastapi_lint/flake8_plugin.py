@@ -11,7 +11,9 @@ with the CLI. The plugin produces no fixes.
 
 from __future__ import annotations
 
+import ast
 import atexit
+import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,7 +24,8 @@ from fastapi_lint import __version__, parsing
 from fastapi_lint.cache import FallbackCache, cache_folder, chosen_cache_dir
 from fastapi_lint.config import ConfigError, Settings
 from fastapi_lint.diagnostics import INTERNAL_ERROR, INVALID_SYNTAX
-from fastapi_lint.engine import Linter
+from fastapi_lint.engine import Linter, LintResult, module_facts
+from fastapi_lint.parsing import parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.source import normalize_newlines
 from fastapi_lint.suppression import without_equivalent_noqa
@@ -72,6 +75,18 @@ def _linter(project: Project) -> Linter:
     return Linter(settings, index)
 
 
+def _lint(linter: Linter, filename: str, text: str, primary: str, package: str) -> LintResult:
+    """Lint a file, which the index learns first when it is outside the indexed project (no
+    project root): its own classes and routers are found as in a run."""
+    tree = parse(text, filename)
+    facts = None
+    if isinstance(tree, ast.Module) and primary not in linter.index.modules:
+        with contextlib.suppress(RecursionError):  # its lint reports it (FAL001)
+            facts = module_facts(tree, primary, package, linter.index)
+            linter.index.add(facts, [primary])
+    return linter.lint(filename, text, primary, package, tree, facts)
+
+
 class Flake8Plugin:
     name = "fastapi-lint"
     version = __version__
@@ -102,7 +117,7 @@ class Flake8Plugin:
             message = f"{INVALID_SYNTAX} {too_large(size, linter.settings.max_file_size)}"
             yield 1, 0, message, type(self)
             return
-        result = linter.lint(self.filename, text, primary, package)
+        result = _lint(linter, self.filename, text, primary, package)
         for diagnostic in without_equivalent_noqa(result.diagnostics, text):
             if diagnostic.code == INVALID_SYNTAX:
                 continue  # flake8 reports syntax errors itself (E999)

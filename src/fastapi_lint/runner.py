@@ -1,49 +1,34 @@
 """One run: discover files, build the project index, lint, suppress, fix, and write.
 
-The stages are the modules named in DESIGN.md; this module only wires them together. A cold run
-parses each file once: trees parsed for the index are kept for the files being checked.
+The stages are the modules named in DESIGN.md; this module only wires them together: one
+project's files go through `pipeline` (index and lint, each file parsed once, in worker processes
+when there are many), one file's check is `checking`.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi_lint import parsing
-from fastapi_lint.add_noqa import add_noqa
-from fastapi_lint.cache import (
-    FallbackCache,
-    IndexCache,
-    ResultsCache,
-    cache_folder,
-    chosen_cache_dir,
-    content_hash,
-    stamp_of,
-)
+from fastapi_lint import parsing, pipeline
+from fastapi_lint.cache import FallbackCache, ResultsCache, cache_folder, chosen_cache_dir
+from fastapi_lint.checking import Loaded, check, display_path, file_error, too_large
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
-from fastapi_lint.diagnostics import Diagnostic
-from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.discovery import Excluder, discover
 from fastapi_lint.engine import Linter
-from fastapi_lint.fingerprints import fingerprints
-from fastapi_lint.fix_imports import first_party_modules
-from fastapi_lint.fixes import attach_final_edits, fix_text
-from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
+from fastapi_lint.parsing import TOO_DEEP, parse
 from fastapi_lint.projects import Project, Projects
-from fastapi_lint.redaction import Span, secret_spans
 from fastapi_lint.results import FileReport, RunResult
-from fastapi_lint.semantic.facts import ModuleFacts, extract
+from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
-from fastapi_lint.source import DecodeError, SourceFile
-from fastapi_lint.suppression import per_file_ignored, suppress
-from fastapi_lint.writing import NotWritten, replace_file
+from fastapi_lint.source import SourceFile
+
+__all__ = ["build_index", "check_text", "display_path", "run", "too_large"]
 
 
 @dataclass
@@ -59,18 +44,6 @@ class Options:
     add_noqa: bool = False
     fix_edits: bool = False  # the output shows fixes' edits: make them final (fixes.py)
     progress: Callable[[int, int], None] | None = None  # (files done, files in all)
-
-
-@dataclass
-class _Loaded:
-    path: Path
-    data: bytes | None = None
-    source: SourceFile | None = None
-    tree: ast.Module | SyntaxProblem | None = None
-    error: Diagnostic | None = None
-    digest: str = ""  # of the file's bytes
-    stamp: tuple[int, int] | None = None  # (size, mtime) when read, unless modified just now
-    module: tuple[str, str] | None = None  # (module name, package), set before it is checked
 
 
 def run(
@@ -135,7 +108,7 @@ def _run(
     result = RunResult()
     for path, message in found.errors:
         report = FileReport(path=path)
-        report.diagnostics.append(_file_error(path, message))
+        report.diagnostics.append(file_error(path, message))
         result.files.append(report)
     lint_files = found.files
     groups: dict[Project, list[Path]] = {}
@@ -174,18 +147,10 @@ def _check_project(
     settings, base = projects.settings(project), projects.base(project)
     folder = _cache_folder(project, settings, options)
     _use_fallback_cache(folder)
-    index, loaded = build_index(
-        project, projects, files, folder, max_file_size=settings.max_file_size
-    )
-    linter = Linter(settings, index)
+    made = pipeline.plan(project, projects, files, folder, settings.max_file_size)
     results = ResultsCache(folder, base)
-    items = [
-        loaded.pop(path.resolve(), None) or _load(path, settings.max_file_size) for path in files
-    ]
-    for item in items:
-        if item.module is None:
-            item.module = projects.module_names(item.path.resolve(), project)[:2]
-    reports = _check_all(items, linter, settings, options, base, results)
+    work = pipeline.Checking(made, files, settings, options, base, results)
+    reports, index = pipeline.check_files(work)
     results.save()
     parsing.fallback_cache.save()
     return reports, blind_spots(index, files)
@@ -228,14 +193,22 @@ def check_text(
     if too_big is not None:
         return too_big, []
     source = SourceFile(text=text.replace("\r\n", "\n"))
-    item = _Loaded(name, source=source, tree=parse(source.text, str(name)))
+    item = Loaded(name, source=source, tree=parse(source.text, str(name)))
     primary, package, names = projects.module_names(name.resolve(), project)
     item.module = (primary, package)
     if isinstance(item.tree, ast.Module):  # not on disk: the index learns it from the text
-        with contextlib.suppress(RecursionError):  # its lint reports it (FAL001)
-            index.add(extract(item.tree, primary, package), names)
+        try:
+            facts = extract(item.tree, primary, package)
+        except RecursionError:  # valid but absurdly deep code
+            item.tree = TOO_DEEP  # its check reports it (FAL001)
+        else:
+            # Its own copy: the lint sees the names its star imports bring, as in a run.
+            item.facts = dataclasses.replace(facts) if facts.stars else facts
+            index.add(facts, names)
             index.expand_stars()
-    report = _check(item, Linter(settings, index), settings, options, base, stdin=True)
+            if facts.stars:
+                index.add_star_names(item.facts)
+    report = check(item, Linter(settings, index), settings, options, base, stdin=True)
     parsing.fallback_cache.save()
     # The text checked stands for the file on disk: what is on disk is not a blind spot.
     return report, blind_spots(index, [name])
@@ -246,82 +219,8 @@ def _too_large_text(text: str, settings: Settings, options: Options) -> FileRepo
     if size <= settings.max_file_size:
         return None
     report = FileReport(path=options.stdin_filename or "-")
-    report.diagnostics.append(_file_error(report.path, too_large(size, settings.max_file_size)))
+    report.diagnostics.append(file_error(report.path, too_large(size, settings.max_file_size)))
     return report
-
-
-def _check_all(items, linter, settings, options, base, results) -> list[FileReport]:
-    """Check every file: cached results first, then the rest, in worker processes if many."""
-    reports: list[FileReport | None] = [None] * len(items)
-    keys: list[str | None] = [None] * len(items)
-    pending: list[int] = []
-    plain_check = not (options.fix or options.diff or options.add_noqa)
-    for position, item in enumerate(items):
-        if plain_check and results.path is not None and item.digest:
-            keys[position] = ResultsCache.key(
-                item.digest, settings.cache_key(), linter.index.digest
-            )
-            text = item.source.text if item.source is not None else ""
-            cached = results.get(_relative_to(item.path, base), keys[position], text)
-            if cached is not None:
-                reports[position] = _check(
-                    item, linter, settings, options, base, stdin=False, cached=cached
-                )
-                continue
-        pending.append(position)
-
-    def checked(position: int, report: FileReport) -> None:
-        reports[position] = report
-        key = keys[position]
-        if key is not None and not any(d.code == "FAL002" for d in report.raw):
-            results.put(report.key_path, key, report.raw, report.source_text)
-
-    done = len(items) - len(pending)
-    jobs = _jobs(len(pending)) if plain_check else 1
-    if jobs > 1:
-        global _SHARED
-        _SHARED = (items, linter, settings, options, base)
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs) as pool:
-            chunk = max(1, len(pending) // (jobs * 8))
-            for position, report in pool.imap_unordered(_check_shared, pending, chunk):
-                checked(position, report)
-                done += 1
-                if options.progress is not None:
-                    options.progress(done, len(items))
-        _SHARED = None
-    else:
-        for position in pending:
-            report = _check(items[position], linter, settings, options, base, stdin=False)
-            checked(position, report)
-            done += 1
-            if options.progress is not None:
-                options.progress(done, len(items))
-    return [report for report in reports if report is not None]
-
-
-# What forked workers read (copy-on-write): the loaded files, their trees and the linter.
-_SHARED: tuple | None = None
-PARALLEL_THRESHOLD = 48  # files: below this, starting processes costs more than it saves
-
-
-def _jobs(pending: int) -> int:
-    configured = os.environ.get("FASTAPI_LINT_JOBS")
-    if configured and configured.isdigit():
-        wanted = int(configured)
-    elif pending < PARALLEL_THRESHOLD:
-        return 1
-    else:
-        wanted = min(os.cpu_count() or 1, 8)
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(wanted, pending))
-
-
-def _check_shared(position: int) -> tuple[int, FileReport]:
-    items, linter, settings, options, base = _SHARED
-    quiet = dataclasses.replace(options, progress=None)
-    return position, _check(items[position], linter, settings, quiet, base, stdin=False)
 
 
 def _common_parent(paths: list[Path]) -> Path:
@@ -345,95 +244,15 @@ def build_index(
     cache_dir: Path | None,
     *,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
-    """Index every module of the project (or only the checked files when there is no root).
+) -> tuple[ProjectIndex, dict[Path, Loaded]]:
+    """Index every module of the project (or only the checked files when there is no root), in
+    this process; also what was read of `lint_files` (by resolved path).
 
-    A module whose size and modification time are those cached with its facts is not read at
-    all: a pre-commit run on three files of a large project reads those three. A project
-    nested inside this one (a folder with its own settings) is not part of it, and the walk
-    does not enter it. Modules nothing can read are listed in `index.unreadable`: the
-    index is blind to them.
+    Modules nothing can read are listed in `index.unreadable`: the index is blind to them.
     """
-    index = ProjectIndex()
-    root = project.root
-    wanted = {path.resolve() for path in lint_files}
-    if root is not None:
-        walk = projects.own_files(project)  # nested projects are pruned from the walk
-        walked = discover([root], walk, force_exclude=True, root=root)
-        project_paths = set(walked.real.values()) | wanted
-    else:
-        project_paths = set(wanted)
-    cache = IndexCache(cache_dir, root)
-    kept: dict[Path, _Loaded] = {}
-    prints: list[str] = []  # what the index knows of each module, for the results cache key
-    for path in sorted(project_paths):
-        key = _cache_key(path, root)
-        primary, package, names = projects.module_names(path, project)
-        if path not in wanted:
-            facts = _unchanged_facts(cache, key, path, primary, max_file_size)
-            if facts is not None:
-                index.add(facts, names)
-                prints.append(f"{primary}:{cache.facts_digest(key)}")
-                continue
-        item = _load(path, max_file_size)
-        if path in wanted:
-            kept[path] = item
-        if item.data is None:
-            index.unreadable.append((path, item.error.message))
-            continue
-        item.module = (primary, package)
-        digest = item.digest
-        facts = cache.get(key, digest, primary, item.stamp)
-        if facts is None:
-            if item.source is None:
-                index.unreadable.append((path, item.error.message))
-                continue
-            if item.tree is None:
-                item.tree = parse(item.source.text, str(path))
-            if isinstance(item.tree, SyntaxProblem):
-                problem = item.tree
-                where = f"line {problem.line}: " if problem.line > 1 else ""
-                index.unreadable.append((path, where + problem.message))
-                continue
-            try:
-                facts = extract(item.tree, primary, package)
-            except RecursionError:  # valid but absurdly deep code
-                index.unreadable.append((path, TOO_DEEP.message))
-                continue
-            cache.put(key, digest, facts, item.stamp)
-        if path not in wanted:
-            item.tree = None  # not checked: do not hold its tree
-        index.add(facts, names)
-        prints.append(f"{primary}:{cache.facts_digest(key)}")
-    cache.save()
-    index.expand_stars()
-    index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
-    return index, kept
-
-
-def _unchanged_facts(
-    cache: IndexCache, key: str, path: Path, module: str, max_file_size: int
-) -> ModuleFacts | None:
-    """The cached facts of a module unchanged since they were stored, found without reading it."""
-    if cache.path is None:
-        return None
-    try:
-        status = path.stat()
-    except OSError:
-        return None  # reading it says why
-    stamp = stamp_of(status)
-    if stamp is None or status.st_size > max_file_size:
-        return None
-    return cache.unchanged(key, stamp, module)
-
-
-def _cache_key(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            pass
-    return str(path)
+    made = pipeline.plan(project, projects, lint_files, cache_dir, max_file_size)
+    index, _, share = pipeline.build_index(made)
+    return index, share.kept
 
 
 def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:
@@ -446,169 +265,3 @@ def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:
         for path, why in index.unreadable
         if path not in reported
     ]
-
-
-def _load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> _Loaded:
-    item = _Loaded(path)
-    try:
-        status = path.stat()
-        size = status.st_size
-        if size > max_file_size:
-            item.error = _file_error(str(path), too_large(size, max_file_size))
-            return item
-        item.data = path.read_bytes()
-    except OSError as exc:
-        item.error = _file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
-        return item
-    item.digest = content_hash(item.data)
-    item.stamp = stamp_of(status)
-    try:
-        item.source = SourceFile.decode(item.data)
-    except DecodeError as exc:
-        item.error = _file_error(str(path), exc.message, exc.line, exc.column - 1)
-    return item
-
-
-def too_large(size: int, limit: int) -> str:
-    return (
-        f"file too large to analyse ({size / 1048576:.1f} MB; `max-file-size` is "
-        f"{limit / 1048576:.1f} MB)"
-    )
-
-
-def _file_error(path: str, message: str, line: int = 1, column: int = 0) -> Diagnostic:
-    return Diagnostic(
-        code="FAL001",
-        name="invalid-syntax",
-        message=message,
-        line=line,
-        column=column,
-        end_line=line,
-        end_column=column,
-        path=path,
-    )
-
-
-# -- one file -------------------------------------------------------------------------------
-def _check(
-    item: _Loaded,
-    linter: Linter,
-    settings: Settings,
-    options: Options,
-    base: Path,
-    *,
-    stdin: bool,
-    cached: list[Diagnostic] | None = None,
-) -> FileReport:
-    shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
-    key = _relative_to(item.path, base) if not stdin else shown
-    report = FileReport(path=shown, key_path=key)
-    if item.error is not None or item.source is None:
-        error = item.error or _file_error(shown, "cannot read the file")
-        error.path = shown
-        report.diagnostics.append(error)
-        return report
-    source = item.source
-    report.source_text = source.text
-    primary, package = item.module
-    ignored = per_file_ignored(_relative_to(item.path, base), settings.per_file_ignores)
-    secrets_of: dict[str, list[Span]] = {}  # text linted -> its secrets, for --diff
-
-    def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:
-        if reuse is None:
-            found = linter.lint(shown, text, primary, package, tree).diagnostics
-        else:
-            found = reuse
-            for diagnostic in found:
-                diagnostic.path = shown
-        report.raw = found
-        report.secrets = secrets_of[text] = secret_spans(found)
-        kept, silenced = suppress(found, text, ignored)
-        report.silenced = silenced
-        if options.baseline:
-            prints = fingerprints(key, kept, text, secrets_of[text])
-            new = [d for d, p in zip(kept, prints, strict=True) if p not in options.baseline]
-            report.baselined = len(kept) - len(new)
-            kept = new
-        return kept
-
-    if options.add_noqa:
-        report.diagnostics = lint(source.text, item.tree)
-        text, report.noqa_added, report.noqa_skipped = add_noqa(source.text, report.diagnostics)
-        if text != source.text:
-            try:
-                replace_file(item.path, source.with_text(text).encode(), item.data)
-            except (NotWritten, OSError, UnicodeEncodeError) as exc:
-                report.problems.append(_not_written(exc, "cannot write the file"))
-                report.noqa_added = 0
-        return report
-    if not (options.fix or options.diff):
-        report.diagnostics = lint(source.text, item.tree, cached)
-        if options.fix_edits:
-            attach_final_edits(
-                report.diagnostics, source.text, first_party_modules(item.path, primary)
-            )
-        return report
-
-    def lint_for_diff(text: str) -> list[Diagnostic]:  # only fixes that show no secret
-        return without_secret_fixes(lint(text), text, secrets_of[text], report.left_out)
-
-    first_party = first_party_modules(item.path, primary)
-    outcome = fix_text(
-        source.text,
-        lint_for_diff if options.diff else lint,
-        options.unsafe_fixes or settings.unsafe_fixes,  # the file's own project may allow them
-        first_party,
-    )
-    report.diagnostics = outcome.diagnostics
-    report.fixed = outcome.fixed
-    report.problems = outcome.problems
-    if options.fix_edits:  # what is left after --fix (a write that fails re-lints without them)
-        attach_final_edits(report.diagnostics, outcome.text, first_party)
-    if outcome.text == source.text:
-        if stdin and options.fix:
-            report.fixed_text = source.text
-        return report
-    if options.diff:
-        path = shown if stdin else Path(os.path.relpath(item.path)).as_posix()
-        report.diff, left_out = safe_unified_diff(
-            path,
-            source.text,
-            outcome.text,
-            secrets_of[source.text],
-            secrets_of[outcome.text],
-            source.newline,
-            source.bom,
-        )
-        report.left_out.extend(left_out)
-    elif stdin:
-        report.fixed_text = outcome.text
-    else:
-        try:
-            replace_file(item.path, source.with_text(outcome.text).encode(), item.data)
-        except (NotWritten, OSError, UnicodeEncodeError) as exc:
-            report.problems.append(_not_written(exc, "cannot write the fixed file"))
-            report.fixed = {}
-            report.diagnostics = lint(source.text)
-            return report
-    report.source_text = outcome.text
-    return report
-
-
-def _not_written(exc: Exception, failure: str) -> str:
-    """Why a file was not written: left alone on purpose (read-only, edited) or a failure."""
-    return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
-
-
-def _relative_to(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def display_path(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi_lint.diagnostics import INTERNAL_ERROR, INVALID_SYNTAX
 from fastapi_lint.rules.base import Rule
 
 
@@ -35,7 +36,7 @@ class InvalidSyntax(Rule):
     There is no fix.
     """
 
-    code = "FAL001"
+    code = INVALID_SYNTAX
     summary = "The file could not be read, decoded or parsed"
 
 
@@ -62,5 +63,5 @@ class InternalError(Rule):
     There is no fix.
     """
 
-    code = "FAL002"
+    code = INTERNAL_ERROR
     summary = "A rule raised an exception on this file"

@@ -1,0 +1,212 @@
+"""One file of a run: read it, then lint, suppress, fix and write it (or take its cached results).
+
+The pipeline (pipeline.py) decides where each file is read and checked; this module knows only
+the one file in front of it.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi_lint.add_noqa import add_noqa
+from fastapi_lint.cache import content_hash, stamp_of
+from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
+from fastapi_lint.diagnostics import INVALID_SYNTAX, Diagnostic
+from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
+from fastapi_lint.engine import Linter
+from fastapi_lint.fingerprints import fingerprints
+from fastapi_lint.fix_imports import first_party_modules
+from fastapi_lint.fixes import attach_final_edits, fix_text
+from fastapi_lint.parsing import SyntaxProblem
+from fastapi_lint.redaction import Span, secret_spans
+from fastapi_lint.results import FileReport
+from fastapi_lint.semantic.facts import ModuleFacts
+from fastapi_lint.source import DecodeError, SourceFile
+from fastapi_lint.suppression import per_file_ignored, suppress
+from fastapi_lint.writing import NotWritten, replace_file
+
+
+@dataclass
+class Loaded:
+    path: Path
+    data: bytes | None = None
+    source: SourceFile | None = None
+    tree: ast.Module | SyntaxProblem | None = None
+    error: Diagnostic | None = None
+    digest: str = ""  # of the file's bytes
+    stamp: tuple[int, int] | None = None  # (size, mtime) when read, unless modified just now
+    module: tuple[str, str] | None = None  # (module name, package), set before it is checked
+    facts: ModuleFacts | None = None  # what the index was told of it (star names included)
+
+
+def load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
+    item = Loaded(path)
+    try:
+        status = path.stat()
+        size = status.st_size
+        if size > max_file_size:
+            item.error = file_error(str(path), too_large(size, max_file_size))
+            return item
+        item.data = path.read_bytes()
+    except OSError as exc:
+        item.error = file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
+        return item
+    item.digest = content_hash(item.data)
+    item.stamp = stamp_of(status)
+    try:
+        item.source = SourceFile.decode(item.data)
+    except DecodeError as exc:
+        item.error = file_error(str(path), exc.message, exc.line, exc.column - 1)
+    return item
+
+
+def too_large(size: int, limit: int) -> str:
+    return (
+        f"file too large to analyse ({size / 1048576:.1f} MB; `max-file-size` is "
+        f"{limit / 1048576:.1f} MB)"
+    )
+
+
+def file_error(path: str, message: str, line: int = 1, column: int = 0) -> Diagnostic:
+    return Diagnostic(
+        code=INVALID_SYNTAX,
+        name="invalid-syntax",
+        message=message,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        path=path,
+    )
+
+
+def check(
+    item: Loaded,
+    linter: Linter,
+    settings: Settings,
+    options,
+    base: Path,
+    *,
+    stdin: bool,
+    cached: list[Diagnostic] | None = None,
+) -> FileReport:
+    """The report of one file; `options` are the runner's. Its first lint uses the tree and
+    facts the index was built from (`item.tree`, `item.facts`)."""
+    shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
+    key = relative_to(item.path, base) if not stdin else shown
+    report = FileReport(path=shown, key_path=key)
+    if item.error is not None or item.source is None:
+        error = item.error or file_error(shown, "cannot read the file")
+        error.path = shown
+        report.diagnostics.append(error)
+        return report
+    source = item.source
+    report.source_text = source.text
+    primary, package = item.module
+    ignored = per_file_ignored(relative_to(item.path, base), settings.per_file_ignores)
+    secrets_of: dict[str, list[Span]] = {}  # text linted -> its secrets, for --diff
+
+    def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:
+        if reuse is None:
+            # Only the file's own text has the facts the index holds; a fixed text gets its own.
+            facts = item.facts if tree is not None and tree is item.tree else None
+            found = linter.lint(shown, text, primary, package, tree, facts).diagnostics
+        else:
+            found = reuse
+            for diagnostic in found:
+                diagnostic.path = shown
+        report.raw = found
+        report.secrets = secrets_of[text] = secret_spans(found)
+        kept, silenced = suppress(found, text, ignored)
+        report.silenced = silenced
+        if options.baseline:
+            prints = fingerprints(key, kept, text, secrets_of[text])
+            new = [d for d, p in zip(kept, prints, strict=True) if p not in options.baseline]
+            report.baselined = len(kept) - len(new)
+            kept = new
+        return kept
+
+    if options.add_noqa:
+        report.diagnostics = lint(source.text, item.tree)
+        text, report.noqa_added, report.noqa_skipped = add_noqa(source.text, report.diagnostics)
+        if text != source.text:
+            try:
+                replace_file(item.path, source.with_text(text).encode(), item.data)
+            except (NotWritten, OSError, UnicodeEncodeError) as exc:
+                report.problems.append(not_written(exc, "cannot write the file"))
+                report.noqa_added = 0
+        return report
+    if not (options.fix or options.diff):
+        report.diagnostics = lint(source.text, item.tree, cached)
+        if options.fix_edits:
+            attach_final_edits(
+                report.diagnostics, source.text, first_party_modules(item.path, primary)
+            )
+        return report
+
+    def lint_for_diff(text: str, tree=None) -> list[Diagnostic]:  # only fixes showing no secret
+        return without_secret_fixes(lint(text, tree), text, secrets_of[text], report.left_out)
+
+    first_party = first_party_modules(item.path, primary)
+    outcome = fix_text(
+        source.text,
+        lint_for_diff if options.diff else lint,
+        options.unsafe_fixes or settings.unsafe_fixes,  # the file's own project may allow them
+        first_party,
+        tree=item.tree,
+    )
+    report.diagnostics = outcome.diagnostics
+    report.fixed = outcome.fixed
+    report.problems = outcome.problems
+    if options.fix_edits:  # what is left after --fix (a write that fails re-lints without them)
+        attach_final_edits(report.diagnostics, outcome.text, first_party)
+    if outcome.text == source.text:
+        if stdin and options.fix:
+            report.fixed_text = source.text
+        return report
+    if options.diff:
+        path = shown if stdin else Path(os.path.relpath(item.path)).as_posix()
+        report.diff, left_out = safe_unified_diff(
+            path,
+            source.text,
+            outcome.text,
+            secrets_of[source.text],
+            secrets_of[outcome.text],
+            source.newline,
+            source.bom,
+        )
+        report.left_out.extend(left_out)
+    elif stdin:
+        report.fixed_text = outcome.text
+    else:
+        try:
+            replace_file(item.path, source.with_text(outcome.text).encode(), item.data)
+        except (NotWritten, OSError, UnicodeEncodeError) as exc:
+            report.problems.append(not_written(exc, "cannot write the fixed file"))
+            report.fixed = {}
+            report.diagnostics = lint(source.text)
+            return report
+    report.source_text = outcome.text
+    return report
+
+
+def not_written(exc: Exception, failure: str) -> str:
+    """Why a file was not written: left alone on purpose (read-only, edited) or a failure."""
+    return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
+
+
+def relative_to(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def display_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)

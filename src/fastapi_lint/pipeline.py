@@ -1,0 +1,468 @@
+"""One project's files through the index and the lint, each file read, parsed and its facts
+extracted once, by the process that lints it.
+
+Phase 1: each share of the files (a worker process's, or all of them in this process) reads,
+parses and extracts the facts of its files; it keeps the trees of the files it will lint. The
+parent assembles the project index (cached facts of unchanged modules, new facts, star imports)
+and takes the results it has cached. Phase 2: each share lints its files whose results were not
+cached, with the tree and the facts the index was built from (parsing then those it did not
+parse in phase 1), and sends the reports. Trees never cross processes, and the parent does not
+hold the trees of the workers' files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from fastapi_lint.cache import IndexCache, ResultsCache, content_hash, stamp_of
+from fastapi_lint.checking import Loaded, check, load, relative_to
+from fastapi_lint.config import Settings
+from fastapi_lint.diagnostics import Diagnostic, has_internal_error
+from fastapi_lint.discovery import discover
+from fastapi_lint.engine import Linter
+from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
+from fastapi_lint.projects import Project, Projects
+from fastapi_lint.results import FileReport
+from fastapi_lint.semantic.facts import ModuleFacts, extract
+from fastapi_lint.semantic.index import ProjectIndex
+from fastapi_lint.workers import Workers, can_fork, record_fallback, replay_fallback
+
+PARALLEL_THRESHOLD = 48  # files: below this, starting processes costs more than it saves
+_READ, _READ_ALL, _REPORT, _DONE = "read", "read-all", "report", "done"
+
+
+# -- what is read ---------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    """What the index of one project needs read, decided in the parent before reading."""
+
+    root: Path | None
+    cache: IndexCache
+    max_file_size: int
+    paths: list[Path]  # every module of the index (resolved), in the order it is built
+    wanted: set[Path]  # the files checked (resolved)
+    names: dict[Path, tuple[str, str, list[str]]]  # (module, package, names it is indexed by)
+    known: dict[Path, ModuleFacts] = field(default_factory=dict)  # found by stamp, unread
+    stamps: dict[Path, tuple[int, int]] = field(default_factory=dict)  # the stamps they had
+    sizes: dict[Path, int] = field(default_factory=dict)  # of the files to read
+
+    @property
+    def to_read(self) -> list[Path]:
+        return [path for path in self.paths if path in self.wanted or path not in self.known]
+
+    @property
+    def cold(self) -> int:
+        """How many files to read may have to be parsed for their facts."""
+        return sum(1 for path in self.paths if path not in self.known)
+
+
+def plan(
+    project: Project,
+    projects: Projects,
+    lint_files: list[Path],
+    cache_dir: Path | None,
+    max_file_size: int,
+) -> Plan:
+    """Every module of the project (or only the checked files when there is no root).
+
+    A module whose size and modification time are those cached with its facts is not read at
+    all: a pre-commit run on three files of a large project reads those three. A project
+    nested inside this one (a folder with its own settings) is not part of it, and the walk
+    does not enter it.
+    """
+    root = project.root
+    wanted = {path.resolve() for path in lint_files}
+    if root is not None:
+        walk = projects.own_files(project)  # nested projects are pruned from the walk
+        walked = discover([root], walk, force_exclude=True, root=root)
+        project_paths = set(walked.real.values()) | wanted
+    else:
+        project_paths = set(wanted)
+    cache = IndexCache(cache_dir, root)
+    made = Plan(root, cache, max_file_size, sorted(project_paths), wanted, {})
+    for path in made.paths:
+        made.names[path] = names = projects.module_names(path, project)
+        try:
+            status = path.stat()
+        except OSError:
+            continue  # reading it says why
+        stamp = stamp_of(status)
+        facts = _unchanged_facts(made, path, names[0], status.st_size, stamp)
+        if facts is not None:
+            made.known[path] = facts
+            made.stamps[path] = stamp
+        if facts is None or path in wanted:
+            made.sizes[path] = status.st_size
+    return made
+
+
+def _unchanged_facts(
+    made: Plan, path: Path, module: str, size: int, stamp: tuple[int, int] | None
+) -> ModuleFacts | None:
+    """The cached facts of a module unchanged since they were stored, found without reading it."""
+    if made.cache.path is None or stamp is None or size > made.max_file_size:
+        return None
+    return made.cache.unchanged(_cache_key(path, made.root), stamp, module)
+
+
+def _cache_key(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+@dataclass
+class Read:
+    """What reading one module tells the parent."""
+
+    path: Path
+    digest: str = ""
+    stamp: tuple[int, int] | None = None
+    facts: ModuleFacts | None = None
+    cached: bool = False  # the facts come from the index cache (replayed by the parent)
+    unreadable: str = ""  # why the index cannot read it
+    item: Loaded | None = None  # a checked file: what its check needs
+
+
+class Share:
+    """The files one process reads and lints; it keeps the trees of those it will lint."""
+
+    def __init__(self, made: Plan, paths: list[Path]) -> None:
+        self.plan = made
+        self.paths = paths
+        self.kept: dict[Path, Loaded] = {}
+
+    def read(self) -> Iterator[Read]:
+        for path in self.paths:
+            yield self._read(path)
+
+    def _read(self, path: Path) -> Read:
+        made = self.plan
+        item = load(path, made.max_file_size)
+        read = Read(path, item.digest, item.stamp)
+        if path in made.wanted:
+            self.kept[path] = read.item = item
+        if item.data is None:
+            read.unreadable = item.error.message
+            return read
+        primary, package, _ = made.names[path]
+        item.module = (primary, package)
+        if path in made.known and item.stamp == made.stamps.get(path):
+            return read  # its facts are the parent's already (unchanged since the walk)
+        read.facts = made.cache.get(_cache_key(path, made.root), item.digest, primary, item.stamp)
+        if read.facts is not None:
+            read.cached = True
+            return read
+        if item.source is None:
+            read.unreadable = item.error.message
+            return read
+        tree = parse(item.source.text, str(path))
+        if path in made.wanted:
+            item.tree = tree
+        if isinstance(tree, SyntaxProblem):
+            where = f"line {tree.line}: " if tree.line > 1 else ""
+            read.unreadable = where + tree.message
+            return read
+        try:
+            read.facts = extract(tree, primary, package)
+        except RecursionError:  # valid but absurdly deep code
+            read.unreadable = TOO_DEEP.message
+            if path in made.wanted:
+                item.tree = TOO_DEEP  # its check says so
+        return read
+
+    def lint(
+        self,
+        pending: list[tuple[int, Path]],
+        linter: Linter,
+        own: dict[Path, ModuleFacts],
+        settings: Settings,
+        options,
+        base: Path,
+    ) -> Iterator[tuple[int, FileReport]]:
+        """Phase 2: the report of each pending (position, path) this share read."""
+        for position, path in pending:
+            item = self.kept[path]
+            if item.tree is None and item.error is None and item.source is not None:
+                item.tree = parse(item.source.text, str(path))  # its facts were cached
+            item.facts = own.get(path)
+            report = check(item, linter, settings, options, base, stdin=False)
+            item.tree = item.facts = None  # done with it
+            yield position, report
+
+
+# -- the index ----------------------------------------------------------------------------------
+class Assembly:
+    """The parent's side of phase 1: the index, put together from what the shares read."""
+
+    def __init__(self, made: Plan) -> None:
+        self.plan = made
+        self.reads: dict[Path, Read] = {}
+
+    def take(self, read: Read, replay: bool) -> None:
+        """One module read (`replay`: by a worker, whose uses of the index cache are lost)."""
+        made = self.plan
+        self.reads[read.path] = read
+        if read.facts is None or read.unreadable:
+            return
+        key = _cache_key(read.path, made.root)
+        if not read.cached:
+            made.cache.put(key, read.digest, read.facts, read.stamp)
+        elif replay:
+            made.cache.get(key, read.digest, read.facts.module, read.stamp)
+
+    def index(self) -> tuple[ProjectIndex, dict[Path, ModuleFacts]]:
+        """The project index, and the facts of each checked file as its lint sees them."""
+        made = self.plan
+        index = ProjectIndex()
+        own: dict[Path, ModuleFacts] = {}
+        prints: list[str] = []  # what the index knows of each module, for the results cache key
+        for path in made.paths:
+            read = self.reads.get(path)
+            if read is not None and read.unreadable:
+                index.unreadable.append((path, read.unreadable))
+                continue
+            facts = read.facts if read is not None and read.facts else made.known.get(path)
+            if facts is None:
+                continue  # it vanished between the walk and the read
+            primary, _, names = made.names[path]
+            if path in made.wanted:
+                # Its own copy: star imports are expanded below on what the file says.
+                own[path] = dataclasses.replace(facts) if facts.stars else facts
+            index.add(facts, names)
+            prints.append(f"{primary}:{made.cache.facts_digest(_cache_key(path, made.root))}")
+        made.cache.save()
+        index.expand_stars()
+        for facts in own.values():
+            if facts.stars:
+                index.add_star_names(facts)
+        index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
+        return index, own
+
+
+def build_index(made: Plan) -> tuple[ProjectIndex, dict[Path, ModuleFacts], Share]:
+    """Phase 1 in this process (the language server, the flake8 plugin, small runs)."""
+    share = Share(made, made.to_read)
+    assembly = Assembly(made)
+    for read in share.read():
+        assembly.take(read, replay=False)
+    index, own = assembly.index()
+    return index, own, share
+
+
+# -- the results cache --------------------------------------------------------------------------
+def results_key(item: Loaded, settings: Settings, index: ProjectIndex) -> str:
+    return ResultsCache.key(item.digest, settings.cache_key(), index.digest)
+
+
+def cached_results(
+    item: Loaded, key: str, results: ResultsCache, base: Path
+) -> list[Diagnostic] | None:
+    text = item.source.text if item.source is not None else ""
+    return results.get(relative_to(item.path, base), key, text)
+
+
+def store_results(report: FileReport, key: str | None, results: ResultsCache) -> None:
+    if key is not None and not has_internal_error(report.raw):
+        results.put(report.key_path, key, report.raw, report.source_text)
+
+
+# -- one project's run ----------------------------------------------------------------------------
+@dataclass
+class Checking:
+    """What checking one project's files needs, in whichever process checks them."""
+
+    plan: Plan
+    files: list[Path]  # as given, in the order reports are returned
+    settings: Settings
+    options: object  # the runner's Options
+    base: Path
+    results: ResultsCache
+
+    @property
+    def plain(self) -> bool:
+        return not (self.options.fix or self.options.diff or self.options.add_noqa)
+
+    @property
+    def quiet(self):
+        """The options of a check in a worker (the parent shows the progress)."""
+        return dataclasses.replace(self.options, progress=None)
+
+
+class _Reports:
+    """The reports of a project's files by position, taken from the cache or as they come."""
+
+    def __init__(self, work: Checking, items: list[Loaded], linter: Linter) -> None:
+        self.work = work
+        self.reports: list[FileReport | None] = [None] * len(items)
+        self.keys: list[str | None] = [None] * len(items)
+        self.done = 0
+        self.pending: list[tuple[int, Path]] = []  # (position, path) of the files to lint
+        for position, item in enumerate(items):
+            if item.module is None:
+                item.module = work.plan.names[item.path][:2]
+            cached = self._cached(position, item, linter)
+            if cached is None:
+                self.pending.append((position, item.path))
+                continue
+            report = check(
+                item, linter, work.settings, work.options, work.base, stdin=False, cached=cached
+            )
+            self.reports[position] = report
+            self.done += 1
+        self._progress()
+
+    def _cached(self, position: int, item: Loaded, linter: Linter) -> list[Diagnostic] | None:
+        work = self.work
+        if not (work.plain and work.results.path is not None and item.digest):
+            return None
+        self.keys[position] = key = results_key(item, work.settings, linter.index)
+        return cached_results(item, key, work.results, work.base)
+
+    def checked(self, position: int, report: FileReport) -> None:
+        self.reports[position] = report
+        store_results(report, self.keys[position], self.work.results)
+        self.done += 1
+        self._progress()
+
+    def take(self, message: tuple) -> None:
+        """A worker's message of phase 2."""
+        if message[0] == _REPORT:
+            self.checked(message[1], message[2])
+        else:
+            replay_fallback(message[1])
+
+    def _progress(self) -> None:
+        if self.work.options.progress is not None:
+            self.work.options.progress(self.done, len(self.reports))
+
+    def all(self) -> list[FileReport]:
+        return [report for report in self.reports if report is not None]
+
+
+def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
+    """The report of every file (in `work.files` order) and the index they were checked with."""
+    jobs = jobs_for(work.plan.cold) if work.plain else 1
+    if jobs > 1:
+        return _in_workers(work, jobs)
+    index, own, share = build_index(work.plan)
+    linter = Linter(work.settings, index)
+    made = _Reports(work, [share.kept[path.resolve()] for path in work.files], linter)
+    jobs = jobs_for(len(made.pending)) if work.plain else 1
+    lint = (linter, own, work.settings, work.quiet, work.base)
+    if jobs > 1:  # workers inherit the trees and the index: nothing is pickled to them
+        parts = _balanced(made.pending, jobs, lambda entry: work.plan.sizes.get(entry[1], 0))
+
+        def linting(part):
+            return lambda connection: _send_reports(connection, share.lint(part, *lint))
+
+        with Workers([linting(part) for part in parts]) as workers:
+            for _, message in workers.messages(_DONE):
+                made.take(message)
+    else:
+        for position, report in share.lint(made.pending, *lint):
+            made.checked(position, report)
+    return made.all(), index
+
+
+def _send_reports(
+    connection: Connection, reports: Iterator[tuple[int, FileReport]], recording=None
+) -> None:
+    """A worker's phase 2: each report, then what it used of the lowering cache."""
+    recording = recording or record_fallback()
+    for position, report in reports:
+        connection.send((_REPORT, position, report))
+    connection.send((_DONE, recording.taken()))
+
+
+def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectIndex]:
+    """Both phases in `jobs` forked workers, each owning a share of the files."""
+    made = work.plan
+    # Checked files cost a parse and a lint, other modules a parse: balanced by size.
+    parts = _balanced(
+        made.to_read,
+        jobs,
+        lambda path: made.sizes.get(path, 0) * (3 if path in made.wanted else 1),
+    )
+
+    def serving(number: int, share: Share):
+        return lambda connection: _serve_share(connection, number, share, work)
+
+    assembly = Assembly(made)
+    owner: dict[Path, int] = {}
+    shares = [serving(number, Share(made, part)) for number, part in enumerate(parts)]
+    with Workers(shares) as workers:
+        for number, message in workers.messages(_READ_ALL):
+            if message[0] == _READ:
+                owner[message[1].path] = number
+                assembly.take(message[1], replay=True)
+            else:
+                replay_fallback(message[1])
+        index, own = assembly.index()
+        items = [assembly.reads[path.resolve()].item for path in work.files]
+        reports = _Reports(work, items, Linter(work.settings, index))
+        todo: list[list[tuple[int, Path]]] = [[] for _ in parts]
+        for position, path in reports.pending:
+            todo[owner[path]].append((position, path))
+        facts = {path: own[path] for part in todo for _, path in part if path in own}
+        # One pickle of the index for every worker; each lints its own files.
+        payload = pickle.dumps((index, facts, todo), pickle.HIGHEST_PROTOCOL)
+        for number in range(len(parts)):
+            workers.send_bytes(number, payload)
+        for _, message in workers.messages(_DONE):
+            reports.take(message)
+    return reports.all(), index
+
+
+def _serve_share(connection: Connection, number: int, share: Share, work: Checking) -> None:
+    """A worker: phase 1 on its share, then phase 2 with the index the parent sends."""
+    recording = record_fallback()
+    for read in share.read():
+        if read.item is not None:
+            read.item.data = None  # only a fix writes with it, and fixes run in one process
+            # The parent needs what the check shows, not the tree.
+            read.item = dataclasses.replace(read.item, tree=None)
+        connection.send((_READ, read))
+    connection.send((_READ_ALL, recording.taken()))
+    index, own, todo = pickle.loads(connection.recv_bytes())
+    lint = (Linter(work.settings, index), own, work.settings, work.quiet, work.base)
+    _send_reports(connection, share.lint(todo[number], *lint), recording)
+
+
+def _balanced(entries: list, jobs: int, cost) -> list[list]:
+    """`entries` in `jobs` parts of about equal cost (largest first to the lightest part),
+    each in the order given."""
+    loads = [0] * jobs
+    chosen: dict[int, int] = {}
+    order = sorted(range(len(entries)), key=lambda n: cost(entries[n]), reverse=True)
+    for number in order:
+        lightest = loads.index(min(loads))
+        chosen[number] = lightest
+        loads[lightest] += cost(entries[number]) + 1
+    parts: list[list] = [[] for _ in range(jobs)]
+    for number, entry in enumerate(entries):
+        parts[chosen[number]].append(entry)
+    return parts
+
+
+def jobs_for(count: int) -> int:
+    """How many processes to give `count` files (FASTAPI_LINT_JOBS, else the cores, up to 8)."""
+    configured = os.environ.get("FASTAPI_LINT_JOBS")
+    if configured and configured.isdigit():
+        wanted = int(configured)
+    elif count < PARALLEL_THRESHOLD:
+        return 1
+    else:
+        wanted = min(os.cpu_count() or 1, 8)
+    if not can_fork():
+        return 1
+    return max(1, min(wanted, count))
