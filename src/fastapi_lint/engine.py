@@ -20,6 +20,7 @@ from fastapi_lint.rules import all_rules
 from fastapi_lint.rules.base import FileContext, Rule
 from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
+from fastapi_lint.semantic.queries import RecordingIndex
 from fastapi_lint.source import LineIndex
 
 _SCOPES = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -31,6 +32,7 @@ class LintResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     tree: ast.Module | None = None
     facts: ModuleFacts | None = None
+    queries: dict[str, str] = field(default_factory=dict)  # what it asked the project index
 
     @property
     def internal_error(self) -> bool:
@@ -71,10 +73,11 @@ class Linter:
             facts = extract(tree, module, package)
         except RecursionError:  # valid but absurdly deep code: that file only
             return LintResult([syntax_diagnostic(path, TOO_DEEP, lines)])
+        index = RecordingIndex(self.index)  # its results are cached on what it asks
         if facts.stars:
-            self.index.add_star_names(facts)
-        if module not in self.index.modules:  # a file outside the indexed project
-            self.index.add(facts, [module])
+            index.add_star_names(facts)
+        if module not in index.modules:  # a file outside the indexed project
+            index.add(facts, [module])
         if self.settings.skip_generated and is_generated(text):
             return LintResult([], tree, facts)  # its facts still count for other files
         ctx = FileContext(
@@ -83,7 +86,7 @@ class Linter:
             lines=seen_lines,
             tree=tree,
             imports=facts.imports(),
-            index=self.index,
+            index=index,
             settings=self.settings,
             module=module,
             facts=facts,
@@ -94,7 +97,7 @@ class Linter:
                 restore(diagnostic, lowering, seen_lines, lines)
         mask_quoted_secrets(ctx.diagnostics, lines)
         ctx.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
-        return LintResult(ctx.diagnostics, tree, facts)
+        return LintResult(ctx.diagnostics, tree, facts, index.stored())
 
     def _walk(self, ctx: FileContext) -> None:
         dispatch: dict[type, list] = {}

@@ -177,7 +177,7 @@ def _check_project(
         project, projects, files, folder, max_file_size=settings.max_file_size
     )
     linter = Linter(settings, index)
-    results = ResultsCache(folder, base)
+    results = ResultsCache(folder, base, index)
     items = [
         loaded.pop(path.resolve(), None) or _load(path, settings.max_file_size) for path in files
     ]
@@ -257,9 +257,7 @@ def _check_all(items, linter, settings, options, base, results) -> list[FileRepo
     plain_check = not (options.fix or options.diff or options.add_noqa)
     for position, item in enumerate(items):
         if plain_check and results.path is not None and item.digest:
-            keys[position] = ResultsCache.key(
-                item.digest, settings.cache_key(), linter.index.digest
-            )
+            keys[position] = ResultsCache.key(item.digest, settings.cache_key())
             text = item.source.text if item.source is not None else ""
             cached = results.get(_relative_to(item.path, base), keys[position], text)
             if cached is not None:
@@ -273,7 +271,7 @@ def _check_all(items, linter, settings, options, base, results) -> list[FileRepo
         reports[position] = report
         key = keys[position]
         if key is not None and not any(d.code == "FAL002" for d in report.raw):
-            results.put(report.key_path, key, report.raw, report.source_text)
+            results.put(report.key_path, key, report.raw, report.source_text, report.queries)
 
     done = len(items) - len(pending)
     jobs = _jobs(len(pending)) if plain_check else 1
@@ -515,7 +513,8 @@ def _check(
 
     def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:
         if reuse is None:
-            found = linter.lint(shown, text, primary, package, tree).diagnostics
+            linted = linter.lint(shown, text, primary, package, tree)
+            found, report.queries = linted.diagnostics, linted.queries
         else:
             found = reuse
             for diagnostic in found:

@@ -143,10 +143,12 @@ def uses_pydantic_v2(ctx: FileContext) -> bool:
     # answers, and tests that import the application follow it.
     packages = {ctx.module.partition(".")[0]}
     packages.update(value.partition(".")[0] for value in ctx.imports.bindings.values())
-    return ctx.index.packages_import(
-        frozenset(packages),
-        lambda value: value in V2_MARKERS or value.startswith(("pydantic.v1", "pydantic_settings")),
-    )
+    return ctx.index.packages_import(frozenset(packages), marks_pydantic_v2)
+
+
+def marks_pydantic_v2(imported: str) -> bool:
+    """An import only Pydantic v2 code makes (a named function: cached results ask it again)."""
+    return imported in V2_MARKERS or imported.startswith(("pydantic.v1", "pydantic_settings"))
 
 
 # -- FAL501 -----------------------------------------------------------------------------------
