@@ -222,8 +222,8 @@ class _ProjectExcludes:
     def excluded(self, path: Path, is_dir: bool) -> bool:
         return self._for(path, is_dir).excluded(path, is_dir)
 
-    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
-        return self._for(path, is_dir).excludes_itself(path, is_dir)
+    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return self._for(path, is_dir).excludes_itself(path, is_dir, real)
 
 
 class _OwnFiles:
@@ -237,11 +237,13 @@ class _OwnFiles:
     def excluded(self, path: Path, is_dir: bool) -> bool:
         return self.patterns.excluded(path, is_dir) or self._elsewhere(path, is_dir)
 
-    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
-        return self.patterns.excludes_itself(path, is_dir) or self._elsewhere(path, is_dir)
+    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return self.patterns.excludes_itself(path, is_dir, real) or self._elsewhere(
+            path, is_dir, real
+        )
 
-    def _elsewhere(self, path: Path, is_dir: bool) -> bool:
-        return is_dir and self.projects.project_at(path.resolve()) != self.project
+    def _elsewhere(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return is_dir and self.projects.project_at(real or path.resolve()) != self.project
 
 
 def _with_dependencies(settings: Settings, root: Path) -> Settings:

@@ -91,12 +91,35 @@ def run(
     # over: measured, it more than doubled a cold run. Reference counting still frees them.
     collecting = gc.isenabled()
     gc.disable()
+    global _resolved
+    _resolved = {}
     try:
         return _run(paths, settings, options, base=base, stdin_text=stdin_text, projects=projects)
     finally:
+        _resolved = None
         parsing.fallback_cache = parsing.NO_CACHE
         if collecting:
             gc.enable()
+
+
+# Each path resolved once per run (a warm run resolved each file's path eight times, a quarter
+# of its time); outside `run` (the language server, the flake8 plugin) nothing is remembered.
+_resolved: dict[Path, Path] | None = None
+
+
+def _known_resolved(real: dict[Path, Path]) -> None:
+    """The paths discovery resolved on its walk: not resolved again."""
+    if _resolved is not None:
+        _resolved.update(real)
+
+
+def _resolve(path: Path) -> Path:
+    if _resolved is None:
+        return path.resolve()
+    found = _resolved.get(path)
+    if found is None:
+        found = _resolved[path] = path.resolve()
+    return found
 
 
 def _run(
@@ -131,6 +154,7 @@ def _run(
         return RunResult([report], warnings)
 
     found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
+    _known_resolved(found.real)
     result = RunResult()
     for path, message in found.errors:
         report = FileReport(path=path)
@@ -139,7 +163,7 @@ def _run(
     lint_files = found.files
     groups: dict[Project, list[Path]] = {}
     for path in lint_files:
-        groups.setdefault(projects.project_of(path.resolve()), []).append(path)
+        groups.setdefault(projects.project_of(_resolve(path)), []).append(path)
     reports: dict[Path, FileReport] = {}
     done = 0
     for project, files in groups.items():
@@ -179,11 +203,11 @@ def _check_project(
     linter = Linter(settings, index)
     results = ResultsCache(folder, base, index)
     items = [
-        loaded.pop(path.resolve(), None) or _load(path, settings.max_file_size) for path in files
+        loaded.pop(_resolve(path), None) or _load(path, settings.max_file_size) for path in files
     ]
     for item in items:
         if item.module is None:
-            item.module = projects.module_names(item.path.resolve(), project)[:2]
+            item.module = projects.module_names(_resolve(item.path), project)[:2]
     reports = _check_all(items, linter, settings, options, base, results)
     results.save()
     parsing.fallback_cache.save()
@@ -255,9 +279,10 @@ def _check_all(items, linter, settings, options, base, results) -> list[FileRepo
     keys: list[str | None] = [None] * len(items)
     pending: list[int] = []
     plain_check = not (options.fix or options.diff or options.add_noqa)
+    settings_key = settings.cache_key()
     for position, item in enumerate(items):
         if plain_check and results.path is not None and item.digest:
-            keys[position] = ResultsCache.key(item.digest, settings.cache_key())
+            keys[position] = ResultsCache.key(item.digest, settings_key)
             text = item.source.text if item.source is not None else ""
             cached = results.get(_relative_to(item.path, base), keys[position], text)
             if cached is not None:
@@ -353,10 +378,11 @@ def build_index(
     """
     index = ProjectIndex()
     root = project.root
-    wanted = {path.resolve() for path in lint_files}
+    wanted = {_resolve(path) for path in lint_files}
     if root is not None:
         walk = projects.own_files(project)  # nested projects are pruned from the walk
         walked = discover([root], walk, force_exclude=True, root=root)
+        _known_resolved(walked.real)
         project_paths = set(walked.real.values()) | wanted
     else:
         project_paths = set(wanted)
@@ -436,7 +462,7 @@ def _cache_key(path: Path, root: Path | None) -> str:
 def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:
     """One warning per project module the index could not read; the checked files among them
     are not repeated (their FAL001 says it)."""
-    reported = {path.resolve() for path in checked}
+    reported = {_resolve(path) for path in checked}
     return [
         f"{display_path(path)}: cannot be read ({why}); findings that rely on what it defines "
         "(sessions, routers, models, dependencies) may be missing"
@@ -594,13 +620,13 @@ def _not_written(exc: Exception, failure: str) -> str:
 
 def _relative_to(path: Path, base: Path) -> str:
     try:
-        return path.resolve().relative_to(base).as_posix()
+        return _resolve(path).relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()
 
 
 def display_path(path: Path) -> str:
     try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
+        return _resolve(path).relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)
