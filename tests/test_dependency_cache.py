@@ -194,3 +194,27 @@ def test_replayed_queries_match_only_the_same_answers():
     assert not Replay(_index(changed)).same_answers(answered)
     assert not Replay(_index(facts)).same_answers({"not json": "x", **answered})
     assert not Replay(_index(facts)).same_answers({'["no_such_query"]': "x"})
+
+
+def test_checking_the_project_root_walks_it_once(tmp_path, linted, monkeypatch):
+    from fastapi_lint import runner
+
+    write(tmp_path / "app" / "models.py", MODELS.format(kind="JSON"))
+    write(tmp_path / "app" / "routes.py", ROUTE)
+    write(tmp_path / "nested" / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "nested" / "skipped.py", "def f(x=[]):\n    return x\n")
+    walks: list[list[Path]] = []
+    real_discover = runner.discover
+
+    def counting_discover(paths, *args, **kwargs):
+        walks.append(list(paths))
+        return real_discover(paths, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "discover", counting_discover)
+    both = check()
+    assert ("nested/skipped.py", "FAL301") in both
+    assert len(walks) == 3, "two projects: each index walks its own project"
+    (tmp_path / "nested" / "pyproject.toml").unlink()  # one project now
+    walks.clear()
+    assert check() == both
+    assert walks == [[Path(".")]], "the run's walk of the project is the index's walk"

@@ -30,7 +30,7 @@ from fastapi_lint.cache import (
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
-from fastapi_lint.discovery import Excluder, discover
+from fastapi_lint.discovery import Discovery, Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fix_imports import first_party_modules
@@ -166,9 +166,10 @@ def _run(
         groups.setdefault(projects.project_of(_resolve(path)), []).append(path)
     reports: dict[Path, FileReport] = {}
     done = 0
+    walked = _whole_project_walk(paths, root, found, groups)
     for project, files in groups.items():
         checked, warnings = _check_project(
-            project, files, projects, _counting(options, done, lint_files)
+            project, files, projects, _counting(options, done, lint_files), walked
         )
         result.warnings.extend(warnings)
         reports.update(zip(files, checked, strict=True))
@@ -181,6 +182,18 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+def _whole_project_walk(
+    paths: list[Path], root: Path | None, found: Discovery, groups: dict[Project, list[Path]]
+) -> Discovery | None:
+    """The run's walk when it walked the root of the one project it found files of: the same
+    walk the index makes (its nested projects, if any, hold none of the files), not made
+    twice."""
+    if root is None or len(paths) != 1 or len(groups) != 1 or _real(paths[0]) != root:
+        return None
+    (project,) = groups
+    return found if project.root == root else None
+
+
 def _counting(options: Options, done: int, files: list[Path]) -> Options:
     """Options whose progress counts one project's files as part of the whole run."""
     shown = options.progress
@@ -190,15 +203,20 @@ def _counting(options: Options, done: int, files: list[Path]) -> Options:
 
 
 def _check_project(
-    project: Project, files: list[Path], projects: Projects, options: Options
+    project: Project,
+    files: list[Path],
+    projects: Projects,
+    options: Options,
+    walked: Discovery | None = None,
 ) -> tuple[list[FileReport], list[str]]:
     """Check one project's files with its settings, against its own project index; also the
-    warnings about modules the index could not read."""
+    warnings about modules the index could not read. `walked`: the project's walk, if the
+    run made it."""
     settings, base = projects.settings(project), projects.base(project)
     folder = _cache_folder(project, settings, options)
     _use_fallback_cache(folder)
     index, loaded = build_index(
-        project, projects, files, folder, max_file_size=settings.max_file_size
+        project, projects, files, folder, max_file_size=settings.max_file_size, walked=walked
     )
     linter = Linter(settings, index)
     results = ResultsCache(folder, base, index)
@@ -367,6 +385,7 @@ def build_index(
     cache_dir: Path | None,
     *,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    walked: Discovery | None = None,
 ) -> tuple[ProjectIndex, dict[Path, _Loaded]]:
     """Index every module of the project (or only the checked files when there is no root).
 
@@ -374,15 +393,16 @@ def build_index(
     all: a pre-commit run on three files of a large project reads those three. A project
     nested inside this one (a folder with its own settings) is not part of it, and the walk
     does not enter it. Modules nothing can read are listed in `index.unreadable`: the
-    index is blind to them.
+    index is blind to them. `walked` is a walk of the project's root the run already made.
     """
     index = ProjectIndex()
     root = project.root
     wanted = {_resolve(path) for path in lint_files}
     if root is not None:
         walk = projects.own_files(project)  # nested projects are pruned from the walk
-        walked = discover([root], walk, force_exclude=True, root=root)
-        _known_resolved(walked.real)
+        if walked is None or walk.excluded(root, True):
+            walked = discover([root], walk, force_exclude=True, root=root)
+            _known_resolved(walked.real)
         project_paths = set(walked.real.values()) | wanted
     else:
         project_paths = set(wanted)
