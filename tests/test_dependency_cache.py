@@ -218,3 +218,20 @@ def test_checking_the_project_root_walks_it_once(tmp_path, linted, monkeypatch):
     walks.clear()
     assert check() == both
     assert walks == [[Path(".")]], "the run's walk of the project is the index's walk"
+
+
+def test_replay_calls_only_registered_predicates(monkeypatch):
+    from fastapi_lint.rules.pydantic_v2 import marks_pydantic_v2
+
+    facts = ModuleFacts(module="m", package="", bindings={"ConfigDict": "pydantic.ConfigDict"})
+    recorder = RecordingIndex(_index(facts))
+    assert recorder.packages_import(frozenset({"m"}), marks_pydantic_v2)
+    stored = recorder.stored()
+    assert Replay(_index(facts)).same_answers(stored)
+    [(query, found)] = stored.items()
+    called: list[str] = []
+    monkeypatch.setattr("os.system", called.append)
+    forged = query.replace("fastapi_lint.rules.pydantic_v2:marks_pydantic_v2", "os:system")
+    assert forged != query
+    assert not Replay(_index(facts)).same_answers({forged: found})
+    assert called == [], "a cache file named a function and replay called it"

@@ -18,6 +18,7 @@ from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic import index as kinds
 from fastapi_lint.semantic.locals import declared_classes, declared_type, own_nodes
+from fastapi_lint.semantic.queries import replayable
 
 # v1 Config key -> v2 ConfigDict key (None: no v2 equivalent, so no fix)
 CONFIG_KEYS: dict[str, str | None] = {
@@ -146,8 +147,9 @@ def uses_pydantic_v2(ctx: FileContext) -> bool:
     return ctx.index.packages_import(frozenset(packages), marks_pydantic_v2)
 
 
+@replayable  # cached results ask it again
 def marks_pydantic_v2(imported: str) -> bool:
-    """An import only Pydantic v2 code makes (a named function: cached results ask it again)."""
+    """An import only Pydantic v2 code makes."""
     return imported in V2_MARKERS or imported.startswith(("pydantic.v1", "pydantic_settings"))
 
 

@@ -8,13 +8,13 @@ index (`Replay`): when every answer's fingerprint is the same, so are the findin
 else changed in the project.
 
 Only the queries a lint makes are noted: the index's calls to itself are covered by the answer
-of the query that made them. A query a later run cannot ask again (a predicate it cannot name)
-is noted with an answer no replay gives, so it never matches.
+of the query that made them. A query a later run cannot ask again (a predicate not registered
+with `replayable`) is noted with an answer no replay gives, so it never matches. A cache file
+only names predicates: replay calls none but the registered ones, whatever the file says.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 
@@ -43,6 +43,14 @@ _ASKED = (
     "has_module",
 )
 _UNNAMED = "?"  # the name of a predicate no later run can find: its query never matches
+_PREDICATES: dict[str, Callable[[str], bool]] = {}  # the predicates replay may call, by name
+
+
+def replayable(predicate: Callable[[str], bool]) -> Callable[[str], bool]:
+    """Register a module-level predicate given to `ProjectIndex.packages_import`, so that a
+    later run can ask its query again (by the name the cache holds)."""
+    _PREDICATES[_name_of(predicate)] = predicate
+    return predicate
 
 
 class RecordingIndex:
@@ -89,7 +97,7 @@ class RecordingIndex:
 
     def packages_import(self, packages: frozenset[str], predicate: Callable[[str], bool]) -> bool:
         answer = self.index.packages_import(packages, predicate)
-        name = _name_of(predicate)
+        name = _registered_name(predicate)
         query = ("packages_import", tuple(sorted(packages)), name)
         self._note(query, answer, shared=name != _UNNAMED)  # two unnamed ones may differ
         return answer
@@ -117,19 +125,13 @@ class _RecordedModules:
 
 
 def _name_of(predicate: Callable[[str], bool]) -> str:
-    name = f"{predicate.__module__}:{predicate.__qualname__}"
+    name = f"{getattr(predicate, '__module__', '')}:{getattr(predicate, '__qualname__', '')}"
     return _UNNAMED if "<" in name else name  # a lambda or a local function: not found later
 
 
-def _predicate(name: str) -> Callable[[str], bool] | None:
-    module, _, qualified = name.partition(":")
-    try:
-        found = importlib.import_module(module)
-        for part in qualified.split("."):
-            found = getattr(found, part)
-    except (ImportError, AttributeError, ValueError):
-        return None
-    return found if callable(found) else None
+def _registered_name(predicate: Callable[[str], bool]) -> str:
+    name = _name_of(predicate)
+    return name if _PREDICATES.get(name) is predicate else _UNNAMED
 
 
 class Replay:
@@ -156,14 +158,17 @@ class Replay:
         if name == "packages_import":
             if len(args) != 2 or not isinstance(args[0], list) or not isinstance(args[1], str):
                 return None
-            predicate = _predicate(args[1]) if args[1] != _UNNAMED else None
+            predicate = _PREDICATES.get(args[1])
             if predicate is None:
                 return None
-            answer = self.index.packages_import(frozenset(args[0]), predicate)
+            try:
+                answer = self.index.packages_import(frozenset(args[0]), predicate)
+            except Exception:  # a damaged entry (a package that is no name): a miss, no failure
+                return None
         elif name in _ASKED:
             try:
                 answer = getattr(self.index, name)(*args)
-            except (TypeError, ValueError, AttributeError, RecursionError):  # a damaged entry
+            except Exception:  # a damaged entry (arguments of the wrong kind): a miss
                 return None
         else:
             return None
