@@ -235,3 +235,24 @@ def test_replay_calls_only_registered_predicates(monkeypatch):
     assert forged != query
     assert not Replay(_index(facts)).same_answers({forged: found})
     assert called == [], "a cache file named a function and replay called it"
+
+
+def test_entries_that_hold_after_an_index_change_are_not_asked_again(tmp_path, linted, monkeypatch):
+    write(tmp_path / "app" / "models.py", MODELS.format(kind="JSON"))
+    write(tmp_path / "app" / "routes.py", ROUTE)
+    cold = check()
+    write(tmp_path / "app" / "models.py", "import os\n" + MODELS.format(kind="JSON"))
+    replayed: list[int] = []
+    real_same_answers = Replay.same_answers
+
+    def counting(self, stored):
+        replayed.append(len(stored))
+        return real_same_answers(self, stored)
+
+    monkeypatch.setattr(Replay, "same_answers", counting)
+    assert check() == cold
+    assert len(replayed) == 2, "__init__.py's and routes.py's answers are asked again"
+    replayed.clear()
+    linted.clear()
+    assert check() == cold
+    assert replayed == [] and linted == [], "they held: the next run takes the fast path"
