@@ -256,3 +256,12 @@ def test_entries_that_hold_after_an_index_change_are_not_asked_again(tmp_path, l
     linted.clear()
     assert check() == cold
     assert replayed == [] and linted == [], "they held: the next run takes the fast path"
+
+
+def test_a_query_no_cache_can_name_never_matches():
+    facts = ModuleFacts(module="m", package="", calls={"router": "fastapi.APIRouter"})
+    recorder = RecordingIndex(_index(facts))
+    recorder.value_callee("m.router")
+    recorder._note(("value_callee", ["m.router"]), None)  # an argument no dict key can be
+    stored = recorder.stored()
+    assert len(stored) == 2 and not Replay(_index(facts)).same_answers(stored)

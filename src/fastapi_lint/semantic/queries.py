@@ -78,6 +78,11 @@ class RecordingIndex:
         return recorded
 
     def _note(self, query: tuple, answer: object, shared: bool = True) -> None:
+        try:
+            hash(query)
+        except TypeError:  # arguments no cache file can name: a query that never matches
+            self.answers[(_UNNAMED,)] = _UNNAMED
+            return
         prints = self.index.answer_prints  # the same for every file of this index: once
         found = prints.get(query) if shared else None
         if found is None:
