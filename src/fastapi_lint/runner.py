@@ -108,9 +108,11 @@ _resolved: dict[Path, Path] | None = None
 
 
 def _known_resolved(real: dict[Path, Path]) -> None:
-    """The paths discovery resolved on its walk: not resolved again."""
+    """The paths discovery resolved on its walk, and what they resolve to (the index loads
+    files by their resolved paths): not resolved again."""
     if _resolved is not None:
         _resolved.update(real)
+        _resolved.update((resolved, resolved) for resolved in real.values())
 
 
 def _resolve(path: Path) -> Path:
