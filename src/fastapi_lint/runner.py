@@ -91,20 +91,22 @@ def run(
     # over: measured, it more than doubled a cold run. Reference counting still frees them.
     collecting = gc.isenabled()
     gc.disable()
-    global _resolved
-    _resolved = {}
+    global _resolved, _relative
+    _resolved, _relative = {}, {}
     try:
         return _run(paths, settings, options, base=base, stdin_text=stdin_text, projects=projects)
     finally:
-        _resolved = None
+        _resolved = _relative = None
         parsing.fallback_cache = parsing.NO_CACHE
         if collecting:
             gc.enable()
 
 
 # Each path resolved once per run (a warm run resolved each file's path eight times, a quarter
-# of its time); outside `run` (the language server, the flake8 plugin) nothing is remembered.
+# of its time), and made relative to its base once; outside `run` (the language server, the
+# flake8 plugin) nothing is remembered.
 _resolved: dict[Path, Path] | None = None
+_relative: dict[tuple[Path, Path], str] | None = None
 
 
 def _known_resolved(real: dict[Path, Path]) -> None:
@@ -641,10 +643,15 @@ def _not_written(exc: Exception, failure: str) -> str:
 
 
 def _relative_to(path: Path, base: Path) -> str:
-    try:
-        return _resolve(path).relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
+    known = _relative.get((path, base)) if _relative is not None else None
+    if known is None:
+        try:
+            known = _resolve(path).relative_to(base).as_posix()
+        except ValueError:
+            known = path.as_posix()
+        if _relative is not None:
+            _relative[path, base] = known
+    return known
 
 
 def display_path(path: Path) -> str:
