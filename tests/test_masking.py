@@ -340,8 +340,8 @@ def test_a_cache_entry_that_does_not_fit_the_file_is_a_miss(secrets_project):
     assert "FAL401/" not in first and "FAL40" in first
     [path] = (secrets_project / ".fastapi_lint_cache").glob("results-*.json")
     document = json.loads(path.read_text())
-    for _, items in document["entries"].values():
-        for item in items:
+    for entry in document["entries"].values():
+        for item in entry[1]:  # [key, diagnostics, ...]
             item[3][0], item[3][1] = 99999, -4  # line, column: outside every file
     path.write_text(json.dumps(document))
     again = outputs("--output-format", "concise")

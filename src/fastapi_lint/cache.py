@@ -7,7 +7,8 @@ cache folder ignores itself (`.gitignore` with `*`) and is tagged as a cache (`C
 
 Facts are keyed by file content (and module name), and found without reading a file whose size
 and modification time are those it had when its facts were stored; results by content,
-settings, the project index's digest and the tool version. Entries of files that no longer
+settings and the tool version, and hold while the project index gives the same answers to the
+queries the file's lint asked (semantic/queries.py). Entries of files that no longer
 exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when it is written.
 A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
 never fails a run.
@@ -28,6 +29,8 @@ from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
 from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
+from fastapi_lint.semantic.index import ProjectIndex
+from fastapi_lint.semantic.queries import Replay
 from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
@@ -171,31 +174,54 @@ class IndexCache(_Store):
 
 
 class ResultsCache(_Store):
-    """Per-file lint results, keyed by content, settings, the project index and the version.
+    """Per-file lint results, keyed by content, settings and the version, with what the file
+    asked the project index.
 
     Results are stored before suppression (noqa lives in the content, per-file-ignores in the
-    settings, both part of the key), so a hit gives exactly what a new lint would. Entries are
-    keyed by the file's path relative to `base`.
+    settings, both part of the key), so a hit gives exactly what a new lint would. An entry
+    holds while the project index is the one it was linted against (same digest: nothing to
+    check) or, when the index changed, while every query the file asked gets the same answer
+    again. Entries are keyed by the file's path relative to `base`.
     """
 
-    def __init__(self, directory: Path | None, base: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path | None, base: Path | None = None, index: ProjectIndex | None = None
+    ) -> None:
         super().__init__(
             directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
         )
         self.base = base or Path("/")
+        self.index_digest = ""
+        self._replay: Replay | None = None
+        if index is not None:
+            self.use_index(index)
+
+    def use_index(self, index: ProjectIndex) -> None:
+        """The index this run's files are checked against (known once it is assembled)."""
+        self.index_digest = index.digest
+        self._replay = Replay(index)
 
     def gone(self, key: str) -> bool:
         return not (self.base / key).is_file()
 
     @staticmethod
-    def key(digest: str, settings_key: str, index_digest: str) -> str:
-        return content_hash(f"{digest}\0{settings_key}\0{index_digest}".encode())
+    def key(digest: str, settings_key: str) -> str:
+        return content_hash(f"{digest}\0{settings_key}".encode())
+
+    def _answers_hold(self, index_digest: object, queries: object) -> bool:
+        if self.index_digest and index_digest == self.index_digest:
+            return True
+        if self._replay is None or not isinstance(queries, dict):
+            return False
+        return self._replay.same_answers(queries)
 
     def get(self, path: str, key: str, text: str) -> list[Diagnostic] | None:
         """The cached results for `text`, or None: also when an entry does not fit the text (a
         position outside it), which only a damaged or forged file holds."""
         entry = self.entries.get(path)
-        if not entry or entry[0] != key:
+        if not isinstance(entry, list) or len(entry) != 4 or entry[0] != key:
+            return None
+        if not self._answers_hold(entry[2], entry[3]):
             return None
         try:
             diagnostics = [_diagnostic_from_json(item, path) for item in entry[1]]
@@ -204,14 +230,26 @@ class ResultsCache(_Store):
         lines = LineIndex(text)
         if not all(_fits(d, lines) for d in diagnostics):
             return None
+        if entry[2] != self.index_digest:  # the same answers: as if linted against this index
+            entry[2] = self.index_digest  # (the next run takes the fast path)
+            self.changed = True
         self._use(path)
         return diagnostics
 
-    def put(self, path: str, key: str, diagnostics: list[Diagnostic], text: str) -> None:
+    def put(
+        self,
+        path: str,
+        key: str,
+        diagnostics: list[Diagnostic],
+        text: str,
+        queries: dict[str, str],
+    ) -> None:
+        """Store a file's results with the queries its lint asked (query -> fingerprint)."""
         secrets = secret_texts(text, secret_spans(diagnostics))
         if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
             return  # the file is for what outputs may show: a fix moving a secret is not
-        self.entries[path] = [key, [_diagnostic_to_json(d) for d in diagnostics]]
+        found = [_diagnostic_to_json(d) for d in diagnostics]
+        self.entries[path] = [key, found, self.index_digest, queries]
         self._use(path)
         self.changed = True
 
@@ -305,7 +343,8 @@ def _write_json(path: Path, document: dict) -> None:
         mark_cache_folder(path.parent)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, separators=(",", ":"))
+            # dumps, not dump: only a one-shot encode uses the C encoder (several times faster)
+            stream.write(json.dumps(document, separators=(",", ":")))
         os.replace(temporary, path)
 
 

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fastapi_lint import resolving
 from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import content_hash, stamp_of
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
@@ -96,7 +97,7 @@ def check(
     """The report of one file; `options` are the runner's. Its first lint uses the tree and
     facts the index was built from (`item.tree`, `item.facts`)."""
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
-    key = relative_to(item.path, base) if not stdin else shown
+    key = resolving.relative_to(item.path, base) if not stdin else shown
     report = FileReport(path=shown, key_path=key)
     if item.error is not None or item.source is None:
         error = item.error or file_error(shown, "cannot read the file")
@@ -106,14 +107,15 @@ def check(
     source = item.source
     report.source_text = source.text
     primary, package = item.module
-    ignored = per_file_ignored(relative_to(item.path, base), settings.per_file_ignores)
+    ignored = per_file_ignored(resolving.relative_to(item.path, base), settings.per_file_ignores)
     secrets_of: dict[str, list[Span]] = {}  # text linted -> its secrets, for --diff
 
     def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:
         if reuse is None:
             # Only the file's own text has the facts the index holds; a fixed text gets its own.
             facts = item.facts if tree is not None and tree is item.tree else None
-            found = linter.lint(shown, text, primary, package, tree, facts).diagnostics
+            linted = linter.lint(shown, text, primary, package, tree, facts)
+            found, report.queries = linted.diagnostics, linted.queries
         else:
             found = reuse
             for diagnostic in found:
@@ -198,15 +200,8 @@ def not_written(exc: Exception, failure: str) -> str:
     return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
 
 
-def relative_to(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def display_path(path: Path) -> str:
     try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
+        return resolving.resolve(path).relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)

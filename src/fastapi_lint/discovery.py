@@ -36,15 +36,16 @@ class Excluder:
     def excluded(self, path: Path, is_dir: bool) -> bool:
         return self.spec.match_file(self._relative(path, is_dir))
 
-    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
+    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
         """Like `excluded`, but not for merely being inside an excluded folder: the walk never
         enters one, unless it was named on the command line (then, like a named file, it is
-        checked, and only what patterns name inside it is left out)."""
-        return matches_itself(self.spec, self._relative(path, is_dir))
+        checked, and only what patterns name inside it is left out). `real` is the path
+        resolved, when the walk knows it."""
+        return matches_itself(self.spec, self._relative(path, is_dir, real))
 
-    def _relative(self, path: Path, is_dir: bool) -> str:
+    def _relative(self, path: Path, is_dir: bool, real: Path | None = None) -> str:
         try:
-            relative = path.resolve().relative_to(self.base).as_posix()
+            relative = (real or path.resolve()).relative_to(self.base).as_posix()
         except ValueError:
             relative = path.name
         return relative + "/" if is_dir else relative
@@ -167,10 +168,10 @@ def _walk(directory: Path, real: Path, excluder, gitignores, stop, add, found: D
             if exc.errno == errno.ELOOP and entry.name.endswith(SUFFIXES):
                 found.errors.append((str(path), SYMLINK_LOOP))
             continue
-        if excluder.excludes_itself(path, is_dir):
-            continue
         # Resolving costs a system call per folder of the path: done from the folder's own.
         resolved = path.resolve() if entry.is_symlink() else real / entry.name
+        if excluder.excludes_itself(path, is_dir, resolved):
+            continue
         if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
             continue
         if is_dir:

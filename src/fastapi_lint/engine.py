@@ -20,6 +20,7 @@ from fastapi_lint.rules import all_rules
 from fastapi_lint.rules.base import FileContext, Rule
 from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
+from fastapi_lint.semantic.queries import RecordingIndex
 from fastapi_lint.source import LineIndex
 
 _SCOPES = frozenset({ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
@@ -31,6 +32,7 @@ class LintResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     tree: ast.Module | None = None
     facts: ModuleFacts | None = None
+    queries: dict[str, str] = field(default_factory=dict)  # what it asked the project index
 
     @property
     def internal_error(self) -> bool:
@@ -71,11 +73,15 @@ class Linter:
         # A lowered file (newer syntax) is linted as its lowered text, then mapped back.
         lowering = lowered_source(tree)
         seen_lines = LineIndex(lowering.text) if lowering else lines
+        index = RecordingIndex(self.index)  # its results are cached on what it asks
         if facts is None:
             try:
-                facts = module_facts(tree, module, package, self.index)
+                facts = module_facts(tree, module, package, index)
             except RecursionError:  # valid but absurdly deep code: that file only
                 return LintResult([syntax_diagnostic(path, TOO_DEEP, lines)])
+        else:  # the index build gave the facts their star names: note what those depend on
+            for starred in facts.stars:
+                index.star_names(starred)
         if self.settings.skip_generated and is_generated(text):
             return LintResult([], tree, facts)  # generated code: not linted
         ctx = FileContext(
@@ -84,7 +90,7 @@ class Linter:
             lines=seen_lines,
             tree=tree,
             imports=facts.imports(),
-            index=self.index,
+            index=index,
             settings=self.settings,
             module=module,
             facts=facts,
@@ -95,7 +101,7 @@ class Linter:
                 restore(diagnostic, lowering, seen_lines, lines)
         mask_quoted_secrets(ctx.diagnostics, lines)
         ctx.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
-        return LintResult(ctx.diagnostics, tree, facts)
+        return LintResult(ctx.diagnostics, tree, facts, index.stored())
 
     def _walk(self, ctx: FileContext) -> None:
         """Visit the tree depth-first, children in field order, each node's handlers in rule

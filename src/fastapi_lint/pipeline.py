@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from fastapi_lint import resolving
 from fastapi_lint.cache import IndexCache, ResultsCache, content_hash, stamp_of
-from fastapi_lint.checking import Loaded, check, load, relative_to
+from fastapi_lint.checking import Loaded, check, load
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, has_internal_error
-from fastapi_lint.discovery import discover
+from fastapi_lint.discovery import Discovery, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
@@ -68,19 +69,22 @@ def plan(
     lint_files: list[Path],
     cache_dir: Path | None,
     max_file_size: int,
+    walked: Discovery | None = None,
 ) -> Plan:
     """Every module of the project (or only the checked files when there is no root).
 
     A module whose size and modification time are those cached with its facts is not read at
     all: a pre-commit run on three files of a large project reads those three. A project
     nested inside this one (a folder with its own settings) is not part of it, and the walk
-    does not enter it.
+    does not enter it. `walked` is a walk of the project's root the run already made.
     """
     root = project.root
-    wanted = {path.resolve() for path in lint_files}
+    wanted = {resolving.resolve(path) for path in lint_files}
     if root is not None:
         walk = projects.own_files(project)  # nested projects are pruned from the walk
-        walked = discover([root], walk, force_exclude=True, root=root)
+        if walked is None or walk.excluded(root, True):
+            walked = discover([root], walk, force_exclude=True, root=root)
+            resolving.known(walked.real)
         project_paths = set(walked.real.values()) | wanted
     else:
         project_paths = set(wanted)
@@ -260,20 +264,21 @@ def build_index(made: Plan) -> tuple[ProjectIndex, dict[Path, ModuleFacts], Shar
 
 
 # -- the results cache --------------------------------------------------------------------------
-def results_key(item: Loaded, settings: Settings, index: ProjectIndex) -> str:
-    return ResultsCache.key(item.digest, settings.cache_key(), index.digest)
+def results_key(item: Loaded, settings_key: str) -> str:
+    """Content and settings; the index answers the file relied on are checked on `get`."""
+    return ResultsCache.key(item.digest, settings_key)
 
 
 def cached_results(
     item: Loaded, key: str, results: ResultsCache, base: Path
 ) -> list[Diagnostic] | None:
     text = item.source.text if item.source is not None else ""
-    return results.get(relative_to(item.path, base), key, text)
+    return results.get(resolving.relative_to(item.path, base), key, text)
 
 
 def store_results(report: FileReport, key: str | None, results: ResultsCache) -> None:
     if key is not None and not has_internal_error(report.raw):
-        results.put(report.key_path, key, report.raw, report.source_text)
+        results.put(report.key_path, key, report.raw, report.source_text, report.queries)
 
 
 # -- one project's run ----------------------------------------------------------------------------
@@ -307,6 +312,8 @@ class _Reports:
         self.keys: list[str | None] = [None] * len(items)
         self.done = 0
         self.pending: list[tuple[int, Path]] = []  # (position, path) of the files to lint
+        work.results.use_index(linter.index)
+        self.settings_key = work.settings.cache_key()  # once per project, not per file
         for position, item in enumerate(items):
             if item.module is None:
                 item.module = work.plan.names[item.path][:2]
@@ -325,7 +332,7 @@ class _Reports:
         work = self.work
         if not (work.plain and work.results.path is not None and item.digest):
             return None
-        self.keys[position] = key = results_key(item, work.settings, linter.index)
+        self.keys[position] = key = results_key(item, self.settings_key)
         return cached_results(item, key, work.results, work.base)
 
     def checked(self, position: int, report: FileReport) -> None:
@@ -356,7 +363,7 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
         return _in_workers(work, jobs)
     index, own, share = build_index(work.plan)
     linter = Linter(work.settings, index)
-    made = _Reports(work, [share.kept[path.resolve()] for path in work.files], linter)
+    made = _Reports(work, [share.kept[resolving.resolve(path)] for path in work.files], linter)
     jobs = jobs_for(len(made.pending)) if work.plain else 1
     lint = (linter, own, work.settings, work.quiet, work.base)
     if jobs > 1:  # workers inherit the trees and the index: nothing is pickled to them
@@ -408,7 +415,7 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
             else:
                 replay_fallback(message[1])
         index, own = assembly.index()
-        items = [assembly.reads[path.resolve()].item for path in work.files]
+        items = [assembly.reads[resolving.resolve(path)].item for path in work.files]
         reports = _Reports(work, items, Linter(work.settings, index))
         todo: list[list[tuple[int, Path]]] = [[] for _ in parts]
         for position, path in reports.pending:

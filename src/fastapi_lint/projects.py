@@ -59,6 +59,7 @@ class Projects:
         self.adjust = adjust
         self._projects: dict[Path, Project] = {}
         self._import_roots: dict[Path, Path] = {}
+        self._folder_names: dict[tuple, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._has_init: dict[Path, bool] = {}
         self._settings: dict[Path | None, Settings] = {}
         self._layouts: dict[Project, tuple[Path, ...]] = {}
@@ -132,20 +133,33 @@ class Projects:
     ) -> tuple[str, str, list[str]]:
         """(module name, its package, the names it is indexed by) of a file (give it resolved)."""
         project = project or self.project_of(path)
-        root = self._import_root(path.parent, project)
+        own, below_others = self._folder_parts(path.parent, project)
         is_init = path.stem == "__init__"
-        primary = _dotted(path, root, trim=True) or path.stem
+        primary = _dotted_parts(own, path.stem, trim=True) or path.stem
         package = primary if is_init else primary.rpartition(".")[0]
         # Also the name below each other import root holding it (`src.app.main` next to
         # `app.main`, for code that imports through a namespace `src`): the index lets a
         # module's own name win over these.
-        others = [
-            _dotted(path, other, trim=False)
-            for other in self._layout(project)
-            if other != root and _inside(path.parent, other)
-        ]
+        others = [_dotted_parts(parts, path.stem, trim=False) for parts in below_others]
         names = [primary, *(name for name in others if name and name != primary)]
         return primary, package, list(dict.fromkeys(names))
+
+    def _folder_parts(
+        self, folder: Path, project: Project
+    ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+        """The folder's parts below its import root, and below each other import root holding
+        it: the same for every file of the folder, found once."""
+        key = (folder, project)
+        found = self._folder_names.get(key)
+        if found is None:
+            root = self._import_root(folder, project)
+            others = [
+                folder.relative_to(other).parts
+                for other in self._layout(project)
+                if other != root and _inside(folder, other)
+            ]
+            found = self._folder_names[key] = (folder.relative_to(root).parts, others)
+        return found
 
     def _import_root(self, folder: Path, project: Project) -> Path:
         cached = self._import_roots.get(folder)
@@ -222,8 +236,8 @@ class _ProjectExcludes:
     def excluded(self, path: Path, is_dir: bool) -> bool:
         return self._for(path, is_dir).excluded(path, is_dir)
 
-    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
-        return self._for(path, is_dir).excludes_itself(path, is_dir)
+    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return self._for(path, is_dir).excludes_itself(path, is_dir, real)
 
 
 class _OwnFiles:
@@ -237,11 +251,13 @@ class _OwnFiles:
     def excluded(self, path: Path, is_dir: bool) -> bool:
         return self.patterns.excluded(path, is_dir) or self._elsewhere(path, is_dir)
 
-    def excludes_itself(self, path: Path, is_dir: bool) -> bool:
-        return self.patterns.excludes_itself(path, is_dir) or self._elsewhere(path, is_dir)
+    def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return self.patterns.excludes_itself(path, is_dir, real) or self._elsewhere(
+            path, is_dir, real
+        )
 
-    def _elsewhere(self, path: Path, is_dir: bool) -> bool:
-        return is_dir and self.projects.project_at(path.resolve()) != self.project
+    def _elsewhere(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return is_dir and self.projects.project_at(real or path.resolve()) != self.project
 
 
 def _with_dependencies(settings: Settings, root: Path) -> Settings:
@@ -274,15 +290,16 @@ def _marker(folder: Path) -> str | None:
     return "plain"
 
 
-def _dotted(path: Path, root: Path, *, trim: bool) -> str:
-    """`root/a/b/c.py` -> `a.b.c` (a package's `__init__.py` is the package).
+def _dotted_parts(folder: tuple[str, ...], stem: str, *, trim: bool) -> str:
+    """`root/a/b/c.py` (folder parts `a`, `b` below the root; stem `c`) -> `a.b.c` (a
+    package's `__init__.py` is the package).
 
     With `trim`, leading folders that cannot be imported (`my-app`) are dropped, what follows
     them can; without, such a path has no name ("").
     """
-    parts = list(path.parent.relative_to(root).parts)
-    if path.stem != "__init__":
-        parts.append(path.stem)
+    parts = list(folder)
+    if stem != "__init__":
+        parts.append(stem)
     while trim and parts and not all(part.isidentifier() for part in parts):
         parts.pop(0)
     return ".".join(parts) if all(part.isidentifier() for part in parts) else ""

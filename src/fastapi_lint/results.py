@@ -26,6 +26,8 @@ class FileReport:
     raw: list[Diagnostic] = field(default_factory=list, repr=False)  # before suppression
     # where the secrets are in source_text (found before suppression): outputs mask them
     secrets: list[Span] = field(default_factory=list)
+    # what its lint asked the project index (query -> answer's fingerprint): the results cache
+    queries: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass

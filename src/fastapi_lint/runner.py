@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi_lint import parsing, pipeline
+from fastapi_lint import parsing, pipeline, resolving
 from fastapi_lint.cache import FallbackCache, ResultsCache, cache_folder, chosen_cache_dir
 from fastapi_lint.checking import Loaded, check, display_path, file_error, too_large
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
-from fastapi_lint.discovery import Excluder, discover
+from fastapi_lint.discovery import Discovery, Excluder, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.parsing import TOO_DEEP, parse
 from fastapi_lint.projects import Project, Projects
@@ -66,7 +66,10 @@ def run(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(paths, settings, options, base=base, stdin_text=stdin_text, projects=projects)
+        with resolving.remembered():
+            return _run(
+                paths, settings, options, base=base, stdin_text=stdin_text, projects=projects
+            )
     finally:
         parsing.fallback_cache = parsing.NO_CACHE
         if collecting:
@@ -105,6 +108,7 @@ def _run(
         return RunResult([report], warnings)
 
     found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
+    resolving.known(found.real)
     result = RunResult()
     for path, message in found.errors:
         report = FileReport(path=path)
@@ -113,12 +117,13 @@ def _run(
     lint_files = found.files
     groups: dict[Project, list[Path]] = {}
     for path in lint_files:
-        groups.setdefault(projects.project_of(path.resolve()), []).append(path)
+        groups.setdefault(projects.project_of(resolving.resolve(path)), []).append(path)
     reports: dict[Path, FileReport] = {}
     done = 0
+    walked = _whole_project_walk(paths, root, found, groups)
     for project, files in groups.items():
         checked, warnings = _check_project(
-            project, files, projects, _counting(options, done, lint_files)
+            project, files, projects, _counting(options, done, lint_files), walked
         )
         result.warnings.extend(warnings)
         reports.update(zip(files, checked, strict=True))
@@ -131,6 +136,18 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+def _whole_project_walk(
+    paths: list[Path], root: Path | None, found: Discovery, groups: dict[Project, list[Path]]
+) -> Discovery | None:
+    """The run's walk when it walked the root of the one project it found files of: the same
+    walk the index makes (its nested projects, if any, hold none of the files), not made
+    twice."""
+    if root is None or len(paths) != 1 or len(groups) != 1 or _real(paths[0]) != root:
+        return None
+    (project,) = groups
+    return found if project.root == root else None
+
+
 def _counting(options: Options, done: int, files: list[Path]) -> Options:
     """Options whose progress counts one project's files as part of the whole run."""
     shown = options.progress
@@ -140,14 +157,19 @@ def _counting(options: Options, done: int, files: list[Path]) -> Options:
 
 
 def _check_project(
-    project: Project, files: list[Path], projects: Projects, options: Options
+    project: Project,
+    files: list[Path],
+    projects: Projects,
+    options: Options,
+    walked: Discovery | None = None,
 ) -> tuple[list[FileReport], list[str]]:
     """Check one project's files with its settings, against its own project index; also the
-    warnings about modules the index could not read."""
+    warnings about modules the index could not read. `walked`: the project's walk, if the run
+    made it."""
     settings, base = projects.settings(project), projects.base(project)
     folder = _cache_folder(project, settings, options)
     _use_fallback_cache(folder)
-    made = pipeline.plan(project, projects, files, folder, settings.max_file_size)
+    made = pipeline.plan(project, projects, files, folder, settings.max_file_size, walked)
     results = ResultsCache(folder, base)
     work = pipeline.Checking(made, files, settings, options, base, results)
     reports, index = pipeline.check_files(work)
@@ -258,7 +280,7 @@ def build_index(
 def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:
     """One warning per project module the index could not read; the checked files among them
     are not repeated (their FAL001 says it)."""
-    reported = {path.resolve() for path in checked}
+    reported = {resolving.resolve(path) for path in checked}
     return [
         f"{display_path(path)}: cannot be read ({why}); findings that rely on what it defines "
         "(sessions, routers, models, dependencies) may be missing"

@@ -18,6 +18,7 @@ from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic.annotations import declared_classes
 from fastapi_lint.semantic.index import PYDANTIC, SETTINGS
+from fastapi_lint.semantic.queries import replayable
 
 # v1 Config key -> v2 ConfigDict key (None: no v2 equivalent, so no fix)
 CONFIG_KEYS: dict[str, str | None] = {
@@ -148,10 +149,13 @@ def _uses_pydantic_v2(ctx: FileContext) -> bool:
     # answers, and tests that import the application follow it.
     packages = {ctx.module.partition(".")[0]}
     packages.update(value.partition(".")[0] for value in ctx.imports.bindings.values())
-    return ctx.index.packages_import(
-        frozenset(packages),
-        lambda value: value in V2_MARKERS or value.startswith(("pydantic.v1", "pydantic_settings")),
-    )
+    return ctx.index.packages_import(frozenset(packages), marks_pydantic_v2)
+
+
+@replayable  # cached results ask it again
+def marks_pydantic_v2(imported: str) -> bool:
+    """An import only Pydantic v2 code makes."""
+    return imported in V2_MARKERS or imported.startswith(("pydantic.v1", "pydantic_settings"))
 
 
 # -- FAL501 -----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
+import json
 from pathlib import Path
 
 from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
@@ -79,6 +81,9 @@ class ProjectIndex:
         self._includes: list | None = None
         # (path, why) of project modules nothing could read: their facts are missing
         self.unreadable: list[tuple[Path, str]] = []  # (resolved path, why)
+        self._facts_prints: dict[int, tuple[ModuleFacts, str]] = {}
+        self._class_names: dict[int, tuple[ModuleFacts, dict[str, ClassFact]]] = {}
+        self.answer_prints: dict[tuple, str] = {}  # query -> fingerprint (semantic.queries)
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
         """Register a module under every name it can be imported by; the first is its own name
@@ -93,6 +98,11 @@ class ProjectIndex:
         self._json_owners = None
         self._method_answers.clear()
         self._includes = None
+        self._facts_prints.clear()
+        self.answer_prints.clear()
+
+    def has_module(self, module: str) -> bool:
+        return module in self.modules
 
     # -- star imports --------------------------------------------------------------------------
     def expand_stars(self) -> None:
@@ -104,15 +114,21 @@ class ProjectIndex:
         self._bindings_answers.clear()
         self._method_answers.clear()
         self._includes = None
+        self._facts_prints.clear()
+        self.answer_prints.clear()
 
     def add_star_names(self, facts: ModuleFacts) -> None:
         """Bind what `from M import *` brings; the module's own bindings win (a fresh dict:
         the cached facts keep only what the file itself says)."""
         brought: dict[str, str] = {}
         for module in facts.stars:
-            brought.update(self._public_names(module, set()))
+            brought.update(self.star_names(module))
         if brought:
             facts.bindings = {**brought, **facts.bindings}
+
+    def star_names(self, module: str) -> dict[str, str]:
+        """Name -> qualified name of what `from module import *` binds."""
+        return self._public_names(module, set())
 
     def _public_names(self, module: str, seen: set[str]) -> dict[str, str]:
         """Name -> qualified name of what `from module import *` binds: its `__all__`, else
@@ -204,9 +220,9 @@ class ProjectIndex:
         if found is None:
             return None
         facts, name = found
-        for fact in facts.classes:
-            if fact.name == name:
-                return facts, fact
+        fact = self._classes_of(facts).get(name)
+        if fact is not None:
+            return facts, fact
         if name in facts.declarative_bases:
             return facts, name
         return None
@@ -221,7 +237,7 @@ class ProjectIndex:
             if facts is None:
                 continue
             rest = ".".join(parts[cut:])
-            if facts.defines(rest) or (facts.defines(parts[cut]) and cut == len(parts) - 1):
+            if self._defines(facts, rest):
                 return facts, rest
             head = parts[cut]
             bound = facts.bindings.get(head)
@@ -230,6 +246,26 @@ class ProjectIndex:
                 return self.definition(canonical(target), depth + 1)
             return None
         return None
+
+    def _defines(self, facts: ModuleFacts, name: str) -> bool:
+        """`facts.defines(name)`, its classes found by name (a module may hold thousands)."""
+        return (
+            name in facts.calls
+            or name in facts.aliases
+            or name in facts.functions
+            or name in facts.declarative_bases
+            or name in self._classes_of(facts)
+        )
+
+    def _classes_of(self, facts: ModuleFacts) -> dict[str, ClassFact]:
+        """A module's classes by name (the first of a name wins, as a scan would find it)."""
+        known = self._class_names.get(id(facts))
+        if known is None:  # kept with the facts: the id is not reused while it is known
+            named: dict[str, ClassFact] = {}
+            for fact in facts.classes:
+                named.setdefault(fact.name, fact)
+            known = self._class_names[id(facts)] = (facts, named)
+        return known[1]
 
     def packages_import(self, packages: frozenset[str], predicate) -> bool:
         """Whether a module of these top-level packages imports a name matching `predicate`."""
@@ -454,6 +490,47 @@ class ProjectIndex:
             return True
         fact = self.class_fact(qualified)
         return fact is not None and any(self.is_json_response(b, depth + 1) for b in fact.bases)
+
+    # -- fingerprints of answers (results cached on what a file asked: semantic/queries.py) ----
+    def fingerprint(self, answer: object) -> str:
+        """A short digest of an answer this index gave, stable across runs: equal answers give
+        equal digests. A module's facts count whole, the names its star imports bring included
+        (they sit in its bindings)."""
+        return _short_digest(self._stable(answer))
+
+    def _stable(self, answer: object) -> str:
+        if answer is None:
+            return "none"
+        if isinstance(answer, ModuleFacts):
+            return "module:" + self._facts_print(answer)
+        if isinstance(answer, (ClassFact, FunctionFact)):
+            return type(answer).__name__ + json.dumps(answer.to_json(), sort_keys=True)
+        if isinstance(answer, ImportTable):
+            table = [answer.module, answer.package, sorted(answer.bindings.items()), answer.stars]
+            return "imports" + json.dumps(table)
+        if isinstance(answer, ast.AST):
+            return ast.dump(answer)
+        if isinstance(answer, (str, int, float)):  # bool included
+            return repr(answer)
+        if isinstance(answer, (frozenset, set)):
+            return "{" + ",".join(sorted(self._stable(item) for item in answer)) + "}"
+        if isinstance(answer, (list, tuple)):
+            return "[" + ",".join(self._stable(item) for item in answer) + "]"
+        if isinstance(answer, dict):
+            pairs = sorted(f"{self._stable(k)}:{self._stable(v)}" for k, v in answer.items())
+            return "{" + ",".join(pairs) + "}"
+        raise TypeError(f"no fingerprint for a {type(answer).__name__}")
+
+    def _facts_print(self, facts: ModuleFacts) -> str:
+        known = self._facts_prints.get(id(facts))
+        if known is None:  # the facts are kept with their print: the id is not reused
+            text = json.dumps(facts.to_json(), sort_keys=True)
+            known = self._facts_prints[id(facts)] = (facts, _short_digest(text))
+        return known[1]
+
+
+def _short_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 JSON_RESPONSES = frozenset(
