@@ -11,24 +11,14 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
-from fastapi_lint.semantic.facts import class_fact
-from fastapi_lint.semantic.fastapi_calls import dependency_providers
+from fastapi_lint.semantic.file import SemanticFile
 from fastapi_lint.semantic.imports import BUILTIN_NAMES
-from fastapi_lint.semantic.locals import FunctionSessions
-from fastapi_lint.semantic.model import FileModel
-from fastapi_lint.semantic.routes import Route, endpoint_registrations, route_of
-from fastapi_lint.semantic.sessions import SessionFacts
 
 if TYPE_CHECKING:
-    from fastapi_lint.config import Settings
-    from fastapi_lint.semantic.facts import ModuleFacts
-    from fastapi_lint.semantic.imports import ImportTable
-    from fastapi_lint.semantic.index import ProjectIndex
     from fastapi_lint.source import LineIndex
 
 REGISTRY: dict[str, type[Rule]] = {}
@@ -107,111 +97,16 @@ def _inner_span(literal: str) -> tuple[int, int]:
     return 0, len(literal)
 
 
-class FileContext:
-    """Everything a rule may ask about the file being linted."""
+class FileContext(SemanticFile):
+    """Everything a rule may ask about the file being linted: the semantic file, plus where its
+    text is (`lines`), the findings so far, and helpers to report and to build fixes."""
 
-    def __init__(
-        self,
-        *,
-        path: str,
-        text: str,
-        lines: LineIndex,
-        tree: ast.Module,
-        imports: ImportTable,
-        index: ProjectIndex,
-        settings: Settings,
-        module: str,
-        facts: ModuleFacts,
-    ) -> None:
-        self.path = path
-        self.text = text
+    def __init__(self, *, lines: LineIndex, **semantic: Any) -> None:
+        super().__init__(**semantic)
         self.lines = lines
-        self.tree = tree
-        self.imports = imports
-        self.index = index
-        self.settings = settings
-        self.module = module
-        self.facts = facts
-        self.model = FileModel(tree)  # scopes, bindings, parents: computed once, asked by rules
-        self.sessions = SessionFacts(index, imports)
-        self._function_sessions: dict[ast.AST, FunctionSessions] = {}
         self.diagnostics: list[Diagnostic] = []
-        self.scopes: list[ast.AST] = []  # enclosing classes, functions and lambdas (engine)
-        self._class_kinds: dict[ast.ClassDef, frozenset[str]] = {}
-        self._top_level: set[str] | None = None
         self._local_names: dict[str, str] | None = None
-        self._routes: dict[ast.AST, Route | None] = {}
         self._comments: list[int] | None = None
-        self._class_sessions: dict[ast.ClassDef, tuple[dict, dict]] = {}  # per class, once
-        self._registrations: dict[str, ast.Call] | None = None
-        self._dependency_providers: frozenset[str] | None = None
-        self._memo: dict[object, Any] = {}
-
-    # -- names and classes ---------------------------------------------------------------------
-    def resolve(self, node: ast.AST) -> str | None:
-        return self.imports.resolve(node)
-
-    def resolve_call_name(self, node: ast.AST) -> str | None:
-        """Qualified name of the function a `Call` calls; None for anything else."""
-        return self.imports.resolve(node.func) if isinstance(node, ast.Call) else None
-
-    def imports_module(self, *packages: str) -> bool:
-        """Whether the module imports anything from one of these top-level packages."""
-        if self._top_level is None:
-            self._top_level = {value.split(".")[0] for value in self.imports.bindings.values()}
-        return any(package in self._top_level for package in packages)
-
-    @property
-    def imports_fastapi(self) -> bool:
-        return self.imports_module("fastapi")
-
-    @property
-    def imports_sqlalchemy(self) -> bool:
-        return self.imports_module("sqlalchemy", "sqlmodel")
-
-    def enclosing_class(self) -> ast.ClassDef | None:
-        """The class whose body directly holds the node being visited (scopes exclude it)."""
-        return (
-            self.scopes[-1] if self.scopes and isinstance(self.scopes[-1], ast.ClassDef) else None
-        )
-
-    def enclosing_function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        """The innermost `def` around the node being visited, if any."""
-        for scope in reversed(self.scopes):
-            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return scope
-        return None
-
-    def route(self, func) -> Route | None:
-        """The route `func` handles, asked once per function whichever rules ask."""
-        if func not in self._routes:
-            self._routes[func] = route_of(self, func)
-        return self._routes[func]
-
-    def function_sessions(self, func) -> FunctionSessions:
-        """Session-holding names of `func` (a function being visited: its class is on scopes)."""
-        found = self._function_sessions.get(func)
-        if found is None:
-            names = self.settings.session_names
-            fallback = frozenset(names) if self.imports_sqlalchemy else frozenset()
-            outer = self.scopes[:-1] if self.scopes and self.scopes[-1] is func else self.scopes
-            owner = outer[-1] if outer and isinstance(outer[-1], ast.ClassDef) else None
-            found = FunctionSessions(
-                self.sessions, func, owner, fallback, self.model, self._class_sessions
-            )
-            self._function_sessions[func] = found
-        return found
-
-    def has_future_annotations(self) -> bool:
-        return self.imports.bindings.get("annotations") == "__future__.annotations"
-
-    def class_kinds(self, node: ast.ClassDef) -> frozenset[str]:
-        """Kinds of a class defined in this file (see semantic.index), nested ones included."""
-        kinds = self._class_kinds.get(node)
-        if kinds is None:
-            kinds = self.index.kinds_of(class_fact(node, self.imports, node.name))
-            self._class_kinds[node] = kinds
-        return kinds
 
     # -- reporting -----------------------------------------------------------------------------
     def add(
@@ -311,27 +206,3 @@ class FileContext:
         if wanted is Applicability.SAFE and any(self.has_comment(e.start, e.end) for e in edits):
             return Applicability.UNSAFE
         return wanted
-
-    # -- per-file answers for the route rules ---------------------------------------------------
-    def registrations(self) -> dict[str, ast.Call]:
-        """Endpoint name -> the first `X.add_api_route(path, name)` call of this module that
-        registers it, found in one walk of the file (not one per endpoint)."""
-        if self._registrations is None:
-            self._registrations = endpoint_registrations(self.tree)
-        return self._registrations
-
-    def dependency_providers(self) -> frozenset[str]:
-        """Names this module gives to `Depends(name)`, found in one walk per file."""
-        if self._dependency_providers is None:
-            self._dependency_providers = dependency_providers(self.tree, self.text, self.resolve)
-        return self._dependency_providers
-
-    # -- per-file memo -------------------------------------------------------------------------
-    def memo(self, key: object, compute: Callable[[], Any]) -> Any:
-        """`compute()` once per file for `key` (a rule's per-function or per-file facts), so
-        that rules asking again, for every finding, get the stored answer."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            found = self._memo[key] = compute()
-            return found

@@ -11,8 +11,12 @@ declaring none of them is not recognised.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from fastapi_lint.semantic.model import parameters
+
+if TYPE_CHECKING:
+    from fastapi_lint.semantic.file import SemanticFile
 
 DEPENDS = frozenset({"fastapi.Depends", "fastapi.Security", "fastapi.params.Depends"})
 REQUEST_MARKERS = DEPENDS | frozenset(
@@ -20,35 +24,35 @@ REQUEST_MARKERS = DEPENDS | frozenset(
 )
 
 
-def called_by_fastapi(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    if ctx.route(func) is not None or func.name in ctx.dependency_providers():
+def called_by_fastapi(file: SemanticFile, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    if file.route(func) is not None or func.name in file.dependency_providers():
         return True
-    if func.name == "__init__" and _owner(ctx, func) in ctx.dependency_providers():
+    if func.name == "__init__" and _owner(file, func) in file.dependency_providers():
         return True  # a class dependency: `Depends(Pagination)` calls its `__init__`
     for arg, default in parameters(func):
         for part in (default, arg.annotation):
-            if part is not None and calls_one_of(ctx, part, REQUEST_MARKERS):
+            if part is not None and calls_one_of(file, part, REQUEST_MARKERS):
                 return True
     return False
 
 
-def _owner(ctx, func) -> str | None:
+def _owner(file: SemanticFile, func) -> str | None:
     """The name of the class whose body holds `func` (it may be on the scopes or not yet)."""
-    scopes = ctx.scopes[:-1] if ctx.scopes and ctx.scopes[-1] is func else ctx.scopes
+    scopes = file.scopes[:-1] if file.scopes and file.scopes[-1] is func else file.scopes
     return scopes[-1].name if scopes and isinstance(scopes[-1], ast.ClassDef) else None
 
 
-def calls_one_of(ctx, node: ast.expr, functions: frozenset[str]) -> bool:
+def calls_one_of(file: SemanticFile, node: ast.expr, functions: frozenset[str]) -> bool:
     """Whether `node` (a default or an annotation) holds a call to one of `functions`."""
     return any(
-        isinstance(child, ast.Call) and ctx.resolve(child.func) in functions
+        isinstance(child, ast.Call) and file.resolve(child.func) in functions
         for child in ast.walk(node)
     )
 
 
 def dependency_providers(tree: ast.Module, text: str, resolve) -> frozenset[str]:
     """Names given to `Depends(name)` / `Security(name)` in a module (asked once per file,
-    through `FileContext.dependency_providers`)."""
+    through `SemanticFile.dependency_providers`)."""
     if "Depends" not in text and "Security" not in text:
         return frozenset()  # no call can name a provider
     return frozenset(

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi_lint.semantic.annotations import declared_classes
 from fastapi_lint.semantic.fastapi_calls import DEPENDS, calls_one_of
 from fastapi_lint.semantic.index import ENUM
 from fastapi_lint.semantic.model import parameters
+
+if TYPE_CHECKING:
+    from fastapi_lint.semantic.file import SemanticFile
 
 NOT_TEXT_TYPES = frozenset(
     {
@@ -79,10 +83,10 @@ class Source:
 class OutsideValues:
     """Answers `source(expression)` for expressions inside `func`'s own body."""
 
-    def __init__(self, ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        self.ctx = ctx
+    def __init__(self, file: SemanticFile, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.file = file
         self.func = func
-        self.sessions = ctx.function_sessions(func)
+        self.sessions = file.function_sessions(func)
         self.parameters = {
             arg.arg: arg
             for arg, default in parameters(func)
@@ -90,7 +94,7 @@ class OutsideValues:
         }
         self.assigned: dict[str, list[ast.expr]] = {}
         self.validated: set[str] = set()
-        for node in ctx.model.own_nodes(func):  # the file model's walk, shared
+        for node in file.model.own_nodes(func):  # the file model's walk, shared
             self._collect(node)
 
     def source(self, node: ast.expr) -> Source | None:
@@ -99,27 +103,27 @@ class OutsideValues:
     # -- collecting ----------------------------------------------------------------------------
     def _free_text(self, arg: ast.arg, default: ast.expr | None) -> bool:
         if any(
-            part and calls_one_of(self.ctx, part, DEPENDS) for part in (default, arg.annotation)
+            part and calls_one_of(self.file, part, DEPENDS) for part in (default, arg.annotation)
         ):
             return False
         annotation = arg.annotation
         if annotation is None:
             return True
-        if self.sessions.kind(ast.Name(id=arg.arg, ctx=ast.Load())) is not None:
+        if self.sessions.kind(ast.Name(id=arg.arg, file=ast.Load())) is not None:
             return False
-        if isinstance(annotation, ast.Subscript) and self.ctx.resolve(annotation.value) in (
+        if isinstance(annotation, ast.Subscript) and self.file.resolve(annotation.value) in (
             "builtins.type",
             "typing.Type",
             "typing.Literal",
         ):
             return False
-        classes = declared_classes(self.ctx.resolve, annotation)
+        classes = declared_classes(self.file.resolve, annotation)
         return not classes or not all(self._not_text(name) for name in classes)
 
     def _not_text(self, qualified: str) -> bool:
         if qualified in NOT_TEXT_TYPES or qualified.split(".")[0] in ("sqlalchemy", "sqlmodel"):
             return True
-        return ENUM in self.ctx.index.class_kinds(qualified)
+        return ENUM in self.file.index.class_kinds(qualified)
 
     def _collect(self, node: ast.AST) -> None:
         if isinstance(node, ast.Assign):

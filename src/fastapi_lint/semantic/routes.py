@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi_lint.semantic.facts import registered_endpoint, response_default
 from fastapi_lint.semantic.index import APP, ROUTER
 from fastapi_lint.semantic.model import FileModel
+
+if TYPE_CHECKING:
+    from fastapi_lint.semantic.file import SemanticFile
 
 HTTP_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route"}
@@ -43,7 +47,7 @@ class Route:
         return self.decorator or self.registration
 
 
-def route_of(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Route | None:
+def route_of(file: SemanticFile, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Route | None:
     for decorator in func.decorator_list:
         if not (
             isinstance(decorator, ast.Call)
@@ -52,18 +56,18 @@ def route_of(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Route | None:
         ):
             continue
         receiver = decorator.func.value
-        known = is_router(ctx, receiver)
-        if known is True or (known is None and _fallback(ctx, decorator)):
-            return Route(decorator, decorator.func.attr, None, default_response(ctx, receiver))
-    if func.name in ctx.facts.endpoints and not any(
-        isinstance(scope, ast.ClassDef) for scope in ctx.scopes
+        known = is_router(file, receiver)
+        if known is True or (known is None and _fallback(file, decorator)):
+            return Route(decorator, decorator.func.attr, None, default_response(file, receiver))
+    if func.name in file.facts.endpoints and not any(
+        isinstance(scope, ast.ClassDef) for scope in file.scopes
     ):
-        registration = ctx.registrations().get(func.name)
+        registration = file.registrations().get(func.name)
         if registration is None:
             return Route(None, "api_route")
         method = "websocket" if registration.func.attr.endswith("websocket_route") else "api_route"
         receiver = registration.func.value
-        return Route(None, method, registration, default_response(ctx, receiver))
+        return Route(None, method, registration, default_response(file, receiver))
     return None
 
 
@@ -79,51 +83,51 @@ def endpoint_registrations(tree: ast.Module) -> dict[str, ast.Call]:
     return found
 
 
-def default_response(ctx, receiver: ast.expr) -> str:
+def default_response(file: SemanticFile, receiver: ast.expr) -> str:
     """The qualified `default_response_class=` the app or router `receiver` was created with."""
     if isinstance(receiver, ast.Name):
-        for scope in reversed(ctx.scopes):
+        for scope in reversed(file.scopes):
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                made = _local_call(ctx.model, scope, receiver.id)
+                made = _local_call(file.model, scope, receiver.id)
                 if made is not None:
-                    return response_default(made, ctx.resolve)
-    return ctx.index.response_default(ctx.resolve(receiver))
+                    return response_default(made, file.resolve)
+    return file.index.response_default(file.resolve(receiver))
 
 
-def _fallback(ctx, decorator: ast.Call) -> bool:
+def _fallback(file: SemanticFile, decorator: ast.Call) -> bool:
     first = decorator.args[0] if decorator.args else None
     for keyword in decorator.keywords:
         if keyword.arg == "path":
             first = keyword.value
-    return ctx.imports_fastapi and isinstance(first, ast.Constant) and isinstance(first.value, str)
+    return file.imports_fastapi and isinstance(first, ast.Constant) and isinstance(first.value, str)
 
 
-def is_router(ctx, receiver: ast.expr) -> bool | None:
+def is_router(file: SemanticFile, receiver: ast.expr) -> bool | None:
     """True: a FastAPI app or router; False: known to be something else; None: unknown."""
     if isinstance(receiver, ast.Name):
-        for scope in reversed(ctx.scopes):
+        for scope in reversed(file.scopes):
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                local = _local_value(ctx, scope, receiver.id)
+                local = _local_value(file, scope, receiver.id)
                 if local is not None:
                     return local
-    qualified = ctx.resolve(receiver)
+    qualified = file.resolve(receiver)
     if qualified is None:
         return None
-    found = ctx.index.value_callee(qualified)
+    found = file.index.value_callee(qualified)
     if found is None:
         return None  # imported from outside the project, or not a plain assignment
     _, callee = found
-    return bool(ctx.index.class_kinds(callee) & ROUTERS)
+    return bool(file.index.class_kinds(callee) & ROUTERS)
 
 
-def _local_value(ctx, func, name: str) -> bool | None:
+def _local_value(file: SemanticFile, func, name: str) -> bool | None:
     """A router made or received inside an enclosing function (an app factory)."""
     for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
         if arg.arg == name and arg.annotation is not None:
-            return bool(ctx.index.class_kinds(ctx.resolve(arg.annotation)) & ROUTERS)
-    made = _local_call(ctx.model, func, name)
+            return bool(file.index.class_kinds(file.resolve(arg.annotation)) & ROUTERS)
+    made = _local_call(file.model, func, name)
     if made is not None:
-        return bool(ctx.index.class_kinds(ctx.resolve(made.func)) & ROUTERS)
+        return bool(file.index.class_kinds(file.resolve(made.func)) & ROUTERS)
     return None
 
 
