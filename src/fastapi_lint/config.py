@@ -17,7 +17,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from fastapi_lint.diagnostics import TOOL_CODES
 from fastapi_lint.discovery import pattern_error
 
 DEFAULT_EXCLUDES = (
@@ -47,7 +46,6 @@ DEFAULT_EXCLUDES = (
     "venv",
 )
 OUTPUT_FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "junit", "gitlab")
-ALWAYS_ON = TOOL_CODES  # the name engine.py imports
 _CODE_PREFIX = re.compile(r"^(ALL|FAL[0-9]{0,3})$")
 _TARGET = re.compile(r"^py3(\d{1,2})$")
 # Generous for hand-written code, finite so that a generated 100 MB file cannot eat the machine.

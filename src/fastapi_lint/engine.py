@@ -10,8 +10,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from fastapi_lint.config import ALWAYS_ON, Settings
-from fastapi_lint.diagnostics import INTERNAL_ERROR, INVALID_SYNTAX, Diagnostic, has_internal_error
+from fastapi_lint.config import Settings
+from fastapi_lint.diagnostics import (
+    INTERNAL_ERROR,
+    INVALID_SYNTAX,
+    TOOL_CODES,
+    Diagnostic,
+    has_internal_error,
+)
 from fastapi_lint.generated import is_generated
 from fastapi_lint.lowering import restore
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, lowered_source, parse
@@ -44,7 +50,7 @@ class Linter:
         self.settings = settings
         self.index = index
         enabled = settings.enabled_codes()
-        self.rules = [r for r in all_rules() if r.code in enabled and r.code not in ALWAYS_ON]
+        self.rules = [r for r in all_rules() if r.code in enabled and r.code not in TOOL_CODES]
         self.handlers: dict[type[Rule], list[tuple[type, str]]] = {}
         for rule in self.rules:
             self.handlers[rule] = [
