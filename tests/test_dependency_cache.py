@@ -266,3 +266,68 @@ def test_a_query_no_cache_can_name_never_matches():
     recorder._note(("value_callee", ["m.router"]), None)  # an argument no dict key can be
     stored = recorder.stored()
     assert len(stored) == 2 and not Replay(_index(facts)).same_answers(stored)
+
+
+def test_worker_mode_after_an_index_change(tmp_path, monkeypatch):
+    """The index sent to worker processes carries no answers: it once held a code object (the
+    Pydantic evidence's predicate), and the run failed as soon as a cached file was re-asked."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    for number in range(60):
+        write(tmp_path / "app" / f"m{number}.py", f"class A{number}:\n    tags: list = []\n")
+    write(tmp_path / "app" / "other.py", "X = 1\n")
+    first = check()
+    write(tmp_path / "app" / "other.py", "Y = 1\n")  # other facts: cached files are re-asked
+    result = CliRunner().invoke(main, ["check", ".", "--output-format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    again = sorted((item["filename"], item["code"]) for item in json.loads(result.output))
+    assert again == first
+    fresh = CliRunner().invoke(main, ["check", ".", "--no-cache", "--output-format", "json"])
+    assert sorted((i["filename"], i["code"]) for i in json.loads(fresh.output)) == first
+
+
+def test_a_file_whose_module_name_changes_is_linted_again(tmp_path, linted):
+    """Removing a package's `__init__.py` changes what `from ..models import Order` means:
+    the same text, asking the same queries, is another module now."""
+    write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "0"\n')
+    write(tmp_path / "pkg" / "__init__.py", "")
+    write(tmp_path / "pkg" / "models.py", MODELS.format(kind="JSON"))
+    write(tmp_path / "pkg" / "sub" / "__init__.py", "")
+    write(
+        tmp_path / "pkg" / "sub" / "views.py",
+        """\
+        from sqlalchemy.orm import Session
+        from ..models import Item
+
+        def add_item(db: Session, item_id: int, value: str) -> Item:
+            item = db.get(Item, item_id)
+            item.data.append(value)
+            db.commit()
+            return item
+        """,
+    )
+    assert ("pkg/sub/views.py", "FAL303") in check()
+    (tmp_path / "pkg" / "__init__.py").unlink()
+    fresh = CliRunner().invoke(main, ["check", ".", "--no-cache", "--output-format", "json"])
+    expected = sorted((i["filename"], i["code"]) for i in json.loads(fresh.output))
+    assert ("pkg/sub/views.py", "FAL303") not in expected
+    assert check() == expected
+
+
+def test_test_files_are_judged_the_same_from_any_folder(tmp_path, monkeypatch):
+    """Rules that treat tests and scripts apart judge the file's place in its project, not the
+    path shown from the current folder (the cache is shared by both)."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    secret = 'API_KEY = "plain-words-but-' + 'secret-42"\n'  # no live format: tests may hold it
+    write(tmp_path / "tests" / "helpers.py", secret)
+    write(tmp_path / "app" / "settings.py", secret)
+    from_root = check()
+    monkeypatch.chdir(tmp_path / "tests")
+    from_tests = CliRunner().invoke(main, ["check", "--output-format", "json"]).output
+    fresh = CliRunner().invoke(main, ["check", "--no-cache", "--output-format", "json"]).output
+    assert json.loads(from_tests) == json.loads(fresh)
+    assert ("app/settings.py", "FAL401") in from_root
+    assert not [name for name, _ in from_root if name.startswith("tests/")]
+    assert json.loads(fresh) == []

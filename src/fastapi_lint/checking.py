@@ -114,7 +114,7 @@ def check(
         if reuse is None:
             # Only the file's own text has the facts the index holds; a fixed text gets its own.
             facts = item.facts if tree is not None and tree is item.tree else None
-            linted = linter.lint(shown, text, primary, package, tree, facts)
+            linted = linter.lint(shown, text, primary, package, tree, facts, location=key)
             found, report.queries = linted.diagnostics, linted.queries
         else:
             found = reuse

@@ -67,10 +67,12 @@ class Linter:
         package: str,
         tree: ast.Module | SyntaxProblem | None = None,
         facts: ModuleFacts | None = None,
+        location: str | None = None,
     ) -> LintResult:
         """Lint `text`; `tree` and `facts` are the ones the index was built from, when it was
         built from this text (the facts with the names star imports bring). The index is only
-        read: a module it does not hold is added while it is built, not here."""
+        read: a module it does not hold is added while it is built, not here. `location`: where
+        the file is in its project (rules judge test and script files by it), else `path`."""
         if tree is None:
             tree = parse(text, path)
         lines = LineIndex(text)
@@ -92,6 +94,7 @@ class Linter:
             return LintResult([], tree, facts)  # generated code: not linted
         ctx = FileContext(
             path=path,
+            location=location or path,
             text=lowering.text if lowering else text,
             lines=seen_lines,
             tree=tree,

@@ -265,8 +265,10 @@ def build_index(made: Plan) -> tuple[ProjectIndex, dict[Path, ModuleFacts], Shar
 
 # -- the results cache --------------------------------------------------------------------------
 def results_key(item: Loaded, settings_key: str) -> str:
-    """Content and settings; the index answers the file relied on are checked on `get`."""
-    return ResultsCache.key(item.digest, settings_key)
+    """Content, settings and the file's module name (relative imports and the package's own
+    evidence depend on it); the index answers the file relied on are checked on `get`."""
+    primary, package = item.module
+    return ResultsCache.key(item.digest, f"{settings_key}\0{primary}\0{package}")
 
 
 def cached_results(

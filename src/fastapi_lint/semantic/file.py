@@ -31,6 +31,7 @@ class SemanticFile:
         self,
         *,
         path: str,
+        location: str,
         text: str,
         tree: ast.Module,
         imports: ImportTable,
@@ -39,7 +40,8 @@ class SemanticFile:
         module: str,
         facts: ModuleFacts,
     ) -> None:
-        self.path = path
+        self.path = path  # as shown to the user (relative to the current folder)
+        self.location = location  # relative to the configuration: the same from any folder
         self.text = text
         self.tree = tree
         self.imports = imports

@@ -73,17 +73,31 @@ INHERITED = frozenset({PYDANTIC, SETTINGS, SQLMODEL, MAPPED, ENUM, APP, ROUTER, 
 class ProjectIndex:
     def __init__(self) -> None:
         self.modules: dict[str, ModuleFacts] = {}
+        self.digest = ""  # set by the runner: changes when any module's facts change
+        # (path, why) of project modules nothing could read: their facts are missing
+        self.unreadable: list[tuple[Path, str]] = []  # (resolved path, why)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop every answer worked out from the modules (they changed, or this copy is sent
+        to another process: answers keyed by object identity mean nothing there)."""
         self._kinds: dict[str, frozenset[str]] = {}
         self._bindings_answers: dict[object, frozenset[str]] = {}
-        self.digest = ""  # set by the runner: changes when any module's facts change
         self._json_owners: dict[str, list[str]] | None = None
         self._method_answers: dict[str, bool] = {}
         self._includes: list | None = None
-        # (path, why) of project modules nothing could read: their facts are missing
-        self.unreadable: list[tuple[Path, str]] = []  # (resolved path, why)
         self._facts_prints: dict[int, tuple[ModuleFacts, str]] = {}
         self._class_names: dict[int, tuple[ModuleFacts, dict[str, ClassFact]]] = {}
         self.answer_prints: dict[tuple, str] = {}  # query -> fingerprint (semantic.queries)
+
+    def __getstate__(self) -> dict:
+        """What a worker process receives: the modules, not the answers (some are keyed by
+        object ids or code objects, which do not survive pickling)."""
+        return {"modules": self.modules, "digest": self.digest, "unreadable": self.unreadable}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._forget()
 
     def add(self, facts: ModuleFacts, names: list[str]) -> None:
         """Register a module under every name it can be imported by; the first is its own name
@@ -93,13 +107,7 @@ class ProjectIndex:
             if known is None or known.module != name:
                 self.modules[name] = facts
         self.modules[names[0]] = facts
-        self._kinds.clear()
-        self._bindings_answers.clear()
-        self._json_owners = None
-        self._method_answers.clear()
-        self._includes = None
-        self._facts_prints.clear()
-        self.answer_prints.clear()
+        self._forget()
 
     def has_module(self, module: str) -> bool:
         return module in self.modules
@@ -110,12 +118,7 @@ class ProjectIndex:
         for name, facts in self.modules.items():
             if facts.stars and name == facts.module:
                 self.add_star_names(facts)
-        self._kinds.clear()  # bases and bindings may now resolve further
-        self._bindings_answers.clear()
-        self._method_answers.clear()
-        self._includes = None
-        self._facts_prints.clear()
-        self.answer_prints.clear()
+        self._forget()  # bases and bindings may now resolve further
 
     def add_star_names(self, facts: ModuleFacts) -> None:
         """Bind what `from M import *` brings; the module's own bindings win (a fresh dict:

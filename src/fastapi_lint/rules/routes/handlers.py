@@ -27,7 +27,7 @@ def in_test_file(ctx: FileContext) -> bool:
     """Test modules by the conventions of pytest and unittest, judged inside the import root
     (a project that itself lives under some `tests/` folder is not all tests)."""
     parts = ctx.module.split(".") if ctx.module else []
-    stem = PurePath(ctx.path).stem
+    stem = PurePath(ctx.location).stem
     names = [*parts[:-1], stem]
     return (
         any(part in ("tests", "test") for part in names[:-1])

@@ -167,7 +167,7 @@ class HardcodedSecret(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self.role = file_role(ctx.path)
+        self.role = file_role(ctx.location)
         if self.role == TEST and self.option("check-tests-for-secrets"):
             self.role = APPLICATION
         self.seen: set[int] = set()  # literals reported, or example values never to report

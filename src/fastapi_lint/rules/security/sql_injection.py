@@ -144,7 +144,7 @@ class SqlStringInterpolation(Rule):
         super().__init__(ctx)
         # migrations run offline, on the author's own identifiers
         self._migration = ctx.imports_module("alembic") or bool(
-            MIGRATION_FOLDERS.intersection(PurePath(ctx.path).parts[:-1])
+            MIGRATION_FOLDERS.intersection(PurePath(ctx.location).parts[:-1])
         )
         self._values: dict[ast.AST, OutsideValues] = {}
         self._cursors: dict[ast.AST, frozenset[str]] = {}
