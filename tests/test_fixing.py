@@ -372,3 +372,39 @@ def test_the_final_edits_of_many_fixes_in_one_file_parse_it_once(monkeypatch):
     fixes.attach_final_edits(diagnostics, text)
     assert len(parsed) == 1
     assert all(d.edits[0] == Edit(0, 0, "import asyncio\n") for d in diagnostics)
+
+
+CONFLICTING_FIXES = """\
+import time
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+router = APIRouter()
+
+
+@router.post("/x", response_model=None)
+async def handler(db: Session = Depends()) -> None:
+    time.sleep(1)
+    db.commit()
+"""
+
+
+def test_fixes_that_only_break_the_file_together_are_not_applied_together(tmp_path, monkeypatch):
+    """FAL203 makes the route a plain `def`; FAL201 adds an `await` to it. Each is valid alone,
+    both give code `ast.parse` accepts and Python refuses ("'await' outside async function").
+    The fixed file must compile, and no fix is called a bug."""
+    from click.testing import CliRunner
+
+    from fastapi_lint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "routes.py"
+    target.write_text(CONFLICTING_FIXES)
+    result = CliRunner().invoke(
+        main, ["check", "--isolated", "--no-cache", "--fix", "--unsafe-fixes", "routes.py"]
+    )
+    fixed = target.read_text()
+    compile(fixed, "routes.py", "exec")
+    assert fixed != CONFLICTING_FIXES
+    assert "please report" not in result.output

@@ -137,17 +137,19 @@ def _apply_round(
     result = _applied(text, fixes, first_party, tree)
     if result is not None:
         return result[0], chosen, result[1]
-    # Some fix breaks the file: keep the ones that do not, one at a time.
+    # Some fix breaks the file: keep the ones that do not, one at a time. A fix that is valid
+    # alone but not with those kept (`async def` made `def`, and an `await` added inside it)
+    # waits for the next round, which lints the file again.
     kept = []
     for diagnostic in chosen:
         attempt = _applied(text, [*(d.fix for d in kept), diagnostic.fix], first_party, tree)
-        if attempt is None:
+        if attempt is not None:
+            kept.append(diagnostic)
+        elif not kept or _applied(text, [diagnostic.fix], first_party, tree) is None:
             problems.append(
                 f"{diagnostic.line}:{diagnostic.column + 1}: the fix for {diagnostic.code} "
                 "produced invalid code and was dropped (please report this bug)"
             )
-        else:
-            kept.append(diagnostic)
     if not kept:
         return text, [], None
     result = _applied(text, [d.fix for d in kept], first_party, tree)
@@ -184,6 +186,8 @@ def _applied(
     new_tree = parse(new_text)
     if isinstance(new_tree, SyntaxProblem):
         return None
+    if not _compiles(new_tree) and _compiles(tree):
+        return None  # parses, but Python refuses it (`await` in a `def`, `return` outside one)
     used = used_names(tree)
     removals = _on_original(
         new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, used)
@@ -194,6 +198,17 @@ def _applied(
         if not isinstance(pruned_tree, SyntaxProblem):
             return pruned, pruned_tree
     return new_text, new_tree
+
+
+def _compiles(tree: ast.Module) -> bool:
+    """Whether Python would compile the tree: `ast.parse` accepts code the compiler refuses."""
+    try:
+        compile(tree, "<fixed>", "exec", dont_inherit=True)
+    except SyntaxError:
+        return False
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        return True  # not a verdict on the code (a lowered tree, absurd depth): parse decides
+    return True
 
 
 def edits_with_imports(text: str, fix: Fix) -> list[Edit]:
