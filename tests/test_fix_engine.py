@@ -57,7 +57,9 @@ def test_a_round_that_does_not_parse_keeps_the_fixes_that_do(clashing_rule, tmp_
     assert fixed == "f(a, c)\n"
     [report] = result.files
     assert report.fixed == {clashing_rule.code: 1}
-    assert any("produced invalid code and was dropped" in problem for problem in report.problems)
+    # The other fix was valid alone: it waits for the next round, whose lint no longer reports
+    # it. Only a fix invalid on its own is called a bug.
+    assert report.problems == []
 
 
 def _diagnostic(offset: int, fix: Fix) -> Diagnostic:
@@ -76,3 +78,25 @@ def test_a_fix_that_breaks_the_file_does_not_stop_a_later_good_one():
     assert outcome.text == "x = 1\nz = 2\n"
     assert outcome.fixed == {"FAL999": 1}
     assert len(outcome.problems) == 1 and "1:1: the fix for FAL999" in outcome.problems[0]
+
+
+def test_a_fix_invalid_on_its_own_is_dropped_and_called_a_bug(tmp_path):
+    class BrokenFix(Rule):
+        code = "FAL998"
+        summary = "A fix that never parses"
+
+        def visit_Call(self, node: ast.Call) -> None:
+            start, end = self.ctx.lines.node_range(node)
+            self.report(node, "broken", _fix("broken", end, end, ")("))
+
+    try:
+        module = tmp_path / "m.py"
+        module.write_text(SOURCE, encoding="utf-8")
+        settings = Settings(select=(BrokenFix.code,))
+        result = run([module], settings, Options(fix=True, use_cache=False), base=tmp_path)
+    finally:
+        REGISTRY.pop(BrokenFix.code, None)
+    assert module.read_text(encoding="utf-8") == SOURCE
+    [report] = result.files
+    assert report.fixed == {}
+    assert any("produced invalid code and was dropped" in problem for problem in report.problems)
