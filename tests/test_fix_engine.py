@@ -86,7 +86,7 @@ def test_a_fix_invalid_on_its_own_is_dropped_and_called_a_bug(tmp_path):
         summary = "A fix that never parses"
 
         def visit_Call(self, node: ast.Call) -> None:
-            start, end = self.ctx.lines.node_range(node)
+            _start, end = self.ctx.lines.node_range(node)
             self.report(node, "broken", _fix("broken", end, end, ")("))
 
     try:

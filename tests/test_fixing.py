@@ -408,3 +408,18 @@ def test_fixes_that_only_break_the_file_together_are_not_applied_together(tmp_pa
     compile(fixed, "routes.py", "exec")
     assert fixed != CONFLICTING_FIXES
     assert "please report" not in result.output
+
+
+def test_an_import_with_a_comment_is_not_removed_when_a_fix_leaves_it_unused():
+    """`import time  # keep: used by tests`: the comment says why the import is there; a safe
+    fix does not delete it (DESIGN.md: no comment inside the edited code)."""
+    text = "import time  # keep: used by tests\n\n\nasync def f():\n    time.sleep(1)\n"
+    fix = Fix(
+        "Use asyncio.sleep",
+        Applicability.SAFE,
+        (Edit(text.index("time.sleep"), text.index("(1)"), "await asyncio.sleep"),),
+        (Import("asyncio"),),
+    )
+    fixed = fixes.apply_fixes(text, [fix])
+    assert "import time  # keep: used by tests\n" in fixed
+    assert "await asyncio.sleep(1)" in fixed

@@ -336,6 +336,8 @@ def unused_import_edits(text: str, tree: ast.Module, used_before: set[str]) -> l
                 continue  # a block needs a statement: the last one stays
             if not _reshapeable(text, lines, stmt):
                 continue
+            if whole and _trailing_comment(lines, stmt):
+                continue  # `import time  # keep: ...`: the comment says why; both stay
             if whole:
                 gone.append((stmt.lineno, stmt.end_lineno))
                 emptied += 1
@@ -372,8 +374,8 @@ def _bound(stmt: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
 
 
 def _reshapeable(text: str, lines: LineIndex, stmt: ast.stmt) -> bool:
-    """Whether the statement has its lines to itself and no comment inside (one after is fine:
-    it goes with a removed statement, stays after a rewritten one)."""
+    """Whether the statement has its lines to itself and no comment inside (one after is fine
+    for a rewritten statement, which keeps it; a statement with one is not removed)."""
     start, end = lines.node_range(stmt)
     before = text[lines.line_start(stmt.lineno) : start]
     column = lines.char_column(stmt.end_lineno, stmt.end_col_offset)
@@ -381,6 +383,11 @@ def _reshapeable(text: str, lines: LineIndex, stmt: ast.stmt) -> bool:
     return (
         not before.strip() and (not after or after.startswith("#")) and "#" not in text[start:end]
     )
+
+
+def _trailing_comment(lines: LineIndex, stmt: ast.stmt) -> bool:
+    column = lines.char_column(stmt.end_lineno, stmt.end_col_offset)
+    return lines.line_text(stmt.end_lineno)[column:].strip().startswith("#")
 
 
 def _rewritten(
