@@ -319,3 +319,20 @@ def test_annotations_unwrap_in_one_place():
     assert union_members(ast.parse("A | B", mode="eval").body) is not None
     origin, items = subscript_parts(ast.parse("Union[A, B]", mode="eval").body, table.resolve)
     assert origin == "typing.Union" and len(items) == 2
+
+
+def test_exports_grow_with_augmented_and_extended_all():
+    from fastapi_lint.semantic.facts import extract
+
+    def exports(source: str):
+        return extract(ast.parse(textwrap.dedent(source)), "m", "").exports
+
+    assert exports('__all__ = ["A"]\n__all__ += ["B"]\n') == ["A", "B"]
+    assert exports('__all__ = ["A"]\n__all__.extend(["B", "C"])\n__all__.append("D")\n') == [
+        "A",
+        "B",
+        "C",
+        "D",
+    ]
+    assert exports('__all__ = ["A"]\n__all__ += names\n') is None  # not known: all public names
+    assert exports('__all__ += ["B"]\n') is None  # no literal `__all__` to grow

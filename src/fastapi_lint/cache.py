@@ -206,7 +206,7 @@ class ResultsCache(_Store):
 
     @staticmethod
     def key(digest: str, settings_key: str) -> str:
-        return content_hash(f"{digest}\0{settings_key}".encode())
+        return content_hash(f"{digest}\0{settings_key}".encode("utf-8", "surrogatepass"))
 
     def _answers_hold(self, index_digest: object, queries: object) -> bool:
         if self.index_digest and index_digest == self.index_digest:

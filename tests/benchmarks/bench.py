@@ -290,6 +290,20 @@ def bench_fix(work: Path, runs: int, functions: int, table: Table) -> None:
     table.add(f"--fix --unsafe-fixes on one file of {functions} async functions", seconds, peak)
 
 
+def bench_unawaited(work: Path, runs: int, calls: int, table: Table) -> None:
+    """FAL202 on one function with `calls` unawaited session calls (it was quadratic once)."""
+    folder = work / "unawaited"
+    folder.mkdir(parents=True)
+    (folder / "pyproject.toml").write_text('[project]\nname = "unawaited"\nversion = "0"\n')
+    lines = "".join(f"    db.execute({n})\n" for n in range(calls))
+    (folder / "calls.py").write_text(
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+        f"async def many(db: AsyncSession):\n{lines}"
+    )
+    seconds, peak = median_of(runs, [*LINT, "--no-cache", "calls.py"], folder)
+    table.add(f"FAL202 on one function of {calls:,} unawaited session calls", seconds, peak)
+
+
 def bench_flake8(root: Path, table: Table) -> None:
     seconds, peak = run_once([sys.executable, "-m", "flake8", "--exit-zero", "-j", "1", "."], root)
     table.add("flake8 (installed plugins), one process, 1 run", seconds, peak)
@@ -313,6 +327,7 @@ def main() -> None:
         bench_corpus("app", work / "app", args.runs, jobs, table)
         bench_edits(work / "app", args.runs, table)
         bench_fix(work, args.runs, args.fix_functions, table)
+        bench_unawaited(work, args.runs, 2000, table)
         if args.scaling:
             for factor in (1, 2, 4):
                 root = work / f"scale{factor}"

@@ -18,7 +18,7 @@ from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.relationships import class_relationships
 
-FACTS_FORMAT = 9  # bump when the facts change shape: cached facts of another shape are ignored
+FACTS_FORMAT = 10  # bump when the facts change shape or meaning: cached facts of another shape are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -187,14 +187,42 @@ def _module_body(
             _imports_in(stmt.body, table)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             _assignment(stmt, table, facts)
+        elif isinstance(stmt, ast.AugAssign):
+            if isinstance(stmt.target, ast.Name) and stmt.target.id == "__all__":
+                _more_exports(facts, _string_list(stmt.value))  # `__all__ += [...]`
         elif isinstance(stmt, ast.Expr):
             _configure(stmt.value, facts)
+            _extended_exports(stmt.value, facts)
         elif isinstance(stmt, _TYPE_ALIAS):  # `type X = Y` read natively (3.12+): as `X = Y`
             facts.aliases[stmt.name.id] = ast.unparse(stmt.value)
             table.define(stmt.name.id)
         elif isinstance(stmt, _BLOCKS):
             for part in _sub_bodies(stmt):
                 _module_body(part, table, facts, functions)
+
+
+def _more_exports(facts: ModuleFacts, names: list[str] | None) -> None:
+    """`__all__` grows by `names` (None: by something not literal, so it is not known)."""
+    if facts.exports is not None:
+        facts.exports = facts.exports + names if names is not None else None
+
+
+def _extended_exports(value: ast.expr, facts: ModuleFacts) -> None:
+    """`__all__.extend([...])` and `__all__.append("name")`."""
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "__all__"
+        and len(value.args) == 1
+    ):
+        return
+    argument = value.args[0]
+    if value.func.attr == "extend":
+        _more_exports(facts, _string_list(argument))
+    elif value.func.attr == "append":
+        literal = isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+        _more_exports(facts, [argument.value] if literal else None)
 
 
 def _configure(value: ast.expr, facts: ModuleFacts) -> None:
