@@ -27,6 +27,7 @@ from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
+from fastapi_lint.discovery import WalkMemo
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
 from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
 from fastapi_lint.semantic.index import ProjectIndex
@@ -346,6 +347,19 @@ def _write_json(path: Path, document: dict) -> None:
             # dumps, not dump: only a one-shot encode uses the C encoder (several times faster)
             stream.write(json.dumps(document, separators=(",", ":")))
         os.replace(temporary, path)
+
+
+class WalkCache:
+    """The last walk of the project root, folder by folder (discovery.WalkMemo), for a walk with
+    the same settings (`context`)."""
+
+    def __init__(self, directory: Path | None, context: str) -> None:
+        self.path = directory / f"walk-{__version__}.json" if directory else None
+        self.memo = WalkMemo(context, _read_json(self.path)) if self.path else None
+
+    def save(self) -> None:
+        if self.path is not None and self.memo is not None and self.memo.changed:
+            _write_json(self.path, self.memo.document())
 
 
 # The tag of https://bford.info/cachedir/ : backup tools skip a folder holding it.
