@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from fastapi_lint import cache
 from fastapi_lint.cli import main
 from fastapi_lint.engine import Linter
 
@@ -136,3 +137,30 @@ def test_worker_processes_report_what_one_process_does(tmp_path, monkeypatch):
     together = check("--no-cache")
     assert together == alone
     assert len(json.loads(together)) == 24
+
+
+def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    for name in ("a", "b", "c"):
+        write(tmp_path / f"{name}.py", f"def {name}(x=[]):\n    return x\n")
+    cold = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
+    check()
+    [stored] = (tmp_path / ".fastapi_lint_cache").glob("results-*.json")
+    entries = json.loads(stored.read_text())["entries"]
+    assert sorted(entries) == ["a.py", "b.py", "c.py"]
+    assert all(isinstance(entry, str) for entry in entries.values())  # each its own JSON text
+    decoded: list[str] = []
+    real_loads = json.loads
+
+    def recording(text, *args, **kwargs):
+        decoded.append(text)
+        return real_loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(cache.json, "loads", recording)
+    warm = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
+    monkeypatch.setattr(cache.json, "loads", real_loads)
+    assert warm == cold
+    assert entries["b.py"] in decoded
+    assert entries["a.py"] not in decoded and entries["c.py"] not in decoded

@@ -10,6 +10,9 @@ and modification time are those it had when its facts were stored; results by co
 settings and the tool version, and hold while the project index gives the same answers to the
 queries the file's lint asked (semantic/queries.py). Entries of files that no longer
 exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when it is written.
+Each result entry is stored as its own JSON text and decoded when a file asks for it: a run on
+three files of a large project does not decode the results of all the others. The walk of the
+project root is remembered folder by folder (discovery.WalkMemo).
 A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
 never fails a run.
 """
@@ -116,9 +119,13 @@ class _Store:
             return
         self.entries = {key: entry for key, entry in self.entries.items() if self._kept(key)}
         self.used = {key: self.used[key] for key in self.entries}
-        document = {"generation": self.generation, "used": self.used, "entries": self.entries}
+        entries = self._stored_entries()
+        document = {"generation": self.generation, "used": self.used, "entries": entries}
         _write_json(self.path, document)
         self.changed = False
+
+    def _stored_entries(self) -> dict:
+        return self.entries
 
 
 class IndexCache(_Store):
@@ -219,7 +226,7 @@ class ResultsCache(_Store):
     def get(self, path: str, key: str, text: str) -> list[Diagnostic] | None:
         """The cached results for `text`, or None: also when an entry does not fit the text (a
         position outside it), which only a damaged or forged file holds."""
-        entry = self.entries.get(path)
+        entry = self._entry(path)
         if not isinstance(entry, list) or len(entry) != 4 or entry[0] != key:
             return None
         if not self._answers_hold(entry[2], entry[3]):
@@ -236,6 +243,25 @@ class ResultsCache(_Store):
             self.changed = True
         self._use(path)
         return diagnostics
+
+    def _entry(self, path: str) -> object:
+        """An entry, decoded the first time it is asked for: each is stored as its own JSON
+        text, so a run on three files does not decode the results of all the others."""
+        entry = self.entries.get(path)
+        if isinstance(entry, str):
+            try:
+                entry = json.loads(entry)
+            except ValueError:
+                entry = None
+            self.entries[path] = entry
+        return entry
+
+    def _stored_entries(self) -> dict:
+        # Entries no one asked for are written back as they were read, not encoded again.
+        return {
+            path: entry if isinstance(entry, str) else json.dumps(entry, separators=(",", ":"))
+            for path, entry in self.entries.items()
+        }
 
     def put(
         self,
