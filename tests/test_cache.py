@@ -47,7 +47,7 @@ def test_warm_run_equals_cold_run(tmp_path, monkeypatch):
     cold = check()
     assert (tmp_path / ".fastapi_lint_cache").is_dir()
     results = list((tmp_path / ".fastapi_lint_cache").glob("results-*.json"))
-    assert results and json.loads(results[0].read_text())
+    assert results and json.loads(results[0].read_text().partition("\n")[0])  # its header
     warm = check()
     assert warm == cold
     assert {item["code"] for item in json.loads(warm)} == {"FAL301", "FAL302"}
@@ -148,9 +148,10 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
     cold = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
     check()
     [stored] = (tmp_path / ".fastapi_lint_cache").glob("results-*.json")
-    entries = json.loads(stored.read_text())["entries"]
-    assert sorted(entries) == ["a.py", "b.py", "c.py"]
-    assert all(isinstance(entry, str) for entry in entries.values())  # each its own JSON text
+    head, _, body = stored.read_bytes().partition(b"\n")
+    spans = json.loads(head)["spans"]  # where each file's entry lies after the header
+    assert sorted(spans) == ["a.py", "b.py", "c.py"]
+    entries = {path: body[start:end] for path, (start, end) in spans.items()}
     decoded: list[str] = []
     real_loads = json.loads
 
