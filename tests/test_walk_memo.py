@@ -181,9 +181,9 @@ def _listings(monkeypatch) -> list[str]:
     listed: list[str] = []
     original = discovery._Walk._list
 
-    def counting(self, directory, real, entry):
+    def counting(self, directory, *args):
         listed.append(directory.name)
-        return original(self, directory, real, entry)
+        return original(self, directory, *args)
 
     monkeypatch.setattr(discovery._Walk, "_list", counting)
     return listed
@@ -246,3 +246,41 @@ def test_the_index_of_a_warm_pre_commit_run_sees_a_module_added_since(tmp_path, 
     assert codes() == before
     write(tmp_path / "app" / "helpers.py", "import time\n\n\ndef slow():\n    time.sleep(1)\n")
     assert codes() - before == {"FAL201"}
+
+
+def _run_check(*args: str) -> list[str]:
+    from click.testing import CliRunner
+
+    from fastapi_lint.cli import main
+
+    result = CliRunner().invoke(main, ["check", "--output-format", "concise", *args])
+    assert result.exit_code in (0, 1), result.output
+    return sorted(line for line in result.output.splitlines() if ": FAL" in line)
+
+
+def test_a_run_on_the_root_remembers_its_walk_and_sees_every_change(tmp_path, monkeypatch):
+    monkeypatch.setattr(discovery, "_FRESH_NS", -(10**18))
+    monkeypatch.chdir(tmp_path)
+    finding = "def f(x=[]):\n    return x\n"
+    write(tmp_path / "pyproject.toml", SETTINGS)
+    write(tmp_path / "app" / "main.py", finding)
+    write(tmp_path / "svc" / "pyproject.toml", SETTINGS + 'extend-exclude = ["gen"]\n')
+    write(tmp_path / "svc" / "gen" / "made.py", finding)
+
+    def same_as_fresh() -> list[str]:
+        warm = _run_check(".")
+        assert warm == _run_check(".", "--no-cache")
+        return [line.split(":")[0] for line in warm]
+
+    assert same_as_fresh() == ["app/main.py"]
+    assert list((tmp_path / CACHE).glob("walk-run-*.json"))
+    _run_check(".")  # the cache folder was new: the root was listed again
+    listed = _listings(monkeypatch)
+    _run_check(".")
+    assert listed == []  # the run's walk came from the memo (and the index used that walk)
+    write(tmp_path / "app" / "extra.py", finding)
+    assert same_as_fresh() == ["app/extra.py", "app/main.py"]
+    write(tmp_path / "svc" / "pyproject.toml", SETTINGS)  # the nested project's own excludes
+    assert same_as_fresh() == ["app/extra.py", "app/main.py", "svc/gen/made.py"]
+    write(tmp_path / ".gitignore", "extra.py\n")
+    assert same_as_fresh() == ["app/main.py", "svc/gen/made.py"]

@@ -422,10 +422,11 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 class WalkCache:
     """The last walk of the project root, folder by folder (discovery.WalkMemo), for a walk with
-    the same settings (`context`)."""
+    the same settings (`context`): `index` the index's walk, `run` a run's walk of the root."""
 
-    def __init__(self, directory: Path | None, context: str) -> None:
-        self.path = directory / f"walk-{__version__}.json" if directory else None
+    def __init__(self, directory: Path | None, context: str, kind: str = "index") -> None:
+        # The run's walk and the index's walk are kept apart: their settings differ.
+        self.path = directory / f"walk-{kind}-{__version__}.json" if directory else None
         self.memo = WalkMemo(context, _read_json(self.path)) if self.path else None
 
     def save(self) -> None:

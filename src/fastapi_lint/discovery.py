@@ -157,9 +157,12 @@ def discover(
         elif path.is_dir():
             if force_exclude and excluder.excluded(path, True):
                 continue
-            stop = root if root is not None else path.resolve()
-            walk = _Walk(excluder, gitignores, stop, add, found, memo)
-            walk.folder(path, path.resolve(), trusted=True)
+            real = path.resolve()
+            stop = root if root is not None else real
+            # The memo vouches for a folder through the folders above it, up to `stop`: only
+            # a walk that starts there can use it.
+            walk = _Walk(excluder, gitignores, stop, add, found, memo if real == stop else None)
+            walk.folder(path, real, trusted=True)
         elif force_exclude and excluder.excluded(path, False):
             continue
         else:
@@ -178,29 +181,32 @@ class _Walk:
         self.found = found
         self.memo: WalkMemo | None = memo
 
-    def folder(self, directory: Path, real: Path, trusted: bool) -> None:
+    def folder(self, directory: Path, real: Path, trusted: bool, linked: bool = False) -> None:
         """Walk `directory`, whose resolved path is `real`. `trusted`: the folders above it
         have the `.gitignore` and `pyproject.toml` the memo saw, so its entries hold if the
-        folder is unchanged too."""
+        folder is unchanged too. `linked`: reached through a symlink, below folders the memo
+        does not vouch for."""
         memo = self.memo
-        if memo is None or directory != real or not _inside(real, self.stop):
-            self._list(directory, real, None)  # through a symlink or outside: never memoised
+        if memo is None or linked or not _inside(real, self.stop):
+            self._list(directory, real, None, linked)
             return
         key = str(real)
         entries = memo.unchanged(key) if trusted else None
         if entries is not None:
+            same = directory == real  # (the index's walk): one path object for both
             for name, kind in entries:
-                path = real / name
+                resolved = real / name
+                path = resolved if same else directory / name
                 if kind == _FILE:
-                    self.add(path, path)
+                    self.add(path, resolved)
                 else:
-                    self.folder(path, path, trusted=True)
+                    self.folder(path, resolved, trusted=True)
             return
         # Listed again; what lies below still holds unless this folder's own settings files
         # (which reach into every folder below) changed or were never seen.
-        self._list(directory, real, memo.entry_for(key, trusted))
+        self._list(directory, real, memo.entry_for(key, trusted), linked)
 
-    def _list(self, directory: Path, real: Path, entry: _Entry | None) -> None:
+    def _list(self, directory: Path, real: Path, entry: _Entry | None, linked: bool) -> None:
         found, excluder, stop = self.found, self.excluder, self.stop
         # A subfolder skipped whatever it holds needs no watching (`.git`, the cache folder).
         by_name = getattr(excluder, "excludes_by_name", None)
@@ -235,7 +241,8 @@ class _Walk:
             if is_dir:
                 if entry is not None:
                     entry.entries.append([item.name, _FOLDER])
-                self.folder(path, resolved, trusted=entry is not None and entry.trusted)
+                trusted = entry is not None and entry.trusted
+                self.folder(path, resolved, trusted, linked=linked or symlink)
             elif item.name.endswith(SUFFIXES) and _regular_file(item):
                 if entry is not None:
                     entry.entries.append([item.name, _FILE])
