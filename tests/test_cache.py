@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from fastapi_lint import cache
 from fastapi_lint.cli import main
 from fastapi_lint.engine import Linter
 
@@ -46,7 +47,7 @@ def test_warm_run_equals_cold_run(tmp_path, monkeypatch):
     cold = check()
     assert (tmp_path / ".fastapi_lint_cache").is_dir()
     results = list((tmp_path / ".fastapi_lint_cache").glob("results-*.json"))
-    assert results and json.loads(results[0].read_text())
+    assert results and json.loads(results[0].read_text().partition("\n")[0])  # its header
     warm = check()
     assert warm == cold
     assert {item["code"] for item in json.loads(warm)} == {"FAL301", "FAL302"}
@@ -136,3 +137,31 @@ def test_worker_processes_report_what_one_process_does(tmp_path, monkeypatch):
     together = check("--no-cache")
     assert together == alone
     assert len(json.loads(together)) == 24
+
+
+def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    for name in ("a", "b", "c"):
+        write(tmp_path / f"{name}.py", f"def {name}(x=[]):\n    return x\n")
+    cold = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
+    check()
+    [stored] = (tmp_path / ".fastapi_lint_cache").glob("results-*.json")
+    head, _, body = stored.read_bytes().partition(b"\n")
+    spans = json.loads(head)["spans"]  # where each file's entry lies after the header
+    assert sorted(spans) == ["a.py", "b.py", "c.py"]
+    entries = {path: body[start:end] for path, (start, end) in spans.items()}
+    decoded: list[str] = []
+    real_loads = json.loads
+
+    def recording(text, *args, **kwargs):
+        decoded.append(text)
+        return real_loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(cache.json, "loads", recording)
+    warm = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
+    monkeypatch.setattr(cache.json, "loads", real_loads)
+    assert warm == cold
+    assert entries["b.py"] in decoded
+    assert entries["a.py"] not in decoded and entries["c.py"] not in decoded

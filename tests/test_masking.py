@@ -339,11 +339,17 @@ def test_a_cache_entry_that_does_not_fit_the_file_is_a_miss(secrets_project):
     first = outputs("--output-format", "concise")
     assert "FAL401/" not in first and "FAL40" in first
     [path] = (secrets_project / ".fastapi_lint_cache").glob("results-*.json")
-    document = json.loads(path.read_text())
-    for entry in document["entries"].values():
+    head, _, body = path.read_bytes().partition(b"\n")
+    header = json.loads(head)  # then each file's entry, where the header says
+    parts = []
+    for key, (start, end) in header["spans"].items():
+        entry = json.loads(body[start:end])
         for item in entry[1]:  # [key, diagnostics, ...]
             item[3][0], item[3][1] = 99999, -4  # line, column: outside every file
-    path.write_text(json.dumps(document))
+        data = json.dumps(entry).encode()
+        header["spans"][key] = [sum(map(len, parts)), sum(map(len, parts)) + len(data)]
+        parts.append(data)
+    path.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(parts))
     again = outputs("--output-format", "concise")
     assert ":99999:" not in again
     assert again == first

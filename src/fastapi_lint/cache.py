@@ -10,6 +10,10 @@ and modification time are those it had when its facts were stored; results by co
 settings and the tool version, and hold while the project index gives the same answers to the
 queries the file's lint asked (semantic/queries.py). Entries of files that no longer
 exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when it is written.
+Each result entry is stored as its own JSON text after a header saying where each lies, and
+decoded when a file asks for it: a run on three files of a large project does not decode the
+results of all the others. The walk of the
+project root is remembered folder by folder (discovery.WalkMemo).
 A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
 never fails a run.
 """
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
+from fastapi_lint.discovery import WalkMemo
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
 from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
 from fastapi_lint.semantic.index import ProjectIndex
@@ -87,7 +92,7 @@ class _Store:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        document = _read_json(path)
+        document = self._read(path)
         entries, used = document.get("entries"), document.get("used")
         generation = document.get("generation")
         readable = isinstance(entries, dict) and isinstance(used, dict)
@@ -116,8 +121,14 @@ class _Store:
         self.entries = {key: entry for key, entry in self.entries.items() if self._kept(key)}
         self.used = {key: self.used[key] for key in self.entries}
         document = {"generation": self.generation, "used": self.used, "entries": self.entries}
-        _write_json(self.path, document)
+        self._write(self.path, document)
         self.changed = False
+
+    def _read(self, path: Path | None) -> dict:
+        return _read_json(path)
+
+    def _write(self, path: Path, document: dict) -> None:
+        _write_json(path, document)
 
 
 class IndexCache(_Store):
@@ -218,7 +229,7 @@ class ResultsCache(_Store):
     def get(self, path: str, key: str, text: str) -> list[Diagnostic] | None:
         """The cached results for `text`, or None: also when an entry does not fit the text (a
         position outside it), which only a damaged or forged file holds."""
-        entry = self.entries.get(path)
+        entry = self._entry(path)
         if not isinstance(entry, list) or len(entry) != 4 or entry[0] != key:
             return None
         if not self._answers_hold(entry[2], entry[3]):
@@ -235,6 +246,63 @@ class ResultsCache(_Store):
             self.changed = True
         self._use(path)
         return diagnostics
+
+    def _entry(self, path: str) -> object:
+        """An entry, decoded the first time it is asked for (see `_read`)."""
+        entry = self.entries.get(path)
+        if isinstance(entry, tuple):
+            start, end = entry
+            try:
+                entry = json.loads(self._body[start:end])
+            except ValueError:
+                entry = None
+            self.entries[path] = entry
+        return entry
+
+    def _read(self, path: Path | None) -> dict:
+        """The file is a JSON header line (generation, uses, and where each entry lies) and
+        then each entry's own JSON text: a run on three files of a large project reads the
+        header and decodes three entries, not the results of every file (7.6 MB on 2,000
+        modules). An entry not asked for stays a (start, end) span of the body."""
+        self._body = b""
+        if path is None:
+            return {}
+        try:
+            with open(path, "rb") as stream:
+                header = json.loads(stream.readline())
+                self._body = stream.read()
+        except (OSError, ValueError):
+            return {}
+        spans = header.get("spans") if isinstance(header, dict) else None
+        if not isinstance(spans, dict):
+            return {}
+        entries = {
+            key: (span[0], span[1])
+            for key, span in spans.items()
+            if isinstance(span, list) and len(span) == 2 and all(type(n) is int for n in span)
+        }
+        return {
+            "generation": header.get("generation"),
+            "used": header.get("used"),
+            "entries": entries,
+        }
+
+    def _write(self, path: Path, document: dict) -> None:
+        spans: dict[str, list[int]] = {}
+        parts: list[bytes] = []
+        offset = 0
+        for key, entry in document["entries"].items():
+            if isinstance(entry, tuple):  # never decoded: written back as read
+                data = self._body[entry[0] : entry[1]]
+            else:
+                data = json.dumps(entry, separators=(",", ":")).encode()
+            spans[key] = [offset, offset + len(data)]
+            parts.append(data)
+            offset += len(data)
+        header = {"generation": document["generation"], "used": document["used"], "spans": spans}
+        # JSON text holds no raw line break: the header is the first line.
+        head = json.dumps(header, separators=(",", ":")).encode()
+        _write_bytes(path, b"".join([head, b"\n", *parts]))
 
     def put(
         self,
@@ -338,14 +406,32 @@ def _read_json(path: Path | None) -> dict:
 
 
 def _write_json(path: Path, document: dict) -> None:
+    # dumps, not dump: only a one-shot encode uses the C encoder (several times faster)
+    _write_bytes(path, json.dumps(document, separators=(",", ":")).encode())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         mark_cache_folder(path.parent)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            # dumps, not dump: only a one-shot encode uses the C encoder (several times faster)
-            stream.write(json.dumps(document, separators=(",", ":")))
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temporary, path)
+
+
+class WalkCache:
+    """The last walk of the project root, folder by folder (discovery.WalkMemo), for a walk with
+    the same settings (`context`): `index` the index's walk, `run` a run's walk of the root."""
+
+    def __init__(self, directory: Path | None, context: str, kind: str = "index") -> None:
+        # The run's walk and the index's walk are kept apart: their settings differ.
+        self.path = directory / f"walk-{kind}-{__version__}.json" if directory else None
+        self.memo = WalkMemo(context, _read_json(self.path)) if self.path else None
+
+    def save(self) -> None:
+        if self.path is not None and self.memo is not None and self.memo.changed:
+            _write_json(self.path, self.memo.document())
 
 
 # The tag of https://bford.info/cachedir/ : backup tools skip a folder holding it.

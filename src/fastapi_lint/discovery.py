@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Discovery:
 
 class Excluder:
     def __init__(self, patterns: tuple[str, ...], base: Path) -> None:
+        self.lines = patterns
         self.base = base
         self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
 
@@ -42,6 +44,10 @@ class Excluder:
         checked, and only what patterns name inside it is left out). `real` is the path
         resolved, when the walk knows it."""
         return matches_itself(self.spec, self._relative(path, is_dir, real))
+
+    def excludes_by_name(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        """Whether `excludes_itself` says so whatever the path holds (always, for patterns)."""
+        return self.excludes_itself(path, is_dir, real)
 
     def _relative(self, path: Path, is_dir: bool, real: Path | None = None) -> str:
         try:
@@ -123,8 +129,15 @@ def matches_itself(spec: pathspec.PathSpec, relative: str) -> bool:
 
 
 def discover(
-    paths: list[Path], excluder: Excluder, *, force_exclude: bool, root: Path | None
+    paths: list[Path],
+    excluder: Excluder,
+    *,
+    force_exclude: bool,
+    root: Path | None,
+    memo: WalkMemo | None = None,
 ) -> Discovery:
+    """The files to check. `memo`: what the last walk found in each folder, reused for those
+    unchanged since (see `WalkMemo`)."""
     found = Discovery()
     gitignores = GitIgnores()
     seen: set[Path] = set()
@@ -144,8 +157,12 @@ def discover(
         elif path.is_dir():
             if force_exclude and excluder.excluded(path, True):
                 continue
-            stop = root if root is not None else path.resolve()
-            _walk(path, path.resolve(), excluder, gitignores, stop, add, found)
+            real = path.resolve()
+            stop = root if root is not None else real
+            # The memo vouches for a folder through the folders above it, up to `stop`: only
+            # a walk that starts there can use it.
+            walk = _Walk(excluder, gitignores, stop, add, found, memo if real == stop else None)
+            walk.folder(path, real, trusted=True)
         elif force_exclude and excluder.excluded(path, False):
             continue
         else:
@@ -153,31 +170,201 @@ def discover(
     return found
 
 
-def _walk(directory: Path, real: Path, excluder, gitignores, stop, add, found: Discovery) -> None:
-    """Walk `directory`, whose resolved path is `real`."""
-    try:
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-    except OSError as exc:
-        found.errors.append((str(directory), exc.strerror or str(exc)))
-        return
-    for entry in entries:
-        path = Path(entry.path)
+class _Walk:
+    """One walk below a folder named on the command line (or a project root)."""
+
+    def __init__(self, excluder, gitignores, stop: Path, add, found: Discovery, memo) -> None:
+        self.excluder = excluder
+        self.gitignores = gitignores
+        self.stop = stop
+        self.add = add
+        self.found = found
+        self.memo: WalkMemo | None = memo
+
+    def folder(self, directory: Path, real: Path, trusted: bool, linked: bool = False) -> None:
+        """Walk `directory`, whose resolved path is `real`. `trusted`: the folders above it
+        have the `.gitignore` and `pyproject.toml` the memo saw, so its entries hold if the
+        folder is unchanged too. `linked`: reached through a symlink, below folders the memo
+        does not vouch for."""
+        memo = self.memo
+        if memo is None or linked or not _inside(real, self.stop):
+            self._list(directory, real, None, linked)
+            return
+        key = str(real)
+        entries = memo.unchanged(key) if trusted else None
+        if entries is not None:
+            same = directory == real  # (the index's walk): one path object for both
+            for name, kind in entries:
+                resolved = real / name
+                path = resolved if same else directory / name
+                if kind == _FILE:
+                    self.add(path, resolved)
+                else:
+                    self.folder(path, resolved, trusted=True)
+            return
+        # Listed again; what lies below still holds unless this folder's own settings files
+        # (which reach into every folder below) changed or were never seen.
+        self._list(directory, real, memo.entry_for(key, trusted), linked)
+
+    def _list(self, directory: Path, real: Path, entry: _Entry | None, linked: bool) -> None:
+        found, excluder, stop = self.found, self.excluder, self.stop
+        # A subfolder skipped whatever it holds needs no watching (`.git`, the cache folder).
+        by_name = getattr(excluder, "excludes_by_name", None)
         try:
-            is_dir = entry.is_dir()
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as exc:
-            if exc.errno == errno.ELOOP and entry.name.endswith(SUFFIXES):
-                found.errors.append((str(path), SYMLINK_LOOP))
-            continue
-        # Resolving costs a system call per folder of the path: done from the folder's own.
-        resolved = path.resolve() if entry.is_symlink() else real / entry.name
-        if excluder.excludes_itself(path, is_dir, resolved):
-            continue
-        if _inside(resolved, stop) and gitignores.ignored(resolved, is_dir, stop):
-            continue
-        if is_dir:
-            _walk(path, resolved, excluder, gitignores, stop, add, found)
-        elif entry.name.endswith(SUFFIXES) and _regular_file(entry):
-            add(path, resolved)  # not a FIFO or a device found on the way: reading one would block
+            found.errors.append((str(directory), exc.strerror or str(exc)))
+            return
+        for item in entries:
+            path = Path(item.path)
+            try:
+                is_dir = item.is_dir()
+            except OSError as exc:
+                if exc.errno == errno.ELOOP and item.name.endswith(SUFFIXES):
+                    found.errors.append((str(path), SYMLINK_LOOP))
+                if entry is not None:
+                    entry.whole = False
+                continue
+            symlink = item.is_symlink()
+            if symlink and entry is not None:
+                entry.whole = False  # where it points can change unseen by this folder
+            # Resolving costs a system call per folder of the path: done from the folder's own.
+            resolved = path.resolve() if symlink else real / item.name
+            if is_dir and entry is not None:
+                if by_name is not None and by_name(path, is_dir, resolved):
+                    continue
+                entry.subfolder(item.name)  # whether it is skipped depends on what it holds
+            if excluder.excludes_itself(path, is_dir, resolved):
+                continue
+            if _inside(resolved, stop) and self.gitignores.ignored(resolved, is_dir, stop):
+                continue
+            if is_dir:
+                if entry is not None:
+                    entry.entries.append([item.name, _FOLDER])
+                trusted = entry is not None and entry.trusted
+                self.folder(path, resolved, trusted, linked=linked or symlink)
+            elif item.name.endswith(SUFFIXES) and _regular_file(item):
+                if entry is not None:
+                    entry.entries.append([item.name, _FILE])
+                # Not a FIFO or a device found on the way: reading one would block.
+                self.add(path, resolved)
+        if entry is not None:
+            self.memo.listed(entry)
+
+
+_FILE, _FOLDER = "f", "d"
+PYPROJECT = "pyproject.toml"
+_FRESH_NS = 2_000_000_000  # as cache.stamp_of: a change within the same clock tick is unseen
+
+
+def _status(path: str) -> list[int] | None:
+    """What changes when a folder gains, loses or renames an entry, or a file is rewritten
+    (or None: it does not exist)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return [status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns]
+
+
+def _settled(status: list[int] | None, now: int) -> bool:
+    return status is None or now - max(status[2], status[3]) >= _FRESH_NS
+
+
+@dataclass
+class _Entry:
+    """One folder's listing as the memo keeps it."""
+
+    key: str  # the folder's resolved path
+    status: list[int] | None
+    marks: list  # the status of its .gitignore and pyproject.toml
+    trusted: bool  # the folders below may be taken from the memo
+    entries: list[list[str]] = field(default_factory=list)  # [name, kind] of what is walked
+    subfolders: list[list] = field(default_factory=list)  # [name, *_folder_marks] of each
+    whole: bool = True  # nothing in it (a symlink, an error) makes it unfit to keep
+
+    def subfolder(self, name: str) -> None:
+        self.subfolders.append([name, *_folder_marks(os.path.join(self.key, name))])
+
+
+def _folder_marks(folder: str) -> list:
+    """What decides whether a folder is a project of its own: a `.git` in it, and its
+    `pyproject.toml` (what else it holds is its own entry's business)."""
+    return [os.path.exists(os.path.join(folder, ".git")), _status(os.path.join(folder, PYPROJECT))]
+
+
+def _own_marks(folder: str) -> list:
+    """The status of the files in a folder whose patterns reach into everything below it."""
+    return [_status(os.path.join(folder, ".gitignore")), _status(os.path.join(folder, PYPROJECT))]
+
+
+class WalkMemo:
+    """What a walk found in each folder, to skip listing and matching the folders that did not
+    change on the next walk with the same settings (`context`).
+
+    A folder's entry holds while the folder's status is the one seen (adding, removing or
+    renaming an entry changes its modification time), its `.gitignore` and `pyproject.toml`
+    and those of every folder above are unchanged, and each subfolder still has (or has not)
+    a `.git` and the same `pyproject.toml` (they decide whether it is a project of its own). Folders
+    with a symlink, an unreadable entry, or a status too recent to be trusted are not kept;
+    below a folder whose own settings files changed, nothing is taken from the memo.
+    """
+
+    def __init__(self, context: str, stored: object = None) -> None:
+        self.context = context
+        known = stored.get("folders") if isinstance(stored, dict) else None
+        if not isinstance(known, dict) or stored.get("context") != context:
+            known = {}
+        self.known: dict[str, list] = known
+        self.kept: dict[str, list] = {}  # this walk's entries, to store
+        self.relisted = False
+        self.now = time.time_ns()
+
+    def unchanged(self, key: str) -> list | None:
+        """The walked entries of an unchanged folder, or None."""
+        stored = self.known.get(key)
+        if not _well_formed(stored):
+            return None
+        status, marks, entries, subfolders = stored
+        if status is None or status != _status(key) or marks != _own_marks(key):
+            return None
+        for name, *folder_marks in subfolders:
+            if folder_marks != _folder_marks(os.path.join(key, name)):
+                return None
+        self.kept[key] = stored
+        return entries
+
+    def entry_for(self, key: str, trusted: bool) -> _Entry:
+        """A new entry for a folder listed again (its status taken before listing it)."""
+        status, marks = _status(key), _own_marks(key)
+        stored = self.known.get(key)
+        same_marks = _well_formed(stored) and stored[1] == marks
+        self.relisted = True
+        return _Entry(key, status, marks, trusted and same_marks)
+
+    def listed(self, entry: _Entry) -> None:
+        if not all(_settled(status, self.now) for status in entry.marks):
+            return  # unknown marks: the next walk lists everything below again
+        stamps = [entry.status] + [marks[1] for _, *marks in entry.subfolders]
+        if (
+            entry.whole
+            and entry.status is not None
+            and all(_settled(status, self.now) for status in stamps)
+        ):
+            self.kept[entry.key] = [entry.status, entry.marks, entry.entries, entry.subfolders]
+        else:  # listed again next time, but its marks still vouch for the folders below
+            self.kept[entry.key] = [None, entry.marks, [], []]
+
+    @property
+    def changed(self) -> bool:
+        return self.relisted or self.kept.keys() != self.known.keys()
+
+    def document(self) -> dict:
+        return {"context": self.context, "folders": self.kept}
+
+
+def _well_formed(stored: object) -> bool:
+    return isinstance(stored, list) and len(stored) == 4
 
 
 def _regular_file(entry: os.DirEntry) -> bool:

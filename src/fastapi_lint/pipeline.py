@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from fastapi_lint import resolving
-from fastapi_lint.cache import IndexCache, ResultsCache, content_hash, stamp_of
+from fastapi_lint.cache import IndexCache, ResultsCache, WalkCache, content_hash, stamp_of
 from fastapi_lint.checking import Loaded, check, load
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, has_internal_error
@@ -52,6 +52,13 @@ class Plan:
     known: dict[Path, ModuleFacts] = field(default_factory=dict)  # found by stamp, unread
     stamps: dict[Path, tuple[int, int]] = field(default_factory=dict)  # the stamps they had
     sizes: dict[Path, int] = field(default_factory=dict)  # of the files to read
+    keys: dict[Path, str] = field(default_factory=dict)  # each module's index cache key
+
+    def key(self, path: Path) -> str:
+        key = self.keys.get(path)
+        if key is None:
+            key = self.keys[path] = _cache_key(path, self.root)
+        return key
 
     @property
     def to_read(self) -> list[Path]:
@@ -83,13 +90,15 @@ def plan(
     if root is not None:
         walk = projects.own_files(project)  # nested projects are pruned from the walk
         if walked is None or walk.excluded(root, True):
-            walked = discover([root], walk, force_exclude=True, root=root)
+            walks = WalkCache(cache_dir, walk.key())
+            walked = discover([root], walk, force_exclude=True, root=root, memo=walks.memo)
+            walks.save()
             resolving.known(walked.real)
         project_paths = set(walked.real.values()) | wanted
     else:
         project_paths = set(wanted)
     cache = IndexCache(cache_dir, root)
-    made = Plan(root, cache, max_file_size, sorted(project_paths), wanted, {})
+    made = Plan(root, cache, max_file_size, _in_order(project_paths), wanted, {})
     for path in made.paths:
         made.names[path] = names = projects.module_names(path, project)
         try:
@@ -106,22 +115,32 @@ def plan(
     return made
 
 
+def _in_order(paths: set[Path]) -> list[Path]:
+    """Paths in pathlib's order; on POSIX by their parts, the same order without pathlib's
+    comparisons (a tenth of the plan of 2,000 modules)."""
+    if os.name == "posix":
+        return sorted(paths, key=lambda path: path.parts)
+    return sorted(paths)
+
+
 def _unchanged_facts(
     made: Plan, path: Path, module: str, size: int, stamp: tuple[int, int] | None
 ) -> ModuleFacts | None:
     """The cached facts of a module unchanged since they were stored, found without reading it."""
     if made.cache.path is None or stamp is None or size > made.max_file_size:
         return None
-    return made.cache.unchanged(_cache_key(path, made.root), stamp, module)
+    return made.cache.unchanged(made.key(path), stamp, module)
 
 
 def _cache_key(path: Path, root: Path | None) -> str:
+    """The path relative to the root, posix (by string: the paths are resolved, and pathlib's
+    `relative_to` was a fifth of a warm pre-commit run)."""
+    text = str(path)
     if root is not None:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            pass
-    return str(path)
+        prefix = str(root).rstrip(os.sep) + os.sep
+        if text.startswith(prefix):
+            return text[len(prefix) :].replace(os.sep, "/")
+    return text
 
 
 @dataclass
@@ -162,7 +181,7 @@ class Share:
         item.module = (primary, package)
         if path in made.known and item.stamp == made.stamps.get(path):
             return read  # its facts are the parent's already (unchanged since the walk)
-        read.facts = made.cache.get(_cache_key(path, made.root), item.digest, primary, item.stamp)
+        read.facts = made.cache.get(made.key(path), item.digest, primary, item.stamp)
         if read.facts is not None:
             read.cached = True
             return read
@@ -218,7 +237,7 @@ class Assembly:
         self.reads[read.path] = read
         if read.facts is None or read.unreadable:
             return
-        key = _cache_key(read.path, made.root)
+        key = made.key(read.path)
         if not read.cached:
             made.cache.put(key, read.digest, read.facts, read.stamp)
         elif replay:
@@ -243,7 +262,7 @@ class Assembly:
                 # Its own copy: star imports are expanded below on what the file says.
                 own[path] = dataclasses.replace(facts) if facts.stars else facts
             index.add(facts, names)
-            prints.append(f"{primary}:{made.cache.facts_digest(_cache_key(path, made.root))}")
+            prints.append(f"{primary}:{made.cache.facts_digest(made.key(path))}")
         made.cache.save()
         index.expand_stars()
         for facts in own.values():

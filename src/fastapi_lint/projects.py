@@ -25,6 +25,8 @@ package (`src/__init__.py`) is named by its own chain (`src.app`). Folders witho
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,6 +63,7 @@ class Projects:
         self._import_roots: dict[Path, Path] = {}
         self._folder_names: dict[tuple, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._has_init: dict[Path, bool] = {}
+        self._names_in: dict[Project, dict[str, tuple]] = {}  # folder -> _folder_parts
         self._settings: dict[Path | None, Settings] = {}
         self._layouts: dict[Project, tuple[Path, ...]] = {}
         self._excluders: dict[Project, Excluder] = {}
@@ -133,14 +136,24 @@ class Projects:
     ) -> tuple[str, str, list[str]]:
         """(module name, its package, the names it is indexed by) of a file (give it resolved)."""
         project = project or self.project_of(path)
-        own, below_others = self._folder_parts(path.parent, project)
-        is_init = path.stem == "__init__"
-        primary = _dotted_parts(own, path.stem, trim=True) or path.stem
+        # By string: pathlib's `parent` and `stem` cost more than the rest, for every module.
+        folder, _, name = str(path).rpartition(os.sep)
+        dot = name.rfind(".")
+        stem = name[:dot] if 0 < dot < len(name) - 1 else name
+        known = self._names_in.get(project)
+        if known is None:
+            known = self._names_in[project] = {}
+        found = known.get(folder)
+        if found is None:
+            found = known[folder] = self._folder_parts(path.parent, project)
+        own, below_others = found
+        is_init = stem == "__init__"
+        primary = _dotted_parts(own, stem, trim=True) or stem
         package = primary if is_init else primary.rpartition(".")[0]
         # Also the name below each other import root holding it (`src.app.main` next to
         # `app.main`, for code that imports through a namespace `src`): the index lets a
         # module's own name win over these.
-        others = [_dotted_parts(parts, path.stem, trim=False) for parts in below_others]
+        others = [_dotted_parts(parts, stem, trim=False) for parts in below_others]
         names = [primary, *(name for name in others if name and name != primary)]
         return primary, package, list(dict.fromkeys(names))
 
@@ -255,6 +268,15 @@ class _OwnFiles:
         return self.patterns.excludes_itself(path, is_dir, real) or self._elsewhere(
             path, is_dir, real
         )
+
+    def key(self) -> str:
+        """What, beside the files, decides what the walk of the project finds."""
+        project = self.project
+        where = [str(project.root), str(project.config), str(self.patterns.base)]
+        return json.dumps([where, list(self.patterns.lines)])
+
+    def excludes_by_name(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
+        return self.patterns.excludes_itself(path, is_dir, real)
 
     def _elsewhere(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
         return is_dir and self.projects.project_at(real or path.resolve()) != self.project

@@ -10,13 +10,20 @@ from __future__ import annotations
 import ast
 import dataclasses
 import gc
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi_lint import parsing, pipeline, resolving
-from fastapi_lint.cache import FallbackCache, ResultsCache, cache_folder, chosen_cache_dir
+from fastapi_lint.cache import (
+    FallbackCache,
+    ResultsCache,
+    WalkCache,
+    cache_folder,
+    chosen_cache_dir,
+)
 from fastapi_lint.checking import Loaded, check, display_path, file_error, too_large
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.discovery import Discovery, Excluder, discover
@@ -107,7 +114,11 @@ def _run(
         report, warnings = _check_stdin(name, stdin_text, projects, options)
         return RunResult([report], warnings)
 
-    found = discover(paths, excluder, force_exclude=options.force_exclude, root=root)
+    walks = _run_walk_cache(paths, root, projects, options, excluder)
+    memo = walks.memo if walks is not None else None
+    found = discover(paths, excluder, force_exclude=options.force_exclude, root=root, memo=memo)
+    if walks is not None:
+        walks.save()
     resolving.known(found.real)
     result = RunResult()
     for path, message in found.errors:
@@ -146,6 +157,23 @@ def _whole_project_walk(
         return None
     (project,) = groups
     return found if project.root == root else None
+
+
+def _run_walk_cache(
+    paths: list[Path], root: Path | None, projects: Projects, options: Options, excluder
+) -> WalkCache | None:
+    """A run on its project's root remembers its walk (discovery.WalkMemo) in the project's
+    cache folder, keyed by the exclude settings that decide it (a nested project's own are
+    in its pyproject.toml, which the memo watches)."""
+    if root is None or not options.use_cache or len(paths) != 1 or _real(paths[0]) != root:
+        return None
+    project = projects.project_at(root)
+    folder = _cache_folder(project, projects.settings(project), options)
+    if folder is None or project.root != root:
+        return None
+    patterns = excluder if isinstance(excluder, Excluder) else projects.excluder(project)
+    context = [str(root), options.force_exclude, list(patterns.lines), str(patterns.base)]
+    return WalkCache(folder, json.dumps(context), "run")
 
 
 def _counting(options: Options, done: int, files: list[Path]) -> Options:
