@@ -46,9 +46,12 @@ class LintResult:
 
 
 class Linter:
-    def __init__(self, settings: Settings, index: ProjectIndex) -> None:
+    def __init__(self, settings: Settings, index: ProjectIndex, *, record: bool = True) -> None:
+        """`record`: note what each lint asks the index, for the results cache (see queries.py);
+        without a cache to keep them, the notes are not made."""
         self.settings = settings
         self.index = index
+        self.record = record
         enabled = settings.enabled_codes()
         self.rules = [r for r in all_rules() if r.code in enabled and r.code not in TOOL_CODES]
         self.handlers: dict[type[Rule], list[tuple[type, str]]] = {}
@@ -81,7 +84,8 @@ class Linter:
         # A lowered file (newer syntax) is linted as its lowered text, then mapped back.
         lowering = lowered_source(tree)
         seen_lines = LineIndex(lowering.text) if lowering else lines
-        index = RecordingIndex(self.index)  # its results are cached on what it asks
+        # Its results are cached on what it asks.
+        index = RecordingIndex(self.index) if self.record else self.index
         if facts is None:
             try:
                 facts = module_facts(tree, module, package, index)
@@ -110,7 +114,8 @@ class Linter:
                 restore(diagnostic, lowering, seen_lines, lines)
         mask_quoted_secrets(ctx.diagnostics, lines)
         ctx.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
-        return LintResult(ctx.diagnostics, tree, facts, index.stored())
+        queries = index.stored() if self.record else {}
+        return LintResult(ctx.diagnostics, tree, facts, queries)
 
     def _walk(self, ctx: FileContext) -> None:
         """Visit the tree depth-first, children in field order, each node's handlers in rule

@@ -319,6 +319,11 @@ class Checking:
         return not (self.options.fix or self.options.diff or self.options.add_noqa)
 
     @property
+    def caching(self) -> bool:
+        """Whether the results of this check are cached (then each lint notes its queries)."""
+        return self.plain and self.results.path is not None
+
+    @property
     def quiet(self):
         """The options of a check in a worker (the parent shows the progress)."""
         return dataclasses.replace(self.options, progress=None)
@@ -351,7 +356,7 @@ class _Reports:
 
     def _cached(self, position: int, item: Loaded, linter: Linter) -> list[Diagnostic] | None:
         work = self.work
-        if not (work.plain and work.results.path is not None and item.digest):
+        if not (work.caching and item.digest):
             return None
         self.keys[position] = key = results_key(item, self.settings_key)
         return cached_results(item, key, work.results, work.base)
@@ -383,7 +388,7 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
     if jobs > 1:
         return _in_workers(work, jobs)
     index, own, share = build_index(work.plan)
-    linter = Linter(work.settings, index)
+    linter = Linter(work.settings, index, record=work.caching)
     made = _Reports(work, [share.kept[resolving.resolve(path)] for path in work.files], linter)
     jobs = jobs_for(len(made.pending)) if work.plain else 1
     lint = (linter, own, work.settings, work.quiet, work.base)
@@ -437,7 +442,7 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
                 replay_fallback(message[1])
         index, own = assembly.index()
         items = [assembly.reads[resolving.resolve(path)].item for path in work.files]
-        reports = _Reports(work, items, Linter(work.settings, index))
+        reports = _Reports(work, items, Linter(work.settings, index, record=work.caching))
         todo: list[list[tuple[int, Path]]] = [[] for _ in parts]
         for position, path in reports.pending:
             todo[owner[path]].append((position, path))
@@ -462,7 +467,8 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
         connection.send((_READ, read))
     connection.send((_READ_ALL, recording.taken()))
     index, own, todo = pickle.loads(connection.recv_bytes())
-    lint = (Linter(work.settings, index), own, work.settings, work.quiet, work.base)
+    linter = Linter(work.settings, index, record=work.caching)
+    lint = (linter, own, work.settings, work.quiet, work.base)
     _send_reports(connection, share.lint(todo[number], *lint), recording)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from fastapi_lint.semantic.walk import own_node_list
+from fastapi_lint.semantic.walk import own_node_list, parent_map
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -104,14 +104,9 @@ class FileModel:
 
     # -- parents ------------------------------------------------------------------------------
     def parent(self, node: ast.AST) -> ast.AST | None:
+        """The node holding `node` (None for the module, and for contexts and operators)."""
         if self._parents is None:
-            self._parents = parents = {}
-            stack: list[ast.AST] = [self.tree]
-            while stack:
-                current = stack.pop()
-                for child in ast.iter_child_nodes(current):
-                    parents[child] = current
-                    stack.append(child)
+            self._parents = parent_map(self.tree)
         return self._parents.get(node)
 
     def ancestors(self, node: ast.AST):
