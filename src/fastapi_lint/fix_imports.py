@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -315,6 +316,8 @@ def used_names(tree: ast.Module) -> set[str]:
 def unused_import_edits(text: str, tree: ast.Module, used_before: set[str]) -> list[Edit]:
     """Edits removing the imports that `used_before` read and `tree` reads nowhere."""
     used_now = used_names(tree)
+    if used_before <= used_now:
+        return []  # no name stopped being read: no import can have become unused
     lines = LineIndex(text)
     edits = []
     for body in _statement_lists(tree):
@@ -352,15 +355,26 @@ def unused_import_edits(text: str, tree: ast.Module, used_before: set[str]) -> l
     return edits
 
 
+_BLOCKS = frozenset({"body", "handlers", "orelse", "finalbody", "cases"})
+_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
 def _statement_lists(tree: ast.Module):
-    """Every list of statements: the module's body and the blocks nested in it."""
+    """Every list of statements: the module's body and the blocks nested in it, in the order a
+    breadth-first walk meets them. Only statements (and handlers, cases) are visited: no
+    expression holds a statement."""
     yield tree.body
-    for node in ast.walk(tree):
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(node, name, None)
-            nested = node is not tree and isinstance(block, list) and block
-            if nested and isinstance(block[0], ast.stmt):
-                yield block
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        if node is not tree:
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(node, name, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    yield block
+        for name in type(node)._fields:
+            if name in _BLOCKS:
+                todo.extend(item for item in getattr(node, name) if isinstance(item, _HOLDERS))
 
 
 def _is_future(stmt: ast.stmt) -> bool:
