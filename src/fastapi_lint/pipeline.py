@@ -259,15 +259,12 @@ class Assembly:
                 continue  # it vanished between the walk and the read
             primary, _, names = made.names[path]
             if path in made.wanted:
-                # Its own copy: star imports are expanded below on what the file says.
-                own[path] = dataclasses.replace(facts) if facts.stars else facts
+                own[path] = facts
             index.add(facts, names)
             prints.append(f"{primary}:{made.cache.facts_digest(made.key(path))}")
         made.cache.save()
         index.expand_stars()
-        for facts in own.values():
-            if facts.stars:
-                index.add_star_names(facts)
+        own = {path: index.as_linted(facts) for path, facts in own.items()}
         index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
         return index, own
 

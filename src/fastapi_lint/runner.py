@@ -252,12 +252,9 @@ def check_text(
         except RecursionError:  # valid but absurdly deep code
             item.tree = TOO_DEEP  # its check reports it (FAL001)
         else:
-            # Its own copy: the lint sees the names its star imports bring, as in a run.
-            item.facts = dataclasses.replace(facts) if facts.stars else facts
             index.add(facts, names)
             index.expand_stars()
-            if facts.stars:
-                index.add_star_names(item.facts)
+            item.facts = index.as_linted(facts)  # as in a run
     report = check(item, Linter(settings, index), settings, options, base, stdin=True)
     parsing.fallback_cache.save()
     # The text checked stands for the file on disk: what is on disk is not a blind spot.

@@ -9,6 +9,7 @@ alias or factory, a dependency provider, a JSON column, a relationship, a model 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import hashlib
 import json
@@ -128,6 +129,15 @@ class ProjectIndex:
             brought.update(self.star_names(module))
         if brought:
             facts.bindings = {**brought, **facts.bindings}
+
+    def as_linted(self, facts: ModuleFacts) -> ModuleFacts:
+        """The facts a checked file is linted with: a copy holding the names its star imports
+        bring (the index's own entry is left as it is)."""
+        if not facts.stars:
+            return facts
+        linted = dataclasses.replace(facts)
+        self.add_star_names(linted)
+        return linted
 
     def star_names(self, module: str) -> dict[str, str]:
         """Name -> qualified name of what `from module import *` binds."""
