@@ -336,3 +336,20 @@ def test_every_output_format_has_a_reporter_imported_only_when_asked_for():
     code = "import sys, fastapi_lint.cli; print(sorted(m for m in sys.modules if 'xml' in m))"
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert imported.stdout.strip() == "[]"  # JUnit's XML waits for `--output-format junit`
+
+
+def test_sarif_locations_are_uri_references_against_the_source_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "my app"
+    folder.mkdir()
+    (folder / "a b#1é.py").write_text("def f(x=[]):\n    return x\n", encoding="utf-8")
+    document = json.loads(run("check", ".", "--output-format", "sarif").output)
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema)(schema).validate(document)
+    the_run = document["runs"][0]
+    base = the_run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+    assert base == tmp_path.as_uri() + "/"
+    location = the_run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "my%20app/a%20b%231%C3%A9.py", "uriBaseId": "%SRCROOT%"}
+    fix_location = the_run["results"][0]["fixes"][0]["artifactChanges"][0]["artifactLocation"]
+    assert fix_location == location

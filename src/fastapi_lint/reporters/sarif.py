@@ -6,7 +6,9 @@ Columns count Unicode code points (`columnKind`), as every other output of the t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi_lint import __version__
 from fastapi_lint.redaction import fix_shows_secret, secret_texts
@@ -17,6 +19,8 @@ from fastapi_lint.source import LineIndex
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/fastapi-lint/"
+# Paths are shown relative to the current folder; SARIF resolves a relative URI against a base.
+SOURCE_ROOT = "%SRCROOT%"
 
 
 def _section(doc: str, heading: str) -> str:
@@ -39,9 +43,18 @@ def _rule(rule) -> dict:
     }
 
 
-def _uri(path: str) -> str:
+def _location(path: str) -> dict:
+    """An artifact location: a file URI for an absolute path, else a percent-encoded relative
+    reference (spaces, `#`, non-ASCII and undecodable bytes included) against the source root."""
     pure = Path(path)
-    return pure.resolve().as_uri() if pure.is_absolute() else pure.as_posix()
+    if pure.is_absolute():
+        return {"uri": pure.resolve().as_uri()}
+    return {"uri": quote(os.fsencode(pure.as_posix())), "uriBaseId": SOURCE_ROOT}
+
+
+def _folder_uri(folder: Path) -> str:
+    uri = folder.as_uri()
+    return uri if uri.endswith("/") else uri + "/"  # a base URI names a folder by its slash
 
 
 def _region(lines: LineIndex, start: int, end: int) -> dict:
@@ -61,7 +74,7 @@ def render(result: RunResult, options: ReportOptions) -> str:
     results = []
     for report in sorted(result.files, key=lambda r: r.path):
         lines = LineIndex(report.source_text)
-        location = {"uri": _uri(report.path)}
+        location = _location(report.path)
         secrets = secret_texts(report.source_text, report.secrets)
         for d in sorted(report.diagnostics, key=lambda d: d.sort_key()):
             item = {
@@ -120,6 +133,7 @@ def render(result: RunResult, options: ReportOptions) -> str:
                         "rules": [_rule(rule) for rule in rules],
                     }
                 },
+                "originalUriBaseIds": {SOURCE_ROOT: {"uri": _folder_uri(Path.cwd())}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
