@@ -132,7 +132,7 @@ class ExpiredAttributeAfterCommit(Rule):
     """
 
     code = "FAL206"
-    summary = "attribute read after commit() expired it, in async code (MissingGreenlet)"
+    summary = "Attribute read after commit() expired it, in async code (MissingGreenlet)"
     fix_availability = FixAvailability.SOMETIMES
     messages = {
         "read": "`{name}.{attribute}` is read after `await {session}.commit()` (line {line}), "

@@ -163,7 +163,7 @@ class LazyLoadInAsync(Rule):
     """
 
     code = "FAL205"
-    summary = "lazy relationship loaded implicitly in async code (MissingGreenlet)"
+    summary = "Lazy relationship loaded implicitly in async code (MissingGreenlet)"
     fix_availability = FixAvailability.SOMETIMES
     messages = {
         "read": "`{name}.{attribute}` lazy-loads relationship `{model}.{attribute}` in async "

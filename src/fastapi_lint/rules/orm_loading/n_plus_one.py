@@ -104,7 +104,7 @@ class NPlusOneQuery(Rule):
     """
 
     code = "FAL306"
-    summary = "a query per row of a query result (N+1 queries)"
+    summary = "A query per row of a query result (N+1 queries)"
     messages = {
         "keyed": "`{query}` runs once per row of the query on line {line}, keyed on `{key}` "
         "(N+1 queries): load them with one query (`.where(... .in_(...))`) or "
