@@ -27,13 +27,14 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.discovery import WalkMemo
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
-from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
+from fastapi_lint.semantic.facts import FACTS_FORMAT, LazyFacts, ModuleFacts
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.semantic.queries import Replay
 from fastapi_lint.source import LineIndex
@@ -132,7 +133,15 @@ class _Store:
 
 
 class IndexCache(_Store):
-    """Facts of each module, keyed by its path (relative to the project root)."""
+    """Facts of each module, keyed by its path (relative to the project root).
+
+    The file is a JSON header line (generation, uses, and for each module its content digest,
+    facts digest, stamp, module name, star imports and where its facts lie) and then each
+    module's facts as its own JSON text, decoded when first used (`LazyFacts`): a warm run on
+    three files of a large project decodes the header, not the facts of every module. In
+    memory an entry is [digest, facts (JSON data, or their (start, end) in the body), facts
+    digest, stamp, module, stars].
+    """
 
     def __init__(self, directory: Path | None, root: Path | None = None) -> None:
         path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
@@ -142,12 +151,27 @@ class IndexCache(_Store):
     def gone(self, key: str) -> bool:
         return not (self.root / key).is_file()
 
-    def unchanged(self, key: str, stamp: Stamp, module: str) -> ModuleFacts | None:
-        """The facts of a file whose stamp is the one stored with them: no need to read it."""
+    def unchanged(
+        self, key: str, stamp: Stamp, module: str, reread: Callable[[], ModuleFacts]
+    ) -> ModuleFacts | None:
+        """The facts of a file whose stamp is the one stored with them: no need to read it.
+        They are decoded on first use; `reread` gives them from the file should the stored
+        ones turn out damaged then."""
         entry = self.entries.get(key)
-        if not entry or len(entry) < 4 or entry[3] != list(stamp):
+        if not entry or entry[3] != list(stamp) or entry[4] != module:
             return None
-        return self._facts(key, entry, module)
+        self._use(key)
+
+        def decode() -> ModuleFacts:
+            facts = self._decode(entry)
+            if facts is not None and facts.module == module:
+                return facts
+            if self.entries.get(key) is entry:  # dropped at the next write: read again then
+                del self.entries[key]
+                self.changed = True
+            return reread()
+
+        return LazyFacts(module, entry[5], decode)
 
     def get(
         self, key: str, digest: str, module: str, stamp: Stamp | None = None
@@ -155,33 +179,96 @@ class IndexCache(_Store):
         entry = self.entries.get(key)
         if not entry or entry[0] != digest:
             return None
-        facts = self._facts(key, entry, module)
-        if facts is not None and stamp is not None and entry[3:4] != [list(stamp)]:
-            self.entries[key] = [*entry[:3], list(stamp)]  # same content, touched: new stamp
+        facts = self._decode(entry)
+        if facts is None or facts.module != module:
+            return None
+        self._use(key)
+        if stamp is not None and entry[3] != list(stamp):
+            entry[3] = list(stamp)  # same content, touched: new stamp
             self.changed = True
         return facts
 
-    def _facts(self, key: str, entry: list, module: str) -> ModuleFacts | None:
+    def _decode(self, entry: list) -> ModuleFacts | None:
+        data = entry[1]
         try:
-            facts = ModuleFacts.from_json(entry[1])
-        except (KeyError, TypeError, ValueError):
-            return None
-        if facts.module != module:
-            return None
-        self._use(key)
-        return facts
+            if isinstance(data, tuple):
+                data = json.loads(self._body[data[0] : data[1]])
+            return ModuleFacts.from_json(data)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            return None  # a damaged entry: a miss
 
     def put(self, key: str, digest: str, facts: ModuleFacts, stamp: Stamp | None = None) -> None:
         data = facts.to_json()
         facts_digest = content_hash(json.dumps(data, sort_keys=True).encode())
-        self.entries[key] = [digest, data, facts_digest, list(stamp) if stamp else None]
+        stored = list(stamp) if stamp else None
+        self.entries[key] = [digest, data, facts_digest, stored, facts.module, list(facts.stars)]
         self._use(key)
         self.changed = True
 
     def facts_digest(self, key: str) -> str:
         """A digest of what a module tells the index (stable while only its bodies change)."""
         entry = self.entries.get(key)
-        return entry[2] if entry and len(entry) > 2 else ""
+        return entry[2] if entry else ""
+
+    def _read(self, path: Path | None) -> dict:
+        self._body = b""
+        if path is None:
+            return {}
+        try:
+            with open(path, "rb") as stream:
+                header = json.loads(stream.readline())
+                self._body = stream.read()
+        except (OSError, ValueError):
+            return {}
+        heads = header.get("heads") if isinstance(header, dict) else None
+        if not isinstance(heads, dict):
+            return {}
+        size = len(self._body)
+        entries = {}
+        for key, head in heads.items():
+            entry = _index_entry(head, size)
+            if entry is not None:
+                entries[key] = entry
+        return {
+            "generation": header.get("generation"),
+            "used": header.get("used"),
+            "entries": entries,
+        }
+
+    def _write(self, path: Path, document: dict) -> None:
+        heads: dict[str, list] = {}
+        parts: list[bytes] = []
+        offset = 0
+        for key, (digest, data, facts_digest, stamp, module, stars) in document["entries"].items():
+            if isinstance(data, tuple):  # never decoded: written back as read
+                text = self._body[data[0] : data[1]]
+            else:
+                text = json.dumps(data, separators=(",", ":")).encode()
+            heads[key] = [digest, facts_digest, stamp, module, stars, offset, offset + len(text)]
+            parts.append(text)
+            offset += len(text)
+        header = {"generation": document["generation"], "used": document["used"], "heads": heads}
+        # JSON text holds no raw line break: the header is the first line.
+        head = json.dumps(header, separators=(",", ":")).encode()
+        _write_bytes(path, b"".join([head, b"\n", *parts]))
+
+
+def _index_entry(head: object, size: int) -> list | None:
+    """An index cache entry from its header line (see IndexCache), or None when damaged."""
+    if not isinstance(head, list) or len(head) != 7:
+        return None
+    digest, facts_digest, stamp, module, stars, start, end = head
+    if not (type(start) is int and type(end) is int and 0 <= start <= end <= size):
+        return None
+    if not (type(digest) is str and type(facts_digest) is str and type(module) is str):
+        return None
+    if stamp is not None and not (
+        type(stamp) is list and len(stamp) == 2 and all(type(n) is int for n in stamp)
+    ):
+        return None
+    if type(stars) is not list or not all(type(star) is str for star in stars):
+        return None
+    return [digest, (start, end), facts_digest, stamp, module, stars]
 
 
 class ResultsCache(_Store):

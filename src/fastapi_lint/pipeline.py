@@ -12,6 +12,8 @@ hold the trees of the workers' files.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import dataclasses
 import os
 import pickle
@@ -129,7 +131,19 @@ def _unchanged_facts(
     """The cached facts of a module unchanged since they were stored, found without reading it."""
     if made.cache.path is None or stamp is None or size > made.max_file_size:
         return None
-    return made.cache.unchanged(made.key(path), stamp, module)
+    return made.cache.unchanged(made.key(path), stamp, module, lambda: _reread(made, path))
+
+
+def _reread(made: Plan, path: Path) -> ModuleFacts:
+    """The facts of a module from its file, for cached facts found damaged when first used
+    (after the index was assembled: what the file holds, or none when it no longer parses)."""
+    primary, package, _ = made.names[path]
+    source = load(path, made.max_file_size).source
+    tree = parse(source.text, str(path)) if source is not None else None
+    if isinstance(tree, ast.Module):
+        with contextlib.suppress(RecursionError):
+            return extract(tree, primary, package)
+    return ModuleFacts(primary, package)
 
 
 def _cache_key(path: Path, root: Path | None) -> str:

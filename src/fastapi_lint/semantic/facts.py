@@ -11,6 +11,7 @@ so it costs a fraction of a full walk. The result is plain data that the cache s
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi_lint.semantic.blocking import blocking_calls_in, client_made_by
@@ -145,6 +146,50 @@ class ModuleFacts:
             response_defaults=data.get("response_defaults", {}),
             includes=data.get("includes", []),
         )
+
+
+class LazyFacts(ModuleFacts):
+    """Cached facts of a module, decoded on first use: a run on three files of a large project
+    does not decode the facts of every module. Its name and star imports are known without
+    decoding (the index is assembled from them). Once decoded it is a plain `ModuleFacts`
+    (its class changes), so it is one object before and after: identity-keyed answers hold.
+    `decode` gives the facts (it never fails: a damaged entry reads the file again)."""
+
+    def __init__(self, module: str, stars: list[str], decode: Callable[[], ModuleFacts]) -> None:
+        # not the dataclass's: the other fields come from `decode`, on first use
+        self.__dict__.update(module=module, stars=stars, _decode=decode)
+
+    def _decoded(self) -> None:
+        decode = self.__dict__.pop("_decode", None)
+        if decode is not None:
+            for name, value in decode().__dict__.items():
+                self.__dict__.setdefault(name, value)  # what was set before decoding wins
+            self.__class__ = ModuleFacts
+
+    def __getattr__(self, name: str):  # only for what the instance does not hold yet
+        if "_decode" not in self.__dict__:
+            raise AttributeError(name)
+        self._decoded()
+        return getattr(self, name)
+
+    @property
+    def exports(self) -> list[str] | None:  # a class attribute of ModuleFacts (its default)
+        self._decoded()
+        return self.__dict__["exports"]
+
+    @exports.setter
+    def exports(self, value: list[str] | None) -> None:
+        self.__dict__["exports"] = value
+
+    def __eq__(self, other: object) -> bool:
+        self._decoded()
+        return self == other
+
+    __hash__ = None  # type: ignore[assignment]  # as ModuleFacts: mutable, compared by value
+
+    def __reduce_ex__(self, protocol):  # pickled (to a worker) as the plain facts
+        self._decoded()
+        return self.__reduce_ex__(protocol)
 
 
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
