@@ -16,11 +16,10 @@ import ast
 import contextlib
 import dataclasses
 import os
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint import resolving
 from fastapi_lint.cache import IndexCache, ResultsCache, WalkCache, content_hash, stamp_of
@@ -34,7 +33,9 @@ from fastapi_lint.projects import Project, Projects
 from fastapi_lint.results import FileReport
 from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
-from fastapi_lint.workers import Workers, can_fork, record_fallback, replay_fallback
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 PARALLEL_THRESHOLD = 48  # files: below this, starting processes costs more than it saves
 _READ, _READ_ALL, _REPORT, _DONE = "read", "read-all", "report", "done"
@@ -383,6 +384,8 @@ class _Reports:
         if message[0] == _REPORT:
             self.checked(message[1], message[2])
         else:
+            from fastapi_lint.workers import replay_fallback  # (multiprocessing: when used)
+
             replay_fallback(message[1])
 
     def _progress(self) -> None:
@@ -404,6 +407,8 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
     jobs = jobs_for(len(made.pending)) if work.plain else 1
     lint = (linter, own, work.settings, work.quiet, work.base)
     if jobs > 1:  # workers inherit the trees and the index: nothing is pickled to them
+        from fastapi_lint.workers import Workers  # (multiprocessing: only runs that fork)
+
         parts = _balanced(made.pending, jobs, lambda entry: work.plan.sizes.get(entry[1], 0))
 
         def linting(part):
@@ -422,6 +427,8 @@ def _send_reports(
     connection: Connection, reports: Iterator[tuple[int, FileReport]], recording=None
 ) -> None:
     """A worker's phase 2: each report, then what it used of the lowering cache."""
+    from fastapi_lint.workers import record_fallback
+
     recording = recording or record_fallback()
     for position, report in reports:
         connection.send((_REPORT, position, report))
@@ -430,6 +437,10 @@ def _send_reports(
 
 def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectIndex]:
     """Both phases in `jobs` forked workers, each owning a share of the files."""
+    import pickle
+
+    from fastapi_lint.workers import Workers, replay_fallback
+
     made = work.plan
     # Checked files cost a parse and a lint, other modules a parse: balanced by size.
     parts = _balanced(
@@ -469,6 +480,10 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
 
 def _serve_share(connection: Connection, number: int, share: Share, work: Checking) -> None:
     """A worker: phase 1 on its share, then phase 2 with the index the parent sends."""
+    import pickle
+
+    from fastapi_lint.workers import record_fallback
+
     recording = record_fallback()
     for read in share.read():
         if read.item is not None:
@@ -508,6 +523,10 @@ def jobs_for(count: int) -> int:
         return 1
     else:
         wanted = min(os.cpu_count() or 1, 8)
+    if wanted <= 1:
+        return 1
+    from fastapi_lint.workers import can_fork
+
     if not can_fork():
         return 1
     return max(1, min(wanted, count))

@@ -30,10 +30,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint.config import ConfigError, Settings, load, read_toml
-from fastapi_lint.dependencies import project_pydantic
-from fastapi_lint.discovery import Excluder
+
+if TYPE_CHECKING:
+    from fastapi_lint.discovery import Excluder
 
 PYPROJECT = "pyproject.toml"
 
@@ -116,6 +118,8 @@ class Projects:
     def excluder(self, project: Project) -> Excluder:
         """The project's exclude patterns, relative to its base."""
         if project not in self._excluders:
+            from fastapi_lint.discovery import Excluder  # (pathspec: runs that walk or match)
+
             settings = self.settings(project)
             patterns = settings.exclude + settings.extend_exclude
             self._excluders[project] = Excluder(patterns, self.base(project))
@@ -205,8 +209,8 @@ class Projects:
         if project not in self._layouts:
             if self.fixed is not None:  # the imposed file's `src` (none under --isolated)
                 configured, base = self.fixed[0].src, self.fixed[1]
-            elif project.config is not None:
-                configured, base = load(project.config).src, project.config.parent
+            elif project.config is not None:  # (its settings, loaded once: `adjust` keeps `src`)
+                configured, base = self.settings(project).src, project.config.parent
             else:
                 configured, base = (), project.root
             if project.root is None:
@@ -285,6 +289,8 @@ class _OwnFiles:
 def _with_dependencies(settings: Settings, root: Path) -> Settings:
     """Default settings told the Pydantic major by the files of a project without settings
     (a plain pyproject.toml, requirements.txt, a lock file), as a project's own would be."""
+    from fastapi_lint.dependencies import project_pydantic
+
     document: dict = {}
     with contextlib.suppress(ConfigError):
         document = read_toml(root / PYPROJECT) if (root / PYPROJECT).is_file() else {}
