@@ -91,3 +91,16 @@ def test_requirements_are_parsed_only_when_one_may_be_pydantic(tmp_path):
     assert major("fastapi", " PyDantic[email] >=1.10,<2 ; python_version>'3.8'") == 1
     assert major("pydantic>=2", "pydantic.v1<2") == 2  # `pydantic.v1` is another name
     assert major("pydantic>=1.10,<3") is None  # both majors
+
+
+def test_settings_without_rule_options_load_no_rule(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-lint]\nsrc = ["."]\n')
+    script = (
+        "import json, sys; from pathlib import Path; from fastapi_lint.config import load;"
+        f"load(Path({str(tmp_path / 'pyproject.toml')!r}));"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    modules = set(json.loads(done.stdout))
+    # (A rule's options, or codes to check against the registry, need the rules.)
+    assert heavy(modules, "fastapi_lint.rules.security", "fastapi_lint.semantic") == []

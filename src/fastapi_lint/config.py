@@ -252,7 +252,9 @@ _TOP_LEVEL = {
 
 
 def parse_table(table: dict[str, Any], path: Path, where: str) -> Settings:
-    rules_by_name = {rule.name: rule for rule in all_rules()}
+    # The registry (every rule module) only for a table naming a rule's options, or a mistake.
+    known_keys = all(key in _TOP_LEVEL for key in table)
+    rules_by_name = {} if known_keys else {rule.name: rule for rule in all_rules()}
     values: dict[str, Any] = {"config_path": path}
     rule_options: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
     for key, value in table.items():

@@ -65,7 +65,7 @@ class Projects:
         self._import_roots: dict[Path, Path] = {}
         self._folder_names: dict[tuple, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._has_init: dict[Path, bool] = {}
-        self._names_in: dict[Project, dict[str, tuple]] = {}  # folder -> _folder_parts
+        self._names_in: dict[Project, dict[str, tuple]] = {}  # folder -> its modules' prefixes
         self._settings: dict[Path | None, Settings] = {}
         self._layouts: dict[Project, tuple[Path, ...]] = {}
         self._excluders: dict[Project, Excluder] = {}
@@ -149,15 +149,26 @@ class Projects:
             known = self._names_in[project] = {}
         found = known.get(folder)
         if found is None:
-            found = known[folder] = self._folder_parts(path.parent, project)
-        own, below_others = found
-        is_init = stem == "__init__"
-        primary = _dotted_parts(own, stem, trim=True) or stem
-        package = primary if is_init else primary.rpartition(".")[0]
+            own, below_others = self._folder_parts(path.parent, project)
+            found = known[folder] = (_prefix(own, trim=True), [_prefix(p) for p in below_others])
+        prefix, other_prefixes = found
         # Also the name below each other import root holding it (`src.app.main` next to
         # `app.main`, for code that imports through a namespace `src`): the index lets a
         # module's own name win over these.
-        others = [_dotted_parts(parts, stem, trim=False) for parts in below_others]
+        if stem == "__init__":  # a package's `__init__.py` is the package
+            primary = package = prefix or stem
+            others = other_prefixes
+        else:
+            if stem.isidentifier():
+                primary = f"{prefix}.{stem}" if prefix else stem
+                others = [
+                    f"{other}.{stem}" if other else stem
+                    for other in other_prefixes
+                    if other is not None
+                ]
+            else:  # not importable by a dotted name: its stem names it alone
+                primary, others = stem, []
+            package = primary.rpartition(".")[0]
         names = [primary, *(name for name in others if name and name != primary)]
         return primary, package, list(dict.fromkeys(names))
 
@@ -318,19 +329,17 @@ def _marker(folder: Path) -> str | None:
     return "plain"
 
 
-def _dotted_parts(folder: tuple[str, ...], stem: str, *, trim: bool) -> str:
-    """`root/a/b/c.py` (folder parts `a`, `b` below the root; stem `c`) -> `a.b.c` (a
-    package's `__init__.py` is the package).
+def _prefix(folder: tuple[str, ...], *, trim: bool = False) -> str | None:
+    """The dotted name of a folder's modules up to their own (`a.b` for `root/a/b/c.py`, folder
+    parts `a`, `b` below the root), found once per folder.
 
     With `trim`, leading folders that cannot be imported (`my-app`) are dropped, what follows
-    them can; without, such a path has no name ("").
+    them can; without, such a folder gives its modules no name (None).
     """
     parts = list(folder)
-    if stem != "__init__":
-        parts.append(stem)
     while trim and parts and not all(part.isidentifier() for part in parts):
         parts.pop(0)
-    return ".".join(parts) if all(part.isidentifier() for part in parts) else ""
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else None
 
 
 def _inside(path: Path, folder: Path) -> bool:
