@@ -36,7 +36,7 @@ def entries(folder: Path, kind: str) -> dict:
     if kind == "results":  # a header line saying where each entry lies, then the entries
         return json.loads(path.read_text().partition("\n")[0])["spans"]
     if kind == "index":  # a header line with each module's entry, then the facts
-        return json.loads(path.read_text().partition("\n")[0])["heads"]
+        return json.loads(path.read_text().partition("\n")[0])["modules"]
     return json.loads(path.read_text())["entries"]
 
 

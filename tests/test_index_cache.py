@@ -110,16 +110,22 @@ def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path, monkeypatch):
     cold = check(".")
     [stored] = (tmp_path / cache.CACHE_DIR).glob("index-*.json")
     head, _, body = stored.read_bytes().partition(b"\n")
-    heads = json.loads(head)["heads"]
+    heads = json.loads(head)["modules"]
     start, end = heads["app/base.py"][5:7]
     # Same length, not JSON: the header still points at it.
     stored.write_bytes(head + b"\n" + body[:start] + b"!" * (end - start) + body[end:])
     index = index_of(tmp_path, names[:1])
     assert index.class_kinds("app.base.Base")  # read from the file again: still a model
     assert check(".") == cold
-    # A header entry of the wrong shape is dropped alone.
+    # Entries of the wrong shape, or holding the wrong kinds of values, are misses alone.
     heads["app/base.py"] = ["?"]
-    stored.write_bytes(json.dumps({**json.loads(head), "heads": heads}).encode() + b"\n" + body)
+    heads["app/__init__.py"][4] = 5  # its star imports
+    heads["app/m0.py"][5:7] = ["0", None]  # where its facts lie
+    heads["app/m1.py"][5:7] = [-3, 10**9]
+    heads["app/m2.py"][2] = "stamp"
+    heads["app/m3.py"] = {"not": "a list"}
+    stored.write_bytes(json.dumps({**json.loads(head), "modules": heads}).encode() + b"\n" + body)
     assert check(*names[:2]) == cold[:2]
+    assert check(".") == cold
     stored.write_bytes(b"\x00garbage")
     assert check(".") == cold

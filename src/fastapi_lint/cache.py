@@ -135,16 +135,16 @@ class _Store:
 class IndexCache(_Store):
     """Facts of each module, keyed by its path (relative to the project root).
 
-    The file is a JSON header line (generation, uses, and for each module its content digest,
-    facts digest, stamp, module name, star imports and where its facts lie) and then each
-    module's facts as its own JSON text, decoded when first used (`LazyFacts`): a warm run on
-    three files of a large project decodes the header, not the facts of every module. In
-    memory an entry is [digest, facts (JSON data, or their (start, end) in the body), facts
-    digest, stamp, module, stars].
+    The file is a JSON header line (generation, uses, and each module's entry: content digest,
+    facts digest, stamp, module name, star imports, and where its facts lie in the rest of the
+    file) and then each module's facts as its own JSON text, decoded when first used
+    (`LazyFacts`): a warm run on three files of a large project decodes the header, not the
+    facts of every module. An entry is checked when it is used: a damaged one is a miss.
     """
 
     def __init__(self, directory: Path | None, root: Path | None = None) -> None:
         path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
+        self._data: dict[str, dict] = {}  # facts stored by this run (as JSON data), by key
         super().__init__(path)
         self.root = root or Path("/")
 
@@ -158,12 +158,15 @@ class IndexCache(_Store):
         They are decoded on first use; `reread` gives them from the file should the stored
         ones turn out damaged then."""
         entry = self.entries.get(key)
-        if not entry or entry[3] != list(stamp) or entry[4] != module:
+        if not entry or entry[2] != list(stamp) or entry[3] != module:
+            return None
+        stars = entry[4]
+        if type(stars) is not list or not all(type(star) is str for star in stars):
             return None
         self._use(key)
 
         def decode() -> ModuleFacts:
-            facts = self._decode(entry)
+            facts = self._decode(key, entry)
             if facts is not None and facts.module == module:
                 return facts
             if self.entries.get(key) is entry:  # dropped at the next write: read again then
@@ -171,7 +174,7 @@ class IndexCache(_Store):
                 self.changed = True
             return reread()
 
-        return LazyFacts(module, entry[5], decode)
+        return LazyFacts(module, stars, decode)
 
     def get(
         self, key: str, digest: str, module: str, stamp: Stamp | None = None
@@ -179,36 +182,43 @@ class IndexCache(_Store):
         entry = self.entries.get(key)
         if not entry or entry[0] != digest:
             return None
-        facts = self._decode(entry)
+        facts = self._decode(key, entry)
         if facts is None or facts.module != module:
             return None
         self._use(key)
-        if stamp is not None and entry[3] != list(stamp):
-            entry[3] = list(stamp)  # same content, touched: new stamp
+        if stamp is not None and entry[2] != list(stamp):
+            entry[2] = list(stamp)  # same content, touched: new stamp
             self.changed = True
         return facts
 
-    def _decode(self, entry: list) -> ModuleFacts | None:
-        data = entry[1]
+    def _decode(self, key: str, entry: list) -> ModuleFacts | None:
         try:
-            if isinstance(data, tuple):
-                data = json.loads(self._body[data[0] : data[1]])
+            data = self._data.get(key)
+            if data is None:
+                data = json.loads(self._stored(entry))
             return ModuleFacts.from_json(data)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             return None  # a damaged entry: a miss
 
+    def _stored(self, entry: list) -> bytes:
+        """The JSON text of an entry's facts in the file read (ValueError: it points nowhere)."""
+        start, end = entry[5], entry[6]
+        if type(start) is not int or type(end) is not int or not 0 <= start <= end:
+            raise ValueError("not a span of the file")
+        return self._body[start:end]
+
     def put(self, key: str, digest: str, facts: ModuleFacts, stamp: Stamp | None = None) -> None:
-        data = facts.to_json()
+        data = self._data[key] = facts.to_json()
         facts_digest = content_hash(json.dumps(data, sort_keys=True).encode())
         stored = list(stamp) if stamp else None
-        self.entries[key] = [digest, data, facts_digest, stored, facts.module, list(facts.stars)]
+        self.entries[key] = [digest, facts_digest, stored, facts.module, list(facts.stars), 0, 0]
         self._use(key)
         self.changed = True
 
     def facts_digest(self, key: str) -> str:
         """A digest of what a module tells the index (stable while only its bodies change)."""
         entry = self.entries.get(key)
-        return entry[2] if entry else ""
+        return entry[1] if entry else ""
 
     def _read(self, path: Path | None) -> dict:
         self._body = b""
@@ -220,55 +230,44 @@ class IndexCache(_Store):
                 self._body = stream.read()
         except (OSError, ValueError):
             return {}
-        heads = header.get("heads") if isinstance(header, dict) else None
-        if not isinstance(heads, dict):
+        entries = header.get("modules") if isinstance(header, dict) else None
+        if not isinstance(entries, dict):
             return {}
-        size = len(self._body)
-        entries = {}
-        for key, head in heads.items():
-            entry = _index_entry(head, size)
-            if entry is not None:
-                entries[key] = entry
         return {
             "generation": header.get("generation"),
             "used": header.get("used"),
-            "entries": entries,
+            # The shape here; what each field holds, when the entry is used.
+            "entries": {
+                key: entry
+                for key, entry in entries.items()
+                if type(entry) is list and len(entry) == 7
+            },
         }
 
     def _write(self, path: Path, document: dict) -> None:
-        heads: dict[str, list] = {}
+        entries: dict[str, list] = {}
         parts: list[bytes] = []
         offset = 0
-        for key, (digest, data, facts_digest, stamp, module, stars) in document["entries"].items():
-            if isinstance(data, tuple):  # never decoded: written back as read
-                text = self._body[data[0] : data[1]]
-            else:
-                text = json.dumps(data, separators=(",", ":")).encode()
-            heads[key] = [digest, facts_digest, stamp, module, stars, offset, offset + len(text)]
+        for key, entry in document["entries"].items():
+            data = self._data.get(key)
+            try:  # one never decoded is written back as read
+                if data is None:
+                    text = self._stored(entry)
+                else:
+                    text = json.dumps(data, separators=(",", ":")).encode()
+            except ValueError:
+                continue  # damaged: dropped
+            entries[key] = [*entry[:5], offset, offset + len(text)]
             parts.append(text)
             offset += len(text)
-        header = {"generation": document["generation"], "used": document["used"], "heads": heads}
+        header = {
+            "generation": document["generation"],
+            "used": document["used"],
+            "modules": entries,
+        }
         # JSON text holds no raw line break: the header is the first line.
         head = json.dumps(header, separators=(",", ":")).encode()
         _write_bytes(path, b"".join([head, b"\n", *parts]))
-
-
-def _index_entry(head: object, size: int) -> list | None:
-    """An index cache entry from its header line (see IndexCache), or None when damaged."""
-    if not isinstance(head, list) or len(head) != 7:
-        return None
-    digest, facts_digest, stamp, module, stars, start, end = head
-    if not (type(start) is int and type(end) is int and 0 <= start <= end <= size):
-        return None
-    if not (type(digest) is str and type(facts_digest) is str and type(module) is str):
-        return None
-    if stamp is not None and not (
-        type(stamp) is list and len(stamp) == 2 and all(type(n) is int for n in stamp)
-    ):
-        return None
-    if type(stars) is not list or not all(type(star) is str for star in stars):
-        return None
-    return [digest, (start, end), facts_digest, stamp, module, stars]
 
 
 class ResultsCache(_Store):
