@@ -120,9 +120,10 @@ def plan(
 
 def _in_order(paths: set[Path]) -> list[Path]:
     """Paths in pathlib's order; on POSIX by their parts, the same order without pathlib's
-    comparisons (a tenth of the plan of 2,000 modules)."""
+    comparisons (a tenth of the plan of 2,000 modules), the parts split from the text (the
+    paths are normalised: pathlib's `parts` costs more)."""
     if os.name == "posix":
-        return sorted(paths, key=lambda path: path.parts)
+        return sorted(paths, key=lambda path: str(path).split("/"))
     return sorted(paths)
 
 

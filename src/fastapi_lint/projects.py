@@ -66,6 +66,7 @@ class Projects:
         self._folder_names: dict[tuple, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._has_init: dict[Path, bool] = {}
         self._names_in: dict[Project, dict[str, tuple]] = {}  # folder -> its modules' prefixes
+        self._names_of: tuple[Project | None, dict[str, tuple]] = (None, {})  # the last asked
         self._settings: dict[Path | None, Settings] = {}
         self._layouts: dict[Project, tuple[Path, ...]] = {}
         self._excluders: dict[Project, Excluder] = {}
@@ -144,9 +145,13 @@ class Projects:
         folder, _, name = str(path).rpartition(os.sep)
         dot = name.rfind(".")
         stem = name[:dot] if 0 < dot < len(name) - 1 else name
-        known = self._names_in.get(project)
-        if known is None:
-            known = self._names_in[project] = {}
+        if project is self._names_of[0]:  # a run asks for one project's modules in a row
+            known = self._names_of[1]
+        else:  # (hashing a project hashes its paths: once per project, not per module)
+            known = self._names_in.get(project)
+            if known is None:
+                known = self._names_in[project] = {}
+            self._names_of = (project, known)
         found = known.get(folder)
         if found is None:
             own, below_others = self._folder_parts(path.parent, project)
