@@ -64,16 +64,18 @@ def test_importing_the_command_line_imports_no_run():
 
 def test_a_small_check_imports_no_workers_and_only_its_reporter(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "app"\ndependencies = ["fastapi", "pydantic-settings>=2"]\n'
+        '[project]\nname = "app"\ndependencies = ["fastapi", "pydantic>=2", "pydantic-settings"]\n'
     )
     (tmp_path / "app.py").write_text(textwrap.dedent("def f(x=[]):\n    return x\n"))
     modules = imported("check", "app.py", "--output-format", "json", cwd=tmp_path)
     assert "fastapi_lint.reporters.json_report" in modules  # it did run and report
+    assert "packaging.specifiers" in modules  # `pydantic>=2` was read
     unwanted = heavy(
         modules,
         "multiprocessing",
         "pickle",
-        "packaging",  # no requirement names pydantic: nothing to parse
+        "packaging.requirements",  # a plain requirement is split without it
+        "packaging.tags",
         "fastapi_lint.reporters.concise",
         "fastapi_lint.reporters.sarif",
         "fastapi_lint.reporters.junit",
@@ -104,3 +106,46 @@ def test_settings_without_rule_options_load_no_rule(tmp_path):
     modules = set(json.loads(done.stdout))
     # (A rule's options, or codes to check against the registry, need the rules.)
     assert heavy(modules, "fastapi_lint.rules.security", "fastapi_lint.semantic") == []
+
+
+def test_plain_requirements_read_here_as_packaging_reads_them():
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from fastapi_lint.metadata import _PLAIN, _requirement
+
+    plain = 0
+    names = ["pydantic", "Pydantic", "py-dantic", "pydantic_core", "-bad", "a.", "x"]
+    extras = ["", "[email]", "[ email , timezone ]", "[]", "[bad extra]", "[a,]"]
+    specs = [
+        "",
+        ">=2",
+        " >= 2 ",
+        ">=1.10,<3",
+        ">=1.10 , <3",
+        "==2.*",
+        "~=2.5",
+        "!=2.0.0,>1",
+        "==v2",
+        ">=2,",
+        "=>2",
+        "==2.*.1",
+        "<2a1",
+        "===2.0",
+        "(>=2)",
+        ">=2; python_version>'3.8'",
+        "@ https://example.com/p.whl",
+        " >=2 junk",
+    ]
+    for name in names:
+        for extra in extras:
+            for spec in specs:
+                text = f"{name}{extra}{spec}"
+                try:
+                    parsed = Requirement(text)
+                    expected = (parsed.name, str(parsed.specifier))
+                except InvalidRequirement:
+                    expected = None
+                found = _requirement(text)
+                assert (found and (found[0], str(found[1]))) == expected, text
+                plain += _PLAIN.fullmatch(text) is not None
+    assert plain > 100  # the split here, not only packaging's, was compared

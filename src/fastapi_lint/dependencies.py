@@ -132,7 +132,7 @@ def locked_pydantic(folder: Path) -> int | None:
         path = folder / name
         if not path.is_file():
             continue
-        from packaging.utils import canonicalize_name
+        from fastapi_lint.metadata import canonical_name
 
         document: dict[str, Any] = {}
         with (
@@ -146,7 +146,7 @@ def locked_pydantic(folder: Path) -> int | None:
             for package in (packages if isinstance(packages, list) else [])
             if isinstance(package, dict)
             and isinstance(package.get("name"), str)
-            and canonicalize_name(package["name"]) == "pydantic"
+            and canonical_name(package["name"]) == "pydantic"
         }
         majors.discard(None)
         if len(majors) == 1:
