@@ -161,7 +161,7 @@ class IndexCache(_Store):
         if not entry or entry[2] != list(stamp) or entry[3] != module:
             return None
         stars = entry[4]
-        if type(stars) is not list or not all(type(star) is str for star in stars):
+        if type(stars) is not list or (stars and not all(type(star) is str for star in stars)):
             return None
         self._use(key)
 

@@ -174,6 +174,8 @@ class Projects:
             else:  # not importable by a dotted name: its stem names it alone
                 primary, others = stem, []
             package = primary.rpartition(".")[0]
+        if not others:  # (most projects: one import root holds the module)
+            return primary, package, [primary]
         names = [primary, *(name for name in others if name and name != primary)]
         return primary, package, list(dict.fromkeys(names))
 

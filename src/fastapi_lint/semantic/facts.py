@@ -157,7 +157,8 @@ class LazyFacts(ModuleFacts):
 
     def __init__(self, module: str, stars: list[str], decode: Callable[[], ModuleFacts]) -> None:
         # not the dataclass's: the other fields come from `decode`, on first use
-        self.__dict__.update(module=module, stars=stars, _decode=decode)
+        held = self.__dict__
+        held["module"], held["stars"], held["_decode"] = module, stars, decode
 
     def _decoded(self) -> None:
         decode = self.__dict__.pop("_decode", None)
