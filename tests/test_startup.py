@@ -45,6 +45,7 @@ def test_importing_the_command_line_imports_no_run():
         modules,
         "packaging",
         "pathspec",
+        "tomllib",
         "multiprocessing",
         "pickle",
         "libcst",
