@@ -129,3 +129,29 @@ def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path, monkeypatch):
     assert check(".") == cold
     stored.write_bytes(b"\x00garbage")
     assert check(".") == cold
+
+
+def test_lazy_facts_are_the_facts_once_decoded():
+    import dataclasses
+
+    plain = ModuleFacts("app.m", "app", bindings={"x": "y.x"}, stars=["y"], exports=["x"])
+    calls: list[int] = []
+
+    def decode() -> ModuleFacts:
+        calls.append(1)
+        return ModuleFacts.from_json(plain.to_json())
+
+    lazy = LazyFacts("app.m", ["y"], decode)
+    assert (lazy.module, lazy.stars, calls) == ("app.m", ["y"], [])  # known without decoding
+    lazy.bindings = {"z": "w.z"}  # set before decoding: it wins over the stored one
+    assert lazy.exports == ["x"] and calls == [1]
+    assert type(lazy) is ModuleFacts and lazy.bindings == {"z": "w.z"}
+    assert LazyFacts("app.m", ["y"], decode) == plain and calls == [1, 1]
+    copy = dataclasses.replace(LazyFacts("app.m", ["y"], decode))
+    assert type(copy) is ModuleFacts and copy == plain
+    try:
+        LazyFacts("app.m", [], decode).not_a_field  # noqa: B018
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a name facts do not hold is no attribute")

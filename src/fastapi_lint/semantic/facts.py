@@ -161,17 +161,20 @@ class LazyFacts(ModuleFacts):
         held["module"], held["stars"], held["_decode"] = module, stars, decode
 
     def _decoded(self) -> None:
-        decode = self.__dict__.pop("_decode", None)
-        if decode is not None:
+        held = self.__dict__
+        decode = held.get("_decode")
+        if decode is not None:  # (the fields are all there before `_decode` goes)
             for name, value in decode().__dict__.items():
-                self.__dict__.setdefault(name, value)  # what was set before decoding wins
+                held.setdefault(name, value)  # what was set before decoding wins
+            held.pop("_decode", None)
             self.__class__ = ModuleFacts
 
     def __getattr__(self, name: str):  # only for what the instance does not hold yet
-        if "_decode" not in self.__dict__:
-            raise AttributeError(name)
         self._decoded()
-        return getattr(self, name)
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     def exports(self) -> list[str] | None:  # a class attribute of ModuleFacts (its default)
