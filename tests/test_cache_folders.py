@@ -35,6 +35,8 @@ def entries(folder: Path, kind: str) -> dict:
     [path] = folder.glob(f"{kind}-*.json")
     if kind == "results":  # a header line saying where each entry lies, then the entries
         return json.loads(path.read_text().partition("\n")[0])["spans"]
+    if kind == "index":  # a header line with each module's entry, then the facts
+        return json.loads(path.read_text().partition("\n")[0])["modules"]
     return json.loads(path.read_text())["entries"]
 
 

@@ -27,13 +27,14 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.discovery import WalkMemo
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
-from fastapi_lint.semantic.facts import FACTS_FORMAT, ModuleFacts
+from fastapi_lint.semantic.facts import FACTS_FORMAT, LazyFacts, ModuleFacts
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.semantic.queries import Replay
 from fastapi_lint.source import LineIndex
@@ -132,22 +133,48 @@ class _Store:
 
 
 class IndexCache(_Store):
-    """Facts of each module, keyed by its path (relative to the project root)."""
+    """Facts of each module, keyed by its path (relative to the project root).
+
+    The file is a JSON header line (generation, uses, and each module's entry: content digest,
+    facts digest, stamp, module name, star imports, and where its facts lie in the rest of the
+    file) and then each module's facts as its own JSON text, decoded when first used
+    (`LazyFacts`): a warm run on three files of a large project decodes the header, not the
+    facts of every module. An entry is checked when it is used: a damaged one is a miss.
+    """
 
     def __init__(self, directory: Path | None, root: Path | None = None) -> None:
         path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
+        self._data: dict[str, dict] = {}  # facts stored by this run (as JSON data), by key
         super().__init__(path)
         self.root = root or Path("/")
 
     def gone(self, key: str) -> bool:
         return not (self.root / key).is_file()
 
-    def unchanged(self, key: str, stamp: Stamp, module: str) -> ModuleFacts | None:
-        """The facts of a file whose stamp is the one stored with them: no need to read it."""
+    def unchanged(
+        self, key: str, stamp: Stamp, module: str, reread: Callable[[], ModuleFacts]
+    ) -> ModuleFacts | None:
+        """The facts of a file whose stamp is the one stored with them: no need to read it.
+        They are decoded on first use; `reread` gives them from the file should the stored
+        ones turn out damaged then."""
         entry = self.entries.get(key)
-        if not entry or len(entry) < 4 or entry[3] != list(stamp):
+        if not entry or entry[2] != list(stamp) or entry[3] != module:
             return None
-        return self._facts(key, entry, module)
+        stars = entry[4]
+        if type(stars) is not list or (stars and not all(type(star) is str for star in stars)):
+            return None
+        self._use(key)
+
+        def decode() -> ModuleFacts:
+            facts = self._decode(key, entry)
+            if facts is not None and facts.module == module:
+                return facts
+            if self.entries.get(key) is entry:  # dropped at the next write: read again then
+                del self.entries[key]
+                self.changed = True
+            return reread()
+
+        return LazyFacts(module, stars, decode)
 
     def get(
         self, key: str, digest: str, module: str, stamp: Stamp | None = None
@@ -155,33 +182,92 @@ class IndexCache(_Store):
         entry = self.entries.get(key)
         if not entry or entry[0] != digest:
             return None
-        facts = self._facts(key, entry, module)
-        if facts is not None and stamp is not None and entry[3:4] != [list(stamp)]:
-            self.entries[key] = [*entry[:3], list(stamp)]  # same content, touched: new stamp
+        facts = self._decode(key, entry)
+        if facts is None or facts.module != module:
+            return None
+        self._use(key)
+        if stamp is not None and entry[2] != list(stamp):
+            entry[2] = list(stamp)  # same content, touched: new stamp
             self.changed = True
         return facts
 
-    def _facts(self, key: str, entry: list, module: str) -> ModuleFacts | None:
+    def _decode(self, key: str, entry: list) -> ModuleFacts | None:
         try:
-            facts = ModuleFacts.from_json(entry[1])
-        except (KeyError, TypeError, ValueError):
-            return None
-        if facts.module != module:
-            return None
-        self._use(key)
-        return facts
+            data = self._data.get(key)
+            if data is None:
+                data = json.loads(self._stored(entry))
+            return ModuleFacts.from_json(data)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            return None  # a damaged entry: a miss
+
+    def _stored(self, entry: list) -> bytes:
+        """The JSON text of an entry's facts in the file read (ValueError: it points nowhere)."""
+        start, end = entry[5], entry[6]
+        if type(start) is not int or type(end) is not int or not 0 <= start <= end:
+            raise ValueError("not a span of the file")
+        return self._body[start:end]
 
     def put(self, key: str, digest: str, facts: ModuleFacts, stamp: Stamp | None = None) -> None:
-        data = facts.to_json()
+        data = self._data[key] = facts.to_json()
         facts_digest = content_hash(json.dumps(data, sort_keys=True).encode())
-        self.entries[key] = [digest, data, facts_digest, list(stamp) if stamp else None]
+        stored = list(stamp) if stamp else None
+        self.entries[key] = [digest, facts_digest, stored, facts.module, list(facts.stars), 0, 0]
         self._use(key)
         self.changed = True
 
     def facts_digest(self, key: str) -> str:
         """A digest of what a module tells the index (stable while only its bodies change)."""
         entry = self.entries.get(key)
-        return entry[2] if entry and len(entry) > 2 else ""
+        return entry[1] if entry else ""
+
+    def _read(self, path: Path | None) -> dict:
+        self._body = b""
+        if path is None:
+            return {}
+        try:
+            with open(path, "rb") as stream:
+                header = json.loads(stream.readline())
+                self._body = stream.read()
+        except (OSError, ValueError):
+            return {}
+        entries = header.get("modules") if isinstance(header, dict) else None
+        if not isinstance(entries, dict):
+            return {}
+        return {
+            "generation": header.get("generation"),
+            "used": header.get("used"),
+            # The shape here; what each field holds, when the entry is used.
+            "entries": {
+                key: entry
+                for key, entry in entries.items()
+                if type(entry) is list and len(entry) == 7
+            },
+        }
+
+    def _write(self, path: Path, document: dict) -> None:
+        entries: dict[str, list] = {}
+        parts: list[bytes] = []
+        offset = 0
+        for key, entry in document["entries"].items():
+            data = self._data.get(key)
+            try:  # one never decoded is written back as read
+                if data is None:
+                    text = self._stored(entry)
+                else:
+                    text = json.dumps(data, separators=(",", ":")).encode()
+            except ValueError:
+                continue  # damaged: dropped
+            entries[key] = [*entry[:5], offset, offset + len(text)]
+            parts.append(text)
+            offset += len(text)
+        header = {
+            "generation": document["generation"],
+            "used": document["used"],
+            "modules": entries,
+        }
+        # JSON text holds no raw line break: the header is the first line.
+        head = json.dumps(header, separators=(",", ":")).encode()
+        _write_bytes(path, b"".join([head, b"\n", *parts]))
 
 
 class ResultsCache(_Store):

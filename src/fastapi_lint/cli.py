@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,10 +30,9 @@ from fastapi_lint.config import (
 from fastapi_lint.diagnostics import has_internal_error
 from fastapi_lint.projects import Projects
 from fastapi_lint.reporters import EDIT_FORMATS, HUMAN_FORMATS, ReportOptions, renderer
-from fastapi_lint.results import RunResult
-from fastapi_lint.rules import all_rules, rule_by_code_or_name
-from fastapi_lint.rules.base import FixAvailability
-from fastapi_lint.runner import Options, run
+
+if TYPE_CHECKING:  # the run and the rules are imported by the commands that use them
+    from fastapi_lint.results import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -143,6 +142,8 @@ class CheckChoices:
 
 
 def _check(asked: CheckChoices) -> int:
+    from fastapi_lint.runner import Options, run
+
     paths = asked.paths
     # As ruff does: `--stdin-filename` with no paths reads the code from stdin too.
     use_stdin = paths == (Path("-"),) or (not paths and asked.stdin_filename is not None)
@@ -155,12 +156,19 @@ def _check(asked: CheckChoices) -> int:
     anchor = _anchor(paths, asked.stdin_filename if use_stdin else None, use_stdin)
 
     overrides = _overrides(asked)
-    settings, base = _settings(asked.config_path, asked.isolated, anchor)
-    settings = overrides(settings)
     # Hierarchical settings: each file is checked with its own project's pyproject.toml,
     # unless one configuration is imposed on every file.
-    fixed = asked.config_path is not None or asked.isolated
-    projects = Projects(fixed=(settings, base)) if fixed else Projects(adjust=overrides)
+    if asked.config_path is not None or asked.isolated:
+        settings, base = _imposed_settings(asked.config_path, asked.isolated)
+        settings = overrides(settings)
+        projects = Projects(fixed=(settings, base))
+    else:
+        # The project of the paths given (found as each file's is): its settings give the
+        # output format, `unsafe-fixes` and the excludes that prune the walk (loaded once: the
+        # same projects check the files).
+        projects = Projects(adjust=overrides)
+        project = projects.project_at(anchor)
+        settings, base = projects.settings(project), projects.base(project)
 
     exclusive = [
         name
@@ -337,20 +345,15 @@ def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool
     return Path(os.path.commonpath([str(path) for path in parents]))
 
 
-def _settings(config_path: Path | None, isolated: bool, anchor: Path) -> tuple[Settings, Path]:
-    if isolated:
+def _imposed_settings(config_path: Path | None, isolated: bool) -> tuple[Settings, Path]:
+    """The settings of `--isolated` or `--config` (given one), for every file."""
+    if isolated or config_path is None:
         return Settings(), Path.cwd().resolve()
-    if config_path is not None:
-        if config_path.is_dir():
-            raise ConfigError(f"{config_path}: is a directory, not a configuration file")
-        if not config_path.exists():
-            raise ConfigError(f"{config_path}: no such configuration file")
-        return load(config_path), config_path.resolve().parent
-    # The project of the paths given (found as each file's is): its settings give the output
-    # format, `unsafe-fixes` and the excludes that prune the walk.
-    projects = Projects()
-    project = projects.project_at(anchor)
-    return projects.settings(project), projects.base(project)
+    if config_path.is_dir():
+        raise ConfigError(f"{config_path}: is a directory, not a configuration file")
+    if not config_path.exists():
+        raise ConfigError(f"{config_path}: no such configuration file")
+    return load(config_path), config_path.resolve().parent
 
 
 def _render(result: RunResult, output_format: str, statistics: bool, options) -> str:
@@ -405,6 +408,9 @@ def _report_diff(result: RunResult) -> int:
 @click.argument("key")
 def rule_command(key: str) -> None:
     """Print the documentation of a rule (by code or name)."""
+    from fastapi_lint.rules import rule_by_code_or_name
+    from fastapi_lint.rules.base import FixAvailability
+
     rule = rule_by_code_or_name(key)
     if rule is None:
         click.echo(f"error: unknown rule `{key}` (see `fastapi-lint rules`)", err=True)
@@ -425,6 +431,9 @@ def rule_command(key: str) -> None:
 @main.command("rules")
 def rules_command() -> None:
     """List every rule: code, name, fix availability, on by default, summary."""
+    from fastapi_lint.rules import all_rules
+    from fastapi_lint.rules.base import FixAvailability
+
     # `fix`: every finding has a fix; `fix?`: some do (`fastapi-lint rule CODE` says which)
     click.echo(f"{'Code':<6}  {'Name':<32} {'Fix':<5} {'On':<4} Summary")
     for rule in all_rules():

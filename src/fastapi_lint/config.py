@@ -12,13 +12,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
-from fastapi_lint.discovery import pattern_error
-
 DEFAULT_EXCLUDES = (
     ".bzr",
     ".direnv",
@@ -134,10 +127,12 @@ def all_rules_by_code() -> dict:
 # -- Poetry metadata, and reading a TOML file ------------------------------------------------------
 def python_from_poetry(document: dict[str, Any]) -> tuple[int, int] | None:
     """The lowest Python `[tool.poetry.dependencies] python = "^3.11"` allows."""
-    from fastapi_lint.metadata import oldest_python, pep440_from_poetry
-
     spec = _poetry_requirement(document, "python")
-    specifier = pep440_from_poetry(spec) if spec is not None else None
+    if spec is None:
+        return None
+    from fastapi_lint.metadata import oldest_python, pep440_from_poetry  # (packaging)
+
+    specifier = pep440_from_poetry(spec)
     return oldest_python(specifier) if specifier is not None else None
 
 
@@ -175,6 +170,11 @@ def find_project_root(start: Path) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # (imported by a run that reads settings, not by --help)
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -204,16 +204,19 @@ def load(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
     settings = parse_table(table, path, where)
-    # `packaging` (under these two) is imported only for a file that has settings to read
-    from fastapi_lint.dependencies import project_pydantic
-    from fastapi_lint.metadata import oldest_python
-
     if "pydantic-version" not in table:  # dependencies.py: declared, then locked
+        from fastapi_lint.dependencies import project_pydantic
+
         declared = project_pydantic(path.parent, document)
         if declared is not None:
             settings = replace(settings, pydantic_version=declared)
     if "target-version" not in table:
-        version = oldest_python(project.get("requires-python"))
+        version = None
+        requires = project.get("requires-python")
+        if isinstance(requires, str):  # (`packaging` is imported only for a specifier to read)
+            from fastapi_lint.metadata import oldest_python
+
+            version = oldest_python(requires)
         if version is None:
             version = python_from_poetry(document)
         if version is not None:
@@ -249,7 +252,9 @@ _TOP_LEVEL = {
 
 
 def parse_table(table: dict[str, Any], path: Path, where: str) -> Settings:
-    rules_by_name = {rule.name: rule for rule in all_rules()}
+    # The registry (every rule module) only for a table naming a rule's options, or a mistake.
+    known_keys = all(key in _TOP_LEVEL for key in table)
+    rules_by_name = {} if known_keys else {rule.name: rule for rule in all_rules()}
     values: dict[str, Any] = {"config_path": path}
     rule_options: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
     for key, value in table.items():
@@ -305,6 +310,8 @@ def _convert(kind: str, key: str, value: Any, path: Path) -> Any:
     if kind == "codes":
         return validate_codes(value, f"{path}: `{key}`")
     if kind == "patterns":
+        from fastapi_lint.discovery import pattern_error  # (pathspec: only settings that set one)
+
         patterns = _convert("strings", key, value, path)
         for pattern in patterns:
             error = pattern_error(pattern)

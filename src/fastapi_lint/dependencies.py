@@ -11,22 +11,17 @@ files belong to other tools, so they never fail a run.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-from fastapi_lint.metadata import PYDANTIC_MAJORS, pep440_from_poetry, pydantic_major
 
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock")
 
@@ -37,10 +32,25 @@ def project_pydantic(folder: Path, document: dict[str, Any]) -> int | None:
     `document` is the project's pyproject.toml, `folder` the folder holding it.
     """
     for requirements in _declared(folder, document):
-        major = pydantic_major(requirements)
+        named = [item for item in requirements if _names_pydantic(item)]
+        if not named:
+            continue  # (no requirement to parse: `packaging` is not even imported)
+        from fastapi_lint.metadata import pydantic_major
+
+        major = pydantic_major(named)
         if major is not None:
             return major
     return locked_pydantic(folder)
+
+
+# A PEP 508 requirement starts with its name; `pydantic` has no separator to normalise.
+_NAME = re.compile(r"\s*([A-Za-z0-9._-]+)")
+
+
+def _names_pydantic(requirement: str) -> bool:
+    """Whether a requirement may be pydantic's (what `packaging` could read as one passes)."""
+    name = _NAME.match(requirement)
+    return name is not None and name.group(1).lower() == "pydantic"
 
 
 def _declared(folder: Path, document: dict[str, Any]) -> Iterator[list[str]]:
@@ -65,6 +75,10 @@ def _poetry(poetry: dict[str, Any]) -> Iterator[list[str]]:
     """Poetry's dependency tables (main, groups, legacy dev), as PEP 508 requirements."""
     tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
     tables[1:1] = [_table(group, "dependencies") for group in _table(poetry, "group").values()]
+    if not any(isinstance(table, dict) and table for table in tables):
+        return
+    from fastapi_lint.metadata import pep440_from_poetry  # (packaging)
+
     for table in tables:
         if not isinstance(table, dict):
             continue
@@ -100,6 +114,8 @@ def requirements_file(path: Path, *, include: bool = True) -> list[str]:
 def _setup_cfg(path: Path) -> list[str]:
     if not path.is_file():
         return []
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
@@ -116,6 +132,8 @@ def locked_pydantic(folder: Path) -> int | None:
         path = folder / name
         if not path.is_file():
             continue
+        from fastapi_lint.metadata import canonical_name
+
         document: dict[str, Any] = {}
         with (
             contextlib.suppress(OSError, tomllib.TOMLDecodeError, UnicodeDecodeError),
@@ -128,7 +146,7 @@ def locked_pydantic(folder: Path) -> int | None:
             for package in (packages if isinstance(packages, list) else [])
             if isinstance(package, dict)
             and isinstance(package.get("name"), str)
-            and canonicalize_name(package["name"]) == "pydantic"
+            and canonical_name(package["name"]) == "pydantic"
         }
         majors.discard(None)
         if len(majors) == 1:
@@ -139,6 +157,10 @@ def locked_pydantic(folder: Path) -> int | None:
 def _major(version: Any) -> int | None:
     if not isinstance(version, str):
         return None
+    from packaging.version import InvalidVersion, Version
+
+    from fastapi_lint.metadata import PYDANTIC_MAJORS
+
     try:
         major = Version(version).major
     except InvalidVersion:

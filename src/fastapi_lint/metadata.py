@@ -1,7 +1,9 @@
 """What a pyproject's `[project]` table says about the code: the oldest Python it must run on
 (`requires-python`) and the Pydantic major it depends on (`dependencies`).
 
-Both are PEP 440 / PEP 508 text, read with `packaging`. A specifier is a set of versions, not a
+Both are PEP 440 / PEP 508 text, read with `packaging` (a plain `name[extras] specifiers`
+requirement is split here: `packaging.requirements` imports much more, for markers and URLs,
+and is asked only for those). A specifier is a set of versions, not a
 pattern: `~=3.11`, `>=3.11.4,<4` and `==3.11.*` all start at 3.11; `pydantic>=1.10,<3` admits
 both majors. To ask "which majors (or minors) does it admit?" without enumerating every release,
 each candidate range is probed at its edges and at the versions the specifier itself names (and
@@ -10,12 +12,11 @@ their neighbours), which is where a specifier's answer can change.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 PYDANTIC_MAJORS = (1, 2)
@@ -44,13 +45,42 @@ def pydantic_major(dependencies: Any) -> int | None:
         return None
     majors: set[int] = set()
     for item in dependencies:
-        requirement = _parsed(Requirement, item)
-        if requirement is None or canonicalize_name(requirement.name) != "pydantic":
+        requirement = _requirement(item)
+        if requirement is None or canonical_name(requirement[0]) != "pydantic":
             continue
-        majors.update(
-            major for major in PYDANTIC_MAJORS if _admits_some(requirement.specifier, (major,))
-        )
+        majors.update(major for major in PYDANTIC_MAJORS if _admits_some(requirement[1], (major,)))
     return majors.pop() if len(majors) == 1 else None
+
+
+def canonical_name(name: str) -> str:
+    """A project name as PEP 503 compares it: case and runs of `-_.` do not matter."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_CLAUSE = r"(?:~=|==|!=|<=|>=|<|>)\s*[0-9][0-9A-Za-z.*+!-]*"
+# `name`, `name[extra, ...]`, then specifiers: what most requirements are, split here.
+_PLAIN = re.compile(
+    rf"\s*({_NAME})\s*(?:\[\s*{_NAME}(?:\s*,\s*{_NAME})*\s*\])?"
+    rf"\s*({_CLAUSE}(?:\s*,\s*{_CLAUSE})*)?\s*"
+)
+
+
+def _requirement(value: Any) -> tuple[str, SpecifierSet] | None:
+    """(name, specifier) of a PEP 508 requirement, or None for anything that is not one."""
+    if not isinstance(value, str):
+        return None
+    plain = _PLAIN.fullmatch(value)
+    if plain is None:  # markers, a URL, parentheses: `packaging` reads the rest
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        try:
+            requirement = Requirement(value)
+        except InvalidRequirement:
+            return None
+        return requirement.name, requirement.specifier
+    specifier = _parsed(SpecifierSet, plain.group(2) or "")
+    return (plain.group(1), specifier) if specifier is not None else None
 
 
 def _admits_some(specifier: SpecifierSet, prefix: tuple[int, ...]) -> bool:
@@ -88,7 +118,7 @@ def _parsed(kind: Callable[[str], Any], value: Any) -> Any:
         return None
     try:
         return kind(value)
-    except (InvalidSpecifier, InvalidRequirement):
+    except InvalidSpecifier:
         return None
 
 

@@ -12,13 +12,14 @@ hold the trees of the workers' files.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import dataclasses
 import os
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint import resolving
 from fastapi_lint.cache import IndexCache, ResultsCache, WalkCache, content_hash, stamp_of
@@ -32,7 +33,9 @@ from fastapi_lint.projects import Project, Projects
 from fastapi_lint.results import FileReport
 from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
-from fastapi_lint.workers import Workers, can_fork, record_fallback, replay_fallback
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 PARALLEL_THRESHOLD = 48  # files: below this, starting processes costs more than it saves
 _READ, _READ_ALL, _REPORT, _DONE = "read", "read-all", "report", "done"
@@ -117,9 +120,10 @@ def plan(
 
 def _in_order(paths: set[Path]) -> list[Path]:
     """Paths in pathlib's order; on POSIX by their parts, the same order without pathlib's
-    comparisons (a tenth of the plan of 2,000 modules)."""
+    comparisons (a tenth of the plan of 2,000 modules), the parts split from the text (the
+    paths are normalised: pathlib's `parts` costs more)."""
     if os.name == "posix":
-        return sorted(paths, key=lambda path: path.parts)
+        return sorted(paths, key=lambda path: str(path).split("/"))
     return sorted(paths)
 
 
@@ -129,7 +133,19 @@ def _unchanged_facts(
     """The cached facts of a module unchanged since they were stored, found without reading it."""
     if made.cache.path is None or stamp is None or size > made.max_file_size:
         return None
-    return made.cache.unchanged(made.key(path), stamp, module)
+    return made.cache.unchanged(made.key(path), stamp, module, lambda: _reread(made, path))
+
+
+def _reread(made: Plan, path: Path) -> ModuleFacts:
+    """The facts of a module from its file, for cached facts found damaged when first used
+    (after the index was assembled: what the file holds, or none when it no longer parses)."""
+    primary, package, _ = made.names[path]
+    source = load(path, made.max_file_size).source
+    tree = parse(source.text, str(path)) if source is not None else None
+    if isinstance(tree, ast.Module):
+        with contextlib.suppress(RecursionError):
+            return extract(tree, primary, package)
+    return ModuleFacts(primary, package)
 
 
 def _cache_key(path: Path, root: Path | None) -> str:
@@ -369,6 +385,8 @@ class _Reports:
         if message[0] == _REPORT:
             self.checked(message[1], message[2])
         else:
+            from fastapi_lint.workers import replay_fallback  # (multiprocessing: when used)
+
             replay_fallback(message[1])
 
     def _progress(self) -> None:
@@ -390,6 +408,8 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
     jobs = jobs_for(len(made.pending)) if work.plain else 1
     lint = (linter, own, work.settings, work.quiet, work.base)
     if jobs > 1:  # workers inherit the trees and the index: nothing is pickled to them
+        from fastapi_lint.workers import Workers  # (multiprocessing: only runs that fork)
+
         parts = _balanced(made.pending, jobs, lambda entry: work.plan.sizes.get(entry[1], 0))
 
         def linting(part):
@@ -408,6 +428,8 @@ def _send_reports(
     connection: Connection, reports: Iterator[tuple[int, FileReport]], recording=None
 ) -> None:
     """A worker's phase 2: each report, then what it used of the lowering cache."""
+    from fastapi_lint.workers import record_fallback
+
     recording = recording or record_fallback()
     for position, report in reports:
         connection.send((_REPORT, position, report))
@@ -416,6 +438,10 @@ def _send_reports(
 
 def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectIndex]:
     """Both phases in `jobs` forked workers, each owning a share of the files."""
+    import pickle
+
+    from fastapi_lint.workers import Workers, replay_fallback
+
     made = work.plan
     # Checked files cost a parse and a lint, other modules a parse: balanced by size.
     parts = _balanced(
@@ -455,6 +481,10 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
 
 def _serve_share(connection: Connection, number: int, share: Share, work: Checking) -> None:
     """A worker: phase 1 on its share, then phase 2 with the index the parent sends."""
+    import pickle
+
+    from fastapi_lint.workers import record_fallback
+
     recording = record_fallback()
     for read in share.read():
         if read.item is not None:
@@ -494,6 +524,10 @@ def jobs_for(count: int) -> int:
         return 1
     else:
         wanted = min(os.cpu_count() or 1, 8)
+    if wanted <= 1:
+        return 1
+    from fastapi_lint.workers import can_fork
+
     if not can_fork():
         return 1
     return max(1, min(wanted, count))

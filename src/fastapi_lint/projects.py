@@ -30,10 +30,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint.config import ConfigError, Settings, load, read_toml
-from fastapi_lint.dependencies import project_pydantic
-from fastapi_lint.discovery import Excluder
+
+if TYPE_CHECKING:
+    from fastapi_lint.discovery import Excluder
 
 PYPROJECT = "pyproject.toml"
 
@@ -63,7 +65,8 @@ class Projects:
         self._import_roots: dict[Path, Path] = {}
         self._folder_names: dict[tuple, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._has_init: dict[Path, bool] = {}
-        self._names_in: dict[Project, dict[str, tuple]] = {}  # folder -> _folder_parts
+        self._names_in: dict[Project, dict[str, tuple]] = {}  # folder -> its modules' prefixes
+        self._names_of: tuple[Project | None, dict[str, tuple]] = (None, {})  # the last asked
         self._settings: dict[Path | None, Settings] = {}
         self._layouts: dict[Project, tuple[Path, ...]] = {}
         self._excluders: dict[Project, Excluder] = {}
@@ -116,6 +119,8 @@ class Projects:
     def excluder(self, project: Project) -> Excluder:
         """The project's exclude patterns, relative to its base."""
         if project not in self._excluders:
+            from fastapi_lint.discovery import Excluder  # (pathspec: runs that walk or match)
+
             settings = self.settings(project)
             patterns = settings.exclude + settings.extend_exclude
             self._excluders[project] = Excluder(patterns, self.base(project))
@@ -140,20 +145,37 @@ class Projects:
         folder, _, name = str(path).rpartition(os.sep)
         dot = name.rfind(".")
         stem = name[:dot] if 0 < dot < len(name) - 1 else name
-        known = self._names_in.get(project)
-        if known is None:
-            known = self._names_in[project] = {}
+        if project is self._names_of[0]:  # a run asks for one project's modules in a row
+            known = self._names_of[1]
+        else:  # (hashing a project hashes its paths: once per project, not per module)
+            known = self._names_in.get(project)
+            if known is None:
+                known = self._names_in[project] = {}
+            self._names_of = (project, known)
         found = known.get(folder)
         if found is None:
-            found = known[folder] = self._folder_parts(path.parent, project)
-        own, below_others = found
-        is_init = stem == "__init__"
-        primary = _dotted_parts(own, stem, trim=True) or stem
-        package = primary if is_init else primary.rpartition(".")[0]
+            own, below_others = self._folder_parts(path.parent, project)
+            found = known[folder] = (_prefix(own, trim=True), [_prefix(p) for p in below_others])
+        prefix, other_prefixes = found
         # Also the name below each other import root holding it (`src.app.main` next to
         # `app.main`, for code that imports through a namespace `src`): the index lets a
         # module's own name win over these.
-        others = [_dotted_parts(parts, stem, trim=False) for parts in below_others]
+        if stem == "__init__":  # a package's `__init__.py` is the package
+            primary = package = prefix or stem
+            others = other_prefixes
+        else:
+            if stem.isidentifier():
+                primary = f"{prefix}.{stem}" if prefix else stem
+                others = [
+                    f"{other}.{stem}" if other else stem
+                    for other in other_prefixes
+                    if other is not None
+                ]
+            else:  # not importable by a dotted name: its stem names it alone
+                primary, others = stem, []
+            package = primary.rpartition(".")[0]
+        if not others:  # (most projects: one import root holds the module)
+            return primary, package, [primary]
         names = [primary, *(name for name in others if name and name != primary)]
         return primary, package, list(dict.fromkeys(names))
 
@@ -205,8 +227,8 @@ class Projects:
         if project not in self._layouts:
             if self.fixed is not None:  # the imposed file's `src` (none under --isolated)
                 configured, base = self.fixed[0].src, self.fixed[1]
-            elif project.config is not None:
-                configured, base = load(project.config).src, project.config.parent
+            elif project.config is not None:  # (its settings, loaded once: `adjust` keeps `src`)
+                configured, base = self.settings(project).src, project.config.parent
             else:
                 configured, base = (), project.root
             if project.root is None:
@@ -285,6 +307,8 @@ class _OwnFiles:
 def _with_dependencies(settings: Settings, root: Path) -> Settings:
     """Default settings told the Pydantic major by the files of a project without settings
     (a plain pyproject.toml, requirements.txt, a lock file), as a project's own would be."""
+    from fastapi_lint.dependencies import project_pydantic
+
     document: dict = {}
     with contextlib.suppress(ConfigError):
         document = read_toml(root / PYPROJECT) if (root / PYPROJECT).is_file() else {}
@@ -312,19 +336,17 @@ def _marker(folder: Path) -> str | None:
     return "plain"
 
 
-def _dotted_parts(folder: tuple[str, ...], stem: str, *, trim: bool) -> str:
-    """`root/a/b/c.py` (folder parts `a`, `b` below the root; stem `c`) -> `a.b.c` (a
-    package's `__init__.py` is the package).
+def _prefix(folder: tuple[str, ...], *, trim: bool = False) -> str | None:
+    """The dotted name of a folder's modules up to their own (`a.b` for `root/a/b/c.py`, folder
+    parts `a`, `b` below the root), found once per folder.
 
     With `trim`, leading folders that cannot be imported (`my-app`) are dropped, what follows
-    them can; without, such a path has no name ("").
+    them can; without, such a folder gives its modules no name (None).
     """
     parts = list(folder)
-    if stem != "__init__":
-        parts.append(stem)
     while trim and parts and not all(part.isidentifier() for part in parts):
         parts.pop(0)
-    return ".".join(parts) if all(part.isidentifier() for part in parts) else ""
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else None
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -11,6 +11,7 @@ so it costs a fraction of a full walk. The result is plain data that the cache s
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi_lint.semantic.blocking import blocking_calls_in, client_made_by
@@ -145,6 +146,54 @@ class ModuleFacts:
             response_defaults=data.get("response_defaults", {}),
             includes=data.get("includes", []),
         )
+
+
+class LazyFacts(ModuleFacts):
+    """Cached facts of a module, decoded on first use: a run on three files of a large project
+    does not decode the facts of every module. Its name and star imports are known without
+    decoding (the index is assembled from them). Once decoded it is a plain `ModuleFacts`
+    (its class changes), so it is one object before and after: identity-keyed answers hold.
+    `decode` gives the facts (it never fails: a damaged entry reads the file again)."""
+
+    def __init__(self, module: str, stars: list[str], decode: Callable[[], ModuleFacts]) -> None:
+        # not the dataclass's: the other fields come from `decode`, on first use
+        held = self.__dict__
+        held["module"], held["stars"], held["_decode"] = module, stars, decode
+
+    def _decoded(self) -> None:
+        held = self.__dict__
+        decode = held.get("_decode")
+        if decode is not None:  # (the fields are all there before `_decode` goes)
+            for name, value in decode().__dict__.items():
+                held.setdefault(name, value)  # what was set before decoding wins
+            held.pop("_decode", None)
+            self.__class__ = ModuleFacts
+
+    def __getattr__(self, name: str):  # only for what the instance does not hold yet
+        self._decoded()
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def exports(self) -> list[str] | None:  # a class attribute of ModuleFacts (its default)
+        self._decoded()
+        return self.__dict__["exports"]
+
+    @exports.setter
+    def exports(self, value: list[str] | None) -> None:
+        self.__dict__["exports"] = value
+
+    def __eq__(self, other: object) -> bool:
+        self._decoded()
+        return self == other
+
+    __hash__ = None  # type: ignore[assignment]  # as ModuleFacts: mutable, compared by value
+
+    def __reduce_ex__(self, protocol):  # pickled (to a worker) as the plain facts
+        self._decoded()
+        return self.__reduce_ex__(protocol)
 
 
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)

@@ -1,0 +1,157 @@
+"""The index cache decodes a module's facts when first used, and never fails a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import textwrap
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from fastapi_lint import cache, pipeline
+from fastapi_lint.cli import main
+from fastapi_lint.projects import Projects
+from fastapi_lint.semantic.facts import LazyFacts, ModuleFacts
+
+AN_HOUR_AGO = time.time() - 3600
+BASE = "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    os.utime(path, (AN_HOUR_AGO, AN_HOUR_AGO))  # old enough to be found by its stamp
+
+
+def project(tmp_path: Path, modules: int = 12) -> list[str]:
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "app" / "__init__.py", "from app.base import *\n")
+    write(tmp_path / "app" / "base.py", BASE)
+    names = []
+    for number in range(modules):
+        write(
+            tmp_path / "app" / f"m{number}.py",
+            f"from app import Base\n\n\nclass M{number}(Base):\n    tags: list = []\n",
+        )
+        names.append(f"app/m{number}.py")
+    return names
+
+
+def check(*args: str) -> list[tuple[str, str]]:
+    result = CliRunner().invoke(main, ["check", "--output-format", "json", *args])
+    assert result.exit_code in (0, 1), result.output
+    return sorted((item["filename"], item["code"]) for item in json.loads(result.output))
+
+
+def index_of(tmp_path: Path, files: list[str]):
+    """The project index a run on `files` assembles, in this process."""
+    projects = Projects()
+    own = projects.project_at(tmp_path.resolve())
+    folder = cache.cache_folder(own.root, None)
+    made = pipeline.plan(own, projects, [tmp_path / name for name in files], folder, 10**7)
+    index, _, _ = pipeline.build_index(made)
+    return index
+
+
+def test_a_warm_run_on_a_few_files_decodes_only_their_facts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    names = project(tmp_path)
+    cold = check(".")
+    assert cold == sorted((str(Path(name)), "FAL302") for name in names)
+    decoded: list[str] = []
+    real = ModuleFacts.from_json.__func__
+
+    def counting(cls, data):
+        decoded.append(data["module"])
+        return real(cls, data)
+
+    monkeypatch.setattr(ModuleFacts, "from_json", classmethod(counting))
+    assert check(*names[:2]) == cold[:2]
+    # Their results are cached: only the star import of `app` is expanded (its facts, and
+    # those of the module it star-imports), the other modules' facts are never needed.
+    assert sorted(decoded) == ["app", "app.base"]
+
+
+def test_lazily_decoded_facts_give_the_same_index(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = project(tmp_path)
+    cold = index_of(tmp_path, names[:1])  # every module read and extracted
+    warm = index_of(tmp_path, names[:1])  # every module found by its stamp
+    lazy = [facts for facts in warm.modules.values() if type(facts) is LazyFacts]
+    assert len(lazy) >= len(names)  # only the checked file was read
+    assert warm.digest == cold.digest
+    assert warm.modules.keys() == cold.modules.keys()
+    for name, facts in warm.modules.items():
+        assert facts.to_json() == cold.modules[name].to_json(), name
+        assert type(facts) is ModuleFacts  # decoded: a plain ModuleFacts from then on
+    # The star import of the package was expanded without decoding what it did not need.
+    assert warm.modules["app"].bindings["Base"] == "app.base.Base"
+
+
+def test_lazy_facts_pickle_as_plain_facts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = project(tmp_path)
+    index_of(tmp_path, names[:1])
+    warm = index_of(tmp_path, names[:1])
+    copy = pickle.loads(pickle.dumps(warm))
+    for name, facts in copy.modules.items():
+        assert type(facts) is ModuleFacts
+        assert facts == warm.modules[name]
+
+
+def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    names = project(tmp_path)
+    cold = check(".")
+    [stored] = (tmp_path / cache.CACHE_DIR).glob("index-*.json")
+    head, _, body = stored.read_bytes().partition(b"\n")
+    heads = json.loads(head)["modules"]
+    start, end = heads["app/base.py"][5:7]
+    # Same length, not JSON: the header still points at it.
+    stored.write_bytes(head + b"\n" + body[:start] + b"!" * (end - start) + body[end:])
+    index = index_of(tmp_path, names[:1])
+    assert index.class_kinds("app.base.Base")  # read from the file again: still a model
+    assert check(".") == cold
+    # Entries of the wrong shape, or holding the wrong kinds of values, are misses alone.
+    heads["app/base.py"] = ["?"]
+    heads["app/__init__.py"][4] = 5  # its star imports
+    heads["app/m0.py"][5:7] = ["0", None]  # where its facts lie
+    heads["app/m1.py"][5:7] = [-3, 10**9]
+    heads["app/m2.py"][2] = "stamp"
+    heads["app/m3.py"] = {"not": "a list"}
+    stored.write_bytes(json.dumps({**json.loads(head), "modules": heads}).encode() + b"\n" + body)
+    assert check(*names[:2]) == cold[:2]
+    assert check(".") == cold
+    stored.write_bytes(b"\x00garbage")
+    assert check(".") == cold
+
+
+def test_lazy_facts_are_the_facts_once_decoded():
+    import dataclasses
+
+    plain = ModuleFacts("app.m", "app", bindings={"x": "y.x"}, stars=["y"], exports=["x"])
+    calls: list[int] = []
+
+    def decode() -> ModuleFacts:
+        calls.append(1)
+        return ModuleFacts.from_json(plain.to_json())
+
+    lazy = LazyFacts("app.m", ["y"], decode)
+    assert (lazy.module, lazy.stars, calls) == ("app.m", ["y"], [])  # known without decoding
+    lazy.bindings = {"z": "w.z"}  # set before decoding: it wins over the stored one
+    assert lazy.exports == ["x"] and calls == [1]
+    assert type(lazy) is ModuleFacts and lazy.bindings == {"z": "w.z"}
+    assert LazyFacts("app.m", ["y"], decode) == plain and calls == [1, 1]
+    copy = dataclasses.replace(LazyFacts("app.m", ["y"], decode))
+    assert type(copy) is ModuleFacts and copy == plain
+    try:
+        LazyFacts("app.m", [], decode).not_a_field  # noqa: B018
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a name facts do not hold is no attribute")

@@ -1,0 +1,152 @@
+"""What starting the command imports: only what the run asked for needs, when it needs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+# Prints the modules a command imported, whatever way it exits.
+_RUN = """
+import json, sys
+from fastapi_lint.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\n" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def imported(*args: str, cwd: Path | None = None) -> set[str]:
+    env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=True,
+    )
+    return set(json.loads(done.stdout.rstrip().rpartition("\n")[2]))
+
+
+def heavy(modules: set[str], *names: str) -> list[str]:
+    return sorted(m for m in modules if m in names or m.startswith(tuple(n + "." for n in names)))
+
+
+def test_importing_the_command_line_imports_no_run():
+    modules = imported("--version")
+    unwanted = heavy(
+        modules,
+        "packaging",
+        "pathspec",
+        "tomllib",
+        "multiprocessing",
+        "pickle",
+        "libcst",
+        "fastapi_lint.runner",
+        "fastapi_lint.pipeline",
+        "fastapi_lint.engine",
+        "fastapi_lint.rules",
+        "fastapi_lint.semantic",
+        "fastapi_lint.discovery",
+        "fastapi_lint.dependencies",
+        "fastapi_lint.metadata",
+        "fastapi_lint.reporters.concise",
+        "fastapi_lint.reporters.sarif",
+    )
+    assert unwanted == []
+
+
+def test_a_small_check_imports_no_workers_and_only_its_reporter(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\ndependencies = ["fastapi", "pydantic>=2", "pydantic-settings"]\n'
+    )
+    (tmp_path / "app.py").write_text(textwrap.dedent("def f(x=[]):\n    return x\n"))
+    modules = imported("check", "app.py", "--output-format", "json", cwd=tmp_path)
+    assert "fastapi_lint.reporters.json_report" in modules  # it did run and report
+    assert "packaging.specifiers" in modules  # `pydantic>=2` was read
+    unwanted = heavy(
+        modules,
+        "multiprocessing",
+        "pickle",
+        "packaging.requirements",  # a plain requirement is split without it
+        "packaging.tags",
+        "fastapi_lint.reporters.concise",
+        "fastapi_lint.reporters.sarif",
+        "fastapi_lint.reporters.junit",
+    )
+    assert unwanted == []
+
+
+def test_requirements_are_parsed_only_when_one_may_be_pydantic(tmp_path):
+    from fastapi_lint.dependencies import project_pydantic
+
+    def major(*requirements: str) -> int | None:
+        return project_pydantic(tmp_path, {"project": {"dependencies": list(requirements)}})
+
+    assert major("fastapi", "pydantic-settings>=2", "pydantic_core<2") is None
+    assert major("fastapi", " PyDantic[email] >=1.10,<2 ; python_version>'3.8'") == 1
+    assert major("pydantic>=2", "pydantic.v1<2") == 2  # `pydantic.v1` is another name
+    assert major("pydantic>=1.10,<3") is None  # both majors
+
+
+def test_settings_without_rule_options_load_no_rule(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-lint]\nsrc = ["."]\n')
+    script = (
+        "import json, sys; from pathlib import Path; from fastapi_lint.config import load;"
+        f"load(Path({str(tmp_path / 'pyproject.toml')!r}));"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    modules = set(json.loads(done.stdout))
+    # (A rule's options, or codes to check against the registry, need the rules.)
+    assert heavy(modules, "fastapi_lint.rules.security", "fastapi_lint.semantic") == []
+
+
+def test_plain_requirements_read_here_as_packaging_reads_them():
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from fastapi_lint.metadata import _PLAIN, _requirement
+
+    plain = 0
+    names = ["pydantic", "Pydantic", "py-dantic", "pydantic_core", "-bad", "a.", "x"]
+    extras = ["", "[email]", "[ email , timezone ]", "[]", "[bad extra]", "[a,]"]
+    specs = [
+        "",
+        ">=2",
+        " >= 2 ",
+        ">=1.10,<3",
+        ">=1.10 , <3",
+        "==2.*",
+        "~=2.5",
+        "!=2.0.0,>1",
+        "==v2",
+        ">=2,",
+        "=>2",
+        "==2.*.1",
+        "<2a1",
+        "===2.0",
+        "(>=2)",
+        ">=2; python_version>'3.8'",
+        "@ https://example.com/p.whl",
+        " >=2 junk",
+    ]
+    for name in names:
+        for extra in extras:
+            for spec in specs:
+                text = f"{name}{extra}{spec}"
+                try:
+                    parsed = Requirement(text)
+                    expected = (parsed.name, str(parsed.specifier))
+                except InvalidRequirement:
+                    expected = None
+                found = _requirement(text)
+                assert (found and (found[0], str(found[1]))) == expected, text
+                plain += _PLAIN.fullmatch(text) is not None
+    assert plain > 100  # the split here, not only packaging's, was compared
