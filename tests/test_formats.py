@@ -336,3 +336,11 @@ def test_every_output_format_has_a_reporter_imported_only_when_asked_for():
     code = "import sys, fastapi_lint.cli; print(sorted(m for m in sys.modules if 'xml' in m))"
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert imported.stdout.strip() == "[]"  # JUnit's XML waits for `--output-format junit`
+
+
+def test_outputs_order_diagnostics_as_sort_key_does():
+    from fastapi_lint.diagnostics import Diagnostic
+    from fastapi_lint.reporters.base import by_position
+
+    diagnostic = Diagnostic("FAL301", "name", "message", 3, 4, 3, 9, path="app/a.py")
+    assert by_position(diagnostic) == diagnostic.sort_key()
