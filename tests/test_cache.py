@@ -156,11 +156,11 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
     stored_entries = json.loads(head)["entries"]
     assert sorted(stored_entries) == ["a.py", "b.py", "c.py"]
     entries = {path: body[fields[5] : fields[6]] for path, fields in stored_entries.items()}
-    decoded: list[str] = []
+    decoded: list[bytes] = []
     real_loads = json.loads
 
     def recording(text, *args, **kwargs):
-        decoded.append(text)
+        decoded.append(text.encode() if isinstance(text, str) else text)
         return real_loads(text, *args, **kwargs)
 
     monkeypatch.setattr(cache.json, "loads", recording)

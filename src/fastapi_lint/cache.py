@@ -420,7 +420,8 @@ def _diagnostic_to_json(d: Diagnostic) -> list:
 def _decoded(found: bytes | list, path: str) -> list[Diagnostic] | None:
     """The diagnostics of an entry, or None when it is not what a write makes."""
     try:
-        items = json.loads(found) if isinstance(found, bytes) else found
+        # (decoded first: json.loads would detect the encoding of each entry's bytes)
+        items = json.loads(found.decode()) if isinstance(found, bytes) else found
         return [_diagnostic_from_json(item, path) for item in items]
     except (IndexError, KeyError, TypeError, ValueError):
         return None
@@ -462,6 +463,22 @@ def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
         title, applicability, edits, imports = fix
         if type(title) is not str:
             raise TypeError("not a fix")
+        made_edits = []
+        for start, end, content in edits:
+            if not (type(start) is int and type(end) is int and type(content) is str):
+                raise TypeError("not an edit")
+            if not 0 <= start <= end:
+                raise ValueError("not an edit's range")
+            edit = _new(Edit)
+            _set(edit, "__dict__", {"start": start, "end": end, "content": content})
+            made_edits.append(edit)
+        made_imports = []
+        for module, imported in imports:
+            if type(module) is not str or not (imported is None or type(imported) is str):
+                raise TypeError("not an import")
+            item = _new(Import)
+            _set(item, "__dict__", {"module": module, "name": imported})
+            made_imports.append(item)
         made = _new(Fix)
         _set(
             made,
@@ -469,8 +486,8 @@ def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
             {
                 "title": title,
                 "applicability": _APPLICABILITY[applicability],
-                "edits": tuple([_edit(*edit) for edit in edits]),
-                "imports": tuple([_import(*item) for item in imports]) if imports else (),
+                "edits": tuple(made_edits),
+                "imports": tuple(made_imports),
             },
         )
         fix = made
@@ -492,22 +509,6 @@ def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
         **_UNSTORED,
     }
     return diagnostic
-
-
-def _edit(start: int, end: int, content: str) -> Edit:
-    if not (type(start) is int and type(end) is int and type(content) is str and 0 <= start <= end):
-        raise ValueError("not an edit")
-    edit = _new(Edit)
-    _set(edit, "__dict__", {"start": start, "end": end, "content": content})
-    return edit
-
-
-def _import(module: str, name: str | None) -> Import:
-    if type(module) is not str or not (name is None or type(name) is str):
-        raise TypeError("not an import")
-    made = _new(Import)
-    _set(made, "__dict__", {"module": module, "name": name})
-    return made
 
 
 def _span(value: list) -> tuple[int, int]:
