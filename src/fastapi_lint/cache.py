@@ -205,6 +205,7 @@ class ResultsCache(_Store):
     def __init__(
         self, directory: Path | None, base: Path | None = None, index: ProjectIndex | None = None
     ) -> None:
+        self._body = b""  # the file after its header line (see `_read`)
         super().__init__(
             directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
         )
@@ -245,8 +246,8 @@ class ResultsCache(_Store):
         """The cached results for `text`, or None: also when an entry does not fit the text (a
         position outside it), which only a damaged or forged file holds. `stamp`: the file's,
         stored with the entry for the next run (`unchanged`)."""
-        entry = self.entries.get(path)
-        if not isinstance(entry, _Results) or entry.key != key or not self._answers_hold(entry):
+        entry = self._entry(path)
+        if entry is None or entry.key != key or not self._answers_hold(entry):
             return None
         diagnostics = _decoded(entry.found, path)
         if diagnostics is None:
@@ -266,8 +267,8 @@ class ResultsCache(_Store):
         """(content digest, results) of a file whose stamp is the one stored with its entry,
         found without reading it; `key_of` makes the entry key of a content digest. Positions
         are not checked against the text (they were when a lint of that text stored them)."""
-        entry = self.entries.get(path)
-        if not isinstance(entry, _Results) or entry.noqa or entry.stamp != stamp:
+        entry = self._entry(path)
+        if entry is None or entry.noqa or entry.stamp != stamp:
             return None
         if key_of(entry.digest) != entry.key or not self._answers_hold(entry):
             return None
@@ -300,22 +301,29 @@ class ResultsCache(_Store):
         stored = header.get("entries") if isinstance(header, dict) else None
         if not isinstance(stored, dict):
             return {}
-        entries = {}
-        for key, fields in stored.items():
-            entry = _Results.from_header(fields, body)
-            if entry is not None:
-                entries[key] = entry
-        return {
+        self._body = body
+        return {  # each entry stays its header fields until asked for (`_entry`)
             "generation": header.get("generation"),
             "used": header.get("used"),
-            "entries": entries,
+            "entries": stored,
         }
+
+    def _entry(self, path: str) -> _Results | None:
+        entry = self.entries.get(path)
+        if entry is None or isinstance(entry, _Results):
+            return entry
+        made = self.entries[path] = _Results.from_header(entry, self._body)
+        return made
 
     def _write(self, path: Path, document: dict) -> None:
         entries: dict[str, list] = {}
         parts: list[bytes] = []
         offset = 0
         for key, entry in document["entries"].items():
+            if not isinstance(entry, _Results):  # never asked for: written back as read
+                entry = _Results.from_header(entry, self._body)
+                if entry is None:
+                    continue
             found, queries = _encoded(entry.found), _encoded(entry.queries)
             end = offset + len(found) + len(queries)
             entries[key] = [*entry.header(), offset, offset + len(found), end]
