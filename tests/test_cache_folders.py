@@ -365,3 +365,17 @@ def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
         fields[2] = "a stamp"  # header fields no write makes
     path.write_bytes(json.dumps(header).encode() + b"\n" + body)
     assert _concise(".") == cold
+
+
+def test_per_file_ignores_apply_to_results_taken_unread(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = '[tool.fastapi-lint]\nper-file-ignores = { "a.py" = ["FAL301"] }\n'
+    write(tmp_path / "pyproject.toml", settings, old=True)
+    write(tmp_path / "a.py", FINDINGS["a.py"], old=True)
+    write(tmp_path / "b.py", FINDINGS["a.py"], old=True)
+    read = _count_file_reads(monkeypatch)
+    cold = _concise(".")
+    assert "b.py:1:" in cold and "a.py" not in cold
+    read.clear()
+    assert _concise(".") == cold
+    assert read == []
