@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from pathlib import Path
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from fastapi_lint import cache
 from fastapi_lint.cli import main
+from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.engine import Linter
 
 
@@ -144,19 +146,21 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
     for name in ("a", "b", "c"):
-        write(tmp_path / f"{name}.py", f"def {name}(x=[]):\n    return x\n")
+        write(tmp_path / f"{name}.py", f"def {name}({name}=[]):\n    return {name}\n")
     cold = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
     check()
     [stored] = (tmp_path / ".fastapi_lint_cache").glob("results-*.json")
     head, _, body = stored.read_bytes().partition(b"\n")
-    spans = json.loads(head)["spans"]  # where each file's entry lies after the header
-    assert sorted(spans) == ["a.py", "b.py", "c.py"]
-    entries = {path: body[start:end] for path, (start, end) in spans.items()}
-    decoded: list[str] = []
+    # each file's [key, digest, stamp, index digest, noqa, start, middle, end]: its diagnostics
+    # lie at body[start:middle]
+    stored_entries = json.loads(head)["entries"]
+    assert sorted(stored_entries) == ["a.py", "b.py", "c.py"]
+    entries = {path: body[fields[5] : fields[6]] for path, fields in stored_entries.items()}
+    decoded: list[bytes] = []
     real_loads = json.loads
 
     def recording(text, *args, **kwargs):
-        decoded.append(text)
+        decoded.append(text.encode() if isinstance(text, str) else text)
         return real_loads(text, *args, **kwargs)
 
     monkeypatch.setattr(cache.json, "loads", recording)
@@ -165,3 +169,26 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
     assert warm == cold
     assert entries["b.py"] in decoded
     assert entries["a.py"] not in decoded and entries["c.py"] not in decoded
+
+
+def test_a_cached_diagnostic_is_the_one_stored():
+    fix = Fix("title", Applicability.UNSAFE, (Edit(0, 2, "x"),), (Import("a", "b"), Import("c")))
+    stored = Diagnostic(
+        code="FAL301",
+        name="name",
+        message="message",
+        line=2,
+        column=1,
+        end_line=3,
+        end_column=0,
+        fix=fix,
+        path="p.py",
+        start_offset=5,
+        secret=(1, 2),
+    )
+    made = cache._diagnostic_from_json(cache._diagnostic_to_json(stored), "p.py")
+    assert vars(made) == vars(stored)  # every field, those left out of comparisons too
+    assert made.fix == fix and hash(made.fix) == hash(fix)
+    # The fields the cache does not hold are made with their defaults: plain ones.
+    unstored = [f for f in dataclasses.fields(Diagnostic) if f.name in cache._UNSTORED]
+    assert all(f.default is not dataclasses.MISSING for f in unstored)

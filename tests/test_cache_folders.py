@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from fastapi_lint import cache, pipeline
+from fastapi_lint import cache, checking, pipeline
 from fastapi_lint.cli import main
 
 AN_HOUR_AGO = time.time() - 3600
@@ -33,8 +33,8 @@ def check(*args: str) -> list[tuple[str, str]]:
 
 def entries(folder: Path, kind: str) -> dict:
     [path] = folder.glob(f"{kind}-*.json")
-    if kind == "results":  # a header line saying where each entry lies, then the entries
-        return json.loads(path.read_text().partition("\n")[0])["spans"]
+    if kind == "results":  # a header line describing each entry, then their texts
+        return json.loads(path.read_text().partition("\n")[0])["entries"]
     if kind == "index":  # a header line with each module's entry, then the facts
         return json.loads(path.read_text().partition("\n")[0])["modules"]
     return json.loads(path.read_text())["entries"]
@@ -197,6 +197,7 @@ def _count_reads(monkeypatch) -> tuple[list[str], list[str]]:
         return real_parse(text, filename, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "load", counting_load)
+    monkeypatch.setattr(checking, "load", counting_load)  # a file read after all (see Loaded)
     monkeypatch.setattr(pipeline, "parse", counting_parse)
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     return loaded, parsed
@@ -219,6 +220,7 @@ def test_a_warm_pre_commit_run_reads_only_its_files(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "resolve", counting_resolve)
     assert check(*names[:3]) == []
+    # Read for the final edits JSON shows (see the next test for a run that needs no text).
     assert sorted(loaded) == ["m0.py", "m1.py", "m2.py"]
     assert parsed == []  # their results come from the cache too
     # Resolving costs a system call per folder of the path: the walk finds each module of the
@@ -254,3 +256,128 @@ def test_the_flake8_plugin_keeps_its_index_in_the_configured_folder(tmp_path, mo
     [folder] = _project_folders(tmp_path / "shared")
     assert list(entries(folder, "index")) == ["app.py"]
     assert not (project / cache.CACHE_DIR).exists()
+
+
+def _concise(*args: str) -> str:
+    result = CliRunner().invoke(main, ["check", "--output-format", "concise", *args])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def _count_file_reads(monkeypatch) -> list[str]:
+    """The .py files whose bytes are read (a check's load, or an output asking for the text)."""
+    read: list[str] = []
+    real_read_bytes = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        if path.suffix == ".py":
+            read.append(path.name)
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    return read
+
+
+FINDINGS = {
+    "a.py": "def f(x=[]):\n    return x\n",
+    "b.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+    '@router.get("/")\ndef read():\n    return {"password": "hunter2hunter2"}\n',
+    "c.py": "x = 1\n",
+}
+
+
+def test_a_warm_run_reads_no_file_whose_stamp_is_unchanged(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
+    for name, text in FINDINGS.items():
+        write(tmp_path / name, text, old=True)
+    read = _count_file_reads(monkeypatch)
+    cold = _concise(".")
+    assert "FAL301" in cold
+    assert sorted(read) == ["a.py", "b.py", "c.py"]
+    read.clear()
+    assert _concise(".") == cold
+    assert read == []  # the stamps vouch for the cached results: no file is opened
+    full = _concise(".", "--output-format", "full")  # shows the source: read when asked for
+    assert full == _concise(".", "--output-format", "full", "--no-cache")
+    assert "def f(x=[]):" in full
+
+
+def test_a_file_changed_with_its_size_kept_is_read_again(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
+    write(tmp_path / "a.py", FINDINGS["a.py"], old=True)
+    read = _count_file_reads(monkeypatch)
+    assert "FAL301" in _concise("a.py")
+    path = tmp_path / "a.py"
+    before = path.stat()
+    path.write_text("def f(x=()):\n    return x\n", encoding="utf-8")  # same size
+    os.utime(path, (AN_HOUR_AGO + 60, AN_HOUR_AGO + 60))  # another time, old enough to trust
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns != before.st_mtime_ns
+    read.clear()
+    assert "FAL301" not in _concise("a.py")
+    assert read == ["a.py"]
+
+
+def test_a_file_with_a_noqa_comment_is_read_for_its_suppressions(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
+    write(tmp_path / "a.py", "def f(x=[]):  # noqa: FAL301\n    return x\n", old=True)
+    write(tmp_path / "b.py", FINDINGS["a.py"], old=True)
+    read = _count_file_reads(monkeypatch)
+    cold = _concise(".")
+    assert "a.py" not in cold and "b.py:1:" in cold
+    read.clear()
+    assert _concise(".") == cold
+    assert read == ["a.py"]
+
+
+def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
+    for name, text in FINDINGS.items():
+        write(tmp_path / name, text, old=True)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    cold = _concise(".")
+    [path] = (tmp_path / cache.CACHE_DIR).glob("results-*.json")
+    head, _, body = path.read_bytes().partition(b"\n")
+    garbage = [
+        b"not json",
+        b'[["FAL301", 7, "message", [1, 0, 1, 4, 0], null, null]]',  # a name that is a number
+        b'[["FAL301", "n", "message", [1, -1, 1, 4, 0], null, null]]',  # a negative column
+        b'[["FAL301", "n", "m", [1, 0, 1, 4, 0], null, ["t", "always", [[0, 1, "x"]], []]]]',
+        b'[["FAL301", "n", "m", [1, 0, 1, 4, 0], null, ["t", "safe", [[5, 1, "x"]], []]]]',
+        b'[["FAL301", "n", "m", [1, 0, 1, 4, 0], [9, 2], null]]',  # a secret ends before it starts
+        b'{"FAL301": 1}',
+    ]
+    for bad in garbage:
+        header = json.loads(head)  # each entry's key, digest, stamp, ..., where its parts lie
+        parts = []
+        for fields in header["entries"].values():
+            *_, middle, end = fields
+            offset = sum(map(len, parts))
+            fields[-3:] = [offset, offset + len(bad), offset + len(bad) + end - middle]
+            parts += [bad, body[middle:end]]
+        path.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(parts))
+        assert _concise(".") == cold, bad
+    header = json.loads(head)
+    for fields in header["entries"].values():
+        fields[2] = "a stamp"  # header fields no write makes
+    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    assert _concise(".") == cold
+
+
+def test_per_file_ignores_apply_to_results_taken_unread(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = '[tool.fastapi-lint]\nper-file-ignores = { "a.py" = ["FAL301"] }\n'
+    write(tmp_path / "pyproject.toml", settings, old=True)
+    write(tmp_path / "a.py", FINDINGS["a.py"], old=True)
+    write(tmp_path / "b.py", FINDINGS["a.py"], old=True)
+    read = _count_file_reads(monkeypatch)
+    cold = _concise(".")
+    assert "b.py:1:" in cold and "a.py" not in cold
+    read.clear()
+    assert _concise(".") == cold
+    assert read == []

@@ -353,3 +353,11 @@ def test_sarif_locations_are_uri_references_against_the_source_root(tmp_path, mo
     assert location == {"uri": "my%20app/a%20b%231%C3%A9.py", "uriBaseId": "%SRCROOT%"}
     fix_location = the_run["results"][0]["fixes"][0]["artifactChanges"][0]["artifactLocation"]
     assert fix_location == location
+
+
+def test_outputs_order_diagnostics_as_sort_key_does():
+    from fastapi_lint.diagnostics import Diagnostic
+    from fastapi_lint.reporters.base import by_position
+
+    diagnostic = Diagnostic("FAL301", "name", "message", 3, 4, 3, 9, path="app/a.py")
+    assert by_position(diagnostic) == diagnostic.sort_key()

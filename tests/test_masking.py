@@ -340,15 +340,17 @@ def test_a_cache_entry_that_does_not_fit_the_file_is_a_miss(secrets_project):
     assert "FAL401/" not in first and "FAL40" in first
     [path] = (secrets_project / ".fastapi_lint_cache").glob("results-*.json")
     head, _, body = path.read_bytes().partition(b"\n")
-    header = json.loads(head)  # then each file's entry, where the header says
+    header = json.loads(head)  # then each file's diagnostics and queries, where it says
     parts = []
-    for key, (start, end) in header["spans"].items():
-        entry = json.loads(body[start:end])
-        for item in entry[1]:  # [key, diagnostics, ...]
-            item[3][0], item[3][1] = 99999, -4  # line, column: outside every file
-        data = json.dumps(entry).encode()
-        header["spans"][key] = [sum(map(len, parts)), sum(map(len, parts)) + len(data)]
-        parts.append(data)
+    for fields in header["entries"].values():
+        *_, start, middle, end = fields
+        found = json.loads(body[start:middle])
+        for item in found:  # [code, name, message, position, ...]
+            item[3][0], item[3][1] = 99999, 4  # line, column: outside every file
+        data = json.dumps(found).encode()
+        offset = sum(map(len, parts))
+        fields[-3:] = [offset, offset + len(data), offset + len(data) + end - middle]
+        parts += [data, body[middle:end]]
     path.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(parts))
     again = outputs("--output-format", "concise")
     assert ":99999:" not in again

@@ -284,3 +284,30 @@ def test_a_run_on_the_root_remembers_its_walk_and_sees_every_change(tmp_path, mo
     assert same_as_fresh() == ["app/extra.py", "app/main.py", "svc/gen/made.py"]
     write(tmp_path / ".gitignore", "extra.py\n")
     assert same_as_fresh() == ["app/main.py", "svc/gen/made.py"]
+
+
+def test_a_folder_listed_again_matches_only_its_new_files(project, monkeypatch):
+    cache = project / CACHE
+    walk(project, cache)
+    walk(project, cache)
+    matched: list[str] = []
+    original = discovery.Excluder.excludes_itself
+
+    def counting(self, path, *args, **kwargs):
+        matched.append(path.name)
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(discovery.Excluder, "excludes_itself", counting)
+    routes = project / "app" / "routes"
+    (routes / "users.py").write_text("y = 2\n")
+    os.replace(routes / "users.py", routes / "users.py.tmp")  # an editor writing by rename
+    os.replace(routes / "users.py.tmp", routes / "users.py")
+    write(routes / "orders.py")
+    write(routes / "notes.txt")
+    remembered = walk(project, cache)
+    # `routes` was listed again: only the file it had not taken before was matched.
+    assert "orders.py" in matched
+    assert "users.py" not in matched and "items.py" not in matched
+    assert "notes.txt" not in matched  # never checked: not matched at all
+    assert remembered == walk(project, None)
+    assert "app/routes/orders.py" in remembered and "app/routes/users.py" in remembered

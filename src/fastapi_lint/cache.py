@@ -10,9 +10,10 @@ and modification time are those it had when its facts were stored; results by co
 settings and the tool version, and hold while the project index gives the same answers to the
 queries the file's lint asked (semantic/queries.py). Entries of files that no longer
 exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when it is written.
-Each result entry is stored as its own JSON text after a header saying where each lies, and
-decoded when a file asks for it: a run on three files of a large project does not decode the
-results of all the others. The walk of the
+A header line describes each result entry (its key, its file's digest and stamp, where its
+JSON texts lie after the header): an entry is decoded when a file asks for it, so a run on
+three files of a large project does not decode the results of all the others, and a file whose
+stamp is the one stored with its results is not even read. The walk of the
 project root is remembered folder by folder (discovery.WalkMemo).
 A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
 never fails a run.
@@ -21,6 +22,7 @@ never fails a run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -279,11 +281,16 @@ class ResultsCache(_Store):
     holds while the project index is the one it was linted against (same digest: nothing to
     check) or, when the index changed, while every query the file asked gets the same answer
     again. Entries are keyed by the file's path relative to `base`.
+
+    An entry also keeps the stamp its file had when linted (None while too fresh): a file with
+    that stamp still is that content, so its results are found without reading it
+    (`unchanged`), unless it holds a noqa comment (suppression reads the text).
     """
 
     def __init__(
         self, directory: Path | None, base: Path | None = None, index: ProjectIndex | None = None
     ) -> None:
+        self._body = b""  # the file after its header line (see `_read`)
         super().__init__(
             directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
         )
@@ -305,90 +312,116 @@ class ResultsCache(_Store):
     def key(digest: str, settings_key: str) -> str:
         return content_hash(f"{digest}\0{settings_key}".encode("utf-8", "surrogatepass"))
 
-    def _answers_hold(self, index_digest: object, queries: object) -> bool:
-        if self.index_digest and index_digest == self.index_digest:
+    def _answers_hold(self, entry: _Results) -> bool:
+        if self.index_digest and entry.index_digest == self.index_digest:
             return True
-        if self._replay is None or not isinstance(queries, dict):
+        if self._replay is None:
             return False
-        return self._replay.same_answers(queries)
+        queries = entry.queries
+        if isinstance(queries, bytes):  # decoded only when the index changed
+            try:
+                queries = entry.queries = json.loads(queries)
+            except ValueError:
+                return False
+        return isinstance(queries, dict) and self._replay.same_answers(queries)
 
-    def get(self, path: str, key: str, text: str) -> list[Diagnostic] | None:
+    def get(
+        self, path: str, key: str, text: str, stamp: Stamp | None = None
+    ) -> list[Diagnostic] | None:
         """The cached results for `text`, or None: also when an entry does not fit the text (a
-        position outside it), which only a damaged or forged file holds."""
+        position outside it), which only a damaged or forged file holds. `stamp`: the file's,
+        stored with the entry for the next run (`unchanged`)."""
         entry = self._entry(path)
-        if not isinstance(entry, list) or len(entry) != 4 or entry[0] != key:
+        if entry is None or entry.key != key or not self._answers_hold(entry):
             return None
-        if not self._answers_hold(entry[2], entry[3]):
-            return None
-        try:
-            diagnostics = [_diagnostic_from_json(item, path) for item in entry[1]]
-        except (IndexError, KeyError, TypeError, ValueError):
+        diagnostics = _decoded(entry.found, path)
+        if diagnostics is None:
             return None
         lines = LineIndex(text)
         if not all(_fits(d, lines) for d in diagnostics):
             return None
-        if entry[2] != self.index_digest:  # the same answers: as if linted against this index
-            entry[2] = self.index_digest  # (the next run takes the fast path)
+        if stamp is not None and entry.stamp != stamp:  # the same content, touched or settled
+            entry.stamp = stamp
             self.changed = True
-        self._use(path)
+        self._hit(path, entry)
         return diagnostics
 
-    def _entry(self, path: str) -> object:
-        """An entry, decoded the first time it is asked for (see `_read`)."""
-        entry = self.entries.get(path)
-        if isinstance(entry, tuple):
-            start, end = entry
-            try:
-                entry = json.loads(self._body[start:end])
-            except ValueError:
-                entry = None
-            self.entries[path] = entry
-        return entry
+    def unchanged(
+        self, path: str, stamp: Stamp, key_of: Callable[[str], str]
+    ) -> tuple[str, list[Diagnostic]] | None:
+        """(content digest, results) of a file whose stamp is the one stored with its entry,
+        found without reading it; `key_of` makes the entry key of a content digest. Positions
+        are not checked against the text (they were when a lint of that text stored them)."""
+        entry = self._entry(path)
+        if entry is None or entry.noqa or entry.stamp != stamp:
+            return None
+        if key_of(entry.digest) != entry.key or not self._answers_hold(entry):
+            return None
+        diagnostics = _decoded(entry.found, path)
+        if diagnostics is None:
+            return None
+        self._hit(path, entry)
+        return entry.digest, diagnostics
+
+    def _hit(self, path: str, entry: _Results) -> None:
+        if entry.index_digest != self.index_digest:  # the same answers: as if linted against
+            entry.index_digest = self.index_digest  # this index (the next run takes the fast
+            self.changed = True  # path)
+        self._use(path)
 
     def _read(self, path: Path | None) -> dict:
-        """The file is a JSON header line (generation, uses, and where each entry lies) and
-        then each entry's own JSON text: a run on three files of a large project reads the
-        header and decodes three entries, not the results of every file (7.6 MB on 2,000
-        modules). An entry not asked for stays a (start, end) span of the body."""
-        self._body = b""
+        """The file is a JSON header line (generation, uses, and each entry's key, stamp and
+        where its parts lie) and then each entry's diagnostics and queries as JSON texts: a run
+        on three files of a large project reads the header and decodes three entries, not the
+        results of every file (7.6 MB on 2,000 modules), and an entry is written back as read
+        unless it changed."""
         if path is None:
             return {}
         try:
             with open(path, "rb") as stream:
                 header = json.loads(stream.readline())
-                self._body = stream.read()
+                body = stream.read()
         except (OSError, ValueError):
             return {}
-        spans = header.get("spans") if isinstance(header, dict) else None
-        if not isinstance(spans, dict):
+        stored = header.get("entries") if isinstance(header, dict) else None
+        if not isinstance(stored, dict):
             return {}
-        entries = {
-            key: (span[0], span[1])
-            for key, span in spans.items()
-            if isinstance(span, list) and len(span) == 2 and all(type(n) is int for n in span)
-        }
-        return {
+        self._body = body
+        return {  # each entry stays its header fields until asked for (`_entry`)
             "generation": header.get("generation"),
             "used": header.get("used"),
-            "entries": entries,
+            "entries": stored,
         }
 
+    def _entry(self, path: str) -> _Results | None:
+        entry = self.entries.get(path)
+        if entry is None or isinstance(entry, _Results):
+            return entry
+        made = self.entries[path] = _Results.from_header(entry, self._body)
+        return made
+
     def _write(self, path: Path, document: dict) -> None:
-        spans: dict[str, list[int]] = {}
+        entries: dict[str, list] = {}
         parts: list[bytes] = []
         offset = 0
         for key, entry in document["entries"].items():
-            if isinstance(entry, tuple):  # never decoded: written back as read
-                data = self._body[entry[0] : entry[1]]
-            else:
-                data = json.dumps(entry, separators=(",", ":")).encode()
-            spans[key] = [offset, offset + len(data)]
-            parts.append(data)
-            offset += len(data)
-        header = {"generation": document["generation"], "used": document["used"], "spans": spans}
+            if not isinstance(entry, _Results):  # never asked for: written back as read
+                entry = _Results.from_header(entry, self._body)
+                if entry is None:
+                    continue
+            found, queries = _encoded(entry.found), _encoded(entry.queries)
+            end = offset + len(found) + len(queries)
+            entries[key] = [*entry.header(), offset, offset + len(found), end]
+            parts += (found, queries)
+            offset = end
+        header = {
+            "generation": document["generation"],
+            "used": document["used"],
+            "entries": entries,
+        }
         # JSON text holds no raw line break: the header is the first line.
         head = json.dumps(header, separators=(",", ":")).encode()
-        _write_bytes(path, b"".join([head, b"\n", *parts]))
+        _write_bytes(path, [head, b"\n", *parts])  # (not joined: megabytes copied once less)
 
     def put(
         self,
@@ -397,15 +430,70 @@ class ResultsCache(_Store):
         diagnostics: list[Diagnostic],
         text: str,
         queries: dict[str, str],
+        stamp: Stamp | None = None,
+        digest: str = "",
     ) -> None:
-        """Store a file's results with the queries its lint asked (query -> fingerprint)."""
+        """Store a file's results with the queries its lint asked (query -> fingerprint), and
+        the stamp and content digest of the file they are of."""
         secrets = secret_texts(text, secret_spans(diagnostics))
         if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
             return  # the file is for what outputs may show: a fix moving a secret is not
         found = [_diagnostic_to_json(d) for d in diagnostics]
-        self.entries[path] = [key, found, self.index_digest, queries]
+        noqa = "noqa" in text.lower()  # as suppression's first test: no comment can apply
+        entry = _Results(key, digest, stamp if digest else None, self.index_digest, noqa)
+        entry.found, entry.queries = found, queries
+        self.entries[path] = entry
         self._use(path)
         self.changed = True
+
+
+class _Results:
+    """One file's entry; its diagnostics and queries stay the JSON text they were read as
+    until asked for (and are written back as read)."""
+
+    __slots__ = ("digest", "found", "index_digest", "key", "noqa", "queries", "stamp")
+
+    def __init__(
+        self, key: str, digest: str, stamp: Stamp | None, index_digest: str, noqa: bool
+    ) -> None:
+        self.key, self.digest, self.stamp = key, digest, stamp
+        self.index_digest, self.noqa = index_digest, noqa
+        self.found: bytes | list = b"[]"
+        self.queries: bytes | dict = b"{}"
+
+    def header(self) -> list:
+        stamp = list(self.stamp) if self.stamp is not None else None
+        return [self.key, self.digest, stamp, self.index_digest, self.noqa]
+
+    @classmethod
+    def from_header(cls, fields: object, body: bytes) -> _Results | None:
+        """The entry a header's fields describe, or None for fields no write makes."""
+        if not isinstance(fields, list) or len(fields) != 8:
+            return None
+        key, digest, stamp, index_digest, noqa, start, middle, end = fields
+        if not (type(key) is str and type(digest) is str and type(index_digest) is str):
+            return None
+        if type(noqa) is not bool or not _is_stamp(stamp):
+            return None
+        if not (type(start) is int and type(middle) is int and type(end) is int):
+            return None
+        if not 0 <= start <= middle <= end <= len(body):
+            return None
+        entry = cls(key, digest, tuple(stamp) if stamp is not None else None, index_digest, noqa)
+        entry.found, entry.queries = body[start:middle], body[middle:end]
+        return entry
+
+
+def _is_stamp(value: object) -> bool:
+    return value is None or (
+        isinstance(value, list) and len(value) == 2 and all(type(n) is int for n in value)
+    )
+
+
+def _encoded(value: bytes | list | dict) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _diagnostic_to_json(d: Diagnostic) -> list:
@@ -422,46 +510,110 @@ def _diagnostic_to_json(d: Diagnostic) -> list:
     return [d.code, d.name, d.message, position, secret, fix]
 
 
+def _decoded(found: bytes | list, path: str) -> list[Diagnostic] | None:
+    """The diagnostics of an entry, or None when it is not what a write makes."""
+    try:
+        # (decoded first: json.loads would detect the encoding of each entry's bytes)
+        items = json.loads(found.decode()) if isinstance(found, bytes) else found
+        return [_diagnostic_from_json(item, path) for item in items]
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+# Many thousand diagnostics are made per warm run: made without the dataclasses' __init__
+# (keyword handling, frozen setattr), each field checked for its type on the way.
+_new = object.__new__
+_APPLICABILITY = {item.value: item for item in Applicability}
+_STORED = {"code", "name", "message", "line", "column", "end_line", "end_column", "fix"}
+_STORED |= {"path", "start_offset", "secret"}
+# The fields a cached diagnostic does not hold get their defaults (tests/test_cache.py checks
+# that every one has a plain default).
+_UNSTORED = {f.name: f.default for f in dataclasses.fields(Diagnostic) if f.name not in _STORED}
+
+
+_set = object.__setattr__  # (a frozen dataclass's own refuses)
+
+
 def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
     code, name, message, position, secret, fix = item
     line, column, end_line, end_column, start_offset = position
-    made = None
+    if not (
+        type(code) is str
+        and type(name) is str
+        and type(message) is str
+        and type(line) is int
+        and type(column) is int
+        and type(end_line) is int
+        and type(end_column) is int
+        and type(start_offset) is int
+        and 0 < line <= end_line
+        and column >= 0
+        and end_column >= 0
+        and start_offset >= 0
+    ):
+        raise ValueError("not a diagnostic")
     if fix is not None:
         title, applicability, edits, imports = fix
-        made = Fix(
-            title=title,
-            applicability=Applicability(applicability),
-            edits=tuple(Edit(*edit) for edit in edits),
-            imports=tuple(Import(*item) for item in imports),
+        if type(title) is not str:
+            raise TypeError("not a fix")
+        made_edits = []
+        for start, end, content in edits:
+            if not (type(start) is int and type(end) is int and type(content) is str):
+                raise TypeError("not an edit")
+            if not 0 <= start <= end:
+                raise ValueError("not an edit's range")
+            edit = _new(Edit)
+            _set(edit, "__dict__", {"start": start, "end": end, "content": content})
+            made_edits.append(edit)
+        made_imports = []
+        for module, imported in imports:
+            if type(module) is not str or not (imported is None or type(imported) is str):
+                raise TypeError("not an import")
+            item = _new(Import)
+            _set(item, "__dict__", {"module": module, "name": imported})
+            made_imports.append(item)
+        made = _new(Fix)
+        _set(
+            made,
+            "__dict__",
+            {
+                "title": title,
+                "applicability": _APPLICABILITY[applicability],
+                "edits": tuple(made_edits),
+                "imports": tuple(made_imports),
+            },
         )
-    return Diagnostic(
-        code=code,
-        name=name,
-        message=message,
-        line=line,
-        column=column,
-        end_line=end_line,
-        end_column=end_column,
-        fix=made,
-        path=path,
-        start_offset=start_offset,
-        secret=_span(secret) if secret is not None else None,
-    )
+        fix = made
+    if secret is not None:
+        secret = _span(secret)
+    diagnostic = _new(Diagnostic)
+    diagnostic.__dict__ = {
+        "code": code,
+        "name": name,
+        "message": message,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "fix": fix,
+        "path": path,
+        "start_offset": start_offset,
+        "secret": secret,
+        **_UNSTORED,
+    }
+    return diagnostic
 
 
 def _span(value: list) -> tuple[int, int]:
     start, end = value
-    return int(start), int(end)
+    if not (type(start) is int and type(end) is int and 0 <= start <= end):
+        raise ValueError("not a span")
+    return start, end
 
 
 def _fits(d: Diagnostic, lines: LineIndex) -> bool:
     """Whether a cached diagnostic's positions and offsets lie inside the text and agree."""
     size = len(lines.text)
-    if not (isinstance(d.code, str) and isinstance(d.name, str) and isinstance(d.message, str)):
-        return False
-    numbers = (d.line, d.column, d.end_line, d.end_column, d.start_offset)
-    if not all(type(number) is int for number in numbers):
-        return False
     if not 1 <= d.line <= d.end_line <= lines.line_count:
         return False
     if not (0 <= d.column <= len(lines.line_text(d.line))):
@@ -475,10 +627,7 @@ def _fits(d: Diagnostic, lines: LineIndex) -> bool:
     ranges = [d.secret] if d.secret is not None else []
     if d.fix is not None:
         ranges += [(edit.start, edit.end) for edit in d.fix.edits]
-    return all(
-        type(start) is int and type(end) is int and 0 <= start <= end <= size
-        for start, end in ranges
-    )
+    return all(end <= size for _, end in ranges)
 
 
 def _read_json(path: Path | None) -> dict:
@@ -496,13 +645,13 @@ def _write_json(path: Path, document: dict) -> None:
     _write_bytes(path, json.dumps(document, separators=(",", ":")).encode())
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(path: Path, data: bytes | list[bytes]) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         mark_cache_folder(path.parent)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            stream.writelines([data] if isinstance(data, bytes) else data)
         os.replace(temporary, path)
 
 

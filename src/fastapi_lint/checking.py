@@ -41,6 +41,8 @@ class Loaded:
     stamp: tuple[int, int] | None = None  # (size, mtime) when read, unless modified just now
     module: tuple[str, str] | None = None  # (module name, package), set before it is checked
     facts: ModuleFacts | None = None  # what the index was told of it (star names included)
+    # Not read (yet): its stamp is the one the caches hold for it, which may give its results.
+    unread: bool = False
 
 
 def load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
@@ -62,6 +64,27 @@ def load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
     except DecodeError as exc:
         item.error = file_error(str(path), exc.message, exc.line, exc.column - 1)
     return item
+
+
+def read_unread(item: Loaded, max_file_size: int) -> None:
+    """Read a file left unread (`Loaded.unread`) after all."""
+    loaded = load(item.path, max_file_size)
+    item.data, item.source, item.error = loaded.data, loaded.source, loaded.error
+    item.digest, item.stamp, item.unread = loaded.digest, loaded.stamp, False
+
+
+@dataclass(frozen=True)
+class TextOf:
+    """The text of a file whose results came from the cache unread, read if an output asks for
+    it (see `FileReport.source_text`)."""
+
+    path: Path
+
+    def __call__(self) -> str:
+        try:
+            return SourceFile.decode(self.path.read_bytes()).text
+        except (OSError, DecodeError):
+            return ""
 
 
 def too_large(size: int, limit: int) -> str:
@@ -99,6 +122,10 @@ def check(
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = resolving.relative_to(item.path, base) if not stdin else shown
     report = FileReport(path=shown, key_path=key)
+    if item.unread and cached is None:
+        read_unread(item, settings.max_file_size)
+    if item.unread:
+        return _from_cache(item, report, cached, settings, base)
     if item.error is not None or item.source is None:
         error = item.error or file_error(shown, "cannot read the file")
         error.path = shown
@@ -195,13 +222,41 @@ def check(
     return report
 
 
+def _from_cache(
+    item: Loaded, report: FileReport, cached: list[Diagnostic], settings: Settings, base: Path
+) -> FileReport:
+    """The report of a file whose cached results its stamp vouches for: its text holds no noqa
+    comment (or the cache would not give them unread), so only per-file-ignores apply; the
+    text is read only if an output asks for it."""
+    report.source_text = TextOf(item.path)
+    for diagnostic in cached:
+        diagnostic.path = report.path
+    report.raw = cached
+    report.secrets = secret_spans(cached)
+    patterns = settings.per_file_ignores
+    ignored = per_file_ignored(report.key_path, patterns) if patterns else set()
+    if ignored:
+        report.diagnostics, report.silenced = suppress(cached, "", ignored)
+    else:  # what `suppress` keeps of a text without noqa comments
+        report.diagnostics = list(cached)
+    return report
+
+
 def not_written(exc: Exception, failure: str) -> str:
     """Why a file was not written: left alone on purpose (read-only, edited) or a failure."""
     return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
 
 
 def display_path(path: Path) -> str:
+    real = resolving.resolve(path)
+    if os.name == "posix":  # by string (resolved paths): pathlib's relative_to costs more
+        here = os.getcwd()
+        text, prefix = str(real), here.rstrip("/") + "/"
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+        if text == here:
+            return "."
     try:
-        return resolving.resolve(path).relative_to(Path.cwd()).as_posix()
+        return real.relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)

@@ -76,6 +76,18 @@ class GitIgnores:
             self._specs[directory] = spec
         return self._specs[directory]
 
+    def specs_above(self, directory: Path, stop: Path) -> list[tuple[str, pathspec.PathSpec]]:
+        """(folder + "/", spec) of each `.gitignore` from `directory` up to `stop`, nearest
+        first: what `ignored` asks of each entry of `directory`, found once for all of them."""
+        found = []
+        while True:
+            spec = self.spec_for(directory)
+            if spec is not None:
+                found.append((_folder_text(directory), spec))
+            if directory == stop or directory == directory.parent:
+                return found
+            directory = directory.parent
+
     def ignored(self, path: Path, is_dir: bool, stop: Path) -> bool:
         directory = path.parent
         while True:
@@ -105,6 +117,11 @@ def pattern_error(pattern: str) -> str | None:
     except (ValueError, re.error) as exc:
         return str(exc)
     return None
+
+
+def _folder_text(folder: Path) -> str:
+    """A folder's path ending in a separator (the root's included)."""
+    return str(folder).rstrip(os.sep) + os.sep
 
 
 def matches_itself(spec: pathspec.PathSpec, relative: str) -> bool:
@@ -215,41 +232,66 @@ class _Walk:
         except OSError as exc:
             found.errors.append((str(directory), exc.strerror or str(exc)))
             return
+        # What the last walk took here, when the patterns that judged it are unchanged (an
+        # editor writing a file by renaming changes the folder, not its other entries).
+        walked = self.memo.walked(entry.key) if entry is not None and entry.trusted else {}
+        inside = _inside(real, stop)
+        ignores = self.gitignores.specs_above(real, stop) if inside else []
+        here = _folder_text(real)
+        same = directory == real  # (the index's walk): one path object for both
         for item in entries:
-            path = Path(item.path)
+            name = item.name
+            path = real / name if same else directory / name
             try:
                 is_dir = item.is_dir()
             except OSError as exc:
-                if exc.errno == errno.ELOOP and item.name.endswith(SUFFIXES):
+                if exc.errno == errno.ELOOP and name.endswith(SUFFIXES):
                     found.errors.append((str(path), SYMLINK_LOOP))
                 if entry is not None:
                     entry.whole = False
                 continue
+            if not is_dir and not name.endswith(SUFFIXES):
+                continue  # never checked, whatever the patterns say
             symlink = item.is_symlink()
             if symlink and entry is not None:
                 entry.whole = False  # where it points can change unseen by this folder
             # Resolving costs a system call per folder of the path: done from the folder's own.
-            resolved = path.resolve() if symlink else real / item.name
+            resolved = path.resolve() if symlink else (path if same else real / name)
+            # (A subfolder is judged again: what it holds may make it a project of its own.)
+            taken = not (symlink or is_dir) and walked.get(name) == _FILE
             if is_dir and entry is not None:
                 if by_name is not None and by_name(path, is_dir, resolved):
                     continue
-                entry.subfolder(item.name)  # whether it is skipped depends on what it holds
-            if excluder.excludes_itself(path, is_dir, resolved):
-                continue
-            if _inside(resolved, stop) and self.gitignores.ignored(resolved, is_dir, stop):
-                continue
+                entry.subfolder(name)  # whether it is skipped depends on what it holds
+            if not taken:
+                if excluder.excludes_itself(path, is_dir, resolved):
+                    continue
+                if symlink:
+                    if _inside(resolved, stop) and self.gitignores.ignored(resolved, is_dir, stop):
+                        continue
+                elif _ignored_here(ignores, here, name + "/" if is_dir else name):
+                    continue
             if is_dir:
                 if entry is not None:
-                    entry.entries.append([item.name, _FOLDER])
+                    entry.entries.append([name, _FOLDER])
                 trusted = entry is not None and entry.trusted
                 self.folder(path, resolved, trusted, linked=linked or symlink)
-            elif item.name.endswith(SUFFIXES) and _regular_file(item):
+            elif _regular_file(item):
                 if entry is not None:
-                    entry.entries.append([item.name, _FILE])
+                    entry.entries.append([name, _FILE])
                 # Not a FIFO or a device found on the way: reading one would block.
                 self.add(path, resolved)
         if entry is not None:
             self.memo.listed(entry)
+
+
+def _ignored_here(ignores: list[tuple[str, pathspec.PathSpec]], here: str, name: str) -> bool:
+    """`GitIgnores.ignored` for the entry `name` (a folder's ends in `/`) of the folder `here`
+    (as `specs_above` gives folders), from `specs_above(here)`."""
+    for folder, spec in ignores:
+        if matches_itself(spec, here[len(folder) :].replace(os.sep, "/") + name):
+            return True
+    return False
 
 
 _FILE, _FOLDER = "f", "d"
@@ -342,6 +384,17 @@ class WalkMemo:
         self.relisted = True
         return _Entry(key, status, marks, trusted and same_marks)
 
+    def walked(self, key: str) -> dict[str, str]:
+        """Name -> kind of what the last walk took in a folder (listed again now)."""
+        stored = self.known.get(key)
+        if not _well_formed(stored) or not isinstance(stored[2], list):
+            return {}
+        return {
+            item[0]: item[1]
+            for item in stored[2]
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+        }
+
     def listed(self, entry: _Entry) -> None:
         if not all(_settled(status, self.now) for status in entry.marks):
             return  # unknown marks: the next walk lists everything below again
@@ -352,8 +405,10 @@ class WalkMemo:
             and all(_settled(status, self.now) for status in stamps)
         ):
             self.kept[entry.key] = [entry.status, entry.marks, entry.entries, entry.subfolders]
-        else:  # listed again next time, but its marks still vouch for the folders below
-            self.kept[entry.key] = [None, entry.marks, [], []]
+        else:  # listed again next time (its marks still vouch for the folders below, and what
+            # it took is taken again without matching, unless a symlink makes it unsure)
+            taken = entry.entries if entry.whole else []
+            self.kept[entry.key] = [None, entry.marks, taken, []]
 
     @property
     def changed(self) -> bool:

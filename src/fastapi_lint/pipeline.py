@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_lint import resolving
 from fastapi_lint.cache import IndexCache, ResultsCache, WalkCache, content_hash, stamp_of
-from fastapi_lint.checking import Loaded, check, load
+from fastapi_lint.checking import Loaded, check, load, read_unread
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, has_internal_error
 from fastapi_lint.discovery import Discovery, discover
@@ -175,10 +175,13 @@ class Read:
 class Share:
     """The files one process reads and lints; it keeps the trees of those it will lint."""
 
-    def __init__(self, made: Plan, paths: list[Path]) -> None:
+    def __init__(self, made: Plan, paths: list[Path], defer: bool = False) -> None:
         self.plan = made
         self.paths = paths
         self.kept: dict[Path, Loaded] = {}
+        # Checked files unchanged since the index cached their facts are left unread: their
+        # cached results may need no text (`_Reports`), which reads them otherwise.
+        self.defer = defer
 
     def read(self) -> Iterator[Read]:
         for path in self.paths:
@@ -186,6 +189,11 @@ class Share:
 
     def _read(self, path: Path) -> Read:
         made = self.plan
+        if self.defer and path in made.wanted and path in made.known:
+            item = Loaded(path, stamp=made.stamps[path], unread=True)
+            item.module = made.names[path][:2]
+            self.kept[path] = item
+            return Read(path, stamp=item.stamp, item=item)  # its facts are the parent's
         item = load(path, made.max_file_size)
         read = Read(path, item.digest, item.stamp)
         if path in made.wanted:
@@ -233,7 +241,9 @@ class Share:
             item = self.kept[path]
             if item.tree is None and item.error is None and item.source is not None:
                 item.tree = parse(item.source.text, str(path))  # its facts were cached
-            item.facts = own.get(path)
+            # (Not those of the index when read later, changed since: see `_Reports._cached`.)
+            changed = path in self.plan.known and item.stamp != self.plan.stamps.get(path)
+            item.facts = own.get(path) if not changed else None
             report = check(item, linter, settings, options, base, stdin=False)
             item.tree = item.facts = None  # done with it
             yield position, report
@@ -285,9 +295,12 @@ class Assembly:
         return index, own
 
 
-def build_index(made: Plan) -> tuple[ProjectIndex, dict[Path, ModuleFacts], Share]:
-    """Phase 1 in this process (the language server, the flake8 plugin, small runs)."""
-    share = Share(made, made.to_read)
+def build_index(
+    made: Plan, defer: bool = False
+) -> tuple[ProjectIndex, dict[Path, ModuleFacts], Share]:
+    """Phase 1 in this process (the language server, the flake8 plugin, small runs); `defer`:
+    see `Share`."""
+    share = Share(made, made.to_read, defer)
     assembly = Assembly(made)
     for read in share.read():
         assembly.take(read, replay=False)
@@ -296,23 +309,47 @@ def build_index(made: Plan) -> tuple[ProjectIndex, dict[Path, ModuleFacts], Shar
 
 
 # -- the results cache --------------------------------------------------------------------------
-def results_key(item: Loaded, settings_key: str) -> str:
-    """Content, settings and the file's module name (relative imports and the package's own
-    evidence depend on it); the index answers the file relied on are checked on `get`."""
+def results_key(item: Loaded, settings_key: str, digest: str | None = None) -> str:
+    """Content (`item.digest`, or `digest`), settings and the file's module name (relative
+    imports and the package's own evidence depend on it); the index answers the file relied on
+    are checked on `get`."""
     primary, package = item.module
-    return ResultsCache.key(item.digest, f"{settings_key}\0{primary}\0{package}")
+    content = item.digest if digest is None else digest
+    return ResultsCache.key(content, f"{settings_key}\0{primary}\0{package}")
 
 
 def cached_results(
     item: Loaded, key: str, results: ResultsCache, base: Path
 ) -> list[Diagnostic] | None:
     text = item.source.text if item.source is not None else ""
-    return results.get(resolving.relative_to(item.path, base), key, text)
+    return results.get(resolving.relative_to(item.path, base), key, text, item.stamp)
 
 
-def store_results(report: FileReport, key: str | None, results: ResultsCache) -> None:
+def unchanged_results(
+    item: Loaded, settings_key: str, results: ResultsCache, base: Path
+) -> list[Diagnostic] | None:
+    """The cached results of a file left unread whose stamp is the one stored with them (then
+    `item.digest` is the content's)."""
+    found = results.unchanged(
+        resolving.relative_to(item.path, base),
+        item.stamp,
+        lambda digest: results_key(item, settings_key, digest),
+    )
+    if found is None:
+        return None
+    item.digest, diagnostics = found
+    return diagnostics
+
+
+def store_results(
+    report: FileReport, key: str | None, results: ResultsCache, item: Loaded | None = None
+) -> None:
+    """Store a report's results under `key`, with the stamp and digest of the `item` linted."""
     if key is not None and not has_internal_error(report.raw):
-        results.put(report.key_path, key, report.raw, report.source_text, report.queries)
+        stamp, digest = (item.stamp, item.digest) if item is not None else (None, "")
+        results.put(
+            report.key_path, key, report.raw, report.source_text, report.queries, stamp, digest
+        )
 
 
 # -- one project's run ----------------------------------------------------------------------------
@@ -347,6 +384,7 @@ class _Reports:
 
     def __init__(self, work: Checking, items: list[Loaded], linter: Linter) -> None:
         self.work = work
+        self.items = items
         self.reports: list[FileReport | None] = [None] * len(items)
         self.keys: list[str | None] = [None] * len(items)
         self.done = 0
@@ -369,6 +407,16 @@ class _Reports:
 
     def _cached(self, position: int, item: Loaded, linter: Linter) -> list[Diagnostic] | None:
         work = self.work
+        options = work.options
+        if item.unread and work.caching and not (options.baseline or options.fix_edits):
+            found = unchanged_results(item, self.settings_key, work.results, work.base)
+            if found is not None:
+                return found
+        if item.unread:  # its text is needed after all (fingerprints, edits, a new lint)
+            planned = item.stamp
+            read_unread(item, work.plan.max_file_size)
+            if item.stamp != planned:  # changed since the index took its facts: not cached
+                return None
         if not (work.caching and item.digest):
             return None
         self.keys[position] = key = results_key(item, self.settings_key)
@@ -376,7 +424,7 @@ class _Reports:
 
     def checked(self, position: int, report: FileReport) -> None:
         self.reports[position] = report
-        store_results(report, self.keys[position], self.work.results)
+        store_results(report, self.keys[position], self.work.results, self.items[position])
         self.done += 1
         self._progress()
 
@@ -402,7 +450,7 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
     jobs = jobs_for(work.plan.cold) if work.plain else 1
     if jobs > 1:
         return _in_workers(work, jobs)
-    index, own, share = build_index(work.plan)
+    index, own, share = build_index(work.plan, defer=work.caching)
     linter = Linter(work.settings, index, record=work.caching)
     made = _Reports(work, [share.kept[resolving.resolve(path)] for path in work.files], linter)
     jobs = jobs_for(len(made.pending)) if work.plain else 1

@@ -8,6 +8,7 @@ server, the flake8 plugin) nothing is remembered. Forked workers inherit what th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,8 +48,16 @@ def relative_to(path: Path, base: Path) -> str:
     """`path` relative to `base` (posix), or as given when it is not below it."""
     known_relative = _relative.get((path, base)) if _relative is not None else None
     if known_relative is None:
+        real = resolve(path)
+        if os.name == "posix":  # by string, as pathlib's (lexical) relative_to, at a tenth
+            text, below = str(real), str(base)
+            if text.startswith(below.rstrip("/") + "/"):
+                known_relative = text[len(below.rstrip("/")) + 1 :]
+            elif text == below:
+                known_relative = "."
+    if known_relative is None:
         try:
-            known_relative = resolve(path).relative_to(base).as_posix()
+            known_relative = real.relative_to(base).as_posix()
         except ValueError:
             known_relative = path.as_posix()
         if _relative is not None:

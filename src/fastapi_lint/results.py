@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.redaction import Span
+
+
+class _Text:
+    """`FileReport.source_text`: the text, or what reads it when first asked for (a report
+    whose results the cache gave without reading the file: most outputs never ask)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, report: FileReport | None, owner: type | None = None) -> str:
+        if report is None:
+            return ""  # the field's default
+        text = report.__dict__.get(self.slot, "")
+        if not isinstance(text, str):
+            text = report.__dict__[self.slot] = text()
+        return text
+
+    def __set__(self, report: FileReport, text: str | Callable[[], str]) -> None:
+        report.__dict__[self.slot] = text
 
 
 @dataclass
@@ -21,7 +41,7 @@ class FileReport:
     baselined: int = 0
     noqa_added: int = 0
     noqa_skipped: int = 0
-    source_text: str = ""
+    source_text: str = _Text()  # type: ignore[assignment]  # a str, read when first asked for
     key_path: str = ""  # relative to the configuration's folder: stable for fingerprints
     raw: list[Diagnostic] = field(default_factory=list, repr=False)  # before suppression
     # where the secrets are in source_text (found before suppression): outputs mask them

@@ -80,6 +80,9 @@ def run(
     finally:
         parsing.fallback_cache = parsing.NO_CACHE
         if collecting:
+            # What the run made lives until the output is written: moved out of the collector's
+            # reach, or its first passes rescan it all (a tenth of a warm run of 2,000 files).
+            gc.freeze()
             gc.enable()
 
 

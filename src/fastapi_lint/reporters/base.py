@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from fastapi_lint.diagnostics import Diagnostic, Edit
 
@@ -16,6 +17,10 @@ class ReportOptions:
 
     def fixable(self, diagnostic: Diagnostic) -> bool:
         return diagnostic.fix is not None and diagnostic.fix.applies(self.unsafe_fixes)
+
+
+# `Diagnostic.sort_key` without a call per diagnostic (tests/test_formats.py keeps them equal).
+by_position = attrgetter("path", "line", "column", "code")
 
 
 def shown_edits(diagnostic: Diagnostic) -> tuple[Edit, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fastapi_lint.reporters.base import ReportOptions, summary
+from fastapi_lint.reporters.base import ReportOptions, by_position, summary
 from fastapi_lint.results import RunResult
 
 
@@ -19,9 +19,22 @@ def line(diagnostic, options: ReportOptions) -> str:
     return f"{location} {code} {mark}{diagnostic.message}"
 
 
+def _plain_lines(diagnostics: list, options: ReportOptions) -> list[str]:
+    """`line` without color, for many thousand lines (no call per line)."""
+    unsafe = options.unsafe_fixes
+    return [
+        f"{d.path}:{d.line}:{d.column + 1}: {d.code} "
+        f"{'[*] ' if d.fix is not None and d.fix.applies(unsafe) else ''}{d.message}"
+        for d in diagnostics
+    ]
+
+
 def render(result: RunResult, options: ReportOptions) -> str:
-    diagnostics = sorted(result.diagnostics, key=lambda d: d.sort_key())
-    out = [line(d, options) for d in diagnostics]
+    diagnostics = sorted(result.diagnostics, key=by_position)
+    if options.color:
+        out = [line(d, options) for d in diagnostics]
+    else:
+        out = _plain_lines(diagnostics, options)
     if options.show_summary:
         fixed = sum(sum(report.fixed.values()) for report in result.files)
         out.extend(summary(diagnostics, fixed, options))

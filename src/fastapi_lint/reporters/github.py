@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi_lint.reporters.base import ReportOptions
+from fastapi_lint.reporters.base import ReportOptions, by_position
 from fastapi_lint.results import RunResult
 
 
@@ -16,7 +16,7 @@ def _property(text: str) -> str:
 
 def render(result: RunResult, options: ReportOptions) -> str:
     lines = []
-    for d in sorted(result.diagnostics, key=lambda d: d.sort_key()):
+    for d in sorted(result.diagnostics, key=by_position):
         properties = ",".join(
             [
                 f"file={_property(d.path)}",
