@@ -141,17 +141,63 @@ def test_lazy_facts_are_the_facts_once_decoded():
         calls.append(1)
         return ModuleFacts.from_json(plain.to_json())
 
-    lazy = LazyFacts("app.m", ["y"], decode)
+    lazy = LazyFacts("app.m", ["y"], [], decode)
     assert (lazy.module, lazy.stars, calls) == ("app.m", ["y"], [])  # known without decoding
     lazy.bindings = {"z": "w.z"}  # set before decoding: it wins over the stored one
     assert lazy.exports == ["x"] and calls == [1]
     assert type(lazy) is ModuleFacts and lazy.bindings == {"z": "w.z"}
-    assert LazyFacts("app.m", ["y"], decode) == plain and calls == [1, 1]
-    copy = dataclasses.replace(LazyFacts("app.m", ["y"], decode))
+    assert LazyFacts("app.m", ["y"], [], decode) == plain and calls == [1, 1]
+    copy = dataclasses.replace(LazyFacts("app.m", ["y"], [], decode))
     assert type(copy) is ModuleFacts and copy == plain
     try:
-        LazyFacts("app.m", [], decode).not_a_field  # noqa: B018
+        LazyFacts("app.m", [], [], decode).not_a_field  # noqa: B018
     except AttributeError:
         pass
     else:
         raise AssertionError("a name facts do not hold is no attribute")
+
+
+def test_linting_a_route_decodes_no_module_for_its_included_routers(tmp_path, monkeypatch):
+    """A route's default response class asks every module's `include_router` calls: they are
+    known from the cache's header, so an edited route module does not decode every module."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "app" / "__init__.py", "")
+    write(
+        tmp_path / "app" / "main.py",
+        """\
+        from fastapi import FastAPI
+        from fastapi.responses import ORJSONResponse
+
+        from app.routes import router
+
+        app = FastAPI()
+        app.include_router(router, default_response_class=ORJSONResponse)
+        """,
+    )
+    route = """\
+        from fastapi import APIRouter
+
+        router = APIRouter()
+
+
+        @router.get("/items")
+        async def items():
+            return {"n": N}
+        """
+    write(tmp_path / "app" / "routes.py", route.replace("N", "1"))
+    for number in range(10):
+        write(tmp_path / "app" / f"other{number}.py", f"X{number} = {number}\n")
+    cold = check(".")
+    decoded: list[str] = []
+    real = ModuleFacts.from_json.__func__
+
+    def counting(cls, data):
+        decoded.append(data["module"])
+        return real(cls, data)
+
+    monkeypatch.setattr(ModuleFacts, "from_json", classmethod(counting))
+    write(tmp_path / "app" / "routes.py", route.replace("N", "2"))  # a body edit
+    assert check(".") == cold
+    assert not any(module.startswith("app.other") for module in decoded), decoded

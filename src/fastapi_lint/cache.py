@@ -162,8 +162,10 @@ class IndexCache(_Store):
         entry = self.entries.get(key)
         if not entry or entry[2] != list(stamp) or entry[3] != module:
             return None
-        stars = entry[4]
+        stars, includes = entry[4], entry[7]
         if type(stars) is not list or (stars and not all(type(star) is str for star in stars)):
+            return None
+        if not _are_includes(includes):
             return None
         self._use(key)
 
@@ -176,7 +178,7 @@ class IndexCache(_Store):
                 self.changed = True
             return reread()
 
-        return LazyFacts(module, stars, decode)
+        return LazyFacts(module, stars, includes, decode)
 
     def get(
         self, key: str, digest: str, module: str, stamp: Stamp | None = None
@@ -213,7 +215,10 @@ class IndexCache(_Store):
         data = self._data[key] = facts.to_json()
         facts_digest = content_hash(json.dumps(data, sort_keys=True).encode())
         stored = list(stamp) if stamp else None
-        self.entries[key] = [digest, facts_digest, stored, facts.module, list(facts.stars), 0, 0]
+        self.entries[key] = [
+            *(digest, facts_digest, stored, facts.module, list(facts.stars), 0, 0),
+            facts.includes,
+        ]
         self._use(key)
         self.changed = True
 
@@ -242,7 +247,7 @@ class IndexCache(_Store):
             "entries": {
                 key: entry
                 for key, entry in entries.items()
-                if type(entry) is list and len(entry) == 7
+                if type(entry) is list and len(entry) == 8
             },
         }
 
@@ -259,7 +264,7 @@ class IndexCache(_Store):
                     text = json.dumps(data, separators=(",", ":")).encode()
             except ValueError:
                 continue  # damaged: dropped
-            entries[key] = [*entry[:5], offset, offset + len(text)]
+            entries[key] = [*entry[:5], offset, offset + len(text), entry[7]]
             parts.append(text)
             offset += len(text)
         header = {
@@ -270,6 +275,14 @@ class IndexCache(_Store):
         # JSON text holds no raw line break: the header is the first line.
         head = json.dumps(header, separators=(",", ":")).encode()
         _write_bytes(path, b"".join([head, b"\n", *parts]))
+
+
+def _are_includes(value: object) -> bool:
+    """`ModuleFacts.includes` as JSON: [included, parent, default] strings."""
+    return type(value) is list and all(
+        type(item) is list and len(item) == 3 and all(type(part) is str for part in item)
+        for item in value
+    )
 
 
 class ResultsCache(_Store):

@@ -150,15 +150,23 @@ class ModuleFacts:
 
 class LazyFacts(ModuleFacts):
     """Cached facts of a module, decoded on first use: a run on three files of a large project
-    does not decode the facts of every module. Its name and star imports are known without
-    decoding (the index is assembled from them). Once decoded it is a plain `ModuleFacts`
+    does not decode the facts of every module. Its name, star imports and included routers are
+    known without decoding (the index is assembled from them, and any route's default response
+    asks every module's included routers). Once decoded it is a plain `ModuleFacts`
     (its class changes), so it is one object before and after: identity-keyed answers hold.
     `decode` gives the facts (it never fails: a damaged entry reads the file again)."""
 
-    def __init__(self, module: str, stars: list[str], decode: Callable[[], ModuleFacts]) -> None:
+    def __init__(
+        self,
+        module: str,
+        stars: list[str],
+        includes: list[list[str]],
+        decode: Callable[[], ModuleFacts],
+    ) -> None:
         # not the dataclass's: the other fields come from `decode`, on first use
         held = self.__dict__
         held["module"], held["stars"], held["_decode"] = module, stars, decode
+        held["includes"] = includes  # every module's are read to find a router's default response
 
     def _decoded(self) -> None:
         held = self.__dict__
