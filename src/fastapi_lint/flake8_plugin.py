@@ -64,12 +64,12 @@ def _said(message: str) -> None:
 @lru_cache(maxsize=16)
 def _linter(project: Project) -> Linter:
     """One project index per project, built on first use."""
-    from fastapi_lint.runner import blind_spots, build_index
+    from fastapi_lint.runner import blind_spots, index_project
 
     settings = _PROJECTS.settings(project)
     folder = _cache_folder(project)
     parsing.fallback_cache = _fallback_cache(folder)
-    index, _ = build_index(project, _PROJECTS, [], folder, max_file_size=settings.max_file_size)
+    index = index_project(project, _PROJECTS, folder, settings.max_file_size)
     for warning in blind_spots(index):
         _said(f"warning: {warning}")
     return Linter(settings, index)

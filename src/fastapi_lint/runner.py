@@ -35,7 +35,7 @@ from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import SourceFile
 
-__all__ = ["build_index", "check_text", "display_path", "run", "too_large"]
+__all__ = ["check_text", "display_path", "index_project", "run", "too_large"]
 
 
 @dataclass
@@ -231,7 +231,7 @@ def _check_stdin(
         return too_big, []
     folder = _cache_folder(project, settings, options)
     _use_fallback_cache(folder)
-    index, _ = build_index(project, projects, [], folder, max_file_size=settings.max_file_size)
+    index = index_project(project, projects, folder, settings.max_file_size)
     return check_text(name, text, projects, options, index)
 
 
@@ -287,22 +287,19 @@ def _project_root(anchor: Path) -> Path | None:
 
 
 # -- the project index ---------------------------------------------------------------------------
-def build_index(
+def index_project(
     project: Project,
     projects: Projects,
-    lint_files: list[Path],
     cache_dir: Path | None,
-    *,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-) -> tuple[ProjectIndex, dict[Path, Loaded]]:
-    """Index every module of the project (or only the checked files when there is no root), in
-    this process; also what was read of `lint_files` (by resolved path).
+) -> ProjectIndex:
+    """The index of every module of the project, built in this process (the language server,
+    the flake8 plugin and standard input, which check one text against it).
 
     Modules nothing can read are listed in `index.unreadable`: the index is blind to them.
     """
-    made = pipeline.plan(project, projects, lint_files, cache_dir, max_file_size)
-    index, _, share = pipeline.build_index(made)
-    return index, share.kept
+    made = pipeline.plan(project, projects, [], cache_dir, max_file_size)
+    return pipeline.build_index(made)[0]
 
 
 def blind_spots(index: ProjectIndex, checked: list[Path] = ()) -> list[str]:

@@ -36,7 +36,7 @@ from fastapi_lint.projects import Project, Projects
 from fastapi_lint.redaction import secret_texts, shows_secret
 from fastapi_lint.results import FileReport
 from fastapi_lint.rules import rule_by_code_or_name
-from fastapi_lint.runner import Options, build_index, check_text
+from fastapi_lint.runner import Options, check_text, index_project
 from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import DecodeError, LineIndex, SourceFile, _newline, normalize_newlines
@@ -138,9 +138,7 @@ class FastapiLintServer(LanguageServer):
         index = self.indexes.get(project)
         if index is None:
             folder = cache_folder(project.root, chosen_cache_dir(None, settings.cache_dir))
-            index, _ = build_index(
-                project, self.projects, [], folder, max_file_size=settings.max_file_size
-            )
+            index = index_project(project, self.projects, folder, settings.max_file_size)
             self.indexes[project] = index
             # The warm index is long-lived and holds no cycles: keep the cycle collector from
             # rescanning it on every keystroke's garbage.
