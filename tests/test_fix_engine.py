@@ -6,6 +6,7 @@ import ast
 
 import pytest
 
+from fastapi_lint import fixes
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from fastapi_lint.fixes import fix_text
@@ -100,3 +101,23 @@ def test_a_fix_invalid_on_its_own_is_dropped_and_called_a_bug(tmp_path):
     [report] = result.files
     assert report.fixed == {}
     assert any("produced invalid code and was dropped" in problem for problem in report.problems)
+
+
+def test_a_round_retried_fix_by_fix_reads_the_files_names_once(monkeypatch):
+    """The names a text reads (to find imports a fix left unused) are found once per round,
+    not once per attempt: on a large file each costs a walk of the whole tree."""
+    text = "import os\n\nx = os.sep\ny = os.sep\nz = 2\n"
+    first = _diagnostic(15, _fix("first", 15, 21, "'/'"))
+    broken = _diagnostic(22, _fix("broken", 22, 22, "(\n"))
+    second = _diagnostic(26, _fix("second", 26, 32, "'/'"))
+    walked = []
+    real = fixes.used_names
+    monkeypatch.setattr(fixes, "used_names", lambda tree: walked.append(tree) or real(tree))
+
+    def lint(current: str) -> list[Diagnostic]:
+        return [first, broken, second] if current == text else []
+
+    outcome = fix_text(text, lint, unsafe_fixes=False)
+    assert outcome.text == "x = '/'\ny = '/'\nz = 2\n"
+    assert outcome.fixed == {"FAL999": 2}
+    assert len(walked) == 1

@@ -3,6 +3,7 @@ that fixes add or leave unused are handled like ruff's isort and F401 would want
 
 from __future__ import annotations
 
+import ast
 import random
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 
 from fastapi_lint import fixes
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
-from fastapi_lint.fix_imports import first_party_modules
+from fastapi_lint.fix_imports import WORD, first_party_modules, used_names
 from fastapi_lint.semantic import imports
 from harness import FIXTURES, fix_copy, fixture_files, lint, project_dir
 
@@ -423,3 +424,40 @@ def test_an_import_with_a_comment_is_not_removed_when_a_fix_leaves_it_unused():
     fixed = fixes.apply_fixes(text, [fix])
     assert "import time  # keep: used by tests\n" in fixed
     assert "await asyncio.sleep(1)" in fixed
+
+
+TRICKY_NAMES = """
+global_names = {**base, "k": v}
+def f(a: "Annotated[int, Query()]" = dflt, *args: T, **kw: U) -> "Ret":
+    global g
+    nonlocal_ = [x for x in range(n) if x]
+    match point:
+        case Point(x=px, y=0) | [first, *rest] if guard:
+            del gone
+        case {"key": value, **others}:
+            print(f"{value!r:>{width}} and {other}")
+    try:
+        pass
+    except Error as err:
+        raise Other from err
+    lambda q=default: q + outer
+    async def g():
+        async with ctx() as c:
+            await c
+__all__ = ["exported", "also_this"]
+"""
+
+
+@pytest.mark.parametrize("text", [TRICKY_NAMES, *(p.read_text() for p in fixture_files())])
+def test_used_names_reads_what_a_walk_of_every_node_reads(text):
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return
+    expected = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+            expected.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            expected.update(WORD.findall(node.value))
+    assert used_names(tree) == expected

@@ -132,9 +132,10 @@ def _apply_round(
     """The text after the round, the fixes kept, and the tree it was validated with; `tree` is
     the tree of `text`, when known."""
     if not isinstance(tree, ast.Module):
-        tree = None
+        tree = parse(text)  # once for every attempt below
+    used: dict[int, set[str]] = {}  # the names `tree` (alive all round) reads, found once
     fixes = [d.fix for d in chosen]
-    result = _applied(text, fixes, first_party, tree)
+    result = _applied(text, fixes, first_party, tree, used)
     if result is not None:
         return result[0], chosen, result[1]
     # Some fix breaks the file: keep the ones that do not, one at a time. A fix that is valid
@@ -142,17 +143,17 @@ def _apply_round(
     # waits for the next round, which lints the file again.
     kept = []
     for diagnostic in chosen:
-        attempt = _applied(text, [*(d.fix for d in kept), diagnostic.fix], first_party, tree)
+        attempt = _applied(text, [*(d.fix for d in kept), diagnostic.fix], first_party, tree, used)
         if attempt is not None:
             kept.append(diagnostic)
-        elif not kept or _applied(text, [diagnostic.fix], first_party, tree) is None:
+        elif not kept or _applied(text, [diagnostic.fix], first_party, tree, used) is None:
             problems.append(
                 f"{diagnostic.line}:{diagnostic.column + 1}: the fix for {diagnostic.code} "
                 "produced invalid code and was dropped (please report this bug)"
             )
     if not kept:
         return text, [], None
-    result = _applied(text, [d.fix for d in kept], first_party, tree)
+    result = _applied(text, [d.fix for d in kept], first_party, tree, used)
     return (result[0], kept, result[1]) if result is not None else (text, kept, None)
 
 
@@ -168,10 +169,14 @@ def apply_fixes(
 
 
 def _applied(
-    text: str, fixes: list[Fix], first_party: frozenset[str], tree: ast.Module | None = None
+    text: str,
+    fixes: list[Fix],
+    first_party: frozenset[str],
+    tree: ast.Module | SyntaxProblem | None = None,
+    used: dict[int, set[str]] | None = None,
 ) -> tuple[str, ast.Module] | None:
     """`apply_fixes`, with the tree the new text was validated with; `tree` is that of `text`
-    when known (the one just linted)."""
+    when known (the one just linted); `used` keeps the names `tree` reads between calls."""
     if tree is None:
         tree = parse(text)
     if isinstance(tree, SyntaxProblem):
@@ -188,9 +193,13 @@ def _applied(
         return None
     if not _compiles(new_tree) and _compiles(tree):
         return None  # parses, but Python refuses it (`await` in a `def`, `return` outside one)
-    used = used_names(tree)
+    if used is None:
+        used = {}
+    if id(tree) not in used:
+        used[id(tree)] = used_names(tree)
+    before = used[id(tree)]
     removals = _on_original(
-        new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, used)
+        new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, before)
     )
     if removals:
         pruned = apply_edits(new_text, removals)
