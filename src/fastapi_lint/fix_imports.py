@@ -350,8 +350,11 @@ def _child_fields(kind: type) -> tuple[str, ...]:
     return fields
 
 
-def unused_import_edits(text: str, tree: ast.Module, used_before: set[str]) -> list[Edit]:
-    """Edits removing the imports that `used_before` read and `tree` reads nowhere."""
+def unused_import_edits(
+    text: str, tree: ast.Module, used_before: set[str], removed: list | None = None
+) -> list[Edit]:
+    """Edits removing the imports that `used_before` read and `tree` reads nowhere; the
+    statements removed whole are added to `removed`, as (their block, the statement)."""
     used_now = used_names(tree)
     if used_before <= used_now:
         return []  # no name stopped being read: no import can have become unused
@@ -381,6 +384,8 @@ def unused_import_edits(text: str, tree: ast.Module, used_before: set[str]) -> l
             if whole:
                 gone.append((stmt.lineno, stmt.end_lineno))
                 emptied += 1
+                if removed is not None:
+                    removed.append((body, stmt))
             else:
                 kept = [alias for alias in stmt.names if alias not in unused]
                 edits.append(_rewritten(text, lines, stmt, kept))

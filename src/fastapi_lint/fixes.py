@@ -12,6 +12,7 @@ import ast
 import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from fastapi_lint.diagnostics import Diagnostic, Edit, Fix, Import
 from fastapi_lint.fix_imports import WORD, import_edits, unused_import_edits, used_names
@@ -198,15 +199,91 @@ def _applied(
     if id(tree) not in used:
         used[id(tree)] = used_names(tree)
     before = used[id(tree)]
+    removed: list[tuple[list[ast.stmt], ast.stmt]] = []
     removals = _on_original(
-        new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, before)
+        new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, before, removed)
     )
     if removals:
         pruned = apply_edits(new_text, removals)
-        pruned_tree = parse(pruned)
+        pruned_tree = _without_statements(new_text, new_tree, removals, removed)
+        if pruned_tree is None:
+            pruned_tree = parse(pruned)
         if not isinstance(pruned_tree, SyntaxProblem):
             return pruned, pruned_tree
     return new_text, new_tree
+
+
+def _without_statements(
+    text: str, tree: ast.Module, deletions: list[Edit], removed: list[tuple[list, ast.stmt]]
+) -> ast.Module | None:
+    """`tree` (of `text`) as parsing the text `deletions` make of `text` gives it, when those
+    edits delete whole lines holding only the statements `removed` (imports a fix left unused)
+    and blank lines: the statements leave their blocks, and every other node moves up by the
+    lines deleted above it, its columns unchanged. A large file is not parsed a second time
+    for a few import lines. None when an edit is anything else (an import rewritten, a lowered
+    file): the caller parses. `tree` is changed in place."""
+    if lowered_source(tree) is not None:
+        return None
+    lines = LineIndex(text)
+    deleted: list[tuple[int, int]] = []  # (first line, number of lines)
+    for edit in deletions:
+        whole_lines = (edit.start == 0 or text[edit.start - 1] == "\n") and (
+            edit.end == len(text) or text[edit.end - 1] == "\n"
+        )
+        if edit.content or not whole_lines:
+            return None
+        if edit.start < edit.end:
+            deleted.append((lines.position(edit.start)[0], text.count("\n", edit.start, edit.end)))
+    if not deleted:
+        return None
+    drops = [0] * (lines.line_count + 2)
+    for first, count in deleted:  # the lines after a deletion move up by its size
+        drops[min(first + count, lines.line_count + 1)] += count
+    up = list(accumulate(drops))  # line -> how far it moves up
+    statements = {id(stmt) for _, stmt in removed}
+    for body in {id(body): body for body, _ in removed}.values():
+        body[:] = [stmt for stmt in body if id(stmt) not in statements]
+    _move_lines(tree, up, min(first for first, _ in deleted))
+    return tree
+
+
+def _move_lines(tree: ast.Module, up: list[int], first_changed: int) -> None:
+    """Move every node up by `up[its line]` lines; those ending before `first_changed` stay."""
+    stack: list = list(tree.body)
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        kind = type(node)
+        shape = _SHAPES.get(kind)
+        if shape is None:
+            shape = _shape(kind)
+        positioned, fields = shape
+        if positioned:
+            end = node.end_lineno
+            if end is not None and end < first_changed:
+                continue  # the node and all it holds stand before every deleted line
+            node.lineno -= up[node.lineno]
+            if end is not None:
+                node.end_lineno = end - up[end]
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        push(item)
+            elif isinstance(value, ast.AST):
+                push(value)
+
+
+# Per node type: (whether it has line numbers, the fields that may hold nodes with them).
+_SHAPES: dict[type, tuple[bool, tuple[str, ...]]] = {ast.Constant: (True, ())}
+_TOKEN_FIELDS = frozenset({"ctx", "op", "ops"})
+
+
+def _shape(kind: type) -> tuple[bool, tuple[str, ...]]:
+    fields = tuple(name for name in kind._fields if name not in _TOKEN_FIELDS)
+    shape = _SHAPES[kind] = ("lineno" in kind._attributes, fields)
+    return shape
 
 
 def _compiles(tree: ast.Module) -> bool:
