@@ -277,7 +277,11 @@ def _move_lines(tree: ast.Module, up: list[int], first_changed: int) -> None:
 
 # Per node type: (whether it has line numbers, the fields that may hold nodes with them).
 _SHAPES: dict[type, tuple[bool, tuple[str, ...]]] = {ast.Constant: (True, ())}
-_TOKEN_FIELDS = frozenset({"ctx", "op", "ops"})
+# Fields holding tokens (contexts, operators) or plain values, never a node with a position.
+_TOKEN_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment"}
+    | {"conversion", "simple", "is_async"}
+)
 
 
 def _shape(kind: type) -> tuple[bool, tuple[str, ...]]:
