@@ -158,3 +158,30 @@ def test_calls_no_session_method_could_be_do_not_ask_for_the_sessions(tmp_path, 
     result = run([target], settings, Options(use_cache=False), base=tmp_path)
     assert built == ["f"]
     assert [d.code for d in result.diagnostics] == ["FAL202"]
+
+
+def test_a_blocking_call_not_under_await_is_fixed_without_summarising_its_function(
+    tmp_path, monkeypatch
+):
+    """Whether FAL201's call is awaited is read from its parent first: only a call under
+    `await` needs the function's summary (a walk of its body, per function with a finding)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    target = tmp_path / "app.py"
+    target.write_text(
+        "import time\n\n\nasync def f():\n    time.sleep(1)\n\n\n"
+        "async def g():\n    await time.sleep(1)\n",
+        encoding="utf-8",
+    )
+    summarised = []
+    original = model.FileModel.summary
+
+    def counting(self, func):
+        summarised.append(func.name)
+        return original(self, func)
+
+    monkeypatch.setattr(model.FileModel, "summary", counting)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    settings = replace(config.load(config.find_config(tmp_path)), select=("FAL201",))
+    result = run([target], settings, Options(use_cache=False), base=tmp_path)
+    assert summarised == ["g"]
+    assert [(d.line, d.fix is not None) for d in result.diagnostics] == [(5, True), (9, False)]

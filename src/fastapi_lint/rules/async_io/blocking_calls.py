@@ -241,7 +241,8 @@ class BlockingCallInAsync(Rule):
         self, node: ast.Call, function: ast.AsyncFunctionDef, name: str, threadable: bool
     ) -> Fix | None:
         position = CallPosition(self.ctx, node)
-        if position.with_item or self.ctx.model.is_awaited(node, function):
+        # Only a call under `await` can be awaited in the body: the others need no summary.
+        if position.with_item or (position.awaited and self.ctx.model.is_awaited(node, function)):
             return None
         tight = position.tight
         asyncio_name, needed = self.ctx.spell_module("asyncio")
