@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fastapi_lint import config
+from fastapi_lint.rules.base import REGISTRY, Rule
 from fastapi_lint.runner import Options, run
 from fastapi_lint.semantic import blocking, locals, model, walk
 
@@ -185,3 +186,34 @@ def test_a_blocking_call_not_under_await_is_fixed_without_summarising_its_functi
     result = run([target], settings, Options(use_cache=False), base=tmp_path)
     assert summarised == ["g"]
     assert [(d.line, d.fix is not None) for d in result.diagnostics] == [(5, True), (9, False)]
+
+
+def test_a_methods_sessions_are_the_same_whichever_scope_asks_first(tmp_path, monkeypatch):
+    """A method's sessions are cached: the class whose `__init__` stores `self.db` must be
+    found whether the first question comes from the method's body or from a lambda in it (it
+    was the innermost scope's class, so a lambda asking first hid `self.db`)."""
+
+    class AsksFromALambda(Rule):
+        code = "FAL997"
+        summary = "Asks a method's sessions from a lambda inside it"
+
+        def visit_Call(self, node: ast.Call) -> None:
+            if isinstance(self.ctx.scopes[-1], ast.Lambda):  # the call in the lambda's body
+                sessions = self.ctx.function_sessions(self.ctx.enclosing_function())
+                self.report(node, str(sessions.kind(node.func.value)))
+
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    target = tmp_path / "app.py"
+    target.write_text(
+        "from sqlalchemy.orm import Session\n\n\nclass Repo:\n"
+        "    def __init__(self, db: Session):\n        self.db = db\n\n"
+        "    def find(self):\n        return lambda: self.db.execute(1)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    try:
+        settings = replace(config.load(config.find_config(tmp_path)), select=("FAL997",))
+        result = run([target], settings, Options(use_cache=False), base=tmp_path)
+    finally:
+        REGISTRY.pop(AsksFromALambda.code, None)
+    assert [d.message for d in result.diagnostics] == [str(locals.SessionKind.SYNC)]
