@@ -217,3 +217,55 @@ def test_a_methods_sessions_are_the_same_whichever_scope_asks_first(tmp_path, mo
     finally:
         REGISTRY.pop(AsksFromALambda.code, None)
     assert [d.message for d in result.diagnostics] == [str(locals.SessionKind.SYNC)]
+
+
+def test_fal301_reads_parameter_defaults_without_ast_walk(tmp_path, monkeypatch):
+    """Whether a default or annotation calls a request marker is asked for every function
+    with a mutable default: it is read with a plain stack of nodes, not `ast.walk`."""
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    target = tmp_path / "app.py"
+    target.write_text(
+        "from typing import Annotated\n\nfrom fastapi import Query\n\n\n"
+        "def plain(x=[]):\n    return x\n\n\n"
+        "def marked(x: Annotated[list, Query()] = []):\n    return x\n",
+        encoding="utf-8",
+    )
+    walked = []
+    original = ast.walk
+    monkeypatch.setattr(ast, "walk", lambda node: walked.append(node) or original(node))
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    settings = replace(config.load(config.find_config(tmp_path)), select=("FAL301",))
+    result = run([target], settings, Options(use_cache=False), base=tmp_path)
+    monkeypatch.undo()
+    assert [d.line for d in result.diagnostics] == [6]
+    assert walked == []
+
+
+def test_calls_one_of_finds_what_ast_walk_finds():
+    """Every call in every default and annotation of the fixtures: found as `ast.walk` finds
+    it, and nothing else."""
+    from types import SimpleNamespace
+
+    from fastapi_lint.semantic.fastapi_calls import calls_one_of
+    from harness import fixture_files
+
+    file = SimpleNamespace(resolve=lambda node: ast.unparse(node))
+    checked = 0
+    for path in fixture_files():
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError:
+            continue
+        for func in ast.walk(tree):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for arg, default in model.parameters(func):
+                for part in (default, arg.annotation):
+                    if part is None:
+                        continue
+                    called = {ast.unparse(n.func) for n in ast.walk(part) if type(n) is ast.Call}
+                    for name in called:
+                        assert calls_one_of(file, part, frozenset({name}))
+                    assert not calls_one_of(file, part, frozenset({"not.called"}))
+                    checked += bool(called)
+    assert checked > 20
