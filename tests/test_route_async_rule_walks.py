@@ -269,3 +269,28 @@ def test_calls_one_of_finds_what_ast_walk_finds():
                     assert not calls_one_of(file, part, frozenset({"not.called"}))
                     checked += bool(called)
     assert checked > 20
+
+
+def test_sleep_becomes_awaited_asyncio_sleep_in_one_edit_parenthesised_where_needed(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    target = tmp_path / "app.py"
+    target.write_text(
+        "import time\n\n\nasync def f():\n    time.sleep(1)\n    return time.sleep(2).__class__\n",
+        encoding="utf-8",
+    )
+    settings = replace(config.load(config.find_config(tmp_path)), select=("FAL201",))
+    result = run([target], settings, Options(use_cache=False), base=tmp_path)
+    text = target.read_text(encoding="utf-8")
+    plain, tight = (d.fix.edits for d in result.diagnostics)
+    assert [(text[e.start : e.end], e.content) for e in plain] == [
+        ("time.sleep", "await asyncio.sleep")
+    ]
+    assert [(text[e.start : e.end], e.content) for e in tight] == [
+        ("time.sleep", "(await asyncio.sleep"),
+        ("", ")"),
+    ]
+    run([target], settings, Options(fix=True, use_cache=False), base=tmp_path)
+    assert target.read_text(encoding="utf-8") == (
+        "import asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
+        "    return (await asyncio.sleep(2)).__class__\n"
+    )
