@@ -461,3 +461,24 @@ def test_used_names_reads_what_a_walk_of_every_node_reads(text):
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             expected.update(WORD.findall(node.value))
     assert used_names(tree) == expected
+
+
+def test_imports_only_at_module_level_leave_the_nested_blocks_unvisited(monkeypatch):
+    """Only an import on its own line is removed, so with no indented line starting one the
+    module's body is the only block to read (a file of thousands of functions has thousands)."""
+    from fastapi_lint import fix_imports
+
+    def refuse(tree):
+        raise AssertionError("nested blocks visited")
+
+    text = "import os\nimport time\n\n\ndef f():\n    if os.sep:\n        return 1\n"
+    tree = ast.parse(text)
+    before = used_names(ast.parse(text + "time.sleep(1)\n"))
+    monkeypatch.setattr(fix_imports, "_statement_lists", refuse)
+    [edit] = fix_imports.unused_import_edits(text, tree, before)
+    assert text[edit.start : edit.end] == "import time\n"
+    monkeypatch.undo()
+    nested = "import os\n\n\ndef f():\n    import time\n\n    return os.sep\n"
+    before = used_names(ast.parse(nested + "time.sleep(1)\n"))
+    [edit] = fix_imports.unused_import_edits(nested, ast.parse(nested), before)
+    assert nested[edit.start : edit.end] == "    import time\n\n"

@@ -360,7 +360,10 @@ def unused_import_edits(
         return []  # no name stopped being read: no import can have become unused
     lines = LineIndex(text)
     edits = []
-    for body in _statement_lists(tree):
+    # Only an import with its line to itself is removed: when no indented line starts one,
+    # the module's own body is the only block that can hold it, and no other is visited.
+    blocks = _statement_lists(tree) if _INDENTED_IMPORT.search(text) else [tree.body]
+    for body in blocks:
         emptied = 0
         gone: list[tuple[int, int]] = []  # line spans of the statements removed whole
         for stmt in body:
@@ -397,6 +400,7 @@ def unused_import_edits(
     return edits
 
 
+_INDENTED_IMPORT = re.compile(r"^[ \t\f]+(?:import|from)\b", re.MULTILINE)
 _BLOCKS = frozenset({"body", "handlers", "orelse", "finalbody", "cases"})
 _HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
 
