@@ -224,21 +224,24 @@ def _without_statements(
     file): the caller parses. `tree` is changed in place."""
     if lowered_source(tree) is not None:
         return None
-    lines = LineIndex(text)
     deleted: list[tuple[int, int]] = []  # (first line, number of lines)
-    for edit in deletions:
+    line, counted = 1, 0  # the line at offset `counted`: deletions are counted in order
+    for edit in sorted(deletions, key=lambda edit: edit.start):
         whole_lines = (edit.start == 0 or text[edit.start - 1] == "\n") and (
             edit.end == len(text) or text[edit.end - 1] == "\n"
         )
-        if edit.content or not whole_lines:
+        if edit.content or not whole_lines or edit.start < counted:
             return None
         if edit.start < edit.end:
-            deleted.append((lines.position(edit.start)[0], text.count("\n", edit.start, edit.end)))
+            line += text.count("\n", counted, edit.start)
+            deleted.append((line, text.count("\n", edit.start, edit.end)))
+            counted = edit.start
     if not deleted:
         return None
-    drops = [0] * (lines.line_count + 2)
+    line_count = text.count("\n") + 1
+    drops = [0] * (line_count + 2)
     for first, count in deleted:  # the lines after a deletion move up by its size
-        drops[min(first + count, lines.line_count + 1)] += count
+        drops[min(first + count, line_count + 1)] += count
     up = list(accumulate(drops))  # line -> how far it moves up
     statements = {id(stmt) for _, stmt in removed}
     for body in {id(body): body for body, _ in removed}.values():
