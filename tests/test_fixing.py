@@ -3,6 +3,7 @@ that fixes add or leave unused are handled like ruff's isort and F401 would want
 
 from __future__ import annotations
 
+import ast
 import random
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 
 from fastapi_lint import fixes
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
-from fastapi_lint.fix_imports import first_party_modules
+from fastapi_lint.fix_imports import WORD, first_party_modules, used_names
 from fastapi_lint.semantic import imports
 from harness import FIXTURES, fix_copy, fixture_files, lint, project_dir
 
@@ -423,3 +424,61 @@ def test_an_import_with_a_comment_is_not_removed_when_a_fix_leaves_it_unused():
     fixed = fixes.apply_fixes(text, [fix])
     assert "import time  # keep: used by tests\n" in fixed
     assert "await asyncio.sleep(1)" in fixed
+
+
+TRICKY_NAMES = """
+global_names = {**base, "k": v}
+def f(a: "Annotated[int, Query()]" = dflt, *args: T, **kw: U) -> "Ret":
+    global g
+    nonlocal_ = [x for x in range(n) if x]
+    match point:
+        case Point(x=px, y=0) | [first, *rest] if guard:
+            del gone
+        case {"key": value, **others}:
+            print(f"{value!r:>{width}} and {other}")
+    try:
+        pass
+    except Error as err:
+        raise Other from err
+    lambda q=default: q + outer
+    async def g():
+        async with ctx() as c:
+            await c
+__all__ = ["exported", "also_this"]
+"""
+
+
+@pytest.mark.parametrize("text", [TRICKY_NAMES, *(p.read_text() for p in fixture_files())])
+def test_used_names_reads_what_a_walk_of_every_node_reads(text):
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return
+    expected = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+            expected.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            expected.update(WORD.findall(node.value))
+    assert used_names(tree) == expected
+
+
+def test_imports_only_at_module_level_leave_the_nested_blocks_unvisited(monkeypatch):
+    """Only an import on its own line is removed, so with no indented line starting one the
+    module's body is the only block to read (a file of thousands of functions has thousands)."""
+    from fastapi_lint import fix_imports
+
+    def refuse(tree):
+        raise AssertionError("nested blocks visited")
+
+    text = "import os\nimport time\n\n\ndef f():\n    if os.sep:\n        return 1\n"
+    tree = ast.parse(text)
+    before = used_names(ast.parse(text + "time.sleep(1)\n"))
+    monkeypatch.setattr(fix_imports, "_statement_lists", refuse)
+    [edit] = fix_imports.unused_import_edits(text, tree, before)
+    assert text[edit.start : edit.end] == "import time\n"
+    monkeypatch.undo()
+    nested = "import os\n\n\ndef f():\n    import time\n\n    return os.sep\n"
+    before = used_names(ast.parse(nested + "time.sleep(1)\n"))
+    [edit] = fix_imports.unused_import_edits(nested, ast.parse(nested), before)
+    assert nested[edit.start : edit.end] == "    import time\n\n"

@@ -12,6 +12,7 @@ import ast
 import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from fastapi_lint.diagnostics import Diagnostic, Edit, Fix, Import
 from fastapi_lint.fix_imports import WORD, import_edits, unused_import_edits, used_names
@@ -132,9 +133,10 @@ def _apply_round(
     """The text after the round, the fixes kept, and the tree it was validated with; `tree` is
     the tree of `text`, when known."""
     if not isinstance(tree, ast.Module):
-        tree = None
+        tree = parse(text)  # once for every attempt below
+    used: dict[int, set[str]] = {}  # the names `tree` (alive all round) reads, found once
     fixes = [d.fix for d in chosen]
-    result = _applied(text, fixes, first_party, tree)
+    result = _applied(text, fixes, first_party, tree, used)
     if result is not None:
         return result[0], chosen, result[1]
     # Some fix breaks the file: keep the ones that do not, one at a time. A fix that is valid
@@ -142,17 +144,17 @@ def _apply_round(
     # waits for the next round, which lints the file again.
     kept = []
     for diagnostic in chosen:
-        attempt = _applied(text, [*(d.fix for d in kept), diagnostic.fix], first_party, tree)
+        attempt = _applied(text, [*(d.fix for d in kept), diagnostic.fix], first_party, tree, used)
         if attempt is not None:
             kept.append(diagnostic)
-        elif not kept or _applied(text, [diagnostic.fix], first_party, tree) is None:
+        elif not kept or _applied(text, [diagnostic.fix], first_party, tree, used) is None:
             problems.append(
                 f"{diagnostic.line}:{diagnostic.column + 1}: the fix for {diagnostic.code} "
                 "produced invalid code and was dropped (please report this bug)"
             )
     if not kept:
         return text, [], None
-    result = _applied(text, [d.fix for d in kept], first_party, tree)
+    result = _applied(text, [d.fix for d in kept], first_party, tree, used)
     return (result[0], kept, result[1]) if result is not None else (text, kept, None)
 
 
@@ -168,10 +170,14 @@ def apply_fixes(
 
 
 def _applied(
-    text: str, fixes: list[Fix], first_party: frozenset[str], tree: ast.Module | None = None
+    text: str,
+    fixes: list[Fix],
+    first_party: frozenset[str],
+    tree: ast.Module | SyntaxProblem | None = None,
+    used: dict[int, set[str]] | None = None,
 ) -> tuple[str, ast.Module] | None:
     """`apply_fixes`, with the tree the new text was validated with; `tree` is that of `text`
-    when known (the one just linted)."""
+    when known (the one just linted); `used` keeps the names `tree` reads between calls."""
     if tree is None:
         tree = parse(text)
     if isinstance(tree, SyntaxProblem):
@@ -188,16 +194,103 @@ def _applied(
         return None
     if not _compiles(new_tree) and _compiles(tree):
         return None  # parses, but Python refuses it (`await` in a `def`, `return` outside one)
-    used = used_names(tree)
+    if used is None:
+        used = {}
+    if id(tree) not in used:
+        used[id(tree)] = used_names(tree)
+    before = used[id(tree)]
+    removed: list[tuple[list[ast.stmt], ast.stmt]] = []
     removals = _on_original(
-        new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, used)
+        new_text, new_tree, lambda seen: unused_import_edits(seen, new_tree, before, removed)
     )
     if removals:
         pruned = apply_edits(new_text, removals)
-        pruned_tree = parse(pruned)
+        pruned_tree = _without_statements(new_text, new_tree, removals, removed)
+        if pruned_tree is None:
+            pruned_tree = parse(pruned)
         if not isinstance(pruned_tree, SyntaxProblem):
             return pruned, pruned_tree
     return new_text, new_tree
+
+
+def _without_statements(
+    text: str, tree: ast.Module, deletions: list[Edit], removed: list[tuple[list, ast.stmt]]
+) -> ast.Module | None:
+    """`tree` (of `text`) as parsing the text `deletions` make of `text` gives it, when those
+    edits delete whole lines holding only the statements `removed` (imports a fix left unused)
+    and blank lines: the statements leave their blocks, and every other node moves up by the
+    lines deleted above it, its columns unchanged. A large file is not parsed a second time
+    for a few import lines. None when an edit is anything else (an import rewritten, a lowered
+    file): the caller parses. `tree` is changed in place."""
+    if lowered_source(tree) is not None:
+        return None
+    deleted: list[tuple[int, int]] = []  # (first line, number of lines)
+    line, counted = 1, 0  # the line at offset `counted`: deletions are counted in order
+    for edit in sorted(deletions, key=lambda edit: edit.start):
+        whole_lines = (edit.start == 0 or text[edit.start - 1] == "\n") and (
+            edit.end == len(text) or text[edit.end - 1] == "\n"
+        )
+        if edit.content or not whole_lines or edit.start < counted:
+            return None
+        if edit.start < edit.end:
+            line += text.count("\n", counted, edit.start)
+            deleted.append((line, text.count("\n", edit.start, edit.end)))
+            counted = edit.start
+    if not deleted:
+        return None
+    line_count = text.count("\n") + 1
+    drops = [0] * (line_count + 2)
+    for first, count in deleted:  # the lines after a deletion move up by its size
+        drops[min(first + count, line_count + 1)] += count
+    up = list(accumulate(drops))  # line -> how far it moves up
+    statements = {id(stmt) for _, stmt in removed}
+    for body in {id(body): body for body, _ in removed}.values():
+        body[:] = [stmt for stmt in body if id(stmt) not in statements]
+    _move_lines(tree, up, min(first for first, _ in deleted))
+    return tree
+
+
+def _move_lines(tree: ast.Module, up: list[int], first_changed: int) -> None:
+    """Move every node up by `up[its line]` lines; those ending before `first_changed` stay."""
+    stack: list = list(tree.body)
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        kind = type(node)
+        shape = _SHAPES.get(kind)
+        if shape is None:
+            shape = _shape(kind)
+        positioned, fields = shape
+        if positioned:
+            end = node.end_lineno
+            if end is not None and end < first_changed:
+                continue  # the node and all it holds stand before every deleted line
+            node.lineno -= up[node.lineno]
+            if end is not None:
+                node.end_lineno = end - up[end]
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        push(item)
+            elif isinstance(value, ast.AST):
+                push(value)
+
+
+# Per node type: (whether it has line numbers, the fields that may hold nodes with them).
+_SHAPES: dict[type, tuple[bool, tuple[str, ...]]] = {ast.Constant: (True, ())}
+# Fields holding tokens (contexts, operators) or plain values, never a node with a position.
+_TOKEN_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment"}
+    | {"conversion", "simple", "is_async"}
+)
+
+
+def _shape(kind: type) -> tuple[bool, tuple[str, ...]]:
+    fields = tuple(name for name in kind._fields if name not in _TOKEN_FIELDS)
+    shape = _SHAPES[kind] = ("lineno" in kind._attributes, fields)
+    return shape
 
 
 def _compiles(tree: ast.Module) -> bool:

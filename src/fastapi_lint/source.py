@@ -7,6 +7,7 @@ edit was made.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import tokenize
@@ -80,7 +81,11 @@ def _newline(text: str) -> str:
 
 
 class LineIndex:
-    """Maps `ast` positions (1-based line, UTF-8 byte column) to offsets in the text."""
+    """Maps `ast` positions (1-based line, UTF-8 byte column) to offsets in the text.
+
+    Every finding and every fix edit converts positions, so the common case is kept short: in
+    an ASCII text a byte column is a character column, and a line is found by bisection.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -90,6 +95,7 @@ class LineIndex:
             starts.append(position + 1)
             position = text.find("\n", position + 1)
         self._starts = starts
+        self._ascii = text.isascii()
 
     @property
     def line_count(self) -> int:
@@ -102,12 +108,16 @@ class LineIndex:
 
     def char_column(self, line: int, byte_column: int) -> int:
         """0-based character column of a UTF-8 byte column on a line."""
+        if self._ascii and line <= len(self._starts):  # else line_text raises IndexError
+            return byte_column
         text = self.line_text(line)
         if text.isascii():
             return byte_column
         return len(text.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
 
     def offset(self, line: int, byte_column: int) -> int:
+        if self._ascii:
+            return self._starts[line - 1] + byte_column
         return self._starts[line - 1] + self.char_column(line, byte_column)
 
     def line_start(self, line: int) -> int:
@@ -115,17 +125,17 @@ class LineIndex:
 
     def position(self, offset: int) -> tuple[int, int]:
         """(1-based line, 0-based character column) of a text offset."""
-        low, high = 0, len(self._starts) - 1
-        while low < high:
-            middle = (low + high + 1) // 2
-            if self._starts[middle] <= offset:
-                low = middle
-            else:
-                high = middle - 1
-        return low + 1, offset - self._starts[low]
+        index = bisect.bisect_right(self._starts, offset) - 1 if offset > 0 else 0
+        return index + 1, offset - self._starts[index]
 
     def node_range(self, node) -> tuple[int, int]:
         """Text offsets (start, end) of an `ast` node."""
+        if self._ascii:
+            starts = self._starts
+            return (
+                starts[node.lineno - 1] + node.col_offset,
+                starts[node.end_lineno - 1] + node.end_col_offset,
+            )
         return (
             self.offset(node.lineno, node.col_offset),
             self.offset(node.end_lineno, node.end_col_offset),

@@ -108,13 +108,23 @@ class SemanticFile:
         if found is None:
             names = self.settings.session_names
             fallback = frozenset(names) if self.imports_sqlalchemy else frozenset()
-            outer = self.scopes[:-1] if self.scopes and self.scopes[-1] is func else self.scopes
-            owner = outer[-1] if outer and isinstance(outer[-1], ast.ClassDef) else None
+            owner = self._owner_class(func)
             found = FunctionSessions(
                 self.sessions, func, owner, fallback, self.model, self._class_sessions
             )
             self._function_sessions[func] = found
         return found
+
+    def _owner_class(self, func) -> ast.ClassDef | None:
+        """The class whose body holds `func`, read where `func` stands on the scopes, so the
+        answer (cached with the function's sessions) is the same whichever rule asks first,
+        from the function's body or from a lambda or class inside it."""
+        scopes = self.scopes
+        for index in range(len(scopes) - 1, -1, -1):
+            if scopes[index] is func:
+                outer = scopes[index - 1] if index else None
+                return outer if isinstance(outer, ast.ClassDef) else None
+        return scopes[-1] if scopes and isinstance(scopes[-1], ast.ClassDef) else None
 
     def has_future_annotations(self) -> bool:
         return self.imports.bindings.get("annotations") == "__future__.annotations"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
-from fastapi_lint.rules.async_io.calls import CallPosition, async_function, await_edits
+from fastapi_lint.rules.async_io.calls import CallPosition, async_function
 from fastapi_lint.rules.async_io.clients import SyncClients
 from fastapi_lint.rules.async_io.entry_points import script_entry_points
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
@@ -241,17 +241,20 @@ class BlockingCallInAsync(Rule):
         self, node: ast.Call, function: ast.AsyncFunctionDef, name: str, threadable: bool
     ) -> Fix | None:
         position = CallPosition(self.ctx, node)
-        if position.with_item or self.ctx.model.is_awaited(node, function):
+        # Only a call under `await` can be awaited in the body: the others need no summary.
+        if position.with_item or (position.awaited and self.ctx.model.is_awaited(node, function)):
             return None
         tight = position.tight
         asyncio_name, needed = self.ctx.spell_module("asyncio")
         imports = (needed,) if needed else ()
         if name == "time.sleep":
-            start, _ = self.ctx.lines.node_range(node)
+            # `time.sleep(` -> `await asyncio.sleep(`: one edit where `await` meets the name
+            start, end = self.ctx.lines.node_range(node)
             _, func_end = self.ctx.lines.node_range(node.func)
-            edits = [Edit(start, func_end, f"{asyncio_name}.sleep")]
-            edits += await_edits(self.ctx, node, "await ", tight)
-            edits = _merge_at_start(edits)
+            prefix = "(await " if tight else "await "
+            edits = [Edit(start, func_end, f"{prefix}{asyncio_name}.sleep")]
+            if tight:
+                edits.append(Edit(end, end, ")"))
             return Fix(
                 title=self.fix_titles["sleep"],
                 applicability=self.ctx.applicability(tuple(edits), Applicability.SAFE),
@@ -277,15 +280,3 @@ class BlockingCallInAsync(Rule):
             edits=tuple(edits),
             imports=imports,
         )
-
-
-def _merge_at_start(edits: list[Edit]) -> list[Edit]:
-    """`time.sleep(` -> `await asyncio.sleep(`: one edit where replacement and insertion meet."""
-    replace, *rest = edits
-    merged = []
-    for edit in rest:
-        if edit.start == edit.end == replace.start:
-            replace = Edit(replace.start, replace.end, edit.content + replace.content)
-        else:
-            merged.append(edit)
-    return [replace, *merged]

@@ -36,11 +36,12 @@ class CallPosition:
     `(...)`, so it needs parentheses once `await` is added). Asked only for calls that are
     reported, so most files never build the parent links."""
 
-    __slots__ = ("statement", "tight", "with_item")
+    __slots__ = ("awaited", "statement", "tight", "with_item")
 
     def __init__(self, ctx: FileContext, call: ast.Call) -> None:
         parent = ctx.model.parent(call)
         kind = type(parent)
+        self.awaited = kind is ast.Await  # `await call`, in the body or in a def's header
         self.statement = kind is ast.Expr
         self.with_item = kind is ast.withitem
         self.tight = (kind in (ast.Attribute, ast.Subscript) and parent.value is call) or (

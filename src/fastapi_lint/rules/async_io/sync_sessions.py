@@ -87,6 +87,8 @@ class SyncSessionInAsync(Rule):
         if function is None or not isinstance(node.func, ast.Attribute):
             return
         method = node.func.attr
+        if method not in IO_METHODS and method != "query":
+            return  # nothing it could report: the function's sessions need not be known
         sessions = self.ctx.function_sessions(function)
         kind = sessions.kind(node.func.value)
         if kind is None:

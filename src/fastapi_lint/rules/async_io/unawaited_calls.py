@@ -107,6 +107,8 @@ class UnawaitedSessionCall(Rule):
         if function is None or not isinstance(node.func, ast.Attribute):
             return
         method = node.func.attr
+        if method not in ASYNC_SESSION_METHODS and method not in ASYNC_CONNECTION_METHODS:
+            return  # no session's coroutine: the function's sessions need not be known
         sessions = self.ctx.function_sessions(function)
         kind = sessions.kind(node.func.value)
         if kind is SessionKind.ASYNC:
