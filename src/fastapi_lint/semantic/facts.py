@@ -532,14 +532,22 @@ def _class(node: ast.ClassDef, prefix: str, table: ImportTable, facts: ModuleFac
             _class(stmt, f"{prefix}{node.name}.", table, facts)
 
 
-def class_fact(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
-    """The facts of one class statement, its bases resolved through `table`."""
+def class_header(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
+    """What a class statement's first line says (bases, decorators, keywords): all that its
+    kinds depend on (`ProjectIndex.kinds_of`), without reading its body."""
     bases = [table.resolve(_unsubscript(base)) or "" for base in node.bases]
     decorators = [
         table.resolve(item.func if isinstance(item, ast.Call) else item) or ""
         for item in node.decorator_list
     ]
     keywords = {kw.arg: ast.unparse(kw.value) for kw in node.keywords if kw.arg}
+    return ClassFact(name, bases, decorators, keywords)
+
+
+def class_fact(node: ast.ClassDef, table: ImportTable, name: str) -> ClassFact:
+    """The facts of one class statement, its bases resolved through `table`."""
+    header = class_header(node, table, name)
+    bases, decorators, keywords = header.bases, header.decorators, header.keywords
     abstract = any(
         isinstance(stmt, ast.Assign)
         and any(isinstance(t, ast.Name) and t.id == "__abstract__" for t in stmt.targets)
