@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fastapi_lint import pipeline
 from fastapi_lint.checking import load
@@ -186,3 +188,30 @@ def test_a_class_is_of_the_kinds_its_whole_facts_give():
             assert index.kinds_of(class_header(node, table, node.name)) == whole, path
             judged += bool(whole)
     assert judged > 100
+
+
+# -- the credential formats' quick test -----------------------------------------------------
+_STARTS = ["AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xoxa-"]
+_STARTS += ["xoxb-", "xoxp-", "xoxr-", "xoxs-", "rk_live_", "sk_live_", "AIza", "sk-", "eyJ"]
+_STARTS += ["-----BEGIN "]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(_STARTS), st.text(alphabet="AIKSaghiopsux_-kvley J", max_size=6)),
+        max_size=8,
+    ).map("".join)
+)
+def test_the_quick_test_lets_every_credential_format_through(text):
+    from fastapi_lint.rules.security.secret_values import _ANY_FORMAT, _may_hold_a_format
+
+    if _ANY_FORMAT.search(text) is not None:
+        assert _may_hold_a_format(text)
+
+
+def test_the_quick_test_turns_away_prose():
+    from fastapi_lint.rules.security.secret_values import _may_hold_a_format
+
+    assert not _may_hold_a_format("Return the rows of the query as a list of mappings, in order.")
+    for start in _STARTS:
+        assert _may_hold_a_format(f"a value: {start}0123456789")
