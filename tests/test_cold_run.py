@@ -215,3 +215,44 @@ def test_the_quick_test_turns_away_prose():
     assert not _may_hold_a_format("Return the rows of the query as a list of mappings, in order.")
     for start in _STARTS:
         assert _may_hold_a_format(f"a value: {start}0123456789")
+
+
+# -- annotations spelt without the unparser ---------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "int",
+        "typing.Optional[app.models.User]",
+        "dict[str, list[int]]",
+        "Mapped[str | None]",
+        "int | str | None",
+        "tuple[int, ...]",
+        "a | (b | c)",
+        "X[a,]",
+        "X[*Ts]",
+        "'User'",
+        "Literal['a', 'b']",
+        "f(x).y",
+        "X[0]",
+        "a + b | c",
+        "x[1:2]",
+    ],
+)
+def test_annotations_are_spelt_as_the_unparser_spells_them(source):
+    from fastapi_lint.semantic.facts import unparsed
+
+    node = ast.parse(source, mode="eval").body
+    assert unparsed(node) == ast.unparse(node)
+
+
+def test_every_plain_expression_of_the_fixtures_is_spelt_as_the_unparser_spells_it():
+    from fastapi_lint.semantic.facts import _plain
+
+    plain = 0
+    for path in fixture_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            spelt = _plain(node) if isinstance(node, ast.expr) else None
+            if spelt is not None:
+                assert spelt == ast.unparse(node), path
+                plain += 1
+    assert plain > 5_000
