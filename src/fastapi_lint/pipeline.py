@@ -433,23 +433,27 @@ def _send_reports(
 
 
 def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectIndex]:
-    """Both phases in `jobs` forked workers, each owning a share of the files."""
+    """Both phases in `jobs` forked workers, which divide the files as they go (`Claims`)."""
     made = work.plan
-    # Taken one by one, the costliest first (checked files cost a parse and a lint, other
-    # modules a parse; by size): the last ones taken are the cheapest.
-    order = sorted(
-        made.to_read,
-        key=lambda path: made.sizes.get(path, 0) * (3 if path in made.wanted else 1),
-        reverse=True,
-    )
-    claims = Claims(len(order))
+
+    def cost(path: Path) -> int:  # checked files cost a parse and a lint, other modules a parse
+        return made.sizes.get(path, 0) * (3 if path in made.wanted else 1)
+
+    # Taken one by one, the costliest first: the last ones taken are the cheapest.
+    order = sorted(made.to_read, key=cost, reverse=True)
+    try:
+        claims = Claims(len(order))
+        parts = [order] * jobs
+    except OSError:  # no shared semaphores here (no /dev/shm): fixed shares, balanced by size
+        claims = None
+        parts = _balanced(made.to_read, jobs, cost)
 
     def serving(number: int, share: Share):
         return lambda connection: _serve_share(connection, number, share, work)
 
     assembly = Assembly(made)
     owner: dict[Path, int] = {}
-    shares = [serving(number, Share(made, order, claims)) for number in range(jobs)]
+    shares = [serving(number, Share(made, part, claims)) for number, part in enumerate(parts)]
     with Workers(shares) as workers:
         for number, message in workers.messages(_READ_ALL):
             if message[0] == _READ:
@@ -519,7 +523,11 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
     index, own, todo, digests = pickle.loads(connection.recv_bytes())
     linter = Linter(work.settings, index, record=work.caching)
     lint = (linter, own, work.settings, work.quiet, work.base)
-    _send_reports(connection, _lint_shared(share, number, todo, digests, lint), recording)
+    if share.claims is None:
+        reports = share.lint(todo[number], *lint)
+    else:
+        reports = _lint_shared(share, number, todo, digests, lint)
+    _send_reports(connection, reports, recording)
 
 
 def _lint_shared(
