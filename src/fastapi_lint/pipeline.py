@@ -7,7 +7,9 @@ parent assembles the project index (cached facts of unchanged modules, new facts
 and takes the results it has cached. Phase 2: each share lints its files whose results were not
 cached, with the tree and the facts the index was built from (parsing then those it did not
 parse in phase 1), and sends the reports. Trees never cross processes, and the parent does not
-hold the trees of the workers' files.
+hold the trees of the workers' files. Workers divide the files as they go (`Claims`): each reads
+the next file no other took, and one done with its lints takes those of files another worker has
+not reached yet (reading them again), so no worker waits at a phase's end for a slower one.
 """
 
 from __future__ import annotations
