@@ -268,3 +268,26 @@ def test_without_shared_semaphores_workers_take_fixed_shares(demo, monkeypatch):
 
     monkeypatch.setattr(pipeline, "Claims", no_semaphores)
     assert check("--no-cache", ".") == alone
+
+
+# -- what a lint asked, written once per index --------------------------------------------------
+def test_stored_queries_are_written_once_per_index_as_json_writes_them():
+    from fastapi_lint.semantic.facts import ModuleFacts
+    from fastapi_lint.semantic.queries import RecordingIndex
+
+    facts = ModuleFacts(module="m", package="", calls={"router": "fastapi.APIRouter"})
+    index = ProjectIndex()
+    index.add(facts, ["m"])
+    for _ in range(2):  # the second file's queries are the texts the first wrote
+        recorder = RecordingIndex(index)
+        recorder.value_callee("m.router")
+        recorder.class_kinds("m.Missing")
+        expected = {json.dumps(query): found for query, found in recorder.answers.items()}
+        assert recorder.stored() == expected
+        assert set(index.query_texts) == set(recorder.answers)
+    index.add(ModuleFacts(module="n", package=""), ["n"])  # a new index: written again
+    assert index.query_texts == {}
+    recorder = RecordingIndex(index)
+    recorder.packages_import(frozenset({"m"}), lambda value: True)  # a query no run names again
+    assert recorder.stored() == {json.dumps(q): found for q, found in recorder.answers.items()}
+    assert '["packages_import", ["m"], "?"]' in recorder.stored()

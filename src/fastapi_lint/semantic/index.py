@@ -90,6 +90,7 @@ class ProjectIndex:
         self._facts_prints: dict[int, tuple[ModuleFacts, str]] = {}
         self._class_names: dict[int, tuple[ModuleFacts, dict[str, ClassFact]]] = {}
         self.answer_prints: dict[tuple, str] = {}  # query -> fingerprint (semantic.queries)
+        self.query_texts: dict[tuple, str] = {}  # query -> its JSON (semantic.queries)
         self._definitions: dict[tuple[str, int], tuple[ModuleFacts, str] | None] = {}
 
     def __getstate__(self) -> dict:
