@@ -8,6 +8,7 @@ of that file; the other rules' findings stand.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi_lint.config import Settings
@@ -54,13 +55,16 @@ class Linter:
         self.record = record
         enabled = settings.enabled_codes()
         self.rules = [r for r in all_rules() if r.code in enabled and r.code not in TOOL_CODES]
-        self.handlers: dict[type[Rule], list[tuple[type, str]]] = {}
-        for rule in self.rules:
-            self.handlers[rule] = [
-                (getattr(ast, attribute[len("visit_") :]), attribute)
-                for attribute in dir(rule)
-                if attribute.startswith("visit_") and hasattr(ast, attribute[len("visit_") :])
-            ]
+        # Node type -> (position of the rule, its unbound handler), in rule order: made once
+        # per run; each file only makes its rule instances.
+        self.table: dict[type, list[tuple[int, Callable]]] = {}
+        for position, rule in enumerate(self.rules):
+            for attribute in dir(rule):
+                node_type = getattr(ast, attribute[len("visit_") :], None)
+                if attribute.startswith("visit_") and node_type is not None:
+                    handler = getattr(rule, attribute)
+                    self.table.setdefault(node_type, []).append((position, handler))
+        self.option_values: dict = {}  # rule options, looked up once per run (`Rule.option`)
 
     def lint(
         self,
@@ -108,6 +112,7 @@ class Linter:
             module=module,
             facts=facts,
         )
+        ctx.option_values = self.option_values
         self._walk(ctx)
         if lowering:
             for diagnostic in ctx.diagnostics:
@@ -121,7 +126,8 @@ class Linter:
         """Visit the tree depth-first, children in field order, each node's handlers in rule
         order; what a node's type needs (handlers, scope or not, child fields) is looked up once
         per type, and a failing rule's handlers leave the table."""
-        dispatch = self._dispatch(ctx)
+        rules = [rule(ctx) for rule in self.rules]
+        dispatch = self.table
         kinds: dict[type, tuple] = {}
         scopes = ctx.scopes
         stack: list = [ctx.tree]
@@ -137,13 +143,13 @@ class Linter:
                 handlers = dispatch.get(node_type, ())
                 kind = kinds[node_type] = (handlers, node_type in _SCOPES, _pushed(node_type))
             handlers, scope, fields = kind
-            for rule, handler in handlers:
+            for position, handler in handlers:
                 try:
-                    handler(node)
+                    handler(rules[position], node)
                 except Exception as exc:  # a bug in a rule must not end the run
-                    ctx.diagnostics.append(internal_error(ctx, rule, node, exc))
-                    dispatch = {  # its other handlers are not called again
-                        node_type: [entry for entry in entries if entry[0] is not rule]
+                    ctx.diagnostics.append(internal_error(ctx, rules[position], node, exc))
+                    dispatch = {  # its other handlers are not called again (in this file)
+                        node_type: [entry for entry in entries if entry[0] != position]
                         for node_type, entries in dispatch.items()
                     }
                     kinds.clear()
@@ -156,14 +162,6 @@ class Linter:
                     extend(reversed(value))  # None and str items are popped and pass
                 elif isinstance(value, ast.AST):
                     push(value)
-
-    def _dispatch(self, ctx: FileContext) -> dict[type, list]:
-        dispatch: dict[type, list] = {}
-        for rule_class, pairs in self.handlers.items():
-            rule = rule_class(ctx)
-            for node_type, attribute in pairs:
-                dispatch.setdefault(node_type, []).append((rule, getattr(rule, attribute)))
-        return dispatch
 
 
 def module_facts(tree: ast.Module, module: str, package: str, index: ProjectIndex) -> ModuleFacts:

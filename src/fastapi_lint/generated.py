@@ -28,6 +28,8 @@ _BANNER = re.compile(  # a comment that starts by saying so, not one that mentio
 
 def is_generated(text: str) -> bool:
     head = text.split("\n", HEAD_LINES)[:HEAD_LINES]
+    if "generated" not in "\n".join(head).lower():
+        return False  # every marker says "generated" (most files: no regex runs)
     return any(
         any(marker.search(line) for marker in _MARKERS) or _BANNER.search(line) for line in head
     )

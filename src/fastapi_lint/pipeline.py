@@ -7,7 +7,9 @@ parent assembles the project index (cached facts of unchanged modules, new facts
 and takes the results it has cached. Phase 2: each share lints its files whose results were not
 cached, with the tree and the facts the index was built from (parsing then those it did not
 parse in phase 1), and sends the reports. Trees never cross processes, and the parent does not
-hold the trees of the workers' files.
+hold the trees of the workers' files. Workers divide the files as they go (`Claims`): each reads
+the next file no other took, and one done with its lints takes those of files another worker has
+not reached yet (reading them again), so no worker waits at a phase's end for a slower one.
 """
 
 from __future__ import annotations
@@ -173,19 +175,28 @@ class Read:
 
 
 class Share:
-    """The files one process reads and lints; it keeps the trees of those it will lint."""
+    """The files one process reads and lints; it keeps the trees of those it will lint.
+    `claims`: the files are shared with other workers, each taking the next one not taken
+    (`paths` is then the order they are taken in)."""
 
-    def __init__(self, made: Plan, paths: list[Path], defer: bool = False) -> None:
+    def __init__(
+        self, made: Plan, paths: list[Path], defer: bool = False, claims: Claims | None = None
+    ) -> None:
         self.plan = made
         self.paths = paths
+        self.claims = claims
         self.kept: dict[Path, Loaded] = {}
         # Checked files unchanged since the index cached their facts are left unread: their
         # cached results may need no text (`_Reports`), which reads them otherwise.
         self.defer = defer
 
     def read(self) -> Iterator[Read]:
-        for path in self.paths:
-            yield self._read(path)
+        if self.claims is None:
+            for path in self.paths:
+                yield self._read(path)
+            return
+        for number in self.claims:
+            yield self._read(self.paths[number])
 
     def _read(self, path: Path) -> Read:
         made = self.plan
@@ -226,6 +237,16 @@ class Share:
             if path in made.wanted:
                 item.tree = TOO_DEEP  # its check says so
         return read
+
+    def borrow(self, path: Path, digest: str) -> bool:
+        """Load a file another worker read, to lint it here; False when it changed since."""
+        item = load(path, self.plan.max_file_size)
+        if item.digest != digest or item.source is None:
+            return False
+        item.data = None  # as the files it read: only a fix writes, in one process
+        item.module = self.plan.names[path][:2]
+        self.kept[path] = item
+        return True
 
     def lint(
         self,
@@ -485,25 +506,33 @@ def _send_reports(
 
 
 def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectIndex]:
-    """Both phases in `jobs` forked workers, each owning a share of the files."""
+    """Both phases in `jobs` forked workers, which divide the files as they go (`Claims`)."""
     import pickle
 
     from fastapi_lint.workers import Workers, replay_fallback
 
     made = work.plan
-    # Checked files cost a parse and a lint, other modules a parse: balanced by size.
-    parts = _balanced(
-        made.to_read,
-        jobs,
-        lambda path: made.sizes.get(path, 0) * (3 if path in made.wanted else 1),
-    )
+
+    def cost(path: Path) -> int:  # checked files cost a parse and a lint, other modules a parse
+        return made.sizes.get(path, 0) * (3 if path in made.wanted else 1)
+
+    # Taken one by one, the costliest first: the last ones taken are the cheapest.
+    order = sorted(made.to_read, key=cost, reverse=True)
+    try:
+        claims = Claims(len(order))
+        parts = [order] * jobs
+    except OSError:  # no shared semaphores here (no /dev/shm): fixed shares, balanced by size
+        claims = None
+        parts = _balanced(made.to_read, jobs, cost)
 
     def serving(number: int, share: Share):
         return lambda connection: _serve_share(connection, number, share, work)
 
     assembly = Assembly(made)
     owner: dict[Path, int] = {}
-    shares = [serving(number, Share(made, part)) for number, part in enumerate(parts)]
+    shares = [
+        serving(number, Share(made, part, claims=claims)) for number, part in enumerate(parts)
+    ]
     with Workers(shares) as workers:
         for number, message in workers.messages(_READ_ALL):
             if message[0] == _READ:
@@ -514,17 +543,52 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
         index, own = assembly.index()
         items = [assembly.reads[resolving.resolve(path)].item for path in work.files]
         reports = _Reports(work, items, Linter(work.settings, index, record=work.caching))
-        todo: list[list[tuple[int, Path]]] = [[] for _ in parts]
+        todo: list[list[tuple[int, Path]]] = [[] for _ in shares]
         for position, path in reports.pending:
             todo[owner[path]].append((position, path))
         facts = {path: own[path] for part in todo for _, path in part if path in own}
-        # One pickle of the index for every worker; each lints its own files.
-        payload = pickle.dumps((index, facts, todo), pickle.HIGHEST_PROTOCOL)
-        for number in range(len(parts)):
+        digests = {path: assembly.reads[path].digest for path in facts}
+        # One pickle of the index for every worker; each lints its own files, then helps.
+        payload = pickle.dumps((index, facts, todo, digests), pickle.HIGHEST_PROTOCOL)
+        for number in range(len(shares)):
             workers.send_bytes(number, payload)
         for _, message in workers.messages(_DONE):
             reports.take(message)
     return reports.all(), index
+
+
+class Claims:
+    """What forked workers share to divide the work as they go, so that one meeting slower
+    files (or less CPU) does fewer of them, where fixed shares wait for the slowest: the next
+    file to read (each takes the next one when it is free), and which lints are taken (by
+    position in the reading order)."""
+
+    def __init__(self, count: int) -> None:
+        import multiprocessing  # (only runs with workers need it: imported when they start)
+
+        context = multiprocessing.get_context("fork")
+        self.count = count
+        self.taken = context.Value("q", 0)
+        self.linted = context.Array("b", max(count, 1))
+
+    def __iter__(self) -> Iterator[int]:
+        taken = self.taken
+        while True:
+            with taken.get_lock():
+                number = taken.value
+                taken.value = number + 1
+            if number >= self.count:
+                return
+            yield number
+
+    def lint(self, number: int) -> bool:
+        """Take the lint of the file at `number`: False when another worker took it."""
+        linted = self.linted
+        with linted.get_lock():
+            if linted[number]:
+                return False
+            linted[number] = 1
+            return True
 
 
 def _serve_share(connection: Connection, number: int, share: Share, work: Checking) -> None:
@@ -541,10 +605,34 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
             read.item = dataclasses.replace(read.item, tree=None)
         connection.send((_READ, read))
     connection.send((_READ_ALL, recording.taken()))
-    index, own, todo = pickle.loads(connection.recv_bytes())
+    index, own, todo, digests = pickle.loads(connection.recv_bytes())
     linter = Linter(work.settings, index, record=work.caching)
     lint = (linter, own, work.settings, work.quiet, work.base)
-    _send_reports(connection, share.lint(todo[number], *lint), recording)
+    if share.claims is None:
+        reports = share.lint(todo[number], *lint)
+    else:
+        reports = _lint_shared(share, number, todo, digests, lint)
+    _send_reports(connection, reports, recording)
+
+
+def _lint_shared(
+    share: Share, number: int, todo: list[list[tuple[int, Path]]], digests: dict, lint: tuple
+) -> Iterator[tuple[int, FileReport]]:
+    """A worker's phase 2: the files it read (with their trees), then, when it is done first,
+    those other workers have not reached yet, read again here, the cheapest first (the end of
+    their lists). Each lint is taken once (`Claims.lint`)."""
+    claims = share.claims
+    slots = {path: slot for slot, path in enumerate(share.paths)}
+    for position, path in todo[number]:
+        if claims.lint(slots[path]):
+            yield from share.lint([(position, path)], *lint)
+    for other in todo[number + 1 :] + todo[:number]:
+        for position, path in reversed(other):
+            slot = slots[path]
+            if path not in digests or claims.linted[slot]:
+                continue  # its facts are unknown (the reader reports why), or it is taken
+            if share.borrow(path, digests[path]) and claims.lint(slot):
+                yield from share.lint([(position, path)], *lint)
 
 
 def _balanced(entries: list, jobs: int, cost) -> list[list]:

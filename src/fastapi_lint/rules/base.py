@@ -64,7 +64,15 @@ class Rule:
         self.ctx = ctx
 
     def option(self, name: str) -> Any:
-        return self.ctx.settings.rule_option(self.code, name)
+        # Asked per function by some rules: looked up in the settings once per run (the
+        # engine shares one memo between the files of a run).
+        values = self.ctx.option_values
+        key = (self.code, name)
+        try:
+            return values[key]
+        except KeyError:
+            found = values[key] = self.ctx.settings.rule_option(self.code, name)
+            return found
 
     def report(
         self,
@@ -107,6 +115,7 @@ class FileContext(SemanticFile):
         self.diagnostics: list[Diagnostic] = []
         self._local_names: dict[str, str] | None = None
         self._comments: list[int] | None = None
+        self.option_values: dict[tuple[str, str], Any] = {}  # (code, option) -> value (`option`)
 
     # -- reporting -----------------------------------------------------------------------------
     def add(

@@ -90,6 +90,8 @@ class ProjectIndex:
         self._facts_prints: dict[int, tuple[ModuleFacts, str]] = {}
         self._class_names: dict[int, tuple[ModuleFacts, dict[str, ClassFact]]] = {}
         self.answer_prints: dict[tuple, str] = {}  # query -> fingerprint (semantic.queries)
+        self.query_texts: dict[tuple, str] = {}  # query -> its JSON (semantic.queries)
+        self._definitions: dict[tuple[str, int], tuple[ModuleFacts, str] | None] = {}
 
     def __getstate__(self) -> dict:
         """What a worker process receives: the modules, not the answers (some are keyed by
@@ -241,7 +243,17 @@ class ProjectIndex:
         return None
 
     def definition(self, qualified: str, depth: int = 0) -> tuple[ModuleFacts, str] | None:
-        """(module, name) where a project name is defined, following imports and re-exports."""
+        """(module, name) where a project name is defined, following imports and re-exports;
+        worked out once per name while the modules stay the same (asked for every name every
+        rule resolves)."""
+        key = (qualified, depth)
+        try:
+            return self._definitions[key]
+        except KeyError:
+            found = self._definitions[key] = self._definition(qualified, depth)
+            return found
+
+    def _definition(self, qualified: str, depth: int) -> tuple[ModuleFacts, str] | None:
         if depth > 10:
             return None
         parts = qualified.split(".")

@@ -64,6 +64,39 @@ class Load:
         return Load(self.model, False, self.instances, self.query, self.select, self.eager)
 
 
+class OwnParents:
+    """The parent of a node of a function's own body, when that parent is in its own body too
+    (`get(top-level statement, default)` gives the default): the file model's parent links,
+    limited to the function, without a map of its own."""
+
+    def __init__(self, model: FileModel, own: list[ast.AST]) -> None:
+        self.parent = model.parent
+        self.own = set(own)
+
+    def get(self, node: ast.AST, default: ast.AST | None = None) -> ast.AST | None:
+        parent = self.parent(node)
+        return parent if parent in self.own else default
+
+
+# The nodes `FunctionLoads._record` binds names at (the others are passed over).
+_BINDERS = frozenset(
+    {
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.For,
+        ast.AsyncFor,
+        ast.With,
+        ast.AsyncWith,
+        ast.ListComp,
+        ast.SetComp,
+        ast.GeneratorExp,
+        ast.DictComp,
+        ast.NamedExpr,
+    }
+)
+
+
 @dataclass
 class Binding:
     name: str
@@ -87,12 +120,12 @@ class FunctionLoads:
         self.model = model
         self.resolve = imports.resolve
         self.index = index
-        self.parents: dict[ast.AST, ast.AST] = {}
+        own = model.own_nodes(func)  # walked once per file, shared with other rules
+        self.parents = OwnParents(model, own)
         self.bindings: dict[str, list[Binding]] = {}
-        for node in model.own_nodes(func):  # walked once per file, shared with other rules
-            for child in ast.iter_child_nodes(node):
-                self.parents[child] = node
-            self._record(node)
+        for node in own:
+            if type(node) in _BINDERS:
+                self._record(node)
         for found in self.bindings.values():
             found.sort(key=lambda binding: binding.position)
         self._loads: dict[int, Load | None] = {}

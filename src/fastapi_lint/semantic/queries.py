@@ -110,10 +110,17 @@ class RecordingIndex:
     def stored(self) -> dict[str, str]:
         """The answers as the results cache keeps them (queries written as JSON); a query of
         arguments JSON cannot hold is kept as one no replay answers."""
+        texts = self.index.query_texts  # the same for every file of this index: once
+        stored: dict[str, str] = {}
         try:
-            return {json.dumps(query): found for query, found in self.answers.items()}
+            for query, found in self.answers.items():
+                text = texts.get(query)
+                if text is None:
+                    text = texts[query] = json.dumps(query)
+                stored[text] = found
         except (TypeError, ValueError):
             return {_UNNAMED: _UNNAMED}
+        return stored
 
 
 class _RecordedModules:

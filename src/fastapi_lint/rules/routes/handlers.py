@@ -18,9 +18,13 @@ TEST_FILES_OPTION = Option(
 def application_route(rule: Rule, func) -> Route | None:
     """The route `func` handles, unless it is test scaffolding and the rule skips those."""
     route = rule.ctx.route(func)
-    if route is not None and not rule.option("check-test-files") and in_test_file(rule.ctx):
+    if route is not None and not rule.option("check-test-files") and _in_test_file(rule.ctx):
         return None
     return route
+
+
+def _in_test_file(ctx: FileContext) -> bool:
+    return ctx.memo(in_test_file, lambda: in_test_file(ctx))  # asked per route: once per file
 
 
 def in_test_file(ctx: FileContext) -> bool:

@@ -89,10 +89,27 @@ _ANY_FORMAT = re.compile(
 )
 
 
+def _may_hold_a_format(text: str) -> bool:
+    """A substring every `_ANY_FORMAT` match holds is in `text`: substring searches are about
+    six times faster than the regex on long strings (docstrings), which then rarely runs."""
+    return (
+        "sk-" in text
+        or "eyJ" in text
+        or "AKIA" in text
+        or "ASIA" in text
+        or "AIza" in text
+        or "xox" in text
+        or "k_live_" in text
+        or "-----BEGIN " in text
+        or "github_pat_" in text
+        or ("gh" in text and "_" in text)  # gh[pousr]_
+    )
+
+
 def credential_format(text: str, live: bool = False) -> tuple[str, str] | None:
     """(the matched credential, what it is) when `text` holds a credential in a known format;
     `live`: only in the provider's full format, with a random body."""
-    if _ANY_FORMAT.search(text) is None:
+    if not _may_hold_a_format(text) or _ANY_FORMAT.search(text) is None:
         return None
     if "EXAMPLE" in text.upper():
         return None  # documentation's own samples (`AKIAIOSFODNN7EXAMPLE`)

@@ -1,0 +1,293 @@
+"""What a cold run shares instead of redoing per file: rule handlers and options once per run,
+the file model's parent links for the ORM loads, and workers that divide the work as they go
+(reading the next free file, linting the files a slower worker has not reached)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fastapi_lint import pipeline
+from fastapi_lint.checking import load
+from fastapi_lint.cli import main
+from fastapi_lint.config import Settings
+from fastapi_lint.engine import Linter
+from fastapi_lint.semantic.index import ProjectIndex
+from fastapi_lint.semantic.loads import OwnParents
+from fastapi_lint.semantic.model import FUNCTIONS, FileModel
+from harness import FIXTURES, fixture_files
+
+_NO_PARENT = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def test_own_parents_are_the_parents_a_walk_of_the_function_finds():
+    """`FunctionLoads.parents` (the file model's links, limited to the function) answers what
+    the map it made of its own nodes' children answered, for every node of every function."""
+    asked = 0
+    for path in fixture_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        model = FileModel(tree)
+        for func in (node for node in ast.walk(tree) if isinstance(node, FUNCTIONS)):
+            own = model.own_nodes(func)
+            walked = {child: node for node in own for child in ast.iter_child_nodes(node)}
+            parents = OwnParents(model, own)
+            for node in [func, *func.body, *walked]:
+                if isinstance(node, _NO_PARENT):
+                    continue  # shared singletons: nobody asks their parent
+                assert parents.get(node) is walked.get(node), (path, ast.dump(node)[:80])
+                assert parents.get(node, func) is walked.get(node, func)
+                asked += 1
+    assert asked > 5_000
+
+
+def test_rule_handlers_and_options_are_made_once_per_run():
+    settings = Settings(select=("ALL",), pydantic_version=2)
+    linter = Linter(settings, ProjectIndex())
+    assert ast.FunctionDef in linter.table
+    text = (
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+        "@router.get('/')\ndef f(x=[]): ...\n"
+    )
+    linter.lint("a.py", text, "a", "")
+    options = dict(linter.option_values)
+    assert options, "no rule asked an option"
+    for key, value in options.items():
+        assert value == settings.rule_option(*key)
+    linter.lint("b.py", text, "b", "")
+    assert linter.option_values == options  # shared by the files of the run
+
+
+def test_a_failing_rule_is_switched_off_in_its_file_only(monkeypatch):
+    from fastapi_lint.rules.models.mutable_argument import MutableDefaultArgument
+
+    def failing(self, node):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(MutableDefaultArgument, "visit_FunctionDef", failing)
+    linter = Linter(Settings(select=("ALL",)), ProjectIndex())
+    text = "def f(x=[]):\n    pass\n\n\ndef g(x=[]):\n    pass\n"
+    for name in ("a", "b"):
+        found = linter.lint(f"{name}.py", text, name, "").diagnostics
+        assert [d.code for d in found].count("FAL002") == 1  # once per file, not per function
+
+
+# -- workers ----------------------------------------------------------------------------------
+@pytest.fixture
+def demo(tmp_path, monkeypatch) -> Path:
+    copy = tmp_path / "demo_app"
+    shutil.copytree(FIXTURES / "demo_app", copy, ignore=shutil.ignore_patterns(".fastapi_lint*"))
+    monkeypatch.chdir(copy)
+    return copy
+
+
+def check(*args: str) -> list:
+    result = CliRunner().invoke(main, ["check", "--output-format", "json", *args])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.output)
+
+
+def test_a_worker_done_first_lints_what_a_slower_one_has_not_reached(demo, tmp_path, monkeypatch):
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    alone = check("--no-cache", ".")
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    borrowed = tmp_path / "borrowed"
+    real_lint_shared, real_borrow = pipeline._lint_shared, pipeline.Share.borrow
+
+    def slow_busiest_worker(share, number, todo, digests, lint):
+        # The (first) worker that read the most files is the slow one.
+        slow = number == max(range(len(todo)), key=lambda other: len(todo[other]))
+        for report in real_lint_shared(share, number, todo, digests, lint):
+            if slow:
+                time.sleep(0.05)
+            yield report
+
+    def noting(share, path, digest):
+        with borrowed.open("a", encoding="utf-8") as notes:
+            notes.write(f"{os.getpid()} {path}\n")
+        return real_borrow(share, path, digest)
+
+    monkeypatch.setattr(pipeline, "_lint_shared", slow_busiest_worker)
+    monkeypatch.setattr(pipeline.Share, "borrow", noting)
+    checked: list[int] = []
+    real_checked = pipeline._Reports.checked
+
+    def counting(reports, position, report):
+        checked.append(position)
+        real_checked(reports, position, report)
+
+    monkeypatch.setattr(pipeline._Reports, "checked", counting)
+    assert check("--no-cache", ".") == alone
+    assert borrowed.read_text(encoding="utf-8"), "no file was linted by the faster worker"
+    assert sorted(checked) == list(range(len(checked)))  # every file once
+    assert len(checked) == len(list(demo.rglob("*.py")))
+
+
+def test_a_file_changed_since_another_worker_read_it_is_not_borrowed(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    digest = load(path).digest
+    made = pipeline.Plan(None, None, 10**6, [path], {path}, {path: ("a", "", ["a"])})
+    share = pipeline.Share(made, [path])
+    assert share.borrow(path, digest)
+    assert share.kept[path].module == ("a", "")
+    path.write_text("x = 2\n", encoding="utf-8")
+    assert not pipeline.Share(made, [path]).borrow(path, digest)
+
+
+# -- answers worked out once ----------------------------------------------------------------
+def _module(name: str, text: str):
+    from fastapi_lint.semantic.facts import extract
+
+    return extract(ast.parse(text), name, name.rpartition(".")[0])
+
+
+def test_definitions_are_worked_out_once_and_again_after_the_modules_change(monkeypatch):
+    index = ProjectIndex()
+    index.add(_module("app.api", "from app.models import User\n"), ["app.api"])
+    worked: list[str] = []
+    real = ProjectIndex._definition
+
+    def counting(self, qualified, depth):
+        worked.append(qualified)
+        return real(self, qualified, depth)
+
+    monkeypatch.setattr(ProjectIndex, "_definition", counting)
+    assert index.definition("app.api.User") is None  # app.models is not known yet
+    assert index.definition("app.api.User") is None
+    assert worked == ["app.api.User", "app.models.User"]  # the import followed, once
+    models = _module("app.models", "class User:\n    pass\n")
+    index.add(models, ["app.models"])  # a new module: the answers are worked out again
+    assert index.definition("app.api.User") == (models, "User")
+    assert index.definition("app.api.User") == (models, "User")
+    assert worked == ["app.api.User", "app.models.User"] * 2
+
+
+def test_a_class_is_of_the_kinds_its_whole_facts_give():
+    """`SemanticFile.class_kinds` judges a class by its first line (`class_header`): the
+    kinds are those of its full facts, for every class of every fixture."""
+    from fastapi_lint.semantic.facts import class_fact, class_header, extract
+
+    judged = 0
+    for path in fixture_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        facts = extract(tree, path.stem, "")
+        index = ProjectIndex()
+        index.add(facts, [path.stem])
+        table = facts.imports()
+        for node in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+            whole = index.kinds_of(class_fact(node, table, node.name))
+            assert index.kinds_of(class_header(node, table, node.name)) == whole, path
+            judged += bool(whole)
+    assert judged > 100
+
+
+# -- the credential formats' quick test -----------------------------------------------------
+_STARTS = ["AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xoxa-"]
+_STARTS += ["xoxb-", "xoxp-", "xoxr-", "xoxs-", "rk_live_", "sk_live_", "AIza", "sk-", "eyJ"]
+_STARTS += ["-----BEGIN "]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(_STARTS), st.text(alphabet="AIKSaghiopsux_-kvley J", max_size=6)),
+        max_size=8,
+    ).map("".join)
+)
+def test_the_quick_test_lets_every_credential_format_through(text):
+    from fastapi_lint.rules.security.secret_values import _ANY_FORMAT, _may_hold_a_format
+
+    if _ANY_FORMAT.search(text) is not None:
+        assert _may_hold_a_format(text)
+
+
+def test_the_quick_test_turns_away_prose():
+    from fastapi_lint.rules.security.secret_values import _may_hold_a_format
+
+    assert not _may_hold_a_format("Return the rows of the query as a list of mappings, in order.")
+    for start in _STARTS:
+        assert _may_hold_a_format(f"a value: {start}0123456789")
+
+
+# -- annotations spelt without the unparser ---------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "int",
+        "typing.Optional[app.models.User]",
+        "dict[str, list[int]]",
+        "Mapped[str | None]",
+        "int | str | None",
+        "tuple[int, ...]",
+        "a | (b | c)",
+        "X[a,]",
+        "X[*Ts]",
+        "'User'",
+        "Literal['a', 'b']",
+        "f(x).y",
+        "X[0]",
+        "a + b | c",
+        "x[1:2]",
+    ],
+)
+def test_annotations_are_spelt_as_the_unparser_spells_them(source):
+    from fastapi_lint.semantic.facts import unparsed
+
+    node = ast.parse(source, mode="eval").body
+    assert unparsed(node) == ast.unparse(node)
+
+
+def test_every_plain_expression_of_the_fixtures_is_spelt_as_the_unparser_spells_it():
+    from fastapi_lint.semantic.facts import _plain
+
+    plain = 0
+    for path in fixture_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            spelt = _plain(node) if isinstance(node, ast.expr) else None
+            if spelt is not None:
+                assert spelt == ast.unparse(node), path
+                plain += 1
+    assert plain > 5_000
+
+
+def test_without_shared_semaphores_workers_take_fixed_shares(demo, monkeypatch):
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    alone = check("--no-cache", ".")
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+
+    def no_semaphores(count):
+        raise OSError(38, "Function not implemented")  # as where /dev/shm is missing
+
+    monkeypatch.setattr(pipeline, "Claims", no_semaphores)
+    assert check("--no-cache", ".") == alone
+
+
+# -- what a lint asked, written once per index --------------------------------------------------
+def test_stored_queries_are_written_once_per_index_as_json_writes_them():
+    from fastapi_lint.semantic.facts import ModuleFacts
+    from fastapi_lint.semantic.queries import RecordingIndex
+
+    facts = ModuleFacts(module="m", package="", calls={"router": "fastapi.APIRouter"})
+    index = ProjectIndex()
+    index.add(facts, ["m"])
+    for _ in range(2):  # the second file's queries are the texts the first wrote
+        recorder = RecordingIndex(index)
+        recorder.value_callee("m.router")
+        recorder.class_kinds("m.Missing")
+        expected = {json.dumps(query): found for query, found in recorder.answers.items()}
+        assert recorder.stored() == expected
+        assert set(index.query_texts) == set(recorder.answers)
+    index.add(ModuleFacts(module="n", package=""), ["n"])  # a new index: written again
+    assert index.query_texts == {}
+    recorder = RecordingIndex(index)
+    recorder.packages_import(frozenset({"m"}), lambda value: True)  # a query no run names again
+    assert recorder.stored() == {json.dumps(q): found for q, found in recorder.answers.items()}
+    assert '["packages_import", ["m"], "?"]' in recorder.stored()
