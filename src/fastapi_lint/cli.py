@@ -430,11 +430,14 @@ def rule_command(key: str) -> None:
 
 @main.command("rules")
 def rules_command() -> None:
-    """List every rule: code, name, fix availability, on by default, summary."""
+    """List every rule: code, name, fix availability, on by default, summary.
+
+    Fix: `fix` when every finding has a fix, `fix?` when some do, `-` when none;
+    `fastapi-lint rule CODE` says which, and whether the fix is safe.
+    """
     from fastapi_lint.rules import all_rules
     from fastapi_lint.rules.base import FixAvailability
 
-    # `fix`: every finding has a fix; `fix?`: some do (`fastapi-lint rule CODE` says which)
     click.echo(f"{'Code':<6}  {'Name':<32} {'Fix':<5} {'On':<4} Summary")
     for rule in all_rules():
         fix = {
