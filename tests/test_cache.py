@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -192,3 +193,57 @@ def test_a_cached_diagnostic_is_the_one_stored():
     # The fields the cache does not hold are made with their defaults: plain ones.
     unstored = [f for f in dataclasses.fields(Diagnostic) if f.name in cache._UNSTORED]
     assert all(f.default is not dataclasses.MISSING for f in unstored)
+
+
+def test_a_file_given_the_same_size_and_mtime_is_read_again(tmp_path, monkeypatch):
+    """`cp -p`, `touch -r` or an unpacked archive can give a new content the old size and
+    modification time: the stamp also holds the change time and the inode, as git's does."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    path = tmp_path / "a.py"
+    path.write_text("def f(x=[]):\n    return x\n", encoding="utf-8")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+
+    def concise() -> str:  # (an output needing no text: results are taken unread)
+        return CliRunner().invoke(main, ["check", "--output-format", "concise", "a.py"]).output
+
+    assert "FAL301" in concise()
+    assert "FAL301" in concise()  # from the cache, unread
+    status = path.stat()
+    replacement = tmp_path / "b.py.new"
+    replacement.write_text("def f(x=()):\n    return x\n", encoding="utf-8")
+    os.utime(replacement, ns=(status.st_atime_ns, status.st_mtime_ns))
+    os.replace(replacement, path)  # as `cp -p` through a temporary file: same size and mtime
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (status.st_size, status.st_mtime_ns)
+    assert "FAL301" not in concise()
+
+
+def test_the_text_of_results_taken_unread_is_that_of_their_content(tmp_path):
+    """An output reading the text later (full's frames, fingerprints) gets none if the file
+    changed since the results were found: their positions and secrets' spans are of the old
+    content (a frame of the new one could show a secret unmasked)."""
+    from fastapi_lint.checking import TextOf
+
+    path = tmp_path / "settings.py"
+    path.write_bytes(b'KEY = "value"\n')
+    text = TextOf(path, cache.content_hash(path.read_bytes()))
+    assert text() == 'KEY = "value"\n'
+    path.write_bytes(b'# a longer first line\nKEY = "value"\n')
+    assert text() == ""
+    path.unlink()
+    assert text() == ""
+
+
+def test_absurdly_nested_cache_files_are_ignored(tmp_path, monkeypatch):
+    """json.loads raises RecursionError, not ValueError, on deep nesting: the cache never fails
+    a run, whatever its files hold."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "a.py", "def f(x=[]):\n    return x\n")
+    cold = check()
+    folder = tmp_path / ".fastapi_lint_cache"
+    stored = sorted(folder.glob("*.json"))
+    assert stored
+    for path in stored:
+        path.write_text("[" * 200_000 + "]" * 200_000 + "\n", encoding="utf-8")
+    assert check() == cold

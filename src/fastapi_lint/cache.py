@@ -48,7 +48,7 @@ IDLE_SAVES = 30  # an entry no run used in this many writes of its file is dropp
 # modification time: its facts are stored, but found by content until it is older (git's
 # "racily clean" files).
 _FRESH_NS = 2_000_000_000
-Stamp = tuple[int, int]  # (size, modification time in ns) of a file
+Stamp = tuple[int, int, int, int]  # (size, mtime, ctime in ns, inode) of a file: `stamp_of`
 
 
 def content_hash(data: bytes) -> str:
@@ -79,10 +79,12 @@ def chosen_cache_dir(option: Path | None, setting: Path | None) -> Path | None:
 
 
 def stamp_of(status: os.stat_result) -> Stamp | None:
-    """The stamp a file's facts can be found by later, or None while it is too fresh."""
+    """The stamp a file's facts and results can be found by later without reading it, or None
+    while it is too fresh. Like git's, it holds the change time and the inode: `cp -p`,
+    `touch -r` or an unpacked archive can give another content the same size and mtime."""
     if time.time_ns() - status.st_mtime_ns < _FRESH_NS:
         return None
-    return (status.st_size, status.st_mtime_ns)
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 
 class _Store:
@@ -201,8 +203,8 @@ class IndexCache(_Store):
             if data is None:
                 data = json.loads(self._stored(entry))
             return ModuleFacts.from_json(data)
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-            return None  # a damaged entry: a miss
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError, RecursionError):
+            return None  # a damaged entry (or absurdly nested JSON): a miss
 
     def _stored(self, entry: list) -> bytes:
         """The JSON text of an entry's facts in the file read (ValueError: it points nowhere)."""
@@ -235,7 +237,7 @@ class IndexCache(_Store):
             with open(path, "rb") as stream:
                 header = json.loads(stream.readline())
                 self._body = stream.read()
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         entries = header.get("modules") if isinstance(header, dict) else None
         if not isinstance(entries, dict):
@@ -334,7 +336,7 @@ class ResultsCache(_Store):
         if isinstance(queries, bytes):  # decoded only when the index changed
             try:
                 queries = entry.queries = json.loads(queries)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return False
         return isinstance(queries, dict) and self._replay.same_answers(queries)
 
@@ -394,7 +396,7 @@ class ResultsCache(_Store):
             with open(path, "rb") as stream:
                 header = json.loads(stream.readline())
                 body = stream.read()
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         stored = header.get("entries") if isinstance(header, dict) else None
         if not isinstance(stored, dict):
@@ -499,7 +501,7 @@ class _Results:
 
 def _is_stamp(value: object) -> bool:
     return value is None or (
-        isinstance(value, list) and len(value) == 2 and all(type(n) is int for n in value)
+        isinstance(value, list) and len(value) == 4 and all(type(n) is int for n in value)
     )
 
 
@@ -529,7 +531,7 @@ def _decoded(found: bytes | list, path: str) -> list[Diagnostic] | None:
         # (decoded first: json.loads would detect the encoding of each entry's bytes)
         items = json.loads(found.decode()) if isinstance(found, bytes) else found
         return [_diagnostic_from_json(item, path) for item in items]
-    except (IndexError, KeyError, TypeError, ValueError):
+    except (IndexError, KeyError, TypeError, ValueError, RecursionError):
         return None
 
 
@@ -646,7 +648,7 @@ def _fits(d: Diagnostic, lines: LineIndex) -> bool:
 def _read_json(path: Path | None) -> dict:
     if path is None or not path.is_file():
         return {}
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, RecursionError):
         loaded = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(loaded, dict):
             return loaded

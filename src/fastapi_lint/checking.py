@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi_lint import resolving
 from fastapi_lint.add_noqa import add_noqa
-from fastapi_lint.cache import content_hash, stamp_of
+from fastapi_lint.cache import Stamp, content_hash, stamp_of
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.diagnostics import INVALID_SYNTAX, Diagnostic
 from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
@@ -38,7 +38,7 @@ class Loaded:
     tree: ast.Module | SyntaxProblem | None = None
     error: Diagnostic | None = None
     digest: str = ""  # of the file's bytes
-    stamp: tuple[int, int] | None = None  # (size, mtime) when read, unless modified just now
+    stamp: Stamp | None = None  # `cache.stamp_of` when read, unless modified just now
     module: tuple[str, str] | None = None  # (module name, package), set before it is checked
     facts: ModuleFacts | None = None  # what the index was told of it (star names included)
     # Not read (yet): its stamp is the one the caches hold for it, which may give its results.
@@ -79,10 +79,16 @@ class TextOf:
     it (see `FileReport.source_text`)."""
 
     path: Path
+    digest: str  # of the content the cached results are of
 
     def __call__(self) -> str:
+        """The text, or "" (no source shown) when the file changed since: the results' positions,
+        secrets' spans included, are those of the content they were found in."""
         try:
-            return SourceFile.decode(self.path.read_bytes()).text
+            data = self.path.read_bytes()
+            if content_hash(data) != self.digest:
+                return ""
+            return SourceFile.decode(data).text
         except (OSError, DecodeError):
             return ""
 
@@ -228,7 +234,7 @@ def _from_cache(
     """The report of a file whose cached results its stamp vouches for: its text holds no noqa
     comment (or the cache would not give them unread), so only per-file-ignores apply; the
     text is read only if an output asks for it."""
-    report.source_text = TextOf(item.path)
+    report.source_text = TextOf(item.path, item.digest)
     for diagnostic in cached:
         diagnostic.path = report.path
     report.raw = cached

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi_lint import resolving
-from fastapi_lint.cache import IndexCache, ResultsCache, WalkCache, content_hash, stamp_of
+from fastapi_lint.cache import (
+    IndexCache,
+    ResultsCache,
+    Stamp,
+    WalkCache,
+    content_hash,
+    stamp_of,
+)
 from fastapi_lint.checking import Loaded, check, load, read_unread
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, has_internal_error
@@ -130,7 +137,7 @@ def _in_order(paths: set[Path]) -> list[Path]:
 
 
 def _unchanged_facts(
-    made: Plan, path: Path, module: str, size: int, stamp: tuple[int, int] | None
+    made: Plan, path: Path, module: str, size: int, stamp: Stamp | None
 ) -> ModuleFacts | None:
     """The cached facts of a module unchanged since they were stored, found without reading it."""
     if made.cache.path is None or stamp is None or size > made.max_file_size:
@@ -167,7 +174,7 @@ class Read:
 
     path: Path
     digest: str = ""
-    stamp: tuple[int, int] | None = None
+    stamp: Stamp | None = None
     facts: ModuleFacts | None = None
     cached: bool = False  # the facts come from the index cache (replayed by the parent)
     unreadable: str = ""  # why the index cannot read it
@@ -521,7 +528,8 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
     try:
         claims = Claims(len(order))
         parts = [order] * jobs
-    except OSError:  # no shared semaphores here (no /dev/shm): fixed shares, balanced by size
+    except (OSError, ImportError):  # no shared semaphores (no /dev/shm, no sem_open): fixed
+        # shares, balanced by size
         claims = None
         parts = _balanced(made.to_read, jobs, cost)
 
