@@ -7,9 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,7 +22,7 @@ from fastapi_lint.engine import Linter
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.semantic.loads import OwnParents
 from fastapi_lint.semantic.model import FUNCTIONS, FileModel
-from harness import FIXTURES, fixture_files
+from harness import fixture_files
 
 _NO_PARENT = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
@@ -81,14 +79,6 @@ def test_a_failing_rule_is_switched_off_in_its_file_only(monkeypatch):
 
 
 # -- workers ----------------------------------------------------------------------------------
-@pytest.fixture
-def demo(tmp_path, monkeypatch) -> Path:
-    copy = tmp_path / "demo_app"
-    shutil.copytree(FIXTURES / "demo_app", copy, ignore=shutil.ignore_patterns(".fastapi_lint*"))
-    monkeypatch.chdir(copy)
-    return copy
-
-
 def check(*args: str) -> list:
     result = CliRunner().invoke(main, ["check", "--output-format", "json", *args])
     assert result.exit_code in (0, 1), result.output

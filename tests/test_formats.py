@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -22,14 +21,6 @@ GITHUB = re.compile(
     r"^::error file=(?P<path>[^,]+),line=(?P<line>\d+),col=(?P<col>\d+),endLine=\d+,"
     r"endColumn=\d+,title=(?P<code>FAL\d{3}) \([a-z-]+\)::(?P=code) .+$"
 )
-
-
-@pytest.fixture
-def demo(tmp_path, monkeypatch) -> Path:
-    copy = tmp_path / "demo_app"
-    shutil.copytree(FIXTURES / "demo_app", copy, ignore=shutil.ignore_patterns(".fastapi_lint*"))
-    monkeypatch.chdir(copy)
-    return copy
 
 
 def demo_markers() -> list[tuple[str, int, str]]:

@@ -5,25 +5,13 @@ from __future__ import annotations
 import collections
 import json
 import os
-import shutil
 import sys
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from fastapi_lint.cli import main
 from fastapi_lint.parsing import parse
 from fastapi_lint.semantic.facts import extract
-from harness import FIXTURES
-
-
-@pytest.fixture
-def demo(tmp_path, monkeypatch) -> Path:
-    copy = tmp_path / "demo_app"
-    shutil.copytree(FIXTURES / "demo_app", copy, ignore=shutil.ignore_patterns(".fastapi_lint*"))
-    monkeypatch.chdir(copy)
-    return copy
 
 
 def check(*args: str) -> list:
