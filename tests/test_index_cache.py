@@ -201,3 +201,30 @@ def test_linting_a_route_decodes_no_module_for_its_included_routers(tmp_path, mo
     write(tmp_path / "app" / "routes.py", route.replace("N", "2"))  # a body edit
     assert check(".") == cold
     assert not any(module.startswith("app.other") for module in decoded), decoded
+
+
+def test_a_worker_s_use_of_cached_facts_is_noted_without_decoding_them(tmp_path, monkeypatch):
+    """A worker found a module's facts in the index cache; the parent keeps the entry alive
+    (its uses die with the worker) without decoding the facts a second time."""
+    monkeypatch.chdir(tmp_path)
+    names = project(tmp_path)
+    check(".")
+    projects = Projects()
+    own = projects.project_at(tmp_path.resolve())
+    made = pipeline.plan(own, projects, [], cache.cache_folder(own.root, None), 10**7)
+    path = (tmp_path / names[0]).resolve()
+    key = made.key(path)
+    made.cache.used[key] = 0  # as if last used long ago
+    decoded: list[str] = []
+    real = ModuleFacts.from_json.__func__
+
+    def counting(cls, data):
+        decoded.append(data["module"])
+        return real(cls, data)
+
+    monkeypatch.setattr(ModuleFacts, "from_json", classmethod(counting))
+    facts = ModuleFacts(module="app.m0", package="app")
+    read = pipeline.Read(path, made.cache.entries[key][0], made.stamps[path], facts, cached=True)
+    pipeline.Assembly(made).take(read, by_worker=True)
+    assert decoded == []
+    assert made.cache.used[key] == made.cache.generation

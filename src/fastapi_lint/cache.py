@@ -191,11 +191,19 @@ class IndexCache(_Store):
         facts = self._decode(key, entry)
         if facts is None or facts.module != module:
             return None
+        self.used_by(key, digest, stamp)
+        return facts
+
+    def used_by(self, key: str, digest: str, stamp: Stamp | None) -> None:
+        """Note that an entry was used for content `digest` (a worker's `get`, whose notes die
+        with it: the parent keeps them without decoding the facts again)."""
+        entry = self.entries.get(key)
+        if not entry or entry[0] != digest:
+            return
         self._use(key)
         if stamp is not None and entry[2] != list(stamp):
             entry[2] = list(stamp)  # same content, touched: new stamp
             self.changed = True
-        return facts
 
     def _decode(self, key: str, entry: list) -> ModuleFacts | None:
         try:

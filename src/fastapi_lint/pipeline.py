@@ -176,7 +176,7 @@ class Read:
     digest: str = ""
     stamp: Stamp | None = None
     facts: ModuleFacts | None = None
-    cached: bool = False  # the facts come from the index cache (replayed by the parent)
+    cached: bool = False  # the facts come from the index cache (the parent notes the use)
     unreadable: str = ""  # why the index cannot read it
     item: Loaded | None = None  # a checked file: what its check needs
 
@@ -285,8 +285,8 @@ class Assembly:
         self.plan = made
         self.reads: dict[Path, Read] = {}
 
-    def take(self, read: Read, replay: bool) -> None:
-        """One module read (`replay`: by a worker, whose uses of the index cache are lost)."""
+    def take(self, read: Read, by_worker: bool) -> None:
+        """One module read (`by_worker`: in a worker, whose uses of the index cache are lost)."""
         made = self.plan
         self.reads[read.path] = read
         if read.facts is None or read.unreadable:
@@ -294,8 +294,8 @@ class Assembly:
         key = made.key(read.path)
         if not read.cached:
             made.cache.put(key, read.digest, read.facts, read.stamp)
-        elif replay:
-            made.cache.get(key, read.digest, read.facts.module, read.stamp)
+        elif by_worker:
+            made.cache.used_by(key, read.digest, read.stamp)
 
     def index(self) -> tuple[ProjectIndex, dict[Path, ModuleFacts]]:
         """The project index, and the facts of each checked file as its lint sees them."""
@@ -331,7 +331,7 @@ def build_index(
     share = Share(made, made.to_read, defer)
     assembly = Assembly(made)
     for read in share.read():
-        assembly.take(read, replay=False)
+        assembly.take(read, by_worker=False)
     index, own = assembly.index()
     return index, own, share
 
@@ -545,7 +545,7 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
         for number, message in workers.messages(_READ_ALL):
             if message[0] == _READ:
                 owner[message[1].path] = number
-                assembly.take(message[1], replay=True)
+                assembly.take(message[1], by_worker=True)
             else:
                 replay_fallback(message[1])
         index, own = assembly.index()
