@@ -117,6 +117,12 @@ def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path, monkeypatch):
     index = index_of(tmp_path, names[:1])
     assert index.class_kinds("app.base.Base")  # read from the file again: still a model
     assert check(".") == cold
+    # The run that found it damaged dropped it; the next one stores the facts anew.
+    assert "app/base.py" not in json.loads(stored.read_bytes().partition(b"\n")[0])["modules"]
+    assert check(".") == cold
+    head, _, body = stored.read_bytes().partition(b"\n")
+    start, end = json.loads(head)["modules"]["app/base.py"][5:7]
+    assert json.loads(body[start:end])["module"] == "app.base"
     # Entries of the wrong shape, or holding the wrong kinds of values, are misses alone.
     heads["app/base.py"] = ["?"]
     heads["app/__init__.py"][4] = 5  # its star imports

@@ -205,6 +205,9 @@ def _check_project(
     work = pipeline.Checking(made, files, settings, options, base, results)
     reports, index = pipeline.check_files(work)
     results.save()
+    # Saved when the index was made; saved again only if a lint found an entry damaged (it is
+    # dropped then, and stored anew by the next run).
+    made.cache.save()
     parsing.fallback_cache.save()
     return reports, blind_spots(index, files)
 
