@@ -46,6 +46,19 @@ def check(*args: str) -> list[tuple[str, str]]:
     return sorted((item["filename"], item["code"]) for item in json.loads(result.output))
 
 
+def count_decodes(monkeypatch) -> list[str]:
+    """The modules whose facts are decoded from now on, in order."""
+    decoded: list[str] = []
+    real = ModuleFacts.from_json.__func__
+
+    def counting(cls, data):
+        decoded.append(data["module"])
+        return real(cls, data)
+
+    monkeypatch.setattr(ModuleFacts, "from_json", classmethod(counting))
+    return decoded
+
+
 def index_of(tmp_path: Path, files: list[str]):
     """The project index a run on `files` assembles, in this process."""
     projects = Projects()
@@ -62,14 +75,7 @@ def test_a_warm_run_on_a_few_files_decodes_only_their_facts(tmp_path, monkeypatc
     names = project(tmp_path)
     cold = check(".")
     assert cold == sorted((str(Path(name)), "FAL302") for name in names)
-    decoded: list[str] = []
-    real = ModuleFacts.from_json.__func__
-
-    def counting(cls, data):
-        decoded.append(data["module"])
-        return real(cls, data)
-
-    monkeypatch.setattr(ModuleFacts, "from_json", classmethod(counting))
+    decoded = count_decodes(monkeypatch)
     assert check(*names[:2]) == cold[:2]
     # Their results are cached: only the star import of `app` is expanded (its facts, and
     # those of the module it star-imports), the other modules' facts are never needed.
@@ -196,14 +202,7 @@ def test_linting_a_route_decodes_no_module_for_its_included_routers(tmp_path, mo
     for number in range(10):
         write(tmp_path / "app" / f"other{number}.py", f"X{number} = {number}\n")
     cold = check(".")
-    decoded: list[str] = []
-    real = ModuleFacts.from_json.__func__
-
-    def counting(cls, data):
-        decoded.append(data["module"])
-        return real(cls, data)
-
-    monkeypatch.setattr(ModuleFacts, "from_json", classmethod(counting))
+    decoded = count_decodes(monkeypatch)
     write(tmp_path / "app" / "routes.py", route.replace("N", "2"))  # a body edit
     assert check(".") == cold
     assert not any(module.startswith("app.other") for module in decoded), decoded
@@ -221,14 +220,7 @@ def test_a_worker_s_use_of_cached_facts_is_noted_without_decoding_them(tmp_path,
     path = (tmp_path / names[0]).resolve()
     key = made.key(path)
     made.cache.used[key] = 0  # as if last used long ago
-    decoded: list[str] = []
-    real = ModuleFacts.from_json.__func__
-
-    def counting(cls, data):
-        decoded.append(data["module"])
-        return real(cls, data)
-
-    monkeypatch.setattr(ModuleFacts, "from_json", classmethod(counting))
+    decoded = count_decodes(monkeypatch)
     facts = ModuleFacts(module="app.m0", package="app")
     read = pipeline.Read(path, made.cache.entries[key][0], made.stamps[path], facts, cached=True)
     pipeline.Assembly(made).take(read, by_worker=True)
