@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -179,6 +180,43 @@ def test_baseline_reports_only_new_findings(tmp_path, monkeypatch):
     broken.write_text("{not json")
     bad = run("check", ".", "--baseline", "broken.json")
     assert bad.exit_code == 2 and "not a fastapi-lint baseline file" in bad.output
+
+
+def _format_one_print(code: str, path: str, line: str) -> str:
+    """A fingerprint as fastapi-lint wrote baselines before format 2: the line as written."""
+    raw = "\0".join([code, path, " ".join(line.split()), "0"])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def test_a_format_one_baseline_still_holds_findings_on_secret_lines(tmp_path, monkeypatch):
+    """Format 2 hashes a secret's line masked; a baseline written before that must not bring
+    its findings back on upgrade (the run says to rewrite it)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    secret_line = 'API_TOKEN = "tok-8a7b6c5d4e3f"'
+    (tmp_path / "m.py").write_text(f"{secret_line}\n\n\ndef f(x=[]):\n    return x\n")
+    old = [
+        _format_one_print("FAL401", "m.py", secret_line),
+        _format_one_print("FAL301", "m.py", "def f(x=[]):"),
+    ]
+    findings = [
+        {"fingerprint": p, "code": "", "path": "m.py", "line": 0, "message": ""} for p in old
+    ]
+    document = {"tool": "fastapi-lint", "version": "0", "format": 1, "findings": findings}
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    result = run("check", ".", "--baseline", "old.json")
+    assert result.exit_code == 0, result.output
+    assert "old.json was written by an older fastapi-lint" in result.stderr
+    assert "Rewrite it with `--write-baseline`" in result.stderr
+    rewritten = run("check", ".", "--write-baseline", "new.json")
+    assert json.loads((tmp_path / "new.json").read_text())["format"] == 2
+    assert rewritten.exit_code == 0 and old[0] not in (tmp_path / "new.json").read_text()
+    result = run("check", ".", "--baseline", "new.json")
+    assert result.exit_code == 0 and "older fastapi-lint" not in result.stderr
+    # format 2 does not match a line as written: only the masked line counts
+    document["format"] = 2
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    assert "FAL401" in run("check", ".", "--baseline", "old.json").output
 
 
 def test_add_noqa_appends_and_merges(tmp_path, monkeypatch):

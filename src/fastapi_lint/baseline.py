@@ -2,29 +2,56 @@
 
 JSON with one entry per finding: its fingerprint (see fingerprints.py) and, for people reading
 the file, its code, path, line and message.
+
+Format 2 hashes a flagged line with its secrets masked; format 1 (fastapi-lint before that
+change) hashed the line as written. A format-1 file is still read, and a finding on a line with
+a secret matches it either way, so upgrading does not bring baselined findings back; the run
+says to rewrite the file, which holds hashes of secrets' lines.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi_lint import __version__
 from fastapi_lint.config import ConfigError
-from fastapi_lint.diagnostics import TOOL_CODES
+from fastapi_lint.diagnostics import TOOL_CODES, Diagnostic
 from fastapi_lint.fingerprints import fingerprints
+from fastapi_lint.redaction import Span
 from fastapi_lint.results import RunResult
 from fastapi_lint.writing import replace_file
 
-FORMAT = 1
+FORMAT = 2
+UNMASKED_FORMAT = 1  # secrets' lines hashed as written
 
 
-def load_baseline(path: Path) -> frozenset[str]:
+@dataclass(frozen=True)
+class Baseline:
+    fingerprints: frozenset[str]
+    unmasked: bool = False  # a format-1 file: a line with a secret may match as written
+
+    def new_findings(
+        self, path: str, diagnostics: list[Diagnostic], text: str, secrets: list[Span]
+    ) -> list[Diagnostic]:
+        """The diagnostics of a file (`secrets`: its secrets' spans) that are not baselined."""
+        known = self.fingerprints
+        prints = fingerprints(path, diagnostics, text, secrets)
+        if self.unmasked and secrets:
+            written = fingerprints(path, diagnostics, text, [])
+            prints = [p if p in known else w for p, w in zip(prints, written, strict=True)]
+        return [d for d, p in zip(diagnostics, prints, strict=True) if p not in known]
+
+
+def load_baseline(path: Path) -> Baseline:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        if document.get("format") != FORMAT:
-            raise ValueError(f"unsupported baseline format {document.get('format')!r}")
-        return frozenset(entry["fingerprint"] for entry in document["findings"])
+        found = document.get("format")
+        if found not in (FORMAT, UNMASKED_FORMAT):
+            raise ValueError(f"unsupported baseline format {found!r}")
+        known = frozenset(entry["fingerprint"] for entry in document["findings"])
+        return Baseline(known, unmasked=found == UNMASKED_FORMAT)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -18,7 +18,6 @@ from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.diagnostics import INVALID_SYNTAX, Diagnostic
 from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.engine import Linter
-from fastapi_lint.fingerprints import fingerprints
 from fastapi_lint.fix_imports import first_party_modules
 from fastapi_lint.fixes import attach_final_edits, fix_text
 from fastapi_lint.parsing import SyntaxProblem
@@ -158,8 +157,7 @@ def check(
         kept, silenced = suppress(found, text, ignored)
         report.silenced = silenced
         if options.baseline:
-            prints = fingerprints(key, kept, text, secrets_of[text])
-            new = [d for d, p in zip(kept, prints, strict=True) if p not in options.baseline]
+            new = options.baseline.new_findings(key, kept, text, secrets_of[text])
             report.baselined = len(kept) - len(new)
             kept = new
         return kept

@@ -32,6 +32,7 @@ from fastapi_lint.projects import Projects
 from fastapi_lint.reporters import EDIT_FORMATS, HUMAN_FORMATS, ReportOptions, renderer
 
 if TYPE_CHECKING:  # the run and the rules are imported by the commands that use them
+    from fastapi_lint.baseline import Baseline
     from fastapi_lint.results import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -271,12 +272,19 @@ def _check(asked: CheckChoices) -> int:
     return EXIT_FINDINGS
 
 
-def _baseline(path: Path | None) -> frozenset[str]:
+def _baseline(path: Path | None) -> Baseline | None:
     if path is None:
-        return frozenset()
+        return None
     from fastapi_lint.baseline import load_baseline  # only runs that use one pay for it
 
-    return load_baseline(path)
+    baseline = load_baseline(path)
+    if baseline.unmasked:
+        click.echo(
+            f"warning: {path} was written by an older fastapi-lint, which hashed the lines of "
+            "secrets as written; it still applies. Rewrite it with `--write-baseline`.",
+            err=True,
+        )
+    return baseline
 
 
 @contextmanager

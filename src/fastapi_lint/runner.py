@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint import parsing, pipeline, resolving
 from fastapi_lint.cache import (
@@ -35,6 +36,9 @@ from fastapi_lint.semantic.facts import extract
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.source import SourceFile
 
+if TYPE_CHECKING:
+    from fastapi_lint.baseline import Baseline
+
 __all__ = ["check_text", "display_path", "index_project", "run", "too_large"]
 
 
@@ -47,7 +51,7 @@ class Options:
     use_cache: bool = True
     cache_dir: Path | None = None  # `--cache-dir`: above the setting and the environment
     stdin_filename: str | None = None
-    baseline: frozenset[str] = frozenset()  # fingerprints of findings not to report
+    baseline: Baseline | None = None  # findings not to report
     add_noqa: bool = False
     fix_edits: bool = False  # the output shows fixes' edits: make them final (fixes.py)
     progress: Callable[[int, int], None] | None = None  # (files done, files in all)
