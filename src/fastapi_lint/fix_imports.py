@@ -198,8 +198,9 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 def _start_point(text: str, tree: ast.Module, lines: LineIndex) -> tuple[int, str]:
     """Where a module without imports gets its first: after the docstring, shebang, coding."""
-    if tree.body and _is_docstring(tree.body[0]):
-        return _after(text, lines, tree.body[0])
+    if tree.body and _is_docstring(tree.body[0]):  # one blank line between, as black and ruff
+        offset, prefix = _after(text, lines, tree.body[0])  # format write it
+        return offset, prefix + "\n"
     line = 1
     while line <= lines.line_count and (
         lines.line_text(line).startswith("#!") or _CODING.match(lines.line_text(line))
