@@ -105,6 +105,22 @@ def _inner_span(literal: str) -> tuple[int, int]:
     return 0, len(literal)
 
 
+def _usual_quote(tree: ast.Module, lines: LineIndex) -> str:
+    counts = {"'": 0, '"': 0}
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.JoinedStr):
+            continue  # its parts have no quotes of their own
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            start, _ = lines.node_range(node)
+            opening = lines.text[start : start + 5].lstrip("rRuUbB")
+            if opening[:1] in counts and opening[:3] != opening[0] * 3:
+                counts[opening[0]] += 1
+        stack.extend(ast.iter_child_nodes(node))
+    return "'" if counts["'"] > counts['"'] else '"'
+
+
 class FileContext(SemanticFile):
     """Everything a rule may ask about the file being linted: the semantic file, plus where its
     text is (`lines`), the findings so far, and helpers to report and to build fixes."""
@@ -115,6 +131,7 @@ class FileContext(SemanticFile):
         self.diagnostics: list[Diagnostic] = []
         self._local_names: dict[str, str] | None = None
         self._comments: list[int] | None = None
+        self._quote: str | None = None
         self.option_values: dict[tuple[str, str], Any] = {}  # (code, option) -> value (`option`)
 
     # -- reporting -----------------------------------------------------------------------------
@@ -167,6 +184,13 @@ class FileContext(SemanticFile):
     def replace(self, node: ast.AST, content: str) -> Edit:
         start, end = self.lines.node_range(node)
         return Edit(start, end, content)
+
+    def string(self, value: str) -> str:
+        """`value` (no quote or backslash in it) as a string literal in the file's style: the
+        quote most of its one-line strings use, double on a tie, as ruff and black write."""
+        if self._quote is None:
+            self._quote = _usual_quote(self.tree, self.lines)
+        return f"{self._quote}{value}{self._quote}"
 
     def spell(self, module: str, name: str) -> tuple[str, Import | None]:
         """How to write `module.name` here, and the import to add for it (if any)."""

@@ -282,7 +282,7 @@ class PydanticV1Config(Rule):
         if key == "extra":
             qualified = self.ctx.resolve(value)
             if qualified in EXTRA:
-                return f'"{EXTRA[qualified]}"'
+                return self.ctx.string(EXTRA[qualified])
         return self.ctx.source(value)
 
 

@@ -259,7 +259,7 @@ class UntrackedJsonMutation(Rule):
         return Fix(
             title=self.fix_title.format(obj=obj, column=column),
             applicability=Applicability.UNSAFE,
-            edits=(Edit(offset, offset, f'{indent}{name}({obj}, "{column}")\n'),),
+            edits=(Edit(offset, offset, f"{indent}{name}({obj}, {self.ctx.string(column)})\n"),),
             imports=(needed,) if needed else (),
         )
 

@@ -374,7 +374,7 @@ class HardcodedSecret(Rule):
         if not isinstance(target, ast.Name) or statement.value is not literal:
             return None
         os_name, needed = self.ctx.spell_module("os")
-        edit = self.ctx.replace(literal, f'{os_name}.environ["{name}"]')
+        edit = self.ctx.replace(literal, f"{os_name}.environ[{self.ctx.string(name)}]")
         return Fix(
             title=self.fix_titles["environment"].format(name=name),
             applicability=Applicability.UNSAFE,
