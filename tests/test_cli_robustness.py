@@ -124,6 +124,52 @@ def test_a_pyproject_whose_tables_are_not_tables_is_a_clear_error(project, text)
     assert "pyproject.toml: `" in result.output and "must be a table" in result.output
 
 
+def test_a_folder_that_cannot_be_looked_into_does_not_stop_the_run(project, monkeypatch):
+    """A database volume owned by another user (mode 700): not even its pyproject.toml can be
+    looked at. A run on another file goes on; a walk reports the folder as FAL001. (Simulated:
+    the tests may run as root, who can look anywhere.)"""
+    hidden = project / "data"
+    hidden.mkdir()
+    write(project / "other.py", BAD)
+    real = {name: getattr(os, name) for name in ("stat", "lstat", "scandir")}
+
+    def denied(name: str, inside: bool):
+        def call(path=".", *args, **kwargs):
+            where = Path(path).absolute()
+            if (hidden in where.parents) if inside else where == hidden:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real[name](path, *args, **kwargs)
+
+        return call
+
+    for name in ("stat", "lstat"):
+        monkeypatch.setattr(os, name, denied(name, inside=True))
+    monkeypatch.setattr(os, "scandir", denied("scandir", inside=False))
+    for args in (["other.py"], ["data/x.py", "other.py"], ["."]):
+        result = cli("check", "--no-cache", *args)
+        assert_no_crash(result)
+        assert result.exit_code == 1, result.output
+        assert "other.py:1:9: FAL301" in result.output
+    assert "data:1:1: FAL001 cannot read the folder: Permission denied" in result.output
+    result = cli("check", "--no-cache", "data/x.py")
+    assert "data/x.py:1:1: FAL001 Permission denied" in result.output
+
+
+def test_a_named_path_the_user_cannot_read_is_a_finding_not_a_usage_error(project, monkeypatch):
+    """As for a file found by walking: FAL001 where it is read, the other paths checked (click
+    must not refuse the command line first)."""
+    write(project / "other.py", BAD)
+    write(project / "locked.py", BAD)
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode, **kw: "locked" not in str(path) and real_access(path, mode)
+    )
+    result = cli("check", "--no-cache", "locked.py", "other.py")
+    assert_no_crash(result)
+    assert "not readable" not in result.output
+    assert result.exit_code == 1 and "other.py:1:9: FAL301" in result.output
+
+
 @pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads files whatever the mode"
 )

@@ -52,7 +52,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=Path))
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces config).")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable as well.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -347,10 +347,9 @@ def _overrides(asked: CheckChoices) -> Callable[[Settings], Settings]:
 def _anchor(paths: tuple[Path, ...], stdin_filename: str | None, use_stdin: bool) -> Path:
     if use_stdin:
         return Path(stdin_filename).resolve().parent if stdin_filename else Path.cwd()
-    # realpath, not resolve(): a symlink loop must reach discovery, which reports it.
-    resolved = [Path(os.path.realpath(path)) for path in paths]
-    parents = [path if path.is_dir() else path.parent for path in resolved]
-    return Path(os.path.commonpath([str(path) for path in parents]))
+    from fastapi_lint.resolving import common_parent
+
+    return common_parent(list(paths)) if paths else Path.cwd()
 
 
 def _imposed_settings(config_path: Path | None, isolated: bool) -> tuple[Settings, Path]:

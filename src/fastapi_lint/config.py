@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from fastapi_lint.resolving import present
+
 DEFAULT_EXCLUDES = (
     ".bzr",
     ".direnv",
@@ -156,7 +158,9 @@ def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml above `start` with a [tool.fastapi-lint] table."""
     for directory in [start, *start.parents]:
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "fastapi-lint" in _read_toml(candidate).get("tool", {}):
+        if present(candidate, file=True) and "fastapi-lint" in _read_toml(candidate).get(
+            "tool", {}
+        ):
             return candidate
     return None
 
@@ -164,7 +168,7 @@ def find_config(start: Path) -> Path | None:
 def find_project_root(start: Path) -> Path | None:
     """The nearest directory above `start` with a pyproject.toml or a .git."""
     for directory in [start, *start.parents]:
-        if (directory / "pyproject.toml").is_file() or (directory / ".git").exists():
+        if present(directory / "pyproject.toml", file=True) or present(directory / ".git"):
             return directory
     return None
 

@@ -167,11 +167,17 @@ def discover(
             found.real[path] = key
 
     for path in paths:
-        if not path.exists() and not path.is_symlink():
+        try:
+            os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
             found.errors.append((str(path), "No such file or directory"))
-        elif _is_symlink_loop(path):
+            continue
+        except OSError as exc:  # inside a folder that cannot be looked into
+            found.errors.append((str(path), exc.strerror or str(exc)))
+            continue
+        if _is_symlink_loop(path):
             found.errors.append((str(path), SYMLINK_LOOP))
-        elif path.is_dir():
+        elif os.path.isdir(path):
             if force_exclude and excluder.excluded(path, True):
                 continue
             real = path.resolve()
@@ -230,7 +236,7 @@ class _Walk:
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as exc:
-            found.errors.append((str(directory), exc.strerror or str(exc)))
+            found.errors.append((str(directory), f"cannot read the folder: {exc.strerror or exc}"))
             return
         # What the last walk took here, when the patterns that judged it are unchanged (an
         # editor writing a file by renaming changes the folder, not its other entries).

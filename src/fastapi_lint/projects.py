@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi_lint.config import ConfigError, Settings, load, read_toml
+from fastapi_lint.resolving import present
 
 if TYPE_CHECKING:
     from fastapi_lint.discovery import Excluder
@@ -84,7 +85,7 @@ class Projects:
         marker = _marker(folder)
         if marker == "config":
             project = Project(folder, folder / PYPROJECT)
-        elif (folder / ".git").exists():
+        elif present(folder / ".git"):
             project = Project(folder, None)  # a repository's top: nothing above is its own
         elif folder.parent == folder:
             project = Project(folder if marker else None, None)
@@ -246,7 +247,7 @@ class Projects:
     def _init(self, folder: Path) -> bool:
         cached = self._has_init.get(folder)
         if cached is None:
-            cached = (folder / "__init__.py").is_file()
+            cached = present(folder / "__init__.py", file=True)
             self._has_init[folder] = cached
         return cached
 
@@ -311,7 +312,7 @@ def _with_dependencies(settings: Settings, root: Path) -> Settings:
 
     document: dict = {}
     with contextlib.suppress(ConfigError):
-        document = read_toml(root / PYPROJECT) if (root / PYPROJECT).is_file() else {}
+        document = read_toml(root / PYPROJECT) if present(root / PYPROJECT, file=True) else {}
     major = project_pydantic(root, document)
     return replace(settings, pydantic_version=major) if major is not None else settings
 
@@ -323,7 +324,7 @@ def _marker(folder: Path) -> str | None:
     (and `--config` or `--isolated` runs, which never load it, are not stopped by it).
     """
     candidate = folder / PYPROJECT
-    if not candidate.is_file():
+    if not present(candidate, file=True):
         return None
     try:
         document = read_toml(candidate)

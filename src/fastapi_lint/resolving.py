@@ -63,3 +63,22 @@ def relative_to(path: Path, base: Path) -> str:
         if _relative is not None:
             _relative[path, base] = known_relative
     return known_relative
+
+
+def common_parent(paths: list[Path]) -> Path:
+    """The deepest folder holding every path (the current folder for none). realpath, not
+    resolve(): a symlink loop must reach discovery, which reports it; `os.path.isdir`, not
+    `Path.is_dir`: a path inside a folder that cannot be looked into is not a folder here, and
+    discovery says it cannot be read."""
+    real = [os.path.realpath(path) for path in paths] or [os.getcwd()]
+    return Path(os.path.commonpath([p if os.path.isdir(p) else os.path.dirname(p) for p in real]))
+
+
+def present(path: Path, *, file: bool = False) -> bool:
+    """Whether `path` exists (is a file): False where it cannot be looked at. A folder another
+    user keeps to itself (a database volume, say) must not stop a run that never reads it; one
+    the run does read is reported by discovery."""
+    try:
+        return path.is_file() if file else path.exists()
+    except OSError:
+        return False

@@ -108,7 +108,7 @@ def _run(
         name = Path(options.stdin_filename or "-")
         anchor = name.resolve().parent if options.stdin_filename else Path.cwd()
     else:
-        anchor = _common_parent(paths)
+        anchor = resolving.common_parent(paths)
     root = _project_root(anchor)
     if projects.fixed is None:
         excluder = projects.discovery_excluder()
@@ -278,13 +278,6 @@ def _too_large_text(text: str, settings: Settings, options: Options) -> FileRepo
     report = FileReport(path=options.stdin_filename or "-")
     report.diagnostics.append(file_error(report.path, too_large(size, settings.max_file_size)))
     return report
-
-
-def _common_parent(paths: list[Path]) -> Path:
-    # realpath, not resolve(): a symlink loop must reach discovery, which reports it.
-    resolved = [_real(path) for path in paths] or [Path.cwd()]
-    parents = [path if path.is_dir() else path.parent for path in resolved]
-    return Path(os.path.commonpath([str(path) for path in parents]))
 
 
 def _project_root(anchor: Path) -> Path | None:
