@@ -357,6 +357,19 @@ def test_json_and_sarif_show_the_edits_fix_writes(edited, name, shown):
         assert "flag_modified\n\nfrom app.models" in (edited / name).read_text()
 
 
+@pytest.mark.parametrize("shown", [_json_edits, _sarif_edits], ids=["json", "sarif"])
+def test_edits_shown_for_a_crlf_file_insert_its_newline(edited, shown):
+    """`--fix` writes a CRLF file's new lines with CRLF: the edits shown are the ones it makes."""
+    crlf = EDITED["app/clock.py"].replace("\n", "\r\n")
+    path = edited / "app" / "clock.py"
+    path.write_bytes(crlf.encode())
+    edits = shown("app/clock.py")
+    run("check", "app/clock.py", "--no-cache", "--fix", "--unsafe-fixes")
+    fixed = path.read_bytes().decode()
+    assert "import asyncio\r\n" in fixed
+    assert _applied(crlf, edits) == fixed
+
+
 def test_every_output_format_has_a_reporter_imported_only_when_asked_for():
     from fastapi_lint.config import OUTPUT_FORMATS
     from fastapi_lint.reporters import MODULES

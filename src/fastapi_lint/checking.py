@@ -176,7 +176,10 @@ def check(
         report.diagnostics = lint(source.text, item.tree, cached)
         if options.fix_edits:
             attach_final_edits(
-                report.diagnostics, source.text, first_party_modules(item.path, primary)
+                report.diagnostics,
+                source.text,
+                first_party_modules(item.path, primary),
+                source.newline,
             )
         return report
 
@@ -195,7 +198,7 @@ def check(
     report.fixed = outcome.fixed
     report.problems = outcome.problems
     if options.fix_edits:  # what is left after --fix (a write that fails re-lints without them)
-        attach_final_edits(report.diagnostics, outcome.text, first_party)
+        attach_final_edits(report.diagnostics, outcome.text, first_party, source.newline)
     if outcome.text == source.text:
         if stdin and options.fix:
             report.fixed_text = source.text

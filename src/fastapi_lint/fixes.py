@@ -317,14 +317,24 @@ def edits_with_imports(text: str, fix: Fix) -> list[Edit]:
 
 
 def attach_final_edits(
-    diagnostics: Iterable[Diagnostic], text: str, first_party: frozenset[str] = frozenset()
+    diagnostics: Iterable[Diagnostic],
+    text: str,
+    first_party: frozenset[str] = frozenset(),
+    newline: str = "\n",
 ) -> None:
     """Give each fix of `diagnostics` (found in `text`) its final edits, for the outputs that
-    show them: what `--fix` makes of that fix applied alone (see `final_edits`)."""
+    show them: what `--fix` makes of that fix applied alone (see `final_edits`), with the file's
+    own `newline` in what they insert, as `--fix` writes it."""
     fixes = _FixesOf(text, first_party)
     for diagnostic in diagnostics:
         if diagnostic.fix is not None:
-            diagnostic.edits = fixes.final_edits(diagnostic.fix)
+            edits = fixes.final_edits(diagnostic.fix)
+            if newline != "\n":
+                edits = tuple(
+                    Edit(edit.start, edit.end, edit.content.replace("\n", newline))
+                    for edit in edits
+                )
+            diagnostic.edits = edits
 
 
 class _FixesOf:
