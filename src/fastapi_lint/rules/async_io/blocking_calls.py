@@ -269,7 +269,9 @@ class BlockingCallInAsync(Rule):
         closing = ")" if tight else ""
         if node.args or node.keywords:
             paren = self.ctx.text.index("(", func_end)
-            edits = [Edit(start, start, opening), Edit(paren, paren + 1, ", ")]
+            # `f(\n    a,\n)`: no space left at the end of the line
+            comma = "," if self.ctx.text[paren + 1 : paren + 2].isspace() else ", "
+            edits = [Edit(start, start, opening), Edit(paren, paren + 1, comma)]
             if closing:
                 edits.append(Edit(end, end, closing))
         else:
