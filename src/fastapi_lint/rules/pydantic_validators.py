@@ -153,7 +153,7 @@ class PydanticV1Validator(Rule):
             imports += [field_import] if field_import and field_edits else []
         arguments = [self.ctx.source(argument) for argument in call.args]
         if pre:
-            arguments.append('mode="before"')
+            arguments.append(f"mode={self.ctx.string('before')}")
         if "check_fields" in keywords:
             arguments.append(f"check_fields={self.ctx.source(keywords['check_fields'])}")
         fix = self._decorator_fix(func, call, "field_validator", arguments, edits, imports)
@@ -267,7 +267,9 @@ class PydanticV1Validator(Rule):
             or args.defaults
         ):
             return None
-        return self._decorator_fix(func, call, "model_validator", ['mode="before"'], [], [])
+        return self._decorator_fix(
+            func, call, "model_validator", [f"mode={self.ctx.string('before')}"], [], []
+        )
 
     # -- shared ----------------------------------------------------------------------------------
     def _fixable_method(self, func: ast.FunctionDef, call: ast.Call, known: frozenset) -> bool:
