@@ -292,6 +292,17 @@ def test_config_errors_are_clear(project):
     assert missing.exit_code == 2 and "no such configuration file" in missing.output
 
 
+def test_config_of_another_name_is_read_as_pyproject_when_it_has_a_tool_table(project):
+    write(project / "bad.py", BAD)
+    write(project / "ci.toml", "[tool.fastapi-lint]\nignore = ['FAL301']\n")
+    assert cli("check", "bad.py", "--config", "ci.toml").exit_code == 0
+    write(project / "flat.toml", "ignore = ['FAL301']\n")
+    assert cli("check", "bad.py", "--config", "flat.toml").exit_code == 0
+    write(project / "typo.toml", "[tool.fastapi-lint]\nignroe = ['FAL301']\n")
+    result = cli("check", "bad.py", "--config", "typo.toml")
+    assert result.exit_code == 2 and "unknown key `ignroe` in [tool.fastapi-lint]" in result.output
+
+
 def test_rule_option_is_used(project):
     write(
         project / "pyproject.toml",

@@ -68,7 +68,13 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Count the findings per rule.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the findings only, no summary.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="A pyproject.toml, another TOML file with [tool.fastapi-lint], or one with the settings "
+    "at its top level.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(

@@ -194,12 +194,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def load(path: Path | None) -> Settings:
-    """Settings from a pyproject.toml (or a fastapi-lint.toml-style file with top-level keys)."""
+    """Settings from a pyproject.toml, or from a file with the settings at its top level (a
+    file of another name that has a `[tool]` table is read as a pyproject.toml: `--config
+    pyproject.ci.toml`)."""
     if path is None:
         return Settings()
     document = _read_toml(path)
     project = _table(document, "project", path)
-    if path.name == "pyproject.toml":
+    if path.name == "pyproject.toml" or "tool" in document:
         table = _table(document, "tool", path).get("fastapi-lint", {})
         where = "[tool.fastapi-lint]"
     else:
