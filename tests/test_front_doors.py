@@ -39,12 +39,14 @@ def _cli_json(paths: list[Path], cwd: Path) -> set[tuple[str, int, int, str]]:
     }
 
 
-def _flake8(paths: list[Path], cwd: Path) -> set[tuple[str, int, int, str]]:
+def _flake8(paths: list[Path], cwd: Path, cache: Path) -> set[tuple[str, int, int, str]]:
+    """flake8's FAL findings; the plugin keeps its cache in `cache` (not in the repository)."""
     done = subprocess.run(
         [sys.executable, "-m", "flake8", "--select=FAL", "--isolated"] + [str(p) for p in paths],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, "FASTAPI_LINT_CACHE_DIR": str(cache)},
     )
     assert done.returncode in (0, 1), done.stderr
     found = set()
@@ -55,17 +57,35 @@ def _flake8(paths: list[Path], cwd: Path) -> set[tuple[str, int, int, str]]:
     return found
 
 
-def test_flake8_plugin_reports_what_the_cli_reports():
+def test_flake8_plugin_reports_what_the_cli_reports(tmp_path):
     by_project: dict[Path, list[Path]] = {}
     for path in fixture_files():
         by_project.setdefault(project_dir(path), []).append(path)
     total = 0
     for project, paths in by_project.items():
         cli = _cli_json(paths, project)
-        flake8 = _flake8(paths, project)
+        flake8 = _flake8(paths, project, tmp_path)
         assert flake8 == cli, f"flake8 and the CLI disagree in {project.relative_to(FIXTURES)}"
         total += len(cli)
     assert total > 50
+    assert not list(FIXTURES.rglob(".fastapi_lint_cache"))  # nothing written beside them
+
+
+def test_flake8_plugin_indexes_files_of_no_project_as_the_cli_does(tmp_path):
+    """No pyproject.toml or .git above: the CLI indexes the files under the paths it is given
+    together; flake8 must too, whichever file it reads first (`main.py` before `z_tools.py`)."""
+    app = tmp_path / "work"
+    (app / "app").mkdir(parents=True)
+    (app / "app" / "__init__.py").write_text("")
+    (app / "app" / "main.py").write_text(
+        "from app.z_tools import read_settings\n\n\nasync def page():\n    return read_settings()\n"
+    )
+    (app / "app" / "z_tools.py").write_text(
+        "def read_settings():\n    with open('settings.json') as f:\n        return f.read()\n"
+    )
+    cli = _cli_json([Path(".")], app)
+    assert ("main.py", 5, 12, "FAL201") in cli
+    assert _flake8([Path(".")], app, tmp_path / "cache") == cli
 
 
 def test_flake8_plugin_is_registered_as_fal():

@@ -39,10 +39,22 @@ def _all_default_rules(settings: Settings) -> Settings:
 _PROJECTS = Projects(adjust=_all_default_rules)
 
 
+# The paths flake8 was given. Files of no project (no pyproject.toml or .git above them) are
+# indexed together with the other such files under these paths, as `fastapi-lint check <paths>`
+# indexes them: a helper module's facts do not depend on which file flake8 reads first.
+_GIVEN: list[Path] = []
+
+
 def _cache_folder(project: Project) -> Path | None:
-    if project.root is None:
-        return None
+    """As the CLI's: files of no project use the current folder's."""
     return cache_folder(project.root, chosen_cache_dir(None, _PROJECTS.settings(project).cache_dir))
+
+
+def _rootless_files() -> list[Path]:
+    from fastapi_lint.discovery import discover
+
+    found = discover(_GIVEN, _PROJECTS.discovery_excluder(), force_exclude=True, root=None)
+    return [path for path in found.files if _PROJECTS.project_of(path.resolve()).root is None]
 
 
 @lru_cache(maxsize=16)
@@ -69,7 +81,8 @@ def _linter(project: Project) -> Linter:
     settings = _PROJECTS.settings(project)
     folder = _cache_folder(project)
     parsing.fallback_cache = _fallback_cache(folder)
-    index = index_project(project, _PROJECTS, folder, settings.max_file_size)
+    files = _rootless_files() if project.root is None and _GIVEN else []
+    index = index_project(project, _PROJECTS, folder, settings.max_file_size, files)
     for warning in blind_spots(index):
         _said(f"warning: {warning}")
     return Linter(settings, index)
@@ -90,6 +103,11 @@ def _lint(linter: Linter, filename: str, text: str, primary: str, package: str) 
 class Flake8Plugin:
     name = "fastapi-lint"
     version = __version__
+
+    @staticmethod
+    def parse_options(options) -> None:
+        """flake8 hands every plugin its options once per process: the paths it was given."""
+        _GIVEN[:] = [Path(name) for name in options.filenames if name != "-"] or [Path(".")]
 
     def __init__(self, tree: object, filename: str, lines: list[str]) -> None:
         self.filename = filename

@@ -292,13 +292,15 @@ def index_project(
     projects: Projects,
     cache_dir: Path | None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    files: list[Path] = (),
 ) -> ProjectIndex:
     """The index of every module of the project, built in this process (the language server,
-    the flake8 plugin and standard input, which check one text against it).
+    the flake8 plugin and standard input, which check one text against it). A project with no
+    root has no modules of its own: `files` are indexed as its modules.
 
     Modules nothing can read are listed in `index.unreadable`: the index is blind to them.
     """
-    made = pipeline.plan(project, projects, [], cache_dir, max_file_size)
+    made = pipeline.plan(project, projects, list(files), cache_dir, max_file_size)
     return pipeline.build_index(made)[0]
 
 
