@@ -58,6 +58,9 @@ SECRET_WRAPPERS = frozenset({"pydantic.SecretStr", "pydantic.SecretBytes"})
 FIELD_FUNCTIONS = frozenset({"pydantic.Field", "sqlmodel.Field"})
 ENVIRONMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 NOT_SECRETS = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off", "0", "1"})
+# Keys their providers make to be shipped to browsers, under whatever name: Stripe publishable
+# keys and PostHog project keys (they can only send events or start a checkout).
+PUBLIC_KEY = re.compile(r"(?:pk_(?:live|test)_|phc_)[A-Za-z0-9]{16,}")
 WORDS_ONLY = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$")  # 'access_token', 'password-reset'
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 DOTTED_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)+$")
@@ -109,7 +112,8 @@ class HardcodedSecret(Rule):
     (`"SECRET_KEY"`); routes (`/reset-password`), configuration keys (`auth.api_key`), URLs
     (FAL402), rates (`"3/hour"`), templates (`{}`, `%s`), masks (`"****"`) and flags
     (`"true"`); values read from the environment; `...EXAMPLE...` documentation values;
-    enum members. Natural-language text (with spaces, or in a script such as Chinese that has
+    enum members; keys made to be public (Stripe `pk_live_...`, PostHog `phc_...`).
+    Natural-language text (with spaces, or in a script such as Chinese that has
     none) is a message, not a secret, unless it is a secret-named setting as above.
 
     ## Why is this bad?
@@ -347,6 +351,8 @@ class HardcodedSecret(Rule):
             return False  # names a secret, not holds one: 'access_token', 'secret-key'
         if set(text) <= set("*xX.#-") or text.lower() in NOT_SECRETS:
             return False  # a mask or a flag value: '*****', 'true'
+        if PUBLIC_KEY.fullmatch(text):
+            return False
         if text.lower() in SECRET_WORDS or text.lower() in ("bearer", "basic"):
             return False
         if by_value:
