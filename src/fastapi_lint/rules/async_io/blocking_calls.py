@@ -4,11 +4,13 @@ functions that block one call deep), with fixes to `asyncio.sleep` and `asyncio.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.async_io.calls import CallPosition, async_function
 from fastapi_lint.rules.async_io.clients import SyncClients
 from fastapi_lint.rules.async_io.entry_points import script_entry_points
+from fastapi_lint.rules.async_io.project_methods import ProjectMethods
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic.annotations import declared_classes
 from fastapi_lint.semantic.blocking import QUIET_CLIENT_METHODS, Blocker, catalog_with
@@ -137,6 +139,7 @@ class BlockingCallInAsync(Rule):
         super().__init__(ctx)
         self.catalog = catalog_with(self.option("extra-blocking-calls"))
         self.clients = SyncClients(ctx, self.catalog)
+        self.methods = ProjectMethods(ctx)
         self.depth = self.option("project-call-depth")
         self.entry_points = (
             frozenset() if self.option("check-script-entry-points") else script_entry_points(ctx)
@@ -163,7 +166,7 @@ class BlockingCallInAsync(Rule):
             )
             self.report(node, message, self._fix(node, function, receiver, True))
             return
-        chain = self._blocking_project_call(node)
+        chain = self._blocking_project_call(node) or self._blocking_method_call(node, function)
         if chain and not self.ctx.model.is_awaited(node, function):  # awaited: not a sync call
             called = self.ctx.source(node.func)
             via = "".join(f"`{step}()`, which calls " for step in chain[1:-1])
@@ -195,15 +198,25 @@ class BlockingCallInAsync(Rule):
     def _blocking_project_call(self, node: ast.Call) -> list[str]:
         """[callee, ..., blocking call]: a sync project function that blocks, found at most
         `project-call-depth` calls deep. Empty when there is none."""
+        return self._blocking_chain(self.ctx.resolve(node.func), self.ctx.index.function)
+
+    def _blocking_method_call(self, node: ast.Call, function: ast.AsyncFunctionDef) -> list[str]:
+        """The same for `receiver.method(...)` when the receiver's project class is known."""
+        if self.depth < 1 or not isinstance(node.func, ast.Attribute):
+            return []
+        return self._blocking_chain(self.methods.called(node.func, function), self.ctx.index.method)
+
+    def _blocking_chain(self, start: str | None, first: Callable) -> list[str]:
+        """[start, ..., blocking call]: `first` finds the start's facts, the index's functions
+        and methods the facts of what it calls."""
         if self.depth < 1:
             return []
-        start = self.ctx.resolve(node.func)
         paths = [[start]] if start else []
         seen = set()
         for _ in range(self.depth):
             following = []
             for path in paths:
-                found = self.ctx.index.function(path[-1])
+                found = first(path[-1]) if len(path) == 1 else self._project_callable(path[-1])
                 if found is None or path[-1] in seen:
                     continue
                 seen.add(path[-1])
@@ -216,6 +229,10 @@ class BlockingCallInAsync(Rule):
                 following.extend([*path, callee] for callee in fact.calls)
             paths = following
         return []
+
+    def _project_callable(self, qualified: str):
+        """A project function's facts, else a project class's method's (`Mailer.ping`)."""
+        return self.ctx.index.function(qualified) or self.ctx.index.method(qualified)
 
     def _is_path(
         self, value: ast.expr, function: ast.AsyncFunctionDef, seen: frozenset[str] = frozenset()
