@@ -227,7 +227,7 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
     for node in functions:  # after every function: `client = make_client()` (same module)
         _blocking_fact(node, table, facts)
         _endpoints(node.body, table, facts)
-    _method_facts(tree.body, "", table, facts, _client_makers(facts))
+    _method_facts(tree.body, "", table, facts, _module_clients(facts), _client_makers(facts))
     _endpoints(tree.body, table, facts)
     _route_facts(tree, table, facts)
     _includes(tree.body, table, facts, local=False)
@@ -460,8 +460,18 @@ def _client_makers(facts: ModuleFacts) -> dict[str, str]:
     }
 
 
+def _module_clients(facts: ModuleFacts) -> dict[str, str]:
+    """The module-level values that are synchronous clients (`cache = redis.Redis()`)."""
+    return {name: callee for name, callee in facts.calls.items() if client_made_by(callee)}
+
+
 def _method_facts(
-    body: list[ast.stmt], prefix: str, table: ImportTable, facts: ModuleFacts, makers: dict
+    body: list[ast.stmt],
+    prefix: str,
+    table: ImportTable,
+    facts: ModuleFacts,
+    clients: dict[str, str],
+    makers: dict[str, str],
 ) -> None:
     """What each sync method of the module's classes (nested ones included) blocks on or
     calls, kept only for methods with either: an `async def` calling `obj.method()` on a
@@ -471,13 +481,21 @@ def _method_facts(
             continue
         name = f"{prefix}{stmt.name}"
         for item in stmt.body:
-            if isinstance(item, ast.FunctionDef) and not _accessed_as_attribute(item, table):
-                blocking, calls = blocking_calls_in(item, table, facts.calls, makers)
+            if (
+                isinstance(item, ast.FunctionDef)
+                and not _is_dunder(item.name)  # run by the language (`Mailer()`), not `m.x()`
+                and not _accessed_as_attribute(item, table)
+            ):
+                blocking, calls = blocking_calls_in(item, table, clients, makers)
                 if blocking or calls:
                     facts.method_facts[f"{name}.{item.name}"] = FunctionFact(
                         "", [], "", blocking, calls
                     )
-        _method_facts(stmt.body, f"{name}.", table, facts, makers)
+        _method_facts(stmt.body, f"{name}.", table, facts, clients, makers)
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 def _accessed_as_attribute(node: ast.FunctionDef, table: ImportTable) -> bool:

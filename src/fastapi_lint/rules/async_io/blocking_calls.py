@@ -43,6 +43,14 @@ class BlockingCallInAsync(Rule):
     just the same; the message names the function and the blocking call inside it.
     `project-call-depth` follows more calls (0 turns it off).
 
+    So does calling a blocking sync method of a project class (its own, or inherited from a
+    project base) on a receiver whose class is known: `Mailer().send()`, `Mailer.ping()` (a
+    static or class method), a parameter declared `Mailer` (also in `Optional[...]`,
+    `Annotated[...]`, `X | None`, a project alias, or given `Depends(Mailer)`), a local name
+    assigned only `Mailer(...)`, a module-level `mailer = Mailer()` of any project module, and
+    `self.method()` / `cls.method()` in a method of the class. Async methods and properties
+    are not calls to a blocking method; receivers of unknown class are not guessed.
+
     An `async def` that its module runs with `asyncio.run(main())` (anywhere in the module) or
     through a decorator that does (a CLI's `@coro`), and that is not a route, is a script's
     entry point and is not checked: blocking there stalls nothing else
