@@ -69,6 +69,8 @@ class ProjectMethods:
         model = self.ctx.model
         declaration = model.declaration(function, name)
         if declaration is not None and declaration.kind == "parameter":
+            if len(model.bindings(function)[name]) > 1:  # given, then bound again
+                return None
             if self._is_self(declaration.node, function):
                 return self._own_class(function)
             if declaration.annotation is not None:
