@@ -47,7 +47,8 @@ class BlockingCallInAsync(Rule):
     project base) on a receiver whose class is known: `Mailer().send()`, `Mailer.ping()` (a
     static or class method), a parameter declared `Mailer` (also in `Optional[...]`,
     `Annotated[...]`, `X | None`, a project alias, or given `Depends(Mailer)`), a local name
-    assigned only `Mailer(...)`, a module-level `mailer = Mailer()` of any project module, and
+    assigned only `Mailer(...)` (or `await get_mailer()`, annotated `-> Mailer | None`), a
+    module-level `mailer = Mailer()` of any project module, and
     `self.method()` / `cls.method()` in a method of the class. Async methods and properties
     are not calls to a blocking method; receivers of unknown class are not guessed.
 

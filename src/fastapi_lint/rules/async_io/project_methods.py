@@ -4,7 +4,8 @@
 Only receivers whose class is known count: `Class(...)` itself, `Class` (a static or class
 method), a name the function declares with the class (plain, `Optional`, `Annotated`,
 `X | None`, or a project alias of those) or gives `Depends(Class)`, a local name every
-assignment of which is `Class(...)`, a module-level `name = Class(...)` of any project module,
+assignment of which is `Class(...)` (or `await f(...)`, a project function annotated to return
+the class), a module-level `name = Class(...)` of any project module,
 and `self`/`cls` in a method of a module-level class. A name bound in an enclosing function,
 or bound in the function in any other way, is not followed.
 """
@@ -16,6 +17,7 @@ import ast
 from fastapi_lint.rules.base import FileContext
 from fastapi_lint.semantic.annotations import declared_classes
 from fastapi_lint.semantic.fastapi_calls import DEPENDS
+from fastapi_lint.semantic.index import parse_expression
 from fastapi_lint.semantic.model import FUNCTIONS
 from fastapi_lint.semantic.sessions import alias_expression
 
@@ -81,10 +83,25 @@ class ProjectMethods:
         classes = set()
         for binding in model.bindings(function)[name]:
             value = binding.value
-            if binding.kind not in ("assign", "annotated") or not isinstance(value, ast.Call):
+            if binding.kind not in ("assign", "annotated"):
                 return None
-            classes.add(self._resolved(value.func, function))
+            if isinstance(value, ast.Await) and isinstance(value.value, ast.Call):
+                classes.add(self._awaited_result(value.value, function))
+            elif isinstance(value, ast.Call):
+                classes.add(self._resolved(value.func, function))
+            else:
+                return None
         return classes.pop() if len(classes) == 1 else None
+
+    def _awaited_result(self, call: ast.Call, function: ast.AsyncFunctionDef) -> str | None:
+        """`await get_extension(...)`: the one class a project coroutine function's return
+        annotation names (`-> Extension | None`)."""
+        found = self.ctx.index.function(self._resolved(call.func, function))
+        if found is None or not found[1].returns:
+            return None
+        annotation = parse_expression(found[1].returns)
+        classes = declared_classes(found[0].imports().resolve, annotation) if annotation else []
+        return classes[0] if len(classes) == 1 else None
 
     def _declared(self, annotation: ast.expr) -> str | None:
         """The one class an annotation names, through one project alias
