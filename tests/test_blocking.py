@@ -48,3 +48,37 @@ def test_function_facts_survive_the_cache():
     facts = _facts("import requests\ndef notify(url):\n    requests.post(url)\n")
     again = ModuleFacts.from_json(facts.to_json())
     assert again.functions["notify"].blocking == ["requests.post"]
+
+
+def test_sync_methods_record_their_blocking_calls_and_survive_the_cache():
+    facts = _facts(
+        "import functools, json, redis, requests\n"
+        "cache = redis.Redis()\n"
+        "class Client:\n"
+        "    def fetch(self, url):\n"
+        "        return requests.get(url)\n"
+        "    @staticmethod\n"
+        "    def cached():\n"
+        "        return cache.get('k')\n"
+        "    def render(self):\n"
+        "        return json.dumps({})\n"
+        "    async def fetch_async(self, url):\n"
+        "        requests.get(url)\n"
+        "    @property\n"
+        "    def status(self):\n"
+        "        return requests.get('u')\n"
+        "    @functools.cached_property\n"
+        "    def config(self):\n"
+        "        return requests.get('u')\n"
+        "    class Inner:\n"
+        "        def ping(self):\n"
+        "            requests.head('u')\n"
+    )
+    methods = facts.method_facts
+    assert methods["Client.fetch"].blocking == ["requests.get"]
+    assert methods["Client.cached"].blocking == ["cache.get"]
+    assert methods["Client.Inner.ping"].blocking == ["requests.head"]
+    # no blocking call nor project callee; async; reached as an attribute: nothing kept
+    assert set(methods) == {"Client.fetch", "Client.cached", "Client.Inner.ping"}
+    again = ModuleFacts.from_json(facts.to_json())
+    assert again.method_facts == methods

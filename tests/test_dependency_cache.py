@@ -331,3 +331,57 @@ def test_test_files_are_judged_the_same_from_any_folder(tmp_path, monkeypatch):
     assert ("app/settings.py", "FAL401") in from_root
     assert not [name for name, _ in from_root if name.startswith("tests/")]
     assert json.loads(fresh) == []
+
+
+MAILER = """\
+import requests
+
+
+class Transport:
+    def deliver(self, to: str) -> None:
+        {deliver}
+
+
+class Mailer(Transport):
+    {kind} send(self, to: str) -> None:
+        {send}
+"""
+MAILER_ROUTE = """\
+from fastapi import APIRouter
+
+from app.services import Mailer
+
+router = APIRouter()
+mailer = Mailer()
+
+
+@router.post("/send")
+async def send(to: str) -> None:
+    mailer.send(to)
+    Mailer().deliver(to)
+"""
+
+
+def test_a_method_that_starts_or_stops_blocking_relints_its_async_callers(tmp_path, linted):
+    def services(kind="def", send="print(to)", deliver="print(to)") -> str:
+        return MAILER.format(kind=kind, send=send, deliver=deliver)
+
+    write(tmp_path / "app" / "services.py", services())
+    write(tmp_path / "app" / "routes.py", MAILER_ROUTE)
+    write(tmp_path / "app" / "other.py", "x = 1\n")
+    assert check() == []
+    linted.clear()
+    blocking = 'requests.post("https://example.com", timeout=5)'
+    write(tmp_path / "app" / "services.py", services(send=blocking))
+    assert check() == [("app/routes.py", "FAL201")]
+    assert relint(linted) == ["app/routes.py", "app/services.py"]
+    write(tmp_path / "app" / "other.py", "x = 2\n")  # asked by no one: routes.py is cached
+    assert check() == [("app/routes.py", "FAL201")]
+    assert relint(linted) == ["app/other.py"]
+    write(tmp_path / "app" / "services.py", services(kind="async def", send=blocking))
+    # the async method blocks in its own body; its caller awaits nothing blocking
+    assert check() == [("app/services.py", "FAL201")]
+    assert relint(linted) == ["app/routes.py", "app/services.py"]
+    write(tmp_path / "app" / "services.py", services(deliver=blocking))  # inherited
+    assert check() == [("app/routes.py", "FAL201")]
+    assert relint(linted) == ["app/routes.py", "app/services.py"]

@@ -19,7 +19,7 @@ from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.relationships import class_relationships
 
-FACTS_FORMAT = 10  # bump when the facts change shape or meaning: other cached facts are ignored
+FACTS_FORMAT = 11  # bump when the facts change shape or meaning: other cached facts are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -93,6 +93,8 @@ class ModuleFacts:
     response_defaults: dict[str, str] = field(default_factory=dict)  # app -> its default class
     # `X.include_router(Y)`: [Y, X (qualified; "" when X is local), default class it passes]
     includes: list[list[str]] = field(default_factory=list)
+    # "Class.method" -> a sync method's blocking calls and callees (only methods with either)
+    method_facts: dict[str, FunctionFact] = field(default_factory=dict)
 
     def defines(self, name: str) -> bool:
         return (
@@ -124,6 +126,7 @@ class ModuleFacts:
             "class_factories": self.class_factories,
             "response_defaults": self.response_defaults,
             "includes": self.includes,
+            "method_facts": {name: fact.to_json() for name, fact in self.method_facts.items()},
         }
 
     @classmethod
@@ -145,6 +148,9 @@ class ModuleFacts:
             class_factories=data.get("class_factories", {}),
             response_defaults=data.get("response_defaults", {}),
             includes=data.get("includes", []),
+            method_facts={
+                name: FunctionFact(*item) for name, item in data.get("method_facts", {}).items()
+            },
         )
 
 
@@ -221,6 +227,7 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
     for node in functions:  # after every function: `client = make_client()` (same module)
         _blocking_fact(node, table, facts)
         _endpoints(node.body, table, facts)
+    _method_facts(tree.body, "", table, facts, _module_clients(facts), _client_makers(facts))
     _endpoints(tree.body, table, facts)
     _route_facts(tree, table, facts)
     _includes(tree.body, table, facts, local=False)
@@ -436,6 +443,69 @@ def _blocking_fact(node: ast.FunctionDef | ast.AsyncFunctionDef, table, facts) -
         }
         fact = facts.functions[node.name]
         fact.blocking, fact.calls = blocking_calls_in(node, table, facts.calls, makers)
+
+
+# A method reached as an attribute, not called: `obj.name()` does not call its body.
+_ATTRIBUTE_DECORATORS = frozenset(
+    {"builtins.property", "functools.cached_property", "abc.abstractproperty"}
+)
+
+
+def _client_makers(facts: ModuleFacts) -> dict[str, str]:
+    """This module's functions that return a client: `return boto3.client(...)`."""
+    return {
+        f"{facts.module}.{name}": provided[0]
+        for name, function in facts.functions.items()
+        if (provided := [p for p in function.provides if client_made_by(p)])
+    }
+
+
+def _module_clients(facts: ModuleFacts) -> dict[str, str]:
+    """The module-level values that are synchronous clients (`cache = redis.Redis()`)."""
+    return {name: callee for name, callee in facts.calls.items() if client_made_by(callee)}
+
+
+def _method_facts(
+    body: list[ast.stmt],
+    prefix: str,
+    table: ImportTable,
+    facts: ModuleFacts,
+    clients: dict[str, str],
+    makers: dict[str, str],
+) -> None:
+    """What each sync method of the module's classes (nested ones included) blocks on or
+    calls, kept only for methods with either: an `async def` calling `obj.method()` on a
+    project class's instance blocks the loop as it does calling a blocking function."""
+    for stmt in _statements(body):
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        name = f"{prefix}{stmt.name}"
+        for item in stmt.body:
+            if (
+                isinstance(item, ast.FunctionDef)
+                and not _is_dunder(item.name)  # run by the language (`Mailer()`), not `m.x()`
+                and not _accessed_as_attribute(item, table)
+            ):
+                blocking, calls = blocking_calls_in(item, table, clients, makers)
+                if blocking or calls:
+                    facts.method_facts[f"{name}.{item.name}"] = FunctionFact(
+                        "", [], "", blocking, calls
+                    )
+        _method_facts(stmt.body, f"{name}.", table, facts, clients, makers)
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _accessed_as_attribute(node: ast.FunctionDef, table: ImportTable) -> bool:
+    """A property (or a property's setter): reading the attribute runs it, a call does not."""
+    for decorator in node.decorator_list:
+        if table.resolve(decorator) in _ATTRIBUTE_DECORATORS:
+            return True
+        if isinstance(decorator, ast.Attribute) and decorator.attr in ("setter", "deleter"):
+            return True
+    return False
 
 
 def _statements(body: list[ast.stmt]):

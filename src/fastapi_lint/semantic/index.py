@@ -405,6 +405,18 @@ class ProjectIndex:
         fact = facts.functions.get(name)
         return (facts, fact) if fact else None
 
+    def method(self, qualified: str | None) -> tuple[ModuleFacts, FunctionFact] | None:
+        """`app.services.Mailer.send`: what the method `send` of the project class `Mailer`
+        blocks on and calls (the class's own, else its nearest project base's). None when the
+        class is not a project class, or that method is async, a property, or neither blocks
+        nor calls anything."""
+        owner, _, name = qualified.rpartition(".") if qualified else ("", "", "")
+        for facts, fact in self._ancestry(owner) if owner else ():
+            if name in fact.methods:
+                found = facts.method_facts.get(f"{fact.name}.{name}")
+                return (facts, found) if found is not None else None
+        return None
+
     def returns_response(self, qualified: str | None, depth: int = 2) -> bool:
         """Whether a project function or method (`mod.Class.method`) gives a `Response`: by
         its return annotation, or, when it has none or `-> Any`, by what every `return` calls,

@@ -35,6 +35,7 @@ _ASKED = (
     "value_callee",
     "alias",
     "function",
+    "method",
     "returns_response",
     "methods_returning_response",
     "response_default",

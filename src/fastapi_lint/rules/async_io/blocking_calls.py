@@ -4,11 +4,13 @@ functions that block one call deep), with fixes to `asyncio.sleep` and `asyncio.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.async_io.calls import CallPosition, async_function
 from fastapi_lint.rules.async_io.clients import SyncClients
 from fastapi_lint.rules.async_io.entry_points import script_entry_points
+from fastapi_lint.rules.async_io.project_methods import ProjectMethods
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
 from fastapi_lint.semantic.annotations import declared_classes
 from fastapi_lint.semantic.blocking import QUIET_CLIENT_METHODS, Blocker, catalog_with
@@ -40,6 +42,15 @@ class BlockingCallInAsync(Rule):
     body makes a blocking call (a service helper that calls `requests.post`) blocks the loop
     just the same; the message names the function and the blocking call inside it.
     `project-call-depth` follows more calls (0 turns it off).
+
+    So does calling a blocking sync method of a project class (its own, or inherited from a
+    project base) on a receiver whose class is known: `Mailer().send()`, `Mailer.ping()` (a
+    static or class method), a parameter declared `Mailer` (also in `Optional[...]`,
+    `Annotated[...]`, `X | None`, a project alias, or given `Depends(Mailer)`), a local name
+    assigned only `Mailer(...)` (or `await get_mailer()`, annotated `-> Mailer | None`), a
+    module-level `mailer = Mailer()` of any project module, and
+    `self.method()` / `cls.method()` in a method of the class. Async methods and properties
+    are not calls to a blocking method; receivers of unknown class are not guessed.
 
     An `async def` that its module runs with `asyncio.run(main())` (anywhere in the module) or
     through a decorator that does (a CLI's `@coro`), and that is not a route, is a script's
@@ -137,6 +148,7 @@ class BlockingCallInAsync(Rule):
         super().__init__(ctx)
         self.catalog = catalog_with(self.option("extra-blocking-calls"))
         self.clients = SyncClients(ctx, self.catalog)
+        self.methods = ProjectMethods(ctx)
         self.depth = self.option("project-call-depth")
         self.entry_points = (
             frozenset() if self.option("check-script-entry-points") else script_entry_points(ctx)
@@ -163,7 +175,7 @@ class BlockingCallInAsync(Rule):
             )
             self.report(node, message, self._fix(node, function, receiver, True))
             return
-        chain = self._blocking_project_call(node)
+        chain = self._blocking_project_call(node) or self._blocking_method_call(node, function)
         if chain and not self.ctx.model.is_awaited(node, function):  # awaited: not a sync call
             called = self.ctx.source(node.func)
             via = "".join(f"`{step}()`, which calls " for step in chain[1:-1])
@@ -195,15 +207,25 @@ class BlockingCallInAsync(Rule):
     def _blocking_project_call(self, node: ast.Call) -> list[str]:
         """[callee, ..., blocking call]: a sync project function that blocks, found at most
         `project-call-depth` calls deep. Empty when there is none."""
+        return self._blocking_chain(self.ctx.resolve(node.func), self.ctx.index.function)
+
+    def _blocking_method_call(self, node: ast.Call, function: ast.AsyncFunctionDef) -> list[str]:
+        """The same for `receiver.method(...)` when the receiver's project class is known."""
+        if self.depth < 1 or not isinstance(node.func, ast.Attribute):
+            return []
+        return self._blocking_chain(self.methods.called(node.func, function), self.ctx.index.method)
+
+    def _blocking_chain(self, start: str | None, first: Callable) -> list[str]:
+        """[start, ..., blocking call]: `first` finds the start's facts, the index's functions
+        and methods the facts of what it calls."""
         if self.depth < 1:
             return []
-        start = self.ctx.resolve(node.func)
         paths = [[start]] if start else []
         seen = set()
         for _ in range(self.depth):
             following = []
             for path in paths:
-                found = self.ctx.index.function(path[-1])
+                found = first(path[-1]) if len(path) == 1 else self._project_callable(path[-1])
                 if found is None or path[-1] in seen:
                     continue
                 seen.add(path[-1])
@@ -216,6 +238,10 @@ class BlockingCallInAsync(Rule):
                 following.extend([*path, callee] for callee in fact.calls)
             paths = following
         return []
+
+    def _project_callable(self, qualified: str):
+        """A project function's facts, else a project class's method's (`Mailer.ping`)."""
+        return self.ctx.index.function(qualified) or self.ctx.index.method(qualified)
 
     def _is_path(
         self, value: ast.expr, function: ast.AsyncFunctionDef, seen: frozenset[str] = frozenset()

@@ -1,0 +1,154 @@
+"""FAL201's question about a method call on a project object: which project method does
+`receiver.method(...)` call? The index then says whether that method blocks.
+
+Only receivers whose class is known count: `Class(...)` itself, `Class` (a static or class
+method), a name the function declares with the class (plain, `Optional`, `Annotated`,
+`X | None`, or a project alias of those) or gives `Depends(Class)`, a local name every
+assignment of which is `Class(...)` (or `await f(...)`, a project function annotated to return
+the class), a module-level `name = Class(...)` of any project module,
+and `self`/`cls` in a method of a module-level class. A name bound in an enclosing function,
+or bound in the function in any other way, is not followed.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from fastapi_lint.rules.base import FileContext
+from fastapi_lint.semantic.annotations import declared_classes
+from fastapi_lint.semantic.fastapi_calls import DEPENDS
+from fastapi_lint.semantic.index import parse_expression
+from fastapi_lint.semantic.model import FUNCTIONS
+from fastapi_lint.semantic.sessions import alias_expression
+
+_STATIC = frozenset({"builtins.staticmethod"})
+
+
+class ProjectMethods:
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    def called(self, func: ast.Attribute, function: ast.AsyncFunctionDef) -> str | None:
+        """`module.Class.method` for `receiver.method` when the receiver's class is known
+        (whether it is a project class is the index's to say); None otherwise."""
+        owner = self.class_of(func.value, function)
+        return f"{owner}.{func.attr}" if owner else None
+
+    def class_of(self, value: ast.expr, function: ast.AsyncFunctionDef) -> str | None:
+        if isinstance(value, ast.Call):  # `Mailer().send()`
+            return self._resolved(value.func, function)
+        root = value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return None
+        if root is value and root.id in self.ctx.model.bindings(function):
+            return self._local(root.id, function)
+        qualified = self._resolved(value, function)
+        if qualified is None:
+            return None
+        made = self.ctx.index.value_callee(qualified)  # `mailer = Mailer()` in a module
+        return made[1].partition("[")[0] if made is not None else qualified
+
+    def _resolved(self, node: ast.expr, function: ast.AsyncFunctionDef) -> str | None:
+        """The module-level name `node` resolves to; None when a function around the call binds
+        its first name (a local class or variable of that name)."""
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return None
+        for scope in (*self.ctx.scopes, function):
+            if isinstance(scope, (*FUNCTIONS, ast.Lambda)) and root.id in self.ctx.model.bindings(
+                scope
+            ):
+                return None
+        return self.ctx.resolve(node)
+
+    def _local(self, name: str, function: ast.AsyncFunctionDef) -> str | None:
+        """The class of a name the function binds: by its declaration, else by assignments
+        that all call the same class."""
+        model = self.ctx.model
+        declaration = model.declaration(function, name)
+        if declaration is not None and declaration.kind == "parameter":
+            if len(model.bindings(function)[name]) > 1:  # given, then bound again
+                return None
+            if self._is_self(declaration.node, function):
+                return self._own_class(function)
+            if declaration.annotation is not None:
+                return self._declared(declaration.annotation)
+            return self._dependency(declaration.value, function)
+        if declaration is not None and declaration.annotation is not None:
+            return self._declared(declaration.annotation)
+        classes = set()
+        for binding in model.bindings(function)[name]:
+            value = binding.value
+            if binding.kind not in ("assign", "annotated"):
+                return None
+            if isinstance(value, ast.Await) and isinstance(value.value, ast.Call):
+                classes.add(self._awaited_result(value.value, function))
+            elif isinstance(value, ast.Call):
+                classes.add(self._resolved(value.func, function))
+            else:
+                return None
+        return classes.pop() if len(classes) == 1 else None
+
+    def _awaited_result(self, call: ast.Call, function: ast.AsyncFunctionDef) -> str | None:
+        """`await get_extension(...)`: the one class a project coroutine function's return
+        annotation names (`-> Extension | None`)."""
+        found = self.ctx.index.function(self._resolved(call.func, function))
+        if found is None or not found[1].returns:
+            return None
+        annotation = parse_expression(found[1].returns)
+        classes = declared_classes(found[0].imports().resolve, annotation) if annotation else []
+        return classes[0] if len(classes) == 1 else None
+
+    def _declared(self, annotation: ast.expr) -> str | None:
+        """The one class an annotation names, through one project alias
+        (`MailerDep = Annotated[Mailer, Depends()]`)."""
+        classes = declared_classes(self.ctx.resolve, annotation)
+        if len(classes) != 1:
+            return None
+        alias = alias_expression(self.ctx.index, classes[0])
+        if alias is not None:
+            table, expression = alias
+            classes = declared_classes(table.resolve, expression)
+        return classes[0] if len(classes) == 1 else None
+
+    def _dependency(self, default: ast.expr | None, function: ast.AsyncFunctionDef) -> str | None:
+        """`m=Depends(Mailer)`: FastAPI gives an instance of the class."""
+        if not (
+            isinstance(default, ast.Call)
+            and self.ctx.resolve(default.func) in DEPENDS
+            and len(default.args) == 1
+        ):
+            return None
+        return self._resolved(default.args[0], function)
+
+    def _is_self(self, parameter: ast.arg, function: ast.AsyncFunctionDef) -> bool:
+        """The first parameter of a method (not a static method) of the class around it."""
+        positional = [*function.args.posonlyargs, *function.args.args]
+        return (
+            bool(positional)
+            and positional[0] is parameter
+            and self._classes_around(function) is not None
+            and not any(
+                self.ctx.resolve(decorator) in _STATIC for decorator in function.decorator_list
+            )
+        )
+
+    def _own_class(self, function: ast.AsyncFunctionDef) -> str | None:
+        """`module.Outer.Class` of the class whose body holds `function`."""
+        names = self._classes_around(function)
+        return ".".join([self.ctx.module, *names]) if names else None
+
+    def _classes_around(self, function: ast.AsyncFunctionDef) -> list[str] | None:
+        """The names of the classes around `function`, outermost first, when they are all
+        there is around it (a class made inside a function is not in the index)."""
+        scopes = self.ctx.scopes
+        if function not in scopes:
+            return None
+        around = scopes[: scopes.index(function)]
+        if not around or not all(isinstance(scope, ast.ClassDef) for scope in around):
+            return None
+        return [scope.name for scope in around]
