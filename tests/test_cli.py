@@ -303,6 +303,22 @@ def test_config_of_another_name_is_read_as_pyproject_when_it_has_a_tool_table(pr
     assert result.exit_code == 2 and "unknown key `ignroe` in [tool.fastapi-lint]" in result.output
 
 
+def test_number_options_and_target_versions_are_checked(project):
+    write(project / "ok.py", GOOD)
+    for value in ("-1", "'2'", "true", "1.5"):
+        write(
+            project / "pyproject.toml",
+            f"[tool.fastapi-lint.blocking-call-in-async]\nproject-call-depth = {value}\n",
+        )
+        result = cli("check", "ok.py")
+        assert result.exit_code == 2, value
+        assert "`blocking-call-in-async.project-call-depth` must be a whole number" in result.output
+    write(project / "pyproject.toml", "[tool.fastapi-lint]\ntarget-version = 'py27'\n")
+    result = cli("check", "ok.py")
+    assert result.exit_code == 2
+    assert "must be a Python 3 version written like \"py310\", not 'py27'" in result.output
+
+
 def test_rule_option_is_used(project):
     write(
         project / "pyproject.toml",

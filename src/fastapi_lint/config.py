@@ -303,6 +303,8 @@ def _convert_option(option: Any, rule: Any, value: Any, path: Path) -> Any:
         return tuple(value)
     if option.kind is bool and not isinstance(value, bool):
         raise ConfigError(f"{path}: {where} must be true or false")
+    if option.kind is int and (type(value) is not int or value < 0):
+        raise ConfigError(f"{path}: {where} must be a whole number, 0 or more, not {value!r}")
     if option.kind is str:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {where} must be a string")
@@ -402,7 +404,7 @@ def parse_size(value: Any, where: str) -> int:
 def parse_target_version(value: Any, where: str) -> tuple[int, int]:
     match = _TARGET.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ConfigError(f'{where} must look like "py310", not {value!r}')
+        raise ConfigError(f'{where} must be a Python 3 version written like "py310", not {value!r}')
     return (3, int(match.group(1)))
 
 
