@@ -71,8 +71,10 @@ def test_exit_zero_quiet_and_statistics(project):
     quiet = cli("check", "bad.py", "--quiet")
     assert "Found" not in quiet.output and quiet.output.count("FAL301") == 2
     stats = cli("check", "bad.py", "--statistics")
-    assert stats.output == "2\tFAL301\tmutable-default-argument\n"
+    assert stats.output == "2\tFAL301\t[ ] mutable-default-argument\n"  # as ruff: marks line up
     assert stats.exit_code == 1
+    unsafe = cli("check", "bad.py", "--statistics", "--unsafe-fixes")
+    assert unsafe.output == "2\tFAL301\t[*] mutable-default-argument\n"
 
 
 def test_select_ignore_and_prefixes(project):

@@ -389,7 +389,7 @@ def _statistics(result: RunResult, options: ReportOptions, output_format: str) -
         return json.dumps(rows, indent=2) + "\n"
     width = max((len(str(count)) for count in counts.values()), default=1)
     lines = [
-        f"{count:>{width}}\t{code}\t{'[*] ' if code in fixable else ''}{names[code]}"
+        f"{count:>{width}}\t{code}\t{'[*]' if code in fixable else '[ ]'} {names[code]}"
         for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
     if output_format in HUMAN_FORMATS and options.show_summary and not lines:
