@@ -417,6 +417,7 @@ def test_rule_rules_and_version():
     listing = cli("rules").output
     assert "FAL304  call-evaluated-field-default" in listing
     assert listing.startswith("Code    Name ") and listing.splitlines()[0].endswith(" Summary")
+    assert "\nFix: `fix` every finding has a fix, `fix?` some do, `-` none." in listing
     assert cli("--version").output.startswith("fastapi-lint, version ")
 
 

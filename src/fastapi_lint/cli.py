@@ -460,6 +460,10 @@ def rules_command() -> None:
         }[rule.fix_availability]
         default = "on" if rule.default_enabled else "off"
         click.echo(f"{rule.code}  {rule.name:<32} {fix:<5} {default:<4} {rule.summary}")
+    click.echo(
+        "\nFix: `fix` every finding has a fix, `fix?` some do, `-` none. On: on by default.\n"
+        "`fastapi-lint rule CODE` explains a rule and whether its fix is safe."
+    )
 
 
 @main.command("server")
