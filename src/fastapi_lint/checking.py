@@ -15,7 +15,7 @@ from fastapi_lint import resolving
 from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import Stamp, content_hash, stamp_of
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
-from fastapi_lint.diagnostics import INVALID_SYNTAX, Diagnostic
+from fastapi_lint.diagnostics import INVALID_SYNTAX, TOOL_CODES, Diagnostic
 from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
 from fastapi_lint.engine import Linter
 from fastapi_lint.fingerprints import fingerprints
@@ -23,7 +23,7 @@ from fastapi_lint.fix_imports import first_party_modules
 from fastapi_lint.fixes import attach_final_edits, fix_text
 from fastapi_lint.parsing import SyntaxProblem
 from fastapi_lint.redaction import Span, secret_spans
-from fastapi_lint.results import FileReport
+from fastapi_lint.results import FileReport, Rows
 from fastapi_lint.semantic.facts import ModuleFacts
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
@@ -121,7 +121,7 @@ def check(
     base: Path,
     *,
     stdin: bool,
-    cached: list[Diagnostic] | None = None,
+    cached: list[Diagnostic] | Rows | None = None,
 ) -> FileReport:
     """The report of one file; `options` are the runner's. Its first lint uses the tree and
     facts the index was built from (`item.tree`, `item.facts`)."""
@@ -229,12 +229,20 @@ def check(
 
 
 def _from_cache(
-    item: Loaded, report: FileReport, cached: list[Diagnostic], settings: Settings, base: Path
+    item: Loaded,
+    report: FileReport,
+    cached: list[Diagnostic] | Rows,
+    settings: Settings,
+    base: Path,
 ) -> FileReport:
     """The report of a file whose cached results its stamp vouches for: its text holds no noqa
     comment (or the cache would not give them unread), so only per-file-ignores apply; the
     text is read only if an output asks for it."""
     report.source_text = TextOf(item.path, item.digest)
+    if isinstance(cached, Rows):
+        report.rows = _rows_kept(cached, report.key_path, settings)
+        report.silenced = len(cached) - len(report.rows)
+        return report
     for diagnostic in cached:
         diagnostic.path = report.path
     report.raw = cached
@@ -246,6 +254,15 @@ def _from_cache(
     else:  # what `suppress` keeps of a text without noqa comments
         report.diagnostics = list(cached)
     return report
+
+
+def _rows_kept(rows: Rows, key_path: str, settings: Settings) -> Rows:
+    """The rows per-file-ignores leave (as `suppress` does with no noqa comment in the text)."""
+    patterns = settings.per_file_ignores
+    ignored = tuple(per_file_ignored(key_path, patterns)) if patterns else ()
+    if not ignored:
+        return rows
+    return Rows(row for row in rows if row[2] in TOOL_CODES or not row[2].startswith(ignored))
 
 
 def not_written(exc: Exception, failure: str) -> str:

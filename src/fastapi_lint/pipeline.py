@@ -39,7 +39,7 @@ from fastapi_lint.discovery import Discovery, discover
 from fastapi_lint.engine import Linter
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
-from fastapi_lint.results import FileReport
+from fastapi_lint.results import FileReport, Rows
 from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
 
@@ -354,14 +354,15 @@ def cached_results(
 
 
 def unchanged_results(
-    item: Loaded, settings_key: str, results: ResultsCache, base: Path
-) -> list[Diagnostic] | None:
+    item: Loaded, settings_key: str, results: ResultsCache, base: Path, rows_only: bool = False
+) -> list[Diagnostic] | Rows | None:
     """The cached results of a file left unread whose stamp is the one stored with them (then
-    `item.digest` is the content's)."""
+    `item.digest` is the content's); `rows_only`: as rows (results.py)."""
     found = results.unchanged(
         resolving.relative_to(item.path, base),
         item.stamp,
         lambda digest: results_key(item, settings_key, digest),
+        rows_only,
     )
     if found is None:
         return None
@@ -433,11 +434,15 @@ class _Reports:
             self.done += 1
         self._progress()
 
-    def _cached(self, position: int, item: Loaded, linter: Linter) -> list[Diagnostic] | None:
+    def _cached(
+        self, position: int, item: Loaded, linter: Linter
+    ) -> list[Diagnostic] | Rows | None:
         work = self.work
         options = work.options
         if item.unread and work.caching and not (options.baseline or options.fix_edits):
-            found = unchanged_results(item, self.settings_key, work.results, work.base)
+            found = unchanged_results(
+                item, self.settings_key, work.results, work.base, options.rows_only
+            )
             if found is not None:
                 return found
         if item.unread:  # its text is needed after all (fingerprints, edits, a new lint)

@@ -50,6 +50,8 @@ class Options:
     baseline: frozenset[str] = frozenset()  # fingerprints of findings not to report
     add_noqa: bool = False
     fix_edits: bool = False  # the output shows fixes' edits: make them final (fixes.py)
+    # the outputs show no more than rows (results.py): cached findings are left as rows
+    rows_only: bool = False
     progress: Callable[[int, int], None] | None = None  # (files done, files in all)
 
 
