@@ -17,8 +17,8 @@ stamp is the one stored with its results is not even read. An entry's findings a
 their rows (what concise lines and the summary show, results.py) and the rest of each
 diagnostic (name, end, fix, secret span); a concise run decodes the rows alone and makes no
 objects of them, the other outputs decode both into diagnostics. Each run checks what it
-decodes: a damaged part is a miss (and a part a run does not decode is not its concern). The walk of the
-project root is remembered folder by folder (discovery.WalkMemo).
+decodes: a damaged part is a miss (and a part a run does not decode is not its concern).
+The walk of the project root is remembered folder by folder (discovery.WalkMemo).
 A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
 never fails a run.
 """
