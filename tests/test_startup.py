@@ -204,3 +204,31 @@ def test_a_lazy_pattern_is_the_compiled_one():
         assert lazy.split(text) == compiled.split(text)
         assert (lazy.pattern, lazy.flags, lazy.groups) == (compiled.pattern, compiled.flags, 2)
         assert lazy.groupindex == compiled.groupindex
+
+
+def test_a_warm_run_imports_no_rule_and_no_fixing(tmp_path):
+    """Every result comes from the cache: the engine, the rules and what fixes, diffs or
+    fingerprints findings are imported by the runs that need them."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (tmp_path / "app.py").write_text("def f(x=[]):\n    return x\n")
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    cold = imported("check", ".", cwd=tmp_path)
+    assert "fastapi_lint.engine" in cold and "fastapi_lint.rules.models" in cold
+    for output_format in ("concise", "json"):
+        warm = imported("check", ".", "--output-format", output_format, cwd=tmp_path)
+        assert (
+            f"fastapi_lint.reporters.{'json_report' if output_format == 'json' else 'concise'}"
+            in warm
+        )
+        unwanted = heavy(
+            warm,
+            "fastapi_lint.engine",
+            "fastapi_lint.rules",
+            "fastapi_lint.diffs",
+            "fastapi_lint.fingerprints",
+            "fastapi_lint.add_noqa",
+            "fastapi_lint.writing",
+        )
+        if output_format == "concise":  # (JSON shows each fix's final edits: fixes.py)
+            unwanted += heavy(warm, "fastapi_lint.fixes", "fastapi_lint.fix_imports")
+        assert unwanted == [], output_format

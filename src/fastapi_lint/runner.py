@@ -27,7 +27,6 @@ from fastapi_lint.cache import (
 from fastapi_lint.checking import Loaded, check, display_path, file_error, too_large
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.discovery import Discovery, Excluder, discover
-from fastapi_lint.engine import Linter
 from fastapi_lint.parsing import TOO_DEEP, parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.results import FileReport, RunResult
@@ -263,6 +262,8 @@ def check_text(
             index.add(facts, names)
             index.expand_stars()
             item.facts = index.as_linted(facts)  # as in a run
+    from fastapi_lint.engine import Linter  # (a warm run of files needs no rule: see pipeline)
+
     report = check(item, Linter(settings, index), settings, options, base, stdin=True)
     parsing.fallback_cache.save()
     # The text checked stands for the file on disk: what is on disk is not a blind spot.
