@@ -22,10 +22,17 @@ print("\\n" + json.dumps(sorted(sys.modules)))
 """
 
 
-def imported(*args: str, cwd: Path | None = None) -> set[str]:
+# Files and folders changed just now count as settled (the walk memo and the caches trust
+# their status at once): its modules are imported by every run.
+_SETTLED = (
+    "import fastapi_lint.cache as c, fastapi_lint.discovery as d\nc._FRESH_NS = d._FRESH_NS = 0\n"
+)
+
+
+def imported(*args: str, cwd: Path | None = None, settled: bool = False) -> set[str]:
     env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
     done = subprocess.run(
-        [sys.executable, "-c", _RUN, *args],
+        [sys.executable, "-c", (_SETTLED if settled else "") + _RUN, *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -207,15 +214,16 @@ def test_a_lazy_pattern_is_the_compiled_one():
 
 
 def test_a_warm_run_imports_no_rule_and_no_fixing(tmp_path):
-    """Every result comes from the cache: the engine, the rules and what fixes, diffs or
-    fingerprints findings are imported by the runs that need them."""
+    """Every result comes from the cache: the engine, the rules, the exclude patterns' matcher
+    and what fixes, diffs or fingerprints findings are imported by the runs that need them."""
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
     (tmp_path / "app.py").write_text("def f(x=[]):\n    return x\n")
     (tmp_path / "clean.py").write_text("x = 1\n")
     cold = imported("check", ".", cwd=tmp_path)
     assert "fastapi_lint.engine" in cold and "fastapi_lint.rules.models" in cold
+    imported("check", ".", cwd=tmp_path, settled=True)  # the walk remembered as it is now
     for output_format in ("concise", "json"):
-        warm = imported("check", ".", "--output-format", output_format, cwd=tmp_path)
+        warm = imported("check", ".", "--output-format", output_format, cwd=tmp_path, settled=True)
         assert (
             f"fastapi_lint.reporters.{'json_report' if output_format == 'json' else 'concise'}"
             in warm
@@ -228,6 +236,7 @@ def test_a_warm_run_imports_no_rule_and_no_fixing(tmp_path):
             "fastapi_lint.fingerprints",
             "fastapi_lint.add_noqa",
             "fastapi_lint.writing",
+            "pathspec",  # no pattern is matched: the walk is the one remembered
         )
         if output_format == "concise":  # (JSON shows each fix's final edits: fixes.py)
             unwanted += heavy(warm, "fastapi_lint.fixes", "fastapi_lint.fix_imports")
