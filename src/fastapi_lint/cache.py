@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -727,6 +726,8 @@ def _write_bytes(path: Path, data: bytes | list[bytes]) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         mark_cache_folder(path.parent)
+        import tempfile  # (with shutil and random: only runs that write a cache pay for it)
+
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
             stream.writelines([data] if isinstance(data, bytes) else data)
