@@ -6,8 +6,10 @@ import dataclasses
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from fastapi_lint import cache
@@ -152,8 +154,8 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
     check()
     [stored] = (tmp_path / ".fastapi_lint_cache").glob("results-*.json")
     head, _, body = stored.read_bytes().partition(b"\n")
-    # each file's [key, digest, stamp, index digest, noqa, start, middle, end]: its diagnostics
-    # lie at body[start:middle]
+    # each file's [key, digest, stamp, index digest, noqa, start, rows end, middle, end]: its
+    # diagnostics' rows lie at body[start:rows end]
     stored_entries = json.loads(head)["entries"]
     assert sorted(stored_entries) == ["a.py", "b.py", "c.py"]
     entries = {path: body[fields[5] : fields[6]] for path, fields in stored_entries.items()}
@@ -187,7 +189,10 @@ def test_a_cached_diagnostic_is_the_one_stored():
         start_offset=5,
         secret=(1, 2),
     )
-    made = cache._diagnostic_from_json(cache._diagnostic_to_json(stored), "p.py")
+    from fastapi_lint.results import row_of
+
+    row, details = json.loads(json.dumps([row_of(stored), cache._details_to_json(stored)]))
+    made = cache._diagnostic_from_json(row, details, "p.py")
     assert vars(made) == vars(stored)  # every field, those left out of comparisons too
     assert made.fix == fix and hash(made.fix) == hash(fix)
     # The fields the cache does not hold are made with their defaults: plain ones.
@@ -247,3 +252,64 @@ def test_absurdly_nested_cache_files_are_ignored(tmp_path, monkeypatch):
     for path in stored:
         path.write_text("[" * 200_000 + "]" * 200_000 + "\n", encoding="utf-8")
     assert check() == cold
+
+
+def _aged(root: Path) -> None:
+    """Older than the "too fresh to trust its modification time" window: taken unread."""
+    an_hour_ago = time.time() - 3600
+    for path in root.rglob("*"):
+        if path.is_file() and ".fastapi_lint_cache" not in path.parts:
+            os.utime(path, (an_hour_ago, an_hour_ago))
+
+
+def test_a_warm_concise_run_makes_no_diagnostic_of_cached_results(demo, monkeypatch):
+    """Concise output takes cached findings as rows (results.py): no `Diagnostic` is made of
+    them, and the output is the cold run's, byte for byte."""
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    _aged(demo)
+    runner = CliRunner()
+    real = cache._diagnostic_from_json
+
+    def made(*args):
+        raise AssertionError("a cached diagnostic was made")
+
+    for extra in ([], ["--quiet"], ["--unsafe-fixes"]):
+        cold = runner.invoke(main, ["check", ".", "--no-cache", *extra])
+        runner.invoke(main, ["check", ".", *extra])
+        monkeypatch.setattr(cache, "_diagnostic_from_json", made)
+        warm = runner.invoke(main, ["check", ".", *extra])
+        monkeypatch.setattr(cache, "_diagnostic_from_json", real)
+        assert (warm.output, warm.exit_code) == (cold.output, cold.exit_code), extra
+        assert "FAL" in warm.output
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--quiet"], ["--unsafe-fixes"], ["--statistics"], ["--exit-zero"]],
+    ids=["plain", "quiet", "unsafe-fixes", "statistics", "exit-zero"],
+)
+def test_warm_runs_equal_cold_runs_in_every_format(demo, monkeypatch, extra):
+    _aged(demo)
+    runner = CliRunner()
+    runner.invoke(main, ["check", "."])  # the cache is the same for every output
+    for output_format in ("concise", "full", "json", "json-lines", "sarif", "github", "junit"):
+        args = ["check", ".", "--output-format", output_format, *extra]
+        cold = runner.invoke(main, [*args, "--no-cache"])
+        warm = runner.invoke(main, args)
+        assert warm.output == cold.output, output_format
+        assert warm.exit_code == cold.exit_code, output_format
+
+
+def test_per_file_ignores_apply_to_cached_rows(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(
+        tmp_path / "pyproject.toml",
+        '[tool.fastapi-lint]\nper-file-ignores = { "a.py" = ["FAL3"] }\n',
+    )
+    write(tmp_path / "a.py", "def f(x=[]):\n    return x\n\n\nasync def g():\n    open('x')\n")
+    write(tmp_path / "b.py", "def f(x=[]):\n    return x\n")
+    _aged(tmp_path)
+    cold = CliRunner().invoke(main, ["check", "."]).output
+    assert "b.py:1:" in cold and "a.py:1:" not in cold
+    assert CliRunner().invoke(main, ["check", "."]).output == cold
+    assert CliRunner().invoke(main, ["check", "."]).output == cold

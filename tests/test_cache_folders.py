@@ -334,6 +334,20 @@ def test_a_file_with_a_noqa_comment_is_read_for_its_suppressions(tmp_path, monke
     assert read == ["a.py"]
 
 
+def _replaced(head: bytes, body: bytes, part: int, text: bytes) -> bytes:
+    """A results file whose every entry has `text` as its part `part` (0 rows, 1 details)."""
+    header = json.loads(head)  # each entry's key, digest, stamp, ..., where its parts lie
+    parts = []
+    for fields in header["entries"].values():
+        spans = fields[-4:]  # rows, details, queries: body[spans[n]:spans[n + 1]]
+        texts = [body[spans[n] : spans[n + 1]] for n in range(3)]
+        texts[part] = text
+        offset = sum(map(len, parts))
+        fields[-4:] = [offset + sum(map(len, texts[:n])) for n in range(4)]
+        parts += texts
+    return json.dumps(header).encode() + b"\n" + b"".join(parts)
+
+
 def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
@@ -341,27 +355,33 @@ def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
         write(tmp_path / name, text, old=True)
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     cold = _concise(".")
+    cold_json = check(".")
     [path] = (tmp_path / cache.CACHE_DIR).glob("results-*.json")
     head, _, body = path.read_bytes().partition(b"\n")
-    garbage = [
+    rows = [  # concise output reads the rows alone
         b"not json",
-        b'[["FAL301", 7, "message", [1, 0, 1, 4, 0], null, null]]',  # a name that is a number
-        b'[["FAL301", "n", "message", [1, -1, 1, 4, 0], null, null]]',  # a negative column
-        b'[["FAL301", "n", "m", [1, 0, 1, 4, 0], null, ["t", "always", [[0, 1, "x"]], []]]]',
-        b'[["FAL301", "n", "m", [1, 0, 1, 4, 0], null, ["t", "safe", [[5, 1, "x"]], []]]]',
-        b'[["FAL301", "n", "m", [1, 0, 1, 4, 0], [9, 2], null]]',  # a secret ends before it starts
+        b'[["1", 0, "FAL301", "", "message"]]',  # a line that is a string
+        b'[[1, -1, "FAL301", "", "message"]]',  # a negative column
+        b'[[0, 0, "FAL301", "", "message"]]',  # line 0
+        b'[[1, 0, "FAL301", "always", "message"]]',  # no such applicability
+        b'[[1, 0, "FAL301", [], "message"]]',
+        b'[[1, 0, 301, "", "message"]]',
+        b'[[1, 0, "FAL301", ""]]',
         b'{"FAL301": 1}',
     ]
-    for bad in garbage:
-        header = json.loads(head)  # each entry's key, digest, stamp, ..., where its parts lie
-        parts = []
-        for fields in header["entries"].values():
-            *_, middle, end = fields
-            offset = sum(map(len, parts))
-            fields[-3:] = [offset, offset + len(bad), offset + len(bad) + end - middle]
-            parts += [bad, body[middle:end]]
-        path.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(parts))
+    for bad in rows:
+        path.write_bytes(_replaced(head, body, 0, bad))
         assert _concise(".") == cold, bad
+    details = [  # the other outputs make whole diagnostics: rows and details
+        b"not json",
+        b"[]",  # fewer details than rows
+        b"[[7, 1, 4, 0, null, null]]",  # a name that is a number
+        b'[["n", 1, 4, 0, [9, 2], null]]',  # a secret ends before it starts
+        b'[["n", 1, 4, 0, null, ["t", [[5, 1, "x"]], []]]]',  # an edit that ends before it starts
+    ]
+    for bad in details:
+        path.write_bytes(_replaced(head, body, 1, bad))
+        assert check(".") == cold_json, bad
     header = json.loads(head)
     for fields in header["entries"].values():
         fields[2] = "a stamp"  # header fields no write makes

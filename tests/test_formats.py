@@ -403,3 +403,48 @@ def test_outputs_order_diagnostics_as_sort_key_does():
 
     diagnostic = Diagnostic("FAL301", "name", "message", 3, 4, 3, 9, path="app/a.py")
     assert by_position(diagnostic) == diagnostic.sort_key()
+
+
+def test_concise_lines_from_rows_are_those_from_diagnostics():
+    """A report whose findings the cache gave as rows (results.py) renders as one holding
+    them as diagnostics, colour, fix marks, summary and order included (two reports under one
+    shown path interleave by position, as one sort of every diagnostic orders them)."""
+    from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
+    from fastapi_lint.reporters import ReportOptions
+    from fastapi_lint.reporters.concise import render
+    from fastapi_lint.results import FileReport, Rows, RunResult, row_of
+
+    def fix(applicability):
+        return Fix("title", applicability, (Edit(0, 1, "x"),))
+
+    def found(path, specs):
+        return [
+            Diagnostic(code, "name", f"message {code}", line, column, line, column + 1, made, path)
+            for line, column, code, made in specs
+        ]
+
+    a = found("a.py", [(3, 1, "FAL302", None), (1, 4, "FAL301", fix(Applicability.SAFE))])
+    a += found("a.py", [(1, 4, "FAL201", fix(Applicability.UNSAFE))])
+    b = found("b.py", [(2, 0, "FAL401", fix(Applicability.DISPLAY_ONLY))])
+    again = found("a.py", [(2, 0, "FAL101", None)])  # another report shown as a.py
+    objects = RunResult([FileReport("b.py", b), FileReport("a.py", a), FileReport("a.py", again)])
+    rows = RunResult(
+        [
+            FileReport("b.py", rows=Rows(map(row_of, b))),
+            FileReport("a.py", a),
+            FileReport("a.py", rows=Rows(list(row) for row in map(row_of, again))),
+        ]
+    )
+    for unsafe in (False, True):
+        for color in (False, True):
+            for quiet in (False, True):
+                options = ReportOptions(unsafe_fixes=unsafe, color=color, show_summary=not quiet)
+                assert render(rows, options) == render(objects, options)
+    assert render(rows, ReportOptions()).splitlines()[:3] == [
+        "a.py:1:5: FAL201 message FAL201",
+        "a.py:1:5: FAL301 [*] message FAL301",
+        "a.py:2:1: FAL101 message FAL101",
+    ]
+    assert rows.count == 5 and not rows.internal_error
+    with pytest.raises(RuntimeError):
+        rows.diagnostics  # noqa: B018  (rows-only runs hold no objects to give)

@@ -22,10 +22,17 @@ print("\\n" + json.dumps(sorted(sys.modules)))
 """
 
 
-def imported(*args: str, cwd: Path | None = None) -> set[str]:
+# Files and folders changed just now count as settled (the walk memo and the caches trust
+# their status at once): its modules are imported by every run.
+_SETTLED = (
+    "import fastapi_lint.cache as c, fastapi_lint.discovery as d\nc._FRESH_NS = d._FRESH_NS = 0\n"
+)
+
+
+def imported(*args: str, cwd: Path | None = None, settled: bool = False) -> set[str]:
     env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
     done = subprocess.run(
-        [sys.executable, "-c", _RUN, *args],
+        [sys.executable, "-c", (_SETTLED if settled else "") + _RUN, *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -150,3 +157,88 @@ def test_plain_requirements_read_here_as_packaging_reads_them():
                 assert (found and (found[0], str(found[1]))) == expected, text
                 plain += _PLAIN.fullmatch(text) is not None
     assert plain > 100  # the split here, not only packaging's, was compared
+
+
+def test_importing_the_run_and_every_rule_compiles_no_pattern_of_ours():
+    """Module-level patterns compile when first used (lazy_re.py): a warm run, which takes its
+    findings from the cache, runs almost none of them."""
+    script = textwrap.dedent(
+        """
+        import json, re, sys
+        ours = []
+        real = re._compile
+
+        def compiling(pattern, flags):
+            caller = sys._getframe(1)
+            while caller is not None and caller.f_code.co_filename.startswith(
+                re.__file__.rpartition("/")[0]
+            ):
+                caller = caller.f_back
+            if caller is not None and "fastapi_lint" in caller.f_code.co_filename:
+                ours.append(caller.f_code.co_filename)
+            return real(pattern, flags)
+
+        re._compile = compiling
+        import fastapi_lint.cli, fastapi_lint.runner, fastapi_lint.checking
+        import fastapi_lint.reporters.concise, fastapi_lint.suppression
+        from fastapi_lint.rules import all_rules
+        all_rules()
+        print(json.dumps(sorted(set(ours))))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+
+
+def test_a_lazy_pattern_is_the_compiled_one():
+    import re
+
+    from fastapi_lint import lazy_re
+
+    lazy = lazy_re.compile(r"(?P<word>[a-z]+)(\d*)", re.IGNORECASE)
+    compiled = re.compile(r"(?P<word>[a-z]+)(\d*)", re.IGNORECASE)
+    text = "Abc12 de 3"
+    for _ in range(2):  # the first use compiles it, the second uses what it bound
+        assert lazy.match(text).groups() == compiled.match(text).groups()
+        assert lazy.fullmatch("ab1").group("word") == "ab"
+        assert lazy.search(" x").span() == compiled.search(" x").span()
+        assert lazy.findall(text) == compiled.findall(text)
+        assert [m.span() for m in lazy.finditer(text)] == [
+            m.span() for m in compiled.finditer(text)
+        ]
+        assert lazy.sub("-", text) == compiled.sub("-", text)
+        assert lazy.split(text) == compiled.split(text)
+        assert (lazy.pattern, lazy.flags, lazy.groups) == (compiled.pattern, compiled.flags, 2)
+        assert lazy.groupindex == compiled.groupindex
+
+
+def test_a_warm_run_imports_no_rule_and_no_fixing(tmp_path):
+    """Every result comes from the cache: the engine, the rules, the exclude patterns' matcher
+    and what fixes, diffs or fingerprints findings are imported by the runs that need them."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (tmp_path / "app.py").write_text("def f(x=[]):\n    return x\n")
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    cold = imported("check", ".", cwd=tmp_path)
+    assert "fastapi_lint.engine" in cold and "fastapi_lint.rules.models" in cold
+    imported("check", ".", cwd=tmp_path, settled=True)  # the walk remembered as it is now
+    for output_format in ("concise", "json"):
+        warm = imported("check", ".", "--output-format", output_format, cwd=tmp_path, settled=True)
+        assert (
+            f"fastapi_lint.reporters.{'json_report' if output_format == 'json' else 'concise'}"
+            in warm
+        )
+        unwanted = heavy(
+            warm,
+            "fastapi_lint.engine",
+            "fastapi_lint.rules",
+            "fastapi_lint.diffs",
+            "fastapi_lint.fingerprints",
+            "fastapi_lint.add_noqa",
+            "fastapi_lint.writing",
+            "pathspec",  # no pattern is matched: the walk is the one remembered
+            "tempfile",  # no cache is written: nothing changed
+        )
+        if output_format == "concise":  # (JSON shows each fix's final edits: fixes.py)
+            unwanted += heavy(warm, "fastapi_lint.fixes", "fastapi_lint.fix_imports")
+        assert unwanted == [], output_format

@@ -311,3 +311,20 @@ def test_a_folder_listed_again_matches_only_its_new_files(project, monkeypatch):
     assert "notes.txt" not in matched  # never checked: not matched at all
     assert remembered == walk(project, None)
     assert "app/routes/orders.py" in remembered and "app/routes/users.py" in remembered
+
+
+def test_no_pattern_excludes_its_own_folder(tmp_path):
+    """`Excluder.excluded` answers for the patterns' own folder without compiling them: what
+    pathspec answers."""
+    import pathspec
+
+    from fastapi_lint.discovery import Excluder
+
+    patterns = ["*", "**", ".", "./", "/", "*/", "**/", "/**", "**/*", ".*", "[.]*", "!x", "/."]
+    for pattern in patterns:
+        excluder = Excluder((pattern,), tmp_path)
+        assert excluder._relative(tmp_path, True) == "./"
+        assert not excluder.excluded(tmp_path, True)
+        assert "spec" not in vars(excluder)  # (compiled on first match)
+        assert not pathspec.GitIgnoreSpec.from_lines([pattern]).match_file("./"), pattern
+        assert excluder.excluded(tmp_path / "sub", True) == excluder.spec.match_file("sub/")

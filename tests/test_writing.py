@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fastapi_lint import checking
+from fastapi_lint import fixes
 from fastapi_lint.cli import main
 
 BAD = "def f(x=[]):\n    return x\n"
@@ -42,13 +42,13 @@ def test_the_fix_is_what_these_tests_expect(project):
 
 def _edit_while_fixing(monkeypatch, path: Path, edit) -> None:
     """Run `edit` after the file was read and before the fix is written."""
-    fix_text = checking.fix_text
+    fix_text = fixes.fix_text  # (checking imports it when a check fixes)
 
     def fixing_while_the_user_edits(*args, **kwargs):
         edit(path)
         return fix_text(*args, **kwargs)
 
-    monkeypatch.setattr(checking, "fix_text", fixing_while_the_user_edits)
+    monkeypatch.setattr(fixes, "fix_text", fixing_while_the_user_edits)
 
 
 EDITED = BAD + "\nprint('edited by the user')\n"

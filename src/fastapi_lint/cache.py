@@ -13,8 +13,12 @@ exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when 
 A header line describes each result entry (its key, its file's digest and stamp, where its
 JSON texts lie after the header): an entry is decoded when a file asks for it, so a run on
 three files of a large project does not decode the results of all the others, and a file whose
-stamp is the one stored with its results is not even read. The walk of the
-project root is remembered folder by folder (discovery.WalkMemo).
+stamp is the one stored with its results is not even read. An entry's findings are two texts:
+their rows (what concise lines and the summary show, results.py) and the rest of each
+diagnostic (name, end, fix, secret span); a concise run decodes the rows alone and makes no
+objects of them, the other outputs decode both into diagnostics. Each run checks what it
+decodes: a damaged part is a miss (and a part a run does not decode is not its concern).
+The walk of the project root is remembered folder by folder (discovery.WalkMemo).
 A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
 never fails a run.
 """
@@ -27,7 +31,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +39,7 @@ from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.discovery import WalkMemo
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
+from fastapi_lint.results import Rows, row_of
 from fastapi_lint.semantic.facts import FACTS_FORMAT, LazyFacts, ModuleFacts
 from fastapi_lint.semantic.index import ProjectIndex
 from fastapi_lint.semantic.queries import Replay
@@ -43,6 +47,7 @@ from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
 CACHE_DIR_ENV = "FASTAPI_LINT_CACHE_DIR"
+RESULTS_FORMAT = 2  # bump when a results entry changes shape (2: rows apart from details)
 IDLE_SAVES = 30  # an entry no run used in this many writes of its file is dropped
 # A file modified this recently may change again within the same clock tick, unseen by its
 # modification time: its facts are stored, but found by content until it is older (git's
@@ -315,7 +320,9 @@ class ResultsCache(_Store):
     ) -> None:
         self._body = b""  # the file after its header line (see `_read`)
         super().__init__(
-            directory / f"results-{__version__}-{FACTS_FORMAT}.json" if directory else None
+            directory / f"results-{__version__}-{FACTS_FORMAT}-{RESULTS_FORMAT}.json"
+            if directory
+            else None
         )
         self.base = base or Path("/")
         self.index_digest = ""
@@ -357,7 +364,7 @@ class ResultsCache(_Store):
         entry = self._entry(path)
         if entry is None or entry.key != key or not self._answers_hold(entry):
             return None
-        diagnostics = _decoded(entry.found, path)
+        diagnostics = _decoded(entry, path)
         if diagnostics is None:
             return None
         lines = LineIndex(text)
@@ -370,21 +377,23 @@ class ResultsCache(_Store):
         return diagnostics
 
     def unchanged(
-        self, path: str, stamp: Stamp, key_of: Callable[[str], str]
-    ) -> tuple[str, list[Diagnostic]] | None:
+        self, path: str, stamp: Stamp, key_of: Callable[[str], str], rows_only: bool = False
+    ) -> tuple[str, list[Diagnostic] | Rows] | None:
         """(content digest, results) of a file whose stamp is the one stored with its entry,
         found without reading it; `key_of` makes the entry key of a content digest. Positions
-        are not checked against the text (they were when a lint of that text stored them)."""
+        are not checked against the text (they were when a lint of that text stored them).
+        `rows_only`: the results as `Rows`, their details left undecoded (the run's outputs
+        need no more)."""
         entry = self._entry(path)
         if entry is None or entry.noqa or entry.stamp != stamp:
             return None
         if key_of(entry.digest) != entry.key or not self._answers_hold(entry):
             return None
-        diagnostics = _decoded(entry.found, path)
-        if diagnostics is None:
+        found = _decoded_rows(entry.rows) if rows_only else _decoded(entry, path)
+        if found is None:
             return None
         self._hit(path, entry)
-        return entry.digest, diagnostics
+        return entry.digest, found
 
     def _hit(self, path: str, entry: _Results) -> None:
         if entry.index_digest != self.index_digest:  # the same answers: as if linted against
@@ -432,10 +441,12 @@ class ResultsCache(_Store):
                 entry = _Results.from_header(entry, self._body)
                 if entry is None:
                     continue
-            found, queries = _encoded(entry.found), _encoded(entry.queries)
-            end = offset + len(found) + len(queries)
-            entries[key] = [*entry.header(), offset, offset + len(found), end]
-            parts += (found, queries)
+            rows, details = _encoded(entry.rows), _encoded(entry.details)
+            queries = _encoded(entry.queries)
+            middle = offset + len(rows) + len(details)
+            end = middle + len(queries)
+            entries[key] = [*entry.header(), offset, offset + len(rows), middle, end]
+            parts += (rows, details, queries)
             offset = end
         header = {
             "generation": document["generation"],
@@ -461,27 +472,29 @@ class ResultsCache(_Store):
         secrets = secret_texts(text, secret_spans(diagnostics))
         if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
             return  # the file is for what outputs may show: a fix moving a secret is not
-        found = [_diagnostic_to_json(d) for d in diagnostics]
         noqa = "noqa" in text.lower()  # as suppression's first test: no comment can apply
         entry = _Results(key, digest, stamp if digest else None, self.index_digest, noqa)
-        entry.found, entry.queries = found, queries
+        entry.rows = [row_of(d) for d in diagnostics]
+        entry.details = [_details_to_json(d) for d in diagnostics]
+        entry.queries = queries
         self.entries[path] = entry
         self._use(path)
         self.changed = True
 
 
 class _Results:
-    """One file's entry; its diagnostics and queries stay the JSON text they were read as
+    """One file's entry; its rows, details and queries stay the JSON text they were read as
     until asked for (and are written back as read)."""
 
-    __slots__ = ("digest", "found", "index_digest", "key", "noqa", "queries", "stamp")
+    __slots__ = ("details", "digest", "index_digest", "key", "noqa", "queries", "rows", "stamp")
 
     def __init__(
         self, key: str, digest: str, stamp: Stamp | None, index_digest: str, noqa: bool
     ) -> None:
         self.key, self.digest, self.stamp = key, digest, stamp
         self.index_digest, self.noqa = index_digest, noqa
-        self.found: bytes | list = b"[]"
+        self.rows: bytes | list = b"[]"
+        self.details: bytes | list = b"[]"
         self.queries: bytes | dict = b"{}"
 
     def header(self) -> list:
@@ -491,19 +504,21 @@ class _Results:
     @classmethod
     def from_header(cls, fields: object, body: bytes) -> _Results | None:
         """The entry a header's fields describe, or None for fields no write makes."""
-        if not isinstance(fields, list) or len(fields) != 8:
+        if not isinstance(fields, list) or len(fields) != 9:
             return None
-        key, digest, stamp, index_digest, noqa, start, middle, end = fields
+        key, digest, stamp, index_digest, noqa, start, rows_end, middle, end = fields
         if not (type(key) is str and type(digest) is str and type(index_digest) is str):
             return None
         if type(noqa) is not bool or not _is_stamp(stamp):
             return None
-        if not (type(start) is int and type(middle) is int and type(end) is int):
+        spans = (start, rows_end, middle, end)
+        if not all(type(offset) is int for offset in spans):
             return None
-        if not 0 <= start <= middle <= end <= len(body):
+        if not 0 <= start <= rows_end <= middle <= end <= len(body):
             return None
         entry = cls(key, digest, tuple(stamp) if stamp is not None else None, index_digest, noqa)
-        entry.found, entry.queries = body[start:middle], body[middle:end]
+        entry.rows, entry.details = body[start:rows_end], body[rows_end:middle]
+        entry.queries = body[middle:end]
         return entry
 
 
@@ -519,28 +534,65 @@ def _encoded(value: bytes | list | dict) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _diagnostic_to_json(d: Diagnostic) -> list:
+def _details_to_json(d: Diagnostic) -> list:
+    """What a diagnostic holds besides its row (`results.row_of`)."""
     fix = None
     if d.fix is not None:
         fix = [
             d.fix.title,
-            d.fix.applicability.value,
             [[edit.start, edit.end, edit.content] for edit in d.fix.edits],
             [[item.module, item.name] for item in d.fix.imports],
         ]
-    position = [d.line, d.column, d.end_line, d.end_column, d.start_offset]
     secret = list(d.secret) if d.secret is not None else None  # where, never what
-    return [d.code, d.name, d.message, position, secret, fix]
+    return [d.name, d.end_line, d.end_column, d.start_offset, secret, fix]
 
 
-def _decoded(found: bytes | list, path: str) -> list[Diagnostic] | None:
+def _loaded(stored: bytes | list) -> list:
+    # (decoded first: json.loads would detect the encoding of each entry's bytes)
+    items = json.loads(stored.decode()) if isinstance(stored, bytes) else stored
+    if type(items) is not list:
+        raise TypeError("not a list")
+    return items
+
+
+def _decoded(entry: _Results, path: str) -> list[Diagnostic] | None:
     """The diagnostics of an entry, or None when it is not what a write makes."""
     try:
-        # (decoded first: json.loads would detect the encoding of each entry's bytes)
-        items = json.loads(found.decode()) if isinstance(found, bytes) else found
-        return [_diagnostic_from_json(item, path) for item in items]
+        rows, details = _loaded(entry.rows), _loaded(entry.details)
+        if len(rows) != len(details):
+            return None
+        return [
+            _diagnostic_from_json(row, more, path) for row, more in zip(rows, details, strict=True)
+        ]
     except (IndexError, KeyError, TypeError, ValueError, RecursionError):
         return None
+
+
+_FIXES = {"", *(item.value for item in Applicability)}  # a row's applicability ("": no fix)
+
+
+def _decoded_rows(stored: bytes | list) -> Rows | None:
+    """An entry's rows, each checked for what the outputs show of it, or None when they are
+    not what a write makes."""
+    try:
+        rows = _loaded(stored)
+        fixes = _FIXES
+        for row in rows:
+            line, column, code, fix, message = row
+            if not (
+                type(line) is int
+                and type(column) is int
+                and type(code) is str
+                and type(message) is str
+                and type(fix) is str
+                and line > 0
+                and column >= 0
+                and fix in fixes
+            ):
+                return None
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return Rows(rows)
 
 
 # Many thousand diagnostics are made per warm run: made without the dataclasses' __init__
@@ -557,9 +609,9 @@ _UNSTORED = {f.name: f.default for f in dataclasses.fields(Diagnostic) if f.name
 _set = object.__setattr__  # (a frozen dataclass's own refuses)
 
 
-def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
-    code, name, message, position, secret, fix = item
-    line, column, end_line, end_column, start_offset = position
+def _diagnostic_from_json(row: list, details: list, path: str) -> Diagnostic:
+    line, column, code, applicability, message = row
+    name, end_line, end_column, start_offset, secret, fix = details
     if not (
         type(code) is str
         and type(name) is str
@@ -575,8 +627,10 @@ def _diagnostic_from_json(item: list, path: str) -> Diagnostic:
         and start_offset >= 0
     ):
         raise ValueError("not a diagnostic")
+    if (fix is None) != (applicability == ""):
+        raise ValueError("a row and its details disagree")
     if fix is not None:
-        title, applicability, edits, imports = fix
+        title, edits, imports = fix
         if type(title) is not str:
             raise TypeError("not a fix")
         made_edits = []
@@ -672,6 +726,8 @@ def _write_bytes(path: Path, data: bytes | list[bytes]) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         mark_cache_folder(path.parent)
+        import tempfile  # (with shutil and random: only runs that write a cache pay for it)
+
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
             stream.writelines([data] if isinstance(data, bytes) else data)

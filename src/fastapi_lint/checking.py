@@ -10,23 +10,23 @@ import ast
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint import resolving
-from fastapi_lint.add_noqa import add_noqa
 from fastapi_lint.cache import Stamp, content_hash, stamp_of
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
-from fastapi_lint.diagnostics import INVALID_SYNTAX, Diagnostic
-from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
-from fastapi_lint.engine import Linter
-from fastapi_lint.fix_imports import first_party_modules
-from fastapi_lint.fixes import attach_final_edits, fix_text
+from fastapi_lint.diagnostics import INVALID_SYNTAX, TOOL_CODES, Diagnostic
 from fastapi_lint.parsing import SyntaxProblem
 from fastapi_lint.redaction import Span, secret_spans
-from fastapi_lint.results import FileReport
+from fastapi_lint.results import FileReport, Rows
 from fastapi_lint.semantic.facts import ModuleFacts
 from fastapi_lint.source import DecodeError, SourceFile
 from fastapi_lint.suppression import per_file_ignored, suppress
-from fastapi_lint.writing import NotWritten, replace_file
+
+if TYPE_CHECKING:
+    from fastapi_lint.engine import Linter
+# Fixing, diffs, baselines and noqa comments are imported by the checks that make them: a
+# warm run takes every file's results from the cache and needs none of them.
 
 
 @dataclass
@@ -114,16 +114,17 @@ def file_error(path: str, message: str, line: int = 1, column: int = 0) -> Diagn
 
 def check(
     item: Loaded,
-    linter: Linter,
+    linter: Linter | None,
     settings: Settings,
     options,
     base: Path,
     *,
     stdin: bool,
-    cached: list[Diagnostic] | None = None,
+    cached: list[Diagnostic] | Rows | None = None,
 ) -> FileReport:
     """The report of one file; `options` are the runner's. Its first lint uses the tree and
-    facts the index was built from (`item.tree`, `item.facts`)."""
+    facts the index was built from (`item.tree`, `item.facts`). `linter` is None for a file
+    whose `cached` results are given: nothing lints it."""
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = resolving.relative_to(item.path, base) if not stdin else shown
     report = FileReport(path=shown, key_path=key)
@@ -163,6 +164,9 @@ def check(
         return kept
 
     if options.add_noqa:
+        from fastapi_lint.add_noqa import add_noqa
+        from fastapi_lint.writing import NotWritten, replace_file
+
         report.diagnostics = lint(source.text, item.tree)
         text, report.noqa_added, report.noqa_skipped = add_noqa(source.text, report.diagnostics)
         if text != source.text:
@@ -175,6 +179,9 @@ def check(
     if not (options.fix or options.diff):
         report.diagnostics = lint(source.text, item.tree, cached)
         if options.fix_edits:
+            from fastapi_lint.fix_imports import first_party_modules
+            from fastapi_lint.fixes import attach_final_edits
+
             attach_final_edits(
                 report.diagnostics,
                 source.text,
@@ -182,6 +189,11 @@ def check(
                 source.newline,
             )
         return report
+
+    from fastapi_lint.diffs import safe_unified_diff, without_secret_fixes
+    from fastapi_lint.fix_imports import first_party_modules
+    from fastapi_lint.fixes import attach_final_edits, fix_text
+    from fastapi_lint.writing import NotWritten, replace_file
 
     def lint_for_diff(text: str, tree=None) -> list[Diagnostic]:  # only fixes showing no secret
         return without_secret_fixes(lint(text, tree), text, secrets_of[text], report.left_out)
@@ -230,12 +242,20 @@ def check(
 
 
 def _from_cache(
-    item: Loaded, report: FileReport, cached: list[Diagnostic], settings: Settings, base: Path
+    item: Loaded,
+    report: FileReport,
+    cached: list[Diagnostic] | Rows,
+    settings: Settings,
+    base: Path,
 ) -> FileReport:
     """The report of a file whose cached results its stamp vouches for: its text holds no noqa
     comment (or the cache would not give them unread), so only per-file-ignores apply; the
     text is read only if an output asks for it."""
     report.source_text = TextOf(item.path, item.digest)
+    if isinstance(cached, Rows):
+        report.rows = _rows_kept(cached, report.key_path, settings)
+        report.silenced = len(cached) - len(report.rows)
+        return report
     for diagnostic in cached:
         diagnostic.path = report.path
     report.raw = cached
@@ -249,8 +269,19 @@ def _from_cache(
     return report
 
 
+def _rows_kept(rows: Rows, key_path: str, settings: Settings) -> Rows:
+    """The rows per-file-ignores leave (as `suppress` does with no noqa comment in the text)."""
+    patterns = settings.per_file_ignores
+    ignored = tuple(per_file_ignored(key_path, patterns)) if patterns else ()
+    if not ignored:
+        return rows
+    return Rows(row for row in rows if row[2] in TOOL_CODES or not row[2].startswith(ignored))
+
+
 def not_written(exc: Exception, failure: str) -> str:
     """Why a file was not written: left alone on purpose (read-only, edited) or a failure."""
+    from fastapi_lint.writing import NotWritten
+
     return str(exc) if isinstance(exc, NotWritten) else f"{failure}: {exc}"
 
 

@@ -204,6 +204,7 @@ def _check(asked: CheckChoices) -> int:
         add_noqa=asked.add_noqa,
         # JSON and SARIF show each fix's edits: they are made as the files are checked
         fix_edits=settings.output_format in EDIT_FORMATS and not (asked.statistics or asked.diff),
+        rows_only=_rows_only(asked, settings.output_format),
         progress=progress,
     )
     stdin_text = None
@@ -261,7 +262,7 @@ def _check(asked: CheckChoices) -> int:
         sys.stdout.write(result.files[-1].fixed_text or stdin_text or "")
         sys.stdout.flush()
         text = _render(result, settings.output_format, asked.statistics, report_options)
-        if result.diagnostics:
+        if result.count:
             click.echo(text, err=True, nl=False)
     else:
         text = _render(result, settings.output_format, asked.statistics, report_options)
@@ -271,11 +272,20 @@ def _check(asked: CheckChoices) -> int:
         else:
             click.echo(text, nl=False, color=report_options.color)
 
-    if has_internal_error(result.diagnostics):
+    if result.internal_error:
         return EXIT_ERROR
-    if asked.exit_zero or not result.diagnostics:
+    if asked.exit_zero or not result.count:
         return EXIT_CLEAN
     return EXIT_FINDINGS
+
+
+def _rows_only(asked: CheckChoices, output_format: str) -> bool:
+    """Whether this run shows no more of its findings than rows (results.py): concise lines and
+    the summary. Every other output, and anything that writes, needs whole diagnostics."""
+    writes = asked.fix or asked.diff or asked.add_noqa or asked.write_baseline is not None
+    return output_format == "concise" and not (
+        asked.statistics or writes or asked.baseline_path is not None
+    )
 
 
 def _baseline(path: Path | None) -> Baseline | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from fastapi_lint import lazy_re
 from fastapi_lint.resolving import present
 
 DEFAULT_EXCLUDES = (
@@ -41,11 +42,11 @@ DEFAULT_EXCLUDES = (
     "venv",
 )
 OUTPUT_FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "junit", "gitlab")
-_CODE_PREFIX = re.compile(r"^(ALL|FAL[0-9]{0,3})$")
-_TARGET = re.compile(r"^py3(\d{1,2})$")
+_CODE_PREFIX = lazy_re.compile(r"^(ALL|FAL[0-9]{0,3})$")
+_TARGET = lazy_re.compile(r"^py3(\d{1,2})$")
 # Generous for hand-written code, finite so that a generated 100 MB file cannot eat the machine.
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
-_SIZE = re.compile(r"^\s*(\d+)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
+_SIZE = lazy_re.compile(r"^\s*(\d+)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 
 

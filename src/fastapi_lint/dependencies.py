@@ -12,11 +12,12 @@ files belong to other tools, so they never fail a run.
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from fastapi_lint import lazy_re
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,7 +45,7 @@ def project_pydantic(folder: Path, document: dict[str, Any]) -> int | None:
 
 
 # A PEP 508 requirement starts with its name; `pydantic` has no separator to normalise.
-_NAME = re.compile(r"\s*([A-Za-z0-9._-]+)")
+_NAME = lazy_re.compile(r"\s*([A-Za-z0-9._-]+)")
 
 
 def _names_pydantic(requirement: str) -> bool:

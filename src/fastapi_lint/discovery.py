@@ -10,13 +10,18 @@ by name).
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
+# pathspec (a tenth of a warm run's start-up, with its optional backends probed) is imported
+# when a pattern is first matched: a walk the memo vouches for matches none (`_spec_of`).
 
 SUFFIXES = (".py", ".pyi")
 SYMLINK_LOOP = "Symlink loop (too many levels of symbolic links)"
@@ -33,10 +38,16 @@ class Excluder:
     def __init__(self, patterns: tuple[str, ...], base: Path) -> None:
         self.lines = patterns
         self.base = base
-        self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+
+    @functools.cached_property
+    def spec(self) -> pathspec.PathSpec:
+        return _spec_of(self.lines)
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
-        return self.spec.match_file(self._relative(path, is_dir))
+        relative = self._relative(path, is_dir)
+        # The patterns' own folder is never one they match (the run asks of a project's root):
+        # known without compiling them.
+        return relative != "./" and self.spec.match_file(relative)
 
     def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
         """Like `excluded`, but not for merely being inside an excluded folder: the walk never
@@ -105,15 +116,21 @@ def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
     """The patterns of a .gitignore file; like git, a line that is not a valid pattern (`!`,
     `[z-a]`) is skipped instead of failing the run."""
     try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
+        return _spec_of(lines)
     except (ValueError, re.error):
-        return pathspec.GitIgnoreSpec.from_lines(line for line in lines if not pattern_error(line))
+        return _spec_of([line for line in lines if not pattern_error(line)])
+
+
+def _spec_of(lines) -> pathspec.PathSpec:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def pattern_error(pattern: str) -> str | None:
     """Why `pattern` is not a valid .gitignore-style pattern, or None when it is one."""
     try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
+        _spec_of([pattern])
     except (ValueError, re.error) as exc:
         return str(exc)
     return None

@@ -17,12 +17,13 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import Edit, Import
 from fastapi_lint.source import LineIndex
 
 LINE_LENGTH = 88  # ruff's default, which decides when an import is wrapped
-_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
-WORD = re.compile(r"[A-Za-z_]\w*")
+_CODING = lazy_re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+WORD = lazy_re.compile(r"[A-Za-z_]\w*")
 FUTURE, STANDARD_LIBRARY, THIRD_PARTY, FIRST_PARTY, LOCAL_FOLDER = range(5)
 
 
@@ -401,7 +402,7 @@ def unused_import_edits(
     return edits
 
 
-_INDENTED_IMPORT = re.compile(r"^[ \t\f]+(?:import|from)\b", re.MULTILINE)
+_INDENTED_IMPORT = lazy_re.compile(r"^[ \t\f]+(?:import|from)\b", re.MULTILINE)
 _BLOCKS = frozenset({"body", "handlers", "orelse", "finalbody", "cases"})
 _HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
 

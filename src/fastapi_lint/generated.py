@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import re
 
+from fastapi_lint import lazy_re
+
 HEAD_LINES = 25
 _MARKERS = (
-    re.compile(r"code generated\b.*\bdo not edit", re.IGNORECASE),
-    re.compile(r"@generated\b"),
-    re.compile(r"generated.*\bdo not (edit|modify)|do not (edit|modify).*generated", re.IGNORECASE),
+    lazy_re.compile(r"code generated\b.*\bdo not edit", re.IGNORECASE),
+    lazy_re.compile(r"@generated\b"),
+    lazy_re.compile(
+        r"generated.*\bdo not (edit|modify)|do not (edit|modify).*generated", re.IGNORECASE
+    ),
 )
-_BANNER = re.compile(  # a comment that starts by saying so, not one that mentions it
+_BANNER = lazy_re.compile(  # a comment that starts by saying so, not one that mentions it
     r"^\s*#\s*(this (file|module|code) (was|is|has been) )?"
     r"(auto-?generated|automatically generated|generated (by|from|with))\b",
     re.IGNORECASE,

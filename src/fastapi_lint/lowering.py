@@ -27,13 +27,13 @@ import ast
 import bisect
 import io
 import itertools
-import re
 import sys
 import threading
 import tokenize
 import warnings
 from dataclasses import dataclass, field, replace
 
+from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import Diagnostic, Edit
 from fastapi_lint.source import LineIndex
 
@@ -117,7 +117,7 @@ def lower(text: str) -> Lowering:
 
 REFUSED = ("nesting too deep", "too complex")
 # Lines at column 0 that continue the statement above rather than start one.
-_CONTINUES = re.compile(r"(else|elif|except|finally)\b")
+_CONTINUES = lazy_re.compile(r"(else|elif|except|finally)\b")
 
 
 def _rejected_statements(text: str) -> list[tuple[int, int]]:

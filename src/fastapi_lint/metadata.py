@@ -19,6 +19,8 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from fastapi_lint import lazy_re
+
 PYDANTIC_MAJORS = (1, 2)
 _LAST = 999  # a component above any real one: 3.11.999 stands for "the last 3.11"
 
@@ -60,7 +62,7 @@ def canonical_name(name: str) -> str:
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _CLAUSE = r"(?:~=|==|!=|<=|>=|<|>)\s*[0-9][0-9A-Za-z.*+!-]*"
 # `name`, `name[extra, ...]`, then specifiers: what most requirements are, split here.
-_PLAIN = re.compile(
+_PLAIN = lazy_re.compile(
     rf"\s*({_NAME})\s*(?:\[\s*{_NAME}(?:\s*,\s*{_NAME})*\s*\])?"
     rf"\s*({_CLAUSE}(?:\s*,\s*{_CLAUSE})*)?\s*"
 )

@@ -36,15 +36,16 @@ from fastapi_lint.checking import Loaded, check, load, read_unread
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, has_internal_error
 from fastapi_lint.discovery import Discovery, discover
-from fastapi_lint.engine import Linter
 from fastapi_lint.parsing import TOO_DEEP, SyntaxProblem, parse
 from fastapi_lint.projects import Project, Projects
-from fastapi_lint.results import FileReport
+from fastapi_lint.results import FileReport, Rows
 from fastapi_lint.semantic.facts import ModuleFacts, extract
 from fastapi_lint.semantic.index import ProjectIndex
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+
+    from fastapi_lint.engine import Linter  # (imported by the runs that lint: `_linter`)
 
 PARALLEL_THRESHOLD = 48  # files: below this, starting processes costs more than it saves
 _READ, _READ_ALL, _REPORT, _DONE = "read", "read-all", "report", "done"
@@ -354,14 +355,15 @@ def cached_results(
 
 
 def unchanged_results(
-    item: Loaded, settings_key: str, results: ResultsCache, base: Path
-) -> list[Diagnostic] | None:
+    item: Loaded, settings_key: str, results: ResultsCache, base: Path, rows_only: bool = False
+) -> list[Diagnostic] | Rows | None:
     """The cached results of a file left unread whose stamp is the one stored with them (then
-    `item.digest` is the content's)."""
+    `item.digest` is the content's); `rows_only`: as rows (results.py)."""
     found = results.unchanged(
         resolving.relative_to(item.path, base),
         item.stamp,
         lambda digest: results_key(item, settings_key, digest),
+        rows_only,
     )
     if found is None:
         return None
@@ -410,34 +412,36 @@ class Checking:
 class _Reports:
     """The reports of a project's files by position, taken from the cache or as they come."""
 
-    def __init__(self, work: Checking, items: list[Loaded], linter: Linter) -> None:
+    def __init__(self, work: Checking, items: list[Loaded], index: ProjectIndex) -> None:
         self.work = work
         self.items = items
         self.reports: list[FileReport | None] = [None] * len(items)
         self.keys: list[str | None] = [None] * len(items)
         self.done = 0
         self.pending: list[tuple[int, Path]] = []  # (position, path) of the files to lint
-        work.results.use_index(linter.index)
+        work.results.use_index(index)
         self.settings_key = work.settings.cache_key()  # once per project, not per file
         for position, item in enumerate(items):
             if item.module is None:
                 item.module = work.plan.names[item.path][:2]
-            cached = self._cached(position, item, linter)
+            cached = self._cached(position, item)
             if cached is None:
                 self.pending.append((position, item.path))
                 continue
             report = check(
-                item, linter, work.settings, work.options, work.base, stdin=False, cached=cached
+                item, None, work.settings, work.options, work.base, stdin=False, cached=cached
             )
             self.reports[position] = report
             self.done += 1
         self._progress()
 
-    def _cached(self, position: int, item: Loaded, linter: Linter) -> list[Diagnostic] | None:
+    def _cached(self, position: int, item: Loaded) -> list[Diagnostic] | Rows | None:
         work = self.work
         options = work.options
         if item.unread and work.caching and not (options.baseline or options.fix_edits):
-            found = unchanged_results(item, self.settings_key, work.results, work.base)
+            found = unchanged_results(
+                item, self.settings_key, work.results, work.base, options.rows_only
+            )
             if found is not None:
                 return found
         if item.unread:  # its text is needed after all (fingerprints, edits, a new lint)
@@ -479,8 +483,10 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
     if jobs > 1:
         return _in_workers(work, jobs)
     index, own, share = build_index(work.plan, defer=work.caching)
-    linter = Linter(work.settings, index, record=work.caching)
-    made = _Reports(work, [share.kept[resolving.resolve(path)] for path in work.files], linter)
+    made = _Reports(work, [share.kept[resolving.resolve(path)] for path in work.files], index)
+    if not made.pending:  # every result cached: no rule is imported or made
+        return made.all(), index
+    linter = _linter(work, index)
     jobs = jobs_for(len(made.pending)) if work.plain else 1
     lint = (linter, own, work.settings, work.quiet, work.base)
     if jobs > 1:  # workers inherit the trees and the index: nothing is pickled to them
@@ -498,6 +504,14 @@ def check_files(work: Checking) -> tuple[list[FileReport], ProjectIndex]:
         for position, report in share.lint(made.pending, *lint):
             made.checked(position, report)
     return made.all(), index
+
+
+def _linter(work: Checking, index: ProjectIndex) -> Linter:
+    """The linter of a project's files; the engine and the rules are imported by the runs that
+    lint a file (a warm run takes every result from the cache)."""
+    from fastapi_lint.engine import Linter
+
+    return Linter(work.settings, index, record=work.caching)
 
 
 def _send_reports(
@@ -550,7 +564,7 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
                 replay_fallback(message[1])
         index, own = assembly.index()
         items = [assembly.reads[resolving.resolve(path)].item for path in work.files]
-        reports = _Reports(work, items, Linter(work.settings, index, record=work.caching))
+        reports = _Reports(work, items, index)
         todo: list[list[tuple[int, Path]]] = [[] for _ in shares]
         for position, path in reports.pending:
             todo[owner[path]].append((position, path))
@@ -614,7 +628,7 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
         connection.send((_READ, read))
     connection.send((_READ_ALL, recording.taken()))
     index, own, todo, digests = pickle.loads(connection.recv_bytes())
-    linter = Linter(work.settings, index, record=work.caching)
+    linter = _linter(work, index)
     lint = (linter, own, work.settings, work.quiet, work.base)
     if share.claims is None:
         reports = share.lint(todo[number], *lint)

@@ -1,12 +1,32 @@
-"""What a run found, file by file: the model the runner fills and the reporters read."""
+"""What a run found, file by file: the model the runner fills and the reporters read.
+
+A report holds its findings as `Diagnostic` objects, or, when the results cache gave them in a
+run whose outputs show no more than concise lines and the summary (`Options.rows_only`), as
+*rows*: `[line, column, code, applicability ("" without a fix), message]`, the JSON the cache
+stores them as, never made into objects. A warm run of a large project takes tens of thousands
+of findings from the cache: making each a `Diagnostic` with its `Fix` and `Edit`s cost more
+than the rest of that run. Every output and every path that needs more (JSON, SARIF, full,
+statistics, baselines, fixes, the language server) asks the cache for whole diagnostics; the
+reporters that read rows (`FileReport.shown_rows`) take them from either form.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fastapi_lint.diagnostics import Diagnostic
+from fastapi_lint.diagnostics import INTERNAL_ERROR, Diagnostic
 from fastapi_lint.redaction import Span
+
+Row = tuple[int, int, str, str, str]  # (line, column, code, applicability or "", message)
+
+
+def row_of(d: Diagnostic) -> Row:
+    return (d.line, d.column, d.code, d.fix.applicability.value if d.fix else "", d.message)
+
+
+class Rows(list):
+    """A file's cached findings as rows (see the module docstring), in the order found."""
 
 
 class _Text:
@@ -48,6 +68,19 @@ class FileReport:
     secrets: list[Span] = field(default_factory=list)
     # what its lint asked the project index (query -> answer's fingerprint): the results cache
     queries: dict[str, str] = field(default_factory=dict, repr=False)
+    # the findings as rows instead of `diagnostics` (empty then): a report the cache gave in a
+    # run that needs no more (see the module docstring)
+    rows: Rows | None = field(default=None, repr=False)
+
+    def shown_rows(self) -> list[Row]:
+        """The findings reported, as rows, whichever form the report holds."""
+        if self.rows is not None:
+            return self.rows
+        return [row_of(d) for d in self.diagnostics]
+
+    @property
+    def count(self) -> int:
+        return len(self.rows) if self.rows is not None else len(self.diagnostics)
 
 
 @dataclass
@@ -57,4 +90,22 @@ class RunResult:
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
+        if any(report.rows is not None for report in self.files):
+            # A rows-only run holds no objects for cached findings: asking is a bug.
+            raise RuntimeError("the findings of a rows-only run are rows (see FileReport.rows)")
         return [d for report in self.files for d in report.diagnostics]
+
+    @property
+    def count(self) -> int:
+        """How many findings are reported."""
+        return sum(report.count for report in self.files)
+
+    @property
+    def internal_error(self) -> bool:
+        """Whether the tool failed somewhere (FAL002): the run's exit status is 2."""
+        return any(
+            any(row[2] == INTERNAL_ERROR for row in report.rows)
+            if report.rows is not None
+            else any(d.code == INTERNAL_ERROR for d in report.diagnostics)
+            for report in self.files
+        )

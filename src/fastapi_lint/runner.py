@@ -28,7 +28,6 @@ from fastapi_lint.cache import (
 from fastapi_lint.checking import Loaded, check, display_path, file_error, too_large
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
 from fastapi_lint.discovery import Discovery, Excluder, discover
-from fastapi_lint.engine import Linter
 from fastapi_lint.parsing import TOO_DEEP, parse
 from fastapi_lint.projects import Project, Projects
 from fastapi_lint.results import FileReport, RunResult
@@ -54,6 +53,8 @@ class Options:
     baseline: Baseline | None = None  # findings not to report
     add_noqa: bool = False
     fix_edits: bool = False  # the output shows fixes' edits: make them final (fixes.py)
+    # the outputs show no more than rows (results.py): cached findings are left as rows
+    rows_only: bool = False
     progress: Callable[[int, int], None] | None = None  # (files done, files in all)
 
 
@@ -265,6 +266,8 @@ def check_text(
             index.add(facts, names)
             index.expand_stars()
             item.facts = index.as_linted(facts)  # as in a run
+    from fastapi_lint.engine import Linter  # (a warm run of files needs no rule: see pipeline)
+
     report = check(item, Linter(settings, index), settings, options, base, stdin=True)
     parsing.fallback_cache.save()
     # The text checked stands for the file on disk: what is on disk is not a blind spot.

@@ -18,14 +18,15 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import TOOL_CODES, Diagnostic
 
 _CODE_LIST = r"[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*"
-NOQA = re.compile(rf"#\s*noqa(?::[\s]*(?P<codes>{_CODE_LIST}))?", re.IGNORECASE)
-FILE_NOQA = re.compile(
+NOQA = lazy_re.compile(rf"#\s*noqa(?::[\s]*(?P<codes>{_CODE_LIST}))?", re.IGNORECASE)
+FILE_NOQA = lazy_re.compile(
     rf"#\s*fastapi-lint\s*:\s*noqa(?::[\s]*(?P<codes>{_CODE_LIST}))?", re.IGNORECASE
 )
-_SPLIT = re.compile(r"[\s,]+")
+_SPLIT = lazy_re.compile(r"[\s,]+")
 
 ALL = frozenset({"*"})
 

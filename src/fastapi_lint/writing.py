@@ -18,9 +18,11 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from fastapi_lint import lazy_re
+
 _MARK = ".fastapi-lint-"
 # `.routes.py.fastapi-lint-<pid>-<random>.tmp`: the pid tells whether its writer still runs.
-_TEMPORARY = re.compile(r"^\..+" + re.escape(_MARK) + r"(\d+)-[^.]*\.tmp$")
+_TEMPORARY = lazy_re.compile(r"^\..+" + re.escape(_MARK) + r"(\d+)-[^.]*\.tmp$")
 
 
 # Folders this process already rid of stale temporaries: once each, not once per file written.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 
-from fastapi_lint.diagnostics import Diagnostic, Edit
+from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,12 @@ def plural(count: int, word: str) -> str:
 
 def summary(diagnostics: list[Diagnostic], fixed: int, options: ReportOptions) -> list[str]:
     """The closing lines ruff users know: counts and how to fix."""
-    remaining = len(diagnostics)
+    fixes = [d.fix.applicability.value for d in diagnostics if d.fix is not None]
+    return summary_of(len(diagnostics), fixes, fixed, options)
+
+
+def summary_of(remaining: int, fixes: list[str], fixed: int, options: ReportOptions) -> list[str]:
+    """`summary` from the count of findings and the applicability of each of their fixes."""
     if options.fix_mode and (fixed or remaining):
         lines = [
             f"Found {plural(remaining + fixed, 'error')} ({fixed} fixed, {remaining} remaining)."
@@ -47,16 +52,13 @@ def summary(diagnostics: list[Diagnostic], fixed: int, options: ReportOptions) -
         return ["All checks passed!"]
     else:
         lines = [f"Found {plural(remaining, 'error')}."]
-    fixable = sum(1 for d in diagnostics if options.fixable(d))
-    hidden = sum(
-        1
-        for d in diagnostics
-        if d.fix is not None and not options.unsafe_fixes and d.fix.applicability.value == "unsafe"
-    )
+    unsafe = fixes.count(Applicability.UNSAFE.value)
+    fixable = fixes.count(Applicability.SAFE.value) + (unsafe if options.unsafe_fixes else 0)
+    hidden = unsafe if not options.unsafe_fixes else 0
     hint = ""
     if hidden:
-        fixes = "fix" if hidden == 1 else "fixes"
-        hint = f" ({hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option)"
+        noun = "fix" if hidden == 1 else "fixes"
+        hint = f" ({hidden} hidden {noun} can be enabled with the `--unsafe-fixes` option)"
     if fixable and options.fix_mode:  # --fix left them: a read-only or changed file, say
         lines.append(f"[*] {fixable} fixable left as they were (see the warnings above).{hint}")
     elif fixable:

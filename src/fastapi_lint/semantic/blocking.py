@@ -25,6 +25,7 @@ import re
 import sys
 from collections.abc import Iterable
 
+from fastapi_lint import lazy_re
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.walk import own_node_list
 
@@ -132,7 +133,7 @@ QUIET_CLIENT_METHODS = frozenset(
 
 
 def _pattern(name: str) -> re.Pattern[str]:
-    return re.compile(r"[^.]+".join(re.escape(part) for part in name.split("*")))
+    return lazy_re.compile(r"[^.]+".join(re.escape(part) for part in name.split("*")))
 
 
 class BlockingCatalog:

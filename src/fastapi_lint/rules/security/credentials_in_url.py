@@ -5,17 +5,18 @@ from __future__ import annotations
 import ast
 import re
 
+from fastapi_lint import lazy_re
 from fastapi_lint.redaction import mask
 from fastapi_lint.rules.base import FileContext, Rule
 from fastapi_lint.rules.security.secret_values import (
     is_local_host,
 )
 
-_URL = re.compile(
+_URL = lazy_re.compile(
     r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*)://(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@"
     r"(?P<host>[^\s/'\"]*)"
 )
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = lazy_re.compile(
     r"^(\$\{.*\}|\{.*\}|%s|%\(.*\)s|\*+|<.*>|\[.*|.*\]|\$[A-Z_]+|x{3,}|password|pass|pwd|"
     r"secret|port)$",
     re.IGNORECASE,

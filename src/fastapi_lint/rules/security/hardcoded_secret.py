@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 
+from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.redaction import mask
 from fastapi_lint.rules.base import FileContext, FixAvailability, Option, Rule
@@ -56,14 +56,14 @@ JWT_FUNCTIONS = frozenset({"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.
 _CALLEE_ENDINGS = frozenset(name.rsplit(".", 1)[-1] for name in JWT_FUNCTIONS | ENVIRONMENT_READS)
 SECRET_WRAPPERS = frozenset({"pydantic.SecretStr", "pydantic.SecretBytes"})
 FIELD_FUNCTIONS = frozenset({"pydantic.Field", "sqlmodel.Field"})
-ENVIRONMENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+ENVIRONMENT_NAME = lazy_re.compile(r"^[A-Z][A-Z0-9_]*$")
 NOT_SECRETS = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off", "0", "1"})
 # Keys their providers make to be shipped to browsers, under whatever name: Stripe publishable
 # keys and PostHog project keys (they can only send events or start a checkout).
-PUBLIC_KEY = re.compile(r"(?:pk_(?:live|test)_|phc_)[A-Za-z0-9]{16,}")
-WORDS_ONLY = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$")  # 'access_token', 'password-reset'
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-DOTTED_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)+$")
+PUBLIC_KEY = lazy_re.compile(r"(?:pk_(?:live|test)_|phc_)[A-Za-z0-9]{16,}")
+WORDS_ONLY = lazy_re.compile(r"^[a-z]+(?:[-_][a-z]+)*$")  # 'access_token', 'password-reset'
+IDENTIFIER = lazy_re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+DOTTED_KEY = lazy_re.compile(r"^[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)+$")
 
 
 class HardcodedSecret(Rule):

@@ -8,6 +8,8 @@ import functools
 import itertools
 import re
 
+from fastapi_lint import lazy_re
+
 SECRET_WORDS = frozenset({"secret", "password", "passwd", "pwd", "token", "apikey", "secretkey"})
 SECRET_PAIRS = frozenset(
     {
@@ -128,7 +130,7 @@ DESCRIPTIVE_WORDS = frozenset(
         "values",
     }
 )
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL = lazy_re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def name_words(name: str) -> list[str]:

@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from pathlib import PurePath
 
+from fastapi_lint import lazy_re
+
 APPLICATION, SCRIPT, TEST = "application", "script", "test"
 
 # Folders whose modules are tests or test helpers; folders whose modules are run by hand.
@@ -40,42 +42,42 @@ def file_role(path: str) -> str:
 # (loose pattern, live pattern, description). The loose one says what a value is meant to be;
 # the live one is the provider's full format (prefix, length and alphabet), which dummy values
 # in tests (`"xoxb-valid"`) do not have.
-JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
+JWT = lazy_re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
 JWT_DESCRIPTION = "a JSON Web Token"
 CREDENTIAL_FORMATS = (
     (
-        re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-        re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+        lazy_re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+        lazy_re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
         "an AWS access key id",
     ),
     (
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b"),
+        lazy_re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
+        lazy_re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b"),
         "a GitHub token",
     ),
     (
-        re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-        re.compile(r"\bxox[abprs]-\d{6,}-\d{6,}(?:-\d{6,})?-[A-Za-z0-9]{24,}\b"),
+        lazy_re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+        lazy_re.compile(r"\bxox[abprs]-\d{6,}-\d{6,}(?:-\d{6,})?-[A-Za-z0-9]{24,}\b"),
         "a Slack token",
     ),
     (
-        re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
-        re.compile(r"\b[rs]k_live_[A-Za-z0-9]{24,}\b"),
+        lazy_re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
+        lazy_re.compile(r"\b[rs]k_live_[A-Za-z0-9]{24,}\b"),
         "a Stripe live key",
     ),
     (
-        re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-        re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
+        lazy_re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
+        lazy_re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
         "a Google API key",
     ),
     (
-        re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),
-        re.compile(r"\bsk-(?:proj-|ant-api\d\d-)?[A-Za-z0-9_-]{40,}"),
+        lazy_re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"),
+        lazy_re.compile(r"\bsk-(?:proj-|ant-api\d\d-)?[A-Za-z0-9_-]{40,}"),
         "an API secret key (sk-...)",
     ),
     (JWT, JWT, JWT_DESCRIPTION),
     (
-        re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----\s*[A-Za-z0-9+/=\s]{16,}"),
+        lazy_re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----\s*[A-Za-z0-9+/=\s]{16,}"),
         None,  # tests sign with throwaway keys: never a live credential there
         "a PEM private key",
     ),
@@ -84,7 +86,7 @@ CREDENTIAL_FORMATS = (
 
 # Every format above starts with one of these: one scan of a string tells whether any of the
 # format patterns can match it, so most strings are not scanned once per format.
-_ANY_FORMAT = re.compile(
+_ANY_FORMAT = lazy_re.compile(
     r"AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|[rs]k_live_|AIza|sk-|eyJ|-----BEGIN "
 )
 
@@ -153,7 +155,7 @@ def looks_random(text: str, minimum: int = 12) -> bool:
     return entropy(text) >= 3.3
 
 
-_WORDY = re.compile(r"(?:[A-Za-z]{2,}[-_.]?)+\d{0,4}|\d{0,4}(?:[-_.]?[A-Za-z]{2,})+")
+_WORDY = lazy_re.compile(r"(?:[A-Za-z]{2,}[-_.]?)+\d{0,4}|\d{0,4}(?:[-_.]?[A-Za-z]{2,})+")
 
 
 def is_natural_language(text: str) -> bool:
@@ -164,7 +166,7 @@ def is_natural_language(text: str) -> bool:
     return len(text.split()) >= 2
 
 
-RATE = re.compile(
+RATE = lazy_re.compile(
     r"^\s*\d+\s*(?:/|per)\s*\d*\s*(?:s|sec|second|m|min|minute|h|hour|d|day|week|month)s?\s*$",
     re.IGNORECASE,
 )

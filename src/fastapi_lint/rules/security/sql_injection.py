@@ -6,6 +6,7 @@ import ast
 import re
 from pathlib import PurePath
 
+from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.rules.security.secret_names import string_value
@@ -13,15 +14,15 @@ from fastapi_lint.semantic.fastapi_calls import called_by_fastapi
 from fastapi_lint.semantic.outside_values import OutsideValues
 
 # -- FAL403 -----------------------------------------------------------------------------------
-BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
-_VALUE_BEFORE = re.compile(
+BIND_PARAMETER = lazy_re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
+_VALUE_BEFORE = lazy_re.compile(
     r"(=|<|>|<=|>=|!=|<>|\bLIKE|\bILIKE|\bLIMIT|\bOFFSET)\s*'?$", re.IGNORECASE
 )
 
 
 MIGRATION_FOLDERS = frozenset({"migrations", "alembic"})
 # Statements that cannot take bound parameters at all: a value must be validated instead.
-NO_BINDS = re.compile(
+NO_BINDS = lazy_re.compile(
     r"^\s*(SET|RESET|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE|COMMENT|VACUUM|ANALYZE|PRAGMA|SHOW|DESC"
     r"|DESCRIBE|USE)\b",
     re.IGNORECASE,
@@ -35,8 +36,8 @@ def _position(before: str) -> str:
     return VALUE if _VALUE_BEFORE.search(stripped) or stripped.endswith("'") else IDENTIFIER
 
 
-PERCENT = re.compile(r"%[sdifr]")  # positional `%` placeholders
-BRACES = re.compile(r"\{\}")  # positional `.format` placeholders
+PERCENT = lazy_re.compile(r"%[sdifr]")  # positional `%` placeholders
+BRACES = lazy_re.compile(r"\{\}")  # positional `.format` placeholders
 
 
 def _placeholder_positions(template: str, placeholder: re.Pattern, count: int) -> list[str]:
