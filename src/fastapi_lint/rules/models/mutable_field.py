@@ -72,7 +72,8 @@ class MutableFieldDefault(Rule):
     summary = "Mutable default value for a model, dataclass or attrs field"
     fix_availability = FixAvailability.SOMETIMES
     messages = {  # Pydantic copies a default per instance: there it is a convention, not a bug
-        "pydantic": "Field `{name}` of `{owner}` has a mutable default `{default}`",
+        "pydantic": "Field `{name}` of `{owner}` has a mutable default `{default}` (Pydantic "
+        "copies it per instance; the convention is a `default_factory`)",
         "shared": "Field `{name}` of `{owner}` has a mutable default `{default}`: one `{kind}` "
         "is shared by every instance",
     }
