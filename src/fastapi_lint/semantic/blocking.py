@@ -84,7 +84,10 @@ CATALOG: dict[str, Blocker] = {
     "os.popen": Blocker.OPENS,
     **{
         f"shutil.{name}": Blocker.CALL
-        for name in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "move", "rmtree")
+        for name in (
+            *("copy", "copy2", "copyfile", "copyfileobj", "copytree", "move", "rmtree"),
+            *("make_archive", "unpack_archive"),  # compress or extract a folder on disk
+        )
     },
     "socket.create_connection": Blocker.OPENS,
     "sqlalchemy.create_engine": Blocker.OPENS,

@@ -25,7 +25,7 @@ class BlockingCallInAsync(Rule):
     Checks for blocking calls inside `async def`, from one catalog
     (`fastapi_lint.semantic.blocking.CATALOG`): `time.sleep`, `requests` and sync `httpx`
     calls, `urllib.request.urlopen`, `open`/`io.open`, `pathlib.Path` file I/O on a known
-    path, `subprocess`, `os.system`/`os.popen`, `shutil` copies and moves,
+    path, `subprocess`, `os.system`/`os.popen`, `shutil` copies, moves and archives,
     `socket.create_connection`, `smtplib.SMTP`, sync database drivers (`psycopg2`, `pymysql`,
     `sqlite3`, `sqlalchemy.create_engine`), Stripe API calls (`stripe.Customer.create`, ...)
     and `input`. Names are resolved through imports (`from time import sleep as pause` is
