@@ -124,13 +124,9 @@ def test_a_pyproject_whose_tables_are_not_tables_is_a_clear_error(project, text)
     assert "pyproject.toml: `" in result.output and "must be a table" in result.output
 
 
-def test_a_folder_that_cannot_be_looked_into_does_not_stop_the_run(project, monkeypatch):
-    """A database volume owned by another user (mode 700): not even its pyproject.toml can be
-    looked at. A run on another file goes on; a walk reports the folder as FAL001. (Simulated:
-    the tests may run as root, who can look anywhere.)"""
-    hidden = project / "data"
-    hidden.mkdir()
-    write(project / "other.py", BAD)
+def _deny(monkeypatch, hidden: Path) -> None:
+    """Make `hidden` a folder this user cannot look into (mode 700, another owner), as root
+    cannot be denied anything: listing it, and looking at anything inside it, fail."""
     real = {name: getattr(os, name) for name in ("stat", "lstat", "scandir")}
 
     def denied(name: str, inside: bool):
@@ -145,6 +141,15 @@ def test_a_folder_that_cannot_be_looked_into_does_not_stop_the_run(project, monk
     for name in ("stat", "lstat"):
         monkeypatch.setattr(os, name, denied(name, inside=True))
     monkeypatch.setattr(os, "scandir", denied("scandir", inside=False))
+
+
+def test_a_folder_that_cannot_be_looked_into_does_not_stop_the_run(project, monkeypatch):
+    """A database volume owned by another user: not even its pyproject.toml can be looked at.
+    A run on another file goes on; a walk reports the folder as FAL001."""
+    hidden = project / "data"
+    hidden.mkdir()
+    write(project / "other.py", BAD)
+    _deny(monkeypatch, hidden)
     for args in (["other.py"], ["data/x.py", "other.py"], ["."]):
         result = cli("check", "--no-cache", *args)
         assert_no_crash(result)
@@ -152,7 +157,21 @@ def test_a_folder_that_cannot_be_looked_into_does_not_stop_the_run(project, monk
         assert "other.py:1:9: FAL301" in result.output
     assert "data:1:1: FAL001 cannot read the folder: Permission denied" in result.output
     result = cli("check", "--no-cache", "data/x.py")
-    assert "data/x.py:1:1: FAL001 Permission denied" in result.output
+    assert "data/x.py:1:1: FAL001 cannot read: Permission denied" in result.output
+
+
+def test_a_cached_folder_that_becomes_unreadable_does_not_stop_the_run(project, monkeypatch):
+    """Its cached facts and results are dropped when the cache is saved, not looked at."""
+    write(project / "pkg" / "m.py", "X = 1\n")
+    write(project / "other.py", BAD)
+    assert cli("check", ".").exit_code == 1  # both files cached
+    _deny(monkeypatch, project / "pkg")
+    write(project / "other.py", BAD + "\n")
+    for _ in range(2):
+        result = cli("check", ".")
+        assert_no_crash(result)
+        assert result.exit_code == 1 and "other.py:1:9: FAL301" in result.output
+        assert "pkg:1:1: FAL001 cannot read the folder: Permission denied" in result.output
 
 
 def test_a_named_path_the_user_cannot_read_is_a_finding_not_a_usage_error(project, monkeypatch):

@@ -39,6 +39,7 @@ from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.discovery import WalkMemo
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
+from fastapi_lint.resolving import present
 from fastapi_lint.results import Rows, row_of
 from fastapi_lint.semantic.facts import FACTS_FORMAT, LazyFacts, ModuleFacts
 from fastapi_lint.semantic.index import ProjectIndex
@@ -158,7 +159,7 @@ class IndexCache(_Store):
         self.root = root or Path("/")
 
     def gone(self, key: str) -> bool:
-        return not (self.root / key).is_file()
+        return not present(self.root / key, file=True)
 
     def unchanged(
         self, key: str, stamp: Stamp, module: str, reread: Callable[[], ModuleFacts]
@@ -336,7 +337,7 @@ class ResultsCache(_Store):
         self._replay = Replay(index)
 
     def gone(self, key: str) -> bool:
-        return not (self.base / key).is_file()
+        return not present(self.base / key, file=True)
 
     @staticmethod
     def key(digest: str, settings_key: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # The tool's own codes: a file it cannot read or parse, and a failure of the tool itself. They
-# are always on, and never suppressed, baselined or cached as a file's findings.
+# are always on, and never suppressed or baselined.
 INVALID_SYNTAX = "FAL001"
 INTERNAL_ERROR = "FAL002"
 TOOL_CODES = (INVALID_SYNTAX, INTERNAL_ERROR)

@@ -190,7 +190,7 @@ def discover(
             found.errors.append((str(path), "No such file or directory"))
             continue
         except OSError as exc:  # inside a folder that cannot be looked into
-            found.errors.append((str(path), exc.strerror or str(exc)))
+            found.errors.append((str(path), f"cannot read: {exc.strerror or exc}"))
             continue
         if _is_symlink_loop(path):
             found.errors.append((str(path), SYMLINK_LOOP))
