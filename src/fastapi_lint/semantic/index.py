@@ -411,11 +411,36 @@ class ProjectIndex:
         class is not a project class, or that method is async, a property, or neither blocks
         nor calls anything."""
         owner, _, name = qualified.rpartition(".") if qualified else ("", "", "")
-        for facts, fact in self._ancestry(owner) if owner else ():
+        for key, entry in self._method_order(owner) if owner else ():
+            if entry is None:  # a base outside the project: it may define `name` itself
+                if key in _BASES_WITHOUT_METHODS:
+                    continue
+                return None
+            facts, fact = entry
             if name in fact.methods:
                 found = facts.method_facts.get(f"{fact.name}.{name}")
                 return (facts, found) if found is not None else None
         return None
+
+    def _method_order(self, qualified: str) -> list[tuple[str, tuple | None]]:
+        """The class's method resolution order (C3, as Python's), as (key, (module facts, class
+        fact)) for project classes and (name, None) for a base outside the project, whose own
+        bases are unknown. Empty where C3 fails (Python would refuse the class)."""
+
+        def linear(name: str, within: tuple[str, ...]) -> list | None:
+            found = self.lookup(canonical(name)) if name else None
+            if found is None or not isinstance(found[1], ClassFact):
+                return [(name, None)]
+            key = f"{found[0].module}.{found[1].name}"
+            if key in within or len(within) > 50:
+                return None  # a cycle: not a class Python can make
+            parts = [linear(base, (*within, key)) for base in found[1].bases]
+            if any(part is None for part in parts):
+                return None
+            merged = _c3_merge([*parts, [part[0] for part in parts]])
+            return None if merged is None else [(key, found), *merged]
+
+        return linear(qualified, ()) or []
 
     def returns_response(self, qualified: str | None, depth: int = 2) -> bool:
         """Whether a project function or method (`mod.Class.method`) gives a `Response`: by
@@ -587,3 +612,32 @@ def parse_expression(source: str) -> ast.expr | None:
         return ast.parse(source, mode="eval").body
     except SyntaxError:
         return None
+
+
+# Bases outside the project known to give their subclasses no methods of a user's names.
+_BASES_WITHOUT_METHODS = frozenset(
+    {
+        "builtins.object",
+        "abc.ABC",
+        "typing.Generic",
+        "typing.Protocol",
+        "typing_extensions.Protocol",
+    }
+)
+
+
+def _c3_merge(sequences: list[list]) -> list | None:
+    """C3's merge of (key, value) sequences, by key; None when there is no consistent order."""
+    pending = [list(sequence) for sequence in sequences if sequence]
+    out = []
+    while pending:
+        for sequence in pending:
+            head = sequence[0][0]
+            if not any(head in (key for key, _ in other[1:]) for other in pending):
+                break
+        else:
+            return None
+        out.append(sequence[0])
+        pending = [other[1:] if other[0][0] == head else other for other in pending]
+        pending = [other for other in pending if other]
+    return out
