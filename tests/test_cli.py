@@ -303,6 +303,18 @@ def test_config_of_another_name_is_read_as_pyproject_when_it_has_a_tool_table(pr
     write(project / "typo.toml", "[tool.fastapi-lint]\nignroe = ['FAL301']\n")
     result = cli("check", "bad.py", "--config", "typo.toml")
     assert result.exit_code == 2 and "unknown key `ignroe` in [tool.fastapi-lint]" in result.output
+    # another tool's table beside top-level settings, or a misspelt table: still an error
+    write(project / "other.toml", "ignore = ['FAL301']\n[tool.black]\nx = 1\n")
+    result = cli("check", "bad.py", "--config", "other.toml")
+    assert result.exit_code == 2 and "unknown key `tool` in the top level" in result.output
+    write(project / "misspelt.toml", "[tool.fastapi_lint]\nignore = ['FAL301']\n")
+    assert cli("check", "bad.py", "--config", "misspelt.toml").exit_code == 2
+    write(project / "both.toml", "select = ['FAL3']\n[tool.fastapi-lint]\nignore = ['FAL301']\n")
+    result = cli("check", "bad.py", "--config", "both.toml")
+    assert (
+        result.exit_code == 2
+        and "both in [tool.fastapi-lint] and at the top level" in result.output
+    )
 
 
 def test_number_options_and_target_versions_are_checked(project):

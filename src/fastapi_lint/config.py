@@ -196,13 +196,21 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def load(path: Path | None) -> Settings:
     """Settings from a pyproject.toml, or from a file with the settings at its top level (a
-    file of another name that has a `[tool]` table is read as a pyproject.toml: `--config
-    pyproject.ci.toml`)."""
+    file of another name with a `[tool.fastapi-lint]` table is read as a pyproject.toml:
+    `--config pyproject.ci.toml`)."""
     if path is None:
         return Settings()
     document = _read_toml(path)
     project = _table(document, "project", path)
-    if path.name == "pyproject.toml" or "tool" in document:
+    tool = document.get("tool")
+    if path.name != "pyproject.toml" and isinstance(tool, dict) and "fastapi-lint" in tool:
+        mixed = sorted(key for key in document if key not in ("tool", "project"))
+        if mixed:  # which would win is anyone's guess: say so
+            raise ConfigError(
+                f"{path}: settings both in [tool.fastapi-lint] and at the top level "
+                f"({', '.join(mixed)}): keep one"
+            )
+    if path.name == "pyproject.toml" or (isinstance(tool, dict) and "fastapi-lint" in tool):
         table = _table(document, "tool", path).get("fastapi-lint", {})
         where = "[tool.fastapi-lint]"
     else:
