@@ -86,6 +86,23 @@ def test_flake8_plugin_indexes_files_of_no_project_as_the_cli_does(tmp_path):
     cli = _cli_json([Path(".")], app)
     assert ("main.py", 5, 12, "FAL201") in cli
     assert _flake8([Path(".")], app, tmp_path / "cache") == cli
+    # standard input alone: no other file is indexed, by either front door
+    main = (app / "app" / "main.py").read_text()
+    env = {**os.environ, "FASTAPI_LINT_CACHE_DIR": str(tmp_path / "cache")}
+    for command in (
+        [str(BIN / "fastapi-lint"), "check", "--no-cache", "--stdin-filename", "app/main.py", "-"],
+        [
+            sys.executable,
+            "-m",
+            "flake8",
+            "--select=FAL",
+            "--stdin-display-name",
+            "app/main.py",
+            "-",
+        ],
+    ):
+        done = subprocess.run(command, input=main, capture_output=True, text=True, cwd=app, env=env)
+        assert "FAL201" not in done.stdout, command
 
 
 def test_flake8_plugin_is_registered_as_fal():

@@ -107,7 +107,9 @@ class Flake8Plugin:
     @staticmethod
     def parse_options(options) -> None:
         """flake8 hands every plugin its options once per process: the paths it was given."""
-        _GIVEN[:] = [Path(name) for name in options.filenames if name != "-"] or [Path(".")]
+        names = options.filenames or ["."]  # flake8's default: the current folder
+        # standard input alone indexes no other file, as `fastapi-lint check -` does
+        _GIVEN[:] = [Path(name) for name in names if name != "-"]
 
     def __init__(self, tree: object, filename: str, lines: list[str]) -> None:
         self.filename = filename
