@@ -42,7 +42,7 @@ class ProjectMethods:
             root = root.value
         if not isinstance(root, ast.Name):
             return None
-        if root is value and root.id in self.ctx.model.bindings(function):
+        if root is value and self._binds(function, root.id):
             return self._local(root.id, function)
         qualified = self._resolved(value, function)
         if qualified is None:
@@ -59,11 +59,17 @@ class ProjectMethods:
         if not isinstance(root, ast.Name):
             return None
         for scope in (*self.ctx.scopes, function):
-            if isinstance(scope, (*FUNCTIONS, ast.Lambda)) and root.id in self.ctx.model.bindings(
-                scope
-            ):
+            if isinstance(scope, (*FUNCTIONS, ast.Lambda)) and self._binds(scope, root.id):
                 return None
         return self.ctx.resolve(node)
+
+    def _binds(self, scope: ast.AST, name: str) -> bool:
+        """Whether the function binds `name` itself: a comprehension's variable is the
+        comprehension's own (`[m.send() for m in ms]` leaves a module's `m` as it was)."""
+        return any(
+            not isinstance(binding.node, ast.comprehension)
+            for binding in self.ctx.model.bindings(scope).get(name, ())
+        )
 
     def _local(self, name: str, function: ast.AsyncFunctionDef) -> str | None:
         """The class of a name the function binds: by its declaration, else by assignments
