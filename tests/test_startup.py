@@ -211,6 +211,13 @@ def test_a_lazy_pattern_is_the_compiled_one():
         assert lazy.split(text) == compiled.split(text)
         assert (lazy.pattern, lazy.flags, lazy.groups) == (compiled.pattern, compiled.flags, 2)
         assert lazy.groupindex == compiled.groupindex
+    # copied or pickled (a worker that is spawned, not forked), before or after its first use
+    import copy
+    import pickle
+
+    for pattern in (lazy, lazy_re.compile(r"(?P<word>[a-z]+)(\d*)", re.IGNORECASE)):
+        for again in (pickle.loads(pickle.dumps(pattern)), copy.copy(pattern)):
+            assert again.findall(text) == compiled.findall(text)
 
 
 def test_a_warm_run_imports_no_rule_and_no_fixing(tmp_path):

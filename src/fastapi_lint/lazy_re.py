@@ -36,10 +36,15 @@ class LazyPattern:
         self._source = (pattern, flags)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_source":  # not a pattern's: copy, pickle, ...
+            raise AttributeError(name)
         compiled = re.compile(*self._source)
         for attribute in _BOUND:
             setattr(self, attribute, getattr(compiled, attribute))
         return getattr(compiled, name)
+
+    def __reduce__(self) -> tuple:
+        return compile, self._source
 
     def __repr__(self) -> str:
         return f"lazy_re.compile({self._source[0]!r}, {self._source[1]!r})"
