@@ -288,3 +288,52 @@ def test_stored_queries_are_written_once_per_index_as_json_writes_them():
     recorder.packages_import(frozenset({"m"}), lambda value: True)  # a query no run names again
     assert recorder.stored() == {json.dumps(q): found for q, found in recorder.answers.items()}
     assert '["packages_import", ["m"], "?"]' in recorder.stored()
+
+
+# -- facts extraction: each body listed once, the module's client makers found once ------------
+def _module_of_sync_functions(count: int) -> ast.Module:
+    text = "import boto3\n\n" + "".join(
+        f"def f{n}(x):\n    if x:\n        pass\n    return boto3.client('s3')\n\n"
+        for n in range(count)
+    )
+    return ast.parse(text)
+
+
+def test_facts_of_a_module_ask_for_its_client_makers_once(monkeypatch):
+    from fastapi_lint.semantic import facts as module
+
+    asked = []
+    real = module.client_made_by
+    monkeypatch.setattr(module, "client_made_by", lambda callee: asked.append(1) or real(callee))
+    found = module.extract(_module_of_sync_functions(200), "m", "")
+    assert found.functions["f0"].provides == ["boto3.client"]
+    assert len(asked) <= 200  # was once per function per sync function: 40,000
+
+
+def test_facts_list_each_body_once_for_all_their_passes(monkeypatch):
+    from fastapi_lint.semantic import facts as module
+
+    opened = []
+    real = module._sub_bodies
+    monkeypatch.setattr(module, "_sub_bodies", lambda stmt: opened.append(1) or real(stmt))
+    module.extract(_module_of_sync_functions(50), "m", "")
+    # one `if` per function: listed once, and once more for the imports inside functions
+    assert len(opened) <= 2 * 50  # was 5 per block (one per pass over the body)
+
+
+def test_a_linter_imports_its_rules_when_it_first_lints():
+    code = (
+        "import sys\n"
+        "from fastapi_lint.config import Settings\n"
+        "from fastapi_lint.engine import Linter\n"
+        "from fastapi_lint.semantic.index import ProjectIndex\n"
+        "linter = Linter(Settings(), ProjectIndex())\n"
+        "assert 'fastapi_lint.rules.async_io' not in sys.modules, 'imported early'\n"
+        "linter.lint('a.py', 'x = 1\\n', 'a', '')\n"
+        "assert 'fastapi_lint.rules.async_io' in sys.modules, 'never imported'\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
