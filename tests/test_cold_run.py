@@ -337,3 +337,51 @@ def test_a_linter_imports_its_rules_when_it_first_lints():
 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# -- per-file answers and walks -----------------------------------------------------------------
+def test_a_session_alias_is_looked_up_once_per_file_whatever_the_functions(monkeypatch):
+    from fastapi_lint.semantic.facts import extract
+
+    deps = (
+        "from typing import Annotated\n"
+        "from fastapi import Depends\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        "async def get_db():\n    yield AsyncSession()\n\n"
+        "SessionDep = Annotated[AsyncSession, Depends(get_db)]\n"
+    )
+    routes = "from app.deps import SessionDep\n\n" + "".join(
+        f"async def f{n}(db: SessionDep):\n    await db.commit()\n\n" for n in range(20)
+    )
+    index = ProjectIndex()
+    index.add(extract(ast.parse(deps), "app.deps", "app"), ["app.deps"])
+    settings = Settings(select=("ALL",))
+    result = Linter(settings, index).lint("r.py", routes, "app.r", "app")
+    assert not result.internal_error
+    asked = []
+    real = ProjectIndex.alias
+    monkeypatch.setattr(
+        ProjectIndex, "alias", lambda self, name: asked.append(name) or real(self, name)
+    )
+    again = Linter(settings, index).lint("r.py", routes, "app.r", "app")
+    assert asked, "the alias was never looked up"
+    assert again.diagnostics == result.diagnostics
+    assert again.queries == result.queries
+    # The sessions' two questions (annotation, dependency) once per file, not per function (the
+    # route rules ask theirs per function): 80 asks before, 42 now
+    assert len(asked) <= 2 * 20 + 2, len(asked)
+
+
+def test_own_node_lists_are_the_nodes_the_lazy_walk_gives():
+    from fastapi_lint.semantic.walk import own_node_list, own_nodes
+
+    scopes = 0
+    for path in fixture_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in [tree, *ast.walk(tree)]:
+            if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                listed, walked = own_node_list(scope), list(own_nodes(scope))
+                assert len(listed) == len(walked)
+                assert all(a is b for a, b in zip(listed, walked, strict=True)), path
+                scopes += 1
+    assert scopes > 500
