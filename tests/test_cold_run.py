@@ -385,3 +385,18 @@ def test_own_node_lists_are_the_nodes_the_lazy_walk_gives():
                 assert all(a is b for a, b in zip(listed, walked, strict=True)), path
                 scopes += 1
     assert scopes > 500
+
+
+def test_per_file_ignores_are_not_matched_when_none_are_set(tmp_path, monkeypatch):
+    from fastapi_lint import checking
+    from fastapi_lint.rules.models.mutable_argument import MutableDefaultArgument
+
+    def matched(path, patterns):
+        raise AssertionError(f"matched {path} against no patterns")
+
+    monkeypatch.setattr(checking, "per_file_ignored", matched)
+    (tmp_path / "a.py").write_text("def f(x=[]):\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    found = check("--no-cache", "--isolated", "--select", "ALL", "a.py")
+    assert [d["code"] for d in found] == [MutableDefaultArgument.code]
