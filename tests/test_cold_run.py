@@ -288,3 +288,115 @@ def test_stored_queries_are_written_once_per_index_as_json_writes_them():
     recorder.packages_import(frozenset({"m"}), lambda value: True)  # a query no run names again
     assert recorder.stored() == {json.dumps(q): found for q, found in recorder.answers.items()}
     assert '["packages_import", ["m"], "?"]' in recorder.stored()
+
+
+# -- facts extraction: each body listed once, the module's client makers found once ------------
+def _module_of_sync_functions(count: int) -> ast.Module:
+    text = "import boto3\n\n" + "".join(
+        f"def f{n}(x):\n    if x:\n        pass\n    return boto3.client('s3')\n\n"
+        for n in range(count)
+    )
+    return ast.parse(text)
+
+
+def test_facts_of_a_module_ask_for_its_client_makers_once(monkeypatch):
+    from fastapi_lint.semantic import facts as module
+
+    asked = []
+    real = module.client_made_by
+    monkeypatch.setattr(module, "client_made_by", lambda callee: asked.append(1) or real(callee))
+    found = module.extract(_module_of_sync_functions(200), "m", "")
+    assert found.functions["f0"].provides == ["boto3.client"]
+    assert len(asked) <= 200  # was once per function per sync function: 40,000
+
+
+def test_facts_list_each_body_once_for_all_their_passes(monkeypatch):
+    from fastapi_lint.semantic import facts as module
+
+    opened = []
+    real = module._sub_bodies
+    monkeypatch.setattr(module, "_sub_bodies", lambda stmt: opened.append(1) or real(stmt))
+    module.extract(_module_of_sync_functions(50), "m", "")
+    # one `if` per function: listed once, and once more for the imports inside functions
+    assert len(opened) <= 2 * 50  # was 5 per block (one per pass over the body)
+
+
+def test_a_linter_imports_its_rules_when_it_first_lints():
+    code = (
+        "import sys\n"
+        "from fastapi_lint.config import Settings\n"
+        "from fastapi_lint.engine import Linter\n"
+        "from fastapi_lint.semantic.index import ProjectIndex\n"
+        "linter = Linter(Settings(), ProjectIndex())\n"
+        "assert 'fastapi_lint.rules.async_io' not in sys.modules, 'imported early'\n"
+        "linter.lint('a.py', 'x = 1\\n', 'a', '')\n"
+        "assert 'fastapi_lint.rules.async_io' in sys.modules, 'never imported'\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+# -- per-file answers and walks -----------------------------------------------------------------
+def test_a_session_alias_is_looked_up_once_per_file_whatever_the_functions(monkeypatch):
+    from fastapi_lint.semantic.facts import extract
+
+    deps = (
+        "from typing import Annotated\n"
+        "from fastapi import Depends\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        "async def get_db():\n    yield AsyncSession()\n\n"
+        "SessionDep = Annotated[AsyncSession, Depends(get_db)]\n"
+    )
+    routes = "from app.deps import SessionDep\n\n" + "".join(
+        f"async def f{n}(db: SessionDep):\n    await db.commit()\n\n" for n in range(20)
+    )
+    index = ProjectIndex()
+    index.add(extract(ast.parse(deps), "app.deps", "app"), ["app.deps"])
+    settings = Settings(select=("ALL",))
+    result = Linter(settings, index).lint("r.py", routes, "app.r", "app")
+    assert not result.internal_error
+    asked = []
+    real = ProjectIndex.alias
+    monkeypatch.setattr(
+        ProjectIndex, "alias", lambda self, name: asked.append(name) or real(self, name)
+    )
+    again = Linter(settings, index).lint("r.py", routes, "app.r", "app")
+    assert asked, "the alias was never looked up"
+    assert again.diagnostics == result.diagnostics
+    assert again.queries == result.queries
+    # The sessions' two questions (annotation, dependency) once per file, not per function (the
+    # route rules ask theirs per function), and FAL201's receivers' once: 80 asks before, 43 now
+    assert len(asked) <= 2 * 20 + 3, len(asked)
+
+
+def test_own_node_lists_are_the_nodes_the_lazy_walk_gives():
+    from fastapi_lint.semantic.walk import own_node_list, own_nodes
+
+    scopes = 0
+    for path in fixture_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in [tree, *ast.walk(tree)]:
+            if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                listed, walked = own_node_list(scope), list(own_nodes(scope))
+                assert len(listed) == len(walked)
+                assert all(a is b for a, b in zip(listed, walked, strict=True)), path
+                scopes += 1
+    assert scopes > 500
+
+
+def test_per_file_ignores_are_not_matched_when_none_are_set(tmp_path, monkeypatch):
+    from fastapi_lint import checking
+    from fastapi_lint.rules.models.mutable_argument import MutableDefaultArgument
+
+    def matched(path, patterns):
+        raise AssertionError(f"matched {path} against no patterns")
+
+    monkeypatch.setattr(checking, "per_file_ignored", matched)
+    (tmp_path / "a.py").write_text("def f(x=[]):\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    found = check("--no-cache", "--isolated", "--select", "ALL", "a.py")
+    assert [d["code"] for d in found] == [MutableDefaultArgument.code]

@@ -140,7 +140,10 @@ def check(
     source = item.source
     report.source_text = source.text
     primary, package = item.module
-    ignored = per_file_ignored(resolving.relative_to(item.path, base), settings.per_file_ignores)
+    patterns = settings.per_file_ignores
+    ignored = (
+        per_file_ignored(resolving.relative_to(item.path, base), patterns) if patterns else set()
+    )
     secrets_of: dict[str, list[Span]] = {}  # text linted -> its secrets, for --diff
 
     def lint(text: str, tree=None, reuse: list[Diagnostic] | None = None) -> list[Diagnostic]:

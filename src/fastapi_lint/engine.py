@@ -53,18 +53,36 @@ class Linter:
         self.settings = settings
         self.index = index
         self.record = record
-        enabled = settings.enabled_codes()
-        self.rules = [r for r in all_rules() if r.code in enabled and r.code not in TOOL_CODES]
-        # Node type -> (position of the rule, its unbound handler), in rule order: made once
-        # per run; each file only makes its rule instances.
-        self.table: dict[type, list[tuple[int, Callable]]] = {}
-        for position, rule in enumerate(self.rules):
-            for attribute in dir(rule):
-                node_type = getattr(ast, attribute[len("visit_") :], None)
-                if attribute.startswith("visit_") and node_type is not None:
-                    handler = getattr(rule, attribute)
-                    self.table.setdefault(node_type, []).append((position, handler))
+        self._rules: list[type[Rule]] | None = None
+        self._table: dict[type, list[tuple[int, Callable]]] | None = None
         self.option_values: dict = {}  # rule options, looked up once per run (`Rule.option`)
+
+    @property
+    def rules(self) -> list[type[Rule]]:
+        """The selected rules, found when first asked: a process that only assembles the index
+        or takes cached results (the parent of workers) never imports the rule modules."""
+        if self._rules is None:
+            enabled = self.settings.enabled_codes()
+            self._rules = [r for r in all_rules() if r.code in enabled and r.code not in TOOL_CODES]
+        return self._rules
+
+    @property
+    def table(self) -> dict[type, list[tuple[int, Callable]]]:
+        """Node type -> (position of the rule, its unbound handler), in rule order: made once
+        per run; each file only makes its rule instances."""
+        if self._table is None:
+            table: dict[type, list[tuple[int, Callable]]] = {}
+            for position, rule in enumerate(self.rules):
+                for attribute in dir(rule):
+                    node_type = getattr(ast, attribute[len("visit_") :], None)
+                    if attribute.startswith("visit_") and node_type is not None:
+                        table.setdefault(node_type, []).append((position, getattr(rule, attribute)))
+            self._table = table
+        return self._table
+
+    def prepare(self) -> None:
+        """Import the selected rules and make their handler table now, not at the first lint."""
+        self._table = self.table
 
     def lint(
         self,

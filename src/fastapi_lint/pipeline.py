@@ -627,8 +627,11 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
             read.item = dataclasses.replace(read.item, tree=None)
         connection.send((_READ, read))
     connection.send((_READ_ALL, recording.taken()))
+    # Its rules are imported while the parent assembles the index, not after.
+    linter = _linter(work, ProjectIndex())
+    linter.prepare()
     index, own, todo, digests = pickle.loads(connection.recv_bytes())
-    linter = _linter(work, index)
+    linter.index = index
     lint = (linter, own, work.settings, work.quiet, work.base)
     if share.claims is None:
         reports = share.lint(todo[number], *lint)

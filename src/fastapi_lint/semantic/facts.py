@@ -222,15 +222,17 @@ def extract(tree: ast.Module, module: str, package: str) -> ModuleFacts:
     facts = ModuleFacts(module=module, package=package)
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
     _module_body(tree.body, table, facts, functions)
+    statements = _Statements()
     for node in functions:  # after the whole module: names defined below a function count
-        facts.functions[node.name] = _function_fact(node, table)
+        facts.functions[node.name] = _function_fact(node, table, statements)
+    makers = _client_makers(facts)
     for node in functions:  # after every function: `client = make_client()` (same module)
-        _blocking_fact(node, table, facts)
-        _endpoints(node.body, table, facts)
-    _method_facts(tree.body, "", table, facts, _module_clients(facts), _client_makers(facts))
-    _endpoints(tree.body, table, facts)
-    _route_facts(tree, table, facts)
-    _includes(tree.body, table, facts, local=False)
+        _blocking_fact(node, table, facts, makers)
+        _endpoints(statements(node.body), facts)
+    _method_facts(tree.body, "", table, facts, _module_clients(facts), makers, statements)
+    _endpoints(statements(tree.body), facts)
+    _route_facts(tree, table, facts, statements)
+    _includes(statements(tree.body), table, facts, local=False)
     facts.bindings = table.bindings
     facts.stars = list(dict.fromkeys(table.stars))
     return facts
@@ -392,7 +394,7 @@ def _call_key(callee: str, call: ast.Call) -> str:
 
 
 def _function_fact(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, table: ImportTable
+    node: ast.FunctionDef | ast.AsyncFunctionDef, table: ImportTable, statements: _Statements
 ) -> FunctionFact:
     returns = unparsed(node.returns) if node.returns is not None else ""
     bound: dict[str, str] = {}
@@ -400,7 +402,7 @@ def _function_fact(
     given: list[str] = []
     provides: list[str] = []
     provided_option = ""
-    for stmt in _statements(node.body):
+    for stmt in statements(node.body):
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
                 target, call = item.optional_vars, item.context_expr
@@ -433,14 +435,21 @@ def _function_fact(
     return FunctionFact(returns, list(dict.fromkeys(provides)), provided_option)
 
 
-def _blocking_fact(node: ast.FunctionDef | ast.AsyncFunctionDef, table, facts) -> None:
+def _client_makers(facts: ModuleFacts) -> dict[str, str]:
+    """This module's functions that return a client (`return boto3.client(..)`): their
+    qualified name -> the client's maker."""
+    return {
+        f"{facts.module}.{name}": provided[0]
+        for name, function in facts.functions.items()
+        if (provided := [p for p in function.provides if client_made_by(p)])
+    }
+
+
+def _blocking_fact(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, table, facts, makers: dict[str, str]
+) -> None:
     """Does this sync function block (an `async def` calling it blocks the loop too)?"""
     if isinstance(node, ast.FunctionDef):
-        makers = {  # this module's functions that return a client: `return boto3.client(..)`
-            f"{facts.module}.{name}": provided[0]
-            for name, function in facts.functions.items()
-            if (provided := [p for p in function.provides if client_made_by(p)])
-        }
         fact = facts.functions[node.name]
         fact.blocking, fact.calls = blocking_calls_in(node, table, facts.calls, makers)
 
@@ -449,15 +458,6 @@ def _blocking_fact(node: ast.FunctionDef | ast.AsyncFunctionDef, table, facts) -
 _ATTRIBUTE_DECORATORS = frozenset(
     {"builtins.property", "functools.cached_property", "abc.abstractproperty"}
 )
-
-
-def _client_makers(facts: ModuleFacts) -> dict[str, str]:
-    """This module's functions that return a client: `return boto3.client(...)`."""
-    return {
-        f"{facts.module}.{name}": provided[0]
-        for name, function in facts.functions.items()
-        if (provided := [p for p in function.provides if client_made_by(p)])
-    }
 
 
 def _module_clients(facts: ModuleFacts) -> dict[str, str]:
@@ -472,11 +472,12 @@ def _method_facts(
     facts: ModuleFacts,
     clients: dict[str, str],
     makers: dict[str, str],
+    statements: _Statements,
 ) -> None:
     """What each sync method of the module's classes (nested ones included) blocks on or
     calls, kept only for methods with either: an `async def` calling `obj.method()` on a
     project class's instance blocks the loop as it does calling a blocking function."""
-    for stmt in _statements(body):
+    for stmt in statements(body):
         if not isinstance(stmt, ast.ClassDef):
             continue
         name = f"{prefix}{stmt.name}"
@@ -491,7 +492,7 @@ def _method_facts(
                     facts.method_facts[f"{name}.{item.name}"] = FunctionFact(
                         "", [], "", blocking, calls
                     )
-        _method_facts(stmt.body, f"{name}.", table, facts, clients, makers)
+        _method_facts(stmt.body, f"{name}.", table, facts, clients, makers, statements)
 
 
 def _is_dunder(name: str) -> bool:
@@ -508,18 +509,37 @@ def _accessed_as_attribute(node: ast.FunctionDef, table: ImportTable) -> bool:
     return False
 
 
-def _statements(body: list[ast.stmt]):
-    """Every statement of a function body, nested blocks included, nested defs excluded."""
+_NESTING = (*_BLOCKS, ast.Match) if hasattr(ast, "Match") else _BLOCKS
+
+
+class _Statements:
+    """Every statement of a body, nested blocks included, nested defs excluded, in source
+    order; listed once per body for the several passes of one extraction."""
+
+    def __init__(self) -> None:
+        self._lists: dict[int, tuple[list, list[ast.stmt]]] = {}  # id(body) -> (body, list)
+
+    def __call__(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        known = self._lists.get(id(body))
+        if known is not None and known[0] is body:
+            return known[1]
+        found: list[ast.stmt] = []
+        _collect(body, found)
+        self._lists[id(body)] = (body, found)
+        return found
+
+
+def _collect(body: list[ast.stmt], found: list[ast.stmt]) -> None:
     for stmt in body:
-        yield stmt
-        if isinstance(stmt, (*_BLOCKS, ast.Match) if hasattr(ast, "Match") else _BLOCKS):
+        found.append(stmt)
+        if isinstance(stmt, _NESTING):
             for part in _sub_bodies(stmt):
-                yield from _statements(part)
+                _collect(part, found)
 
 
-def _endpoints(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts) -> None:
+def _endpoints(statements: list[ast.stmt], facts: ModuleFacts) -> None:
     """`router.add_api_route("/p", handler)`: `handler` is a route (by its local name)."""
-    for stmt in _statements(body):
+    for stmt in statements:
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         endpoint = registered_endpoint(call) if isinstance(call, ast.Call) else None
         if endpoint is not None:
@@ -540,21 +560,23 @@ def registered_endpoint(call: ast.Call) -> str | None:
     return endpoint.id if isinstance(endpoint, ast.Name) else None
 
 
-def _route_facts(tree: ast.Module, table: ImportTable, facts: ModuleFacts) -> None:
+def _route_facts(
+    tree: ast.Module, table: ImportTable, facts: ModuleFacts, statements: _Statements
+) -> None:
     """What routes need from other modules: what functions and methods return, functions that
     make a class (`get_router_class(...)` returning a local `APIRouter` subclass), and apps or
     routers created with a `default_response_class=`."""
-    for stmt in _statements(tree.body):
+    for stmt in statements(tree.body):
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            facts.returned[stmt.name] = _returned(stmt)
-            bases = _made_class(stmt, table)
+            facts.returned[stmt.name] = _returned(stmt, statements)
+            bases = _made_class(stmt, table, statements)
             if bases:
                 facts.class_factories[stmt.name] = bases
-            _includes(stmt.body, table, facts, local=True)
+            _includes(statements(stmt.body), table, facts, local=True)
         elif isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    facts.returned[f"{stmt.name}.{item.name}"] = _returned(item)
+                    facts.returned[f"{stmt.name}.{item.name}"] = _returned(item, statements)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
             default = response_default(stmt.value, table.resolve)
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -563,12 +585,14 @@ def _route_facts(tree: ast.Module, table: ImportTable, facts: ModuleFacts) -> No
                     facts.response_defaults[target.id] = default
 
 
-def _includes(body: list[ast.stmt], table: ImportTable, facts: ModuleFacts, local: bool) -> None:
+def _includes(
+    statements: list[ast.stmt], table: ImportTable, facts: ModuleFacts, local: bool
+) -> None:
     """`X.include_router(Y)`: routes of `Y` take `X`'s default response class (FastAPI gives a
     route its own, its router's, the include's, then the app's). In a function (an app
     factory), `X` made there passes the default it was created with."""
     made: dict[str, str] = {}
-    for stmt in _statements(body):
+    for stmt in statements:
         if local and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
@@ -600,12 +624,12 @@ def response_default(call: ast.Call, resolve) -> str:
     return ""
 
 
-def _returned(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list:
+def _returned(node: ast.FunctionDef | ast.AsyncFunctionDef, statements: _Statements) -> list:
     """[annotation, [callee source of each `return`]]: "" for a return that is not a call
     (a variable counts by the call last assigned to it)."""
     bound: dict[str, str] = {}
     callees: list[str] = []
-    for stmt in _statements(node.body):
+    for stmt in statements(node.body):
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Call, ast.Await)):
             call = _unawait(stmt.value)
             for target in stmt.targets:
@@ -639,12 +663,14 @@ def _unawait(node: ast.expr) -> ast.expr:
     return node.value if isinstance(node, ast.Await) else node
 
 
-def _made_class(node: ast.FunctionDef | ast.AsyncFunctionDef, table: ImportTable) -> list[str]:
+def _made_class(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, table: ImportTable, statements: _Statements
+) -> list[str]:
     """Bases of the class a function defines and returns (a class factory)."""
     local = {stmt.name: stmt for stmt in node.body if isinstance(stmt, ast.ClassDef)}
     if not local:
         return []
-    for stmt in _statements(node.body):
+    for stmt in statements(node.body):
         if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name):
             made = local.get(stmt.value.id)
             if made is not None:

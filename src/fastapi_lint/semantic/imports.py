@@ -161,16 +161,18 @@ class ImportTable:
     # -- asking --------------------------------------------------------------------------------
     def resolve(self, node: ast.AST) -> str | None:
         """Qualified name of a `Name` or dotted `Attribute` chain, or None."""
-        if isinstance(node, ast.Name):
+        kind = type(node)  # (exact types: the parser makes no subclasses; asked very often)
+        if kind is ast.Name:
             bound = self.bindings.get(node.id)
             if bound is not None:
                 return bound
             if node.id in BUILTIN_NAMES:
                 return f"builtins.{node.id}"
             return None
-        if isinstance(node, ast.Attribute):
+        if kind is ast.Attribute:
             base = self.resolve(node.value)
             if base is None:
                 return None
-            return canonical(f"{base}.{node.attr}")
+            name = f"{base}.{node.attr}"
+            return CANONICAL.get(name, name)
         return None

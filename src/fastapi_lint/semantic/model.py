@@ -153,6 +153,8 @@ class FileModel:
                 bind(arg.arg, "parameter", arg, default, arg.annotation)
         for node in self.own_nodes(scope):
             kind = type(node)
+            if kind not in _BINDERS:
+                continue  # most nodes are expressions: one test, not one per binding form
             if kind is ast.Assign:
                 for target in node.targets:
                     for name_node in _names(target):
@@ -228,6 +230,25 @@ class FileModel:
             if type(node) is ast.Assign and binding.value is not None and node not in found:
                 found.append(node)
         return found
+
+
+# The node types `FileModel._collect_bindings` reads a binding from.
+_BINDERS = frozenset(
+    {
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.NamedExpr,
+        ast.With,
+        ast.AsyncWith,
+        ast.For,
+        ast.AsyncFor,
+        ast.comprehension,
+        ast.Import,
+        ast.ImportFrom,
+        *SCOPES,
+    }
+)
 
 
 def _names(target: ast.expr) -> list[ast.Name]:

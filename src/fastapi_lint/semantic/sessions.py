@@ -117,16 +117,35 @@ class SessionFacts:
     def __init__(self, index: ProjectIndex, imports: ImportTable) -> None:
         self.index = index
         self.imports = imports
+        # (plain name, provider_first) -> its answer: the same in every function of the file
+        # (`db: SessionDep` in each), and the index queries it made are noted at the first ask
+        self._names: dict[tuple[str, bool], SessionKind | None] = {}
 
     # -- types ---------------------------------------------------------------------------------
     def kind_of_annotation(self, node: ast.expr | None) -> SessionKind | None:
-        return _annotation(self.index, self.imports, node, 0) if node is not None else None
+        if node is None:
+            return None
+        if type(node) is ast.Name:
+            return self._of_name(node, False)
+        return _annotation(self.index, self.imports, node, 0)
 
     def kind_of_annotated_dependency(self, node: ast.expr | None) -> SessionKind | None:
         """`Annotated[Session, Depends(get_db)]` (or an alias of it): what `get_db` provides."""
         if node is None:
             return None
+        if type(node) is ast.Name:
+            return self._of_name(node, True)
         return _annotation(self.index, self.imports, node, 0, provider_first=True)
+
+    def _of_name(self, node: ast.Name, provider_first: bool) -> SessionKind | None:
+        key = (node.id, provider_first)
+        try:
+            return self._names[key]
+        except KeyError:
+            found = self._names[key] = _annotation(
+                self.index, self.imports, node, 0, provider_first
+            )
+            return found
 
     def kind_of_factory_annotation(self, node: ast.expr | None) -> SessionKind | None:
         """`factory: async_sessionmaker[AsyncSession]`: the session that calling it makes."""

@@ -55,27 +55,36 @@ def own_node_list(func: ast.AST) -> list[ast.AST]:
     found: list[ast.AST] = []
     append = found.append
     stack = list(reversed(getattr(func, "body", [])))
-    pop, push = stack.pop, stack.extend
-    known = _FIELDS.get
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    known = _BACKWARDS.get
     while stack:
         node = pop()
-        append(node)
         kind = type(node)
-        if kind in _NESTED:
-            continue
         fields = known(kind)
         if fields is None:
-            fields = _fields(kind)
-        if fields:  # `_children`, inlined: this loop runs for every node of every function
-            children = []
-            for name in fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    children.extend([item for item in value if isinstance(item, ast.AST)])
-                elif value is not None and isinstance(value, ast.AST):
-                    children.append(value)
-            children.reverse()
-            push(children)
+            if not isinstance(node, ast.AST):
+                continue  # a name, number or None held where nodes are (`Global.names`, ...)
+            fields = _backwards(kind)
+        append(node)
+        if kind in _NESTED:
+            continue
+        # Pushed last field first, each list's items last first, without a list per node:
+        # what is not a node is popped and passed over.
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend(value[::-1])
+            elif value is not None:
+                push(value)
+    return found
+
+
+_BACKWARDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+
+
+def _backwards(node_type: type) -> tuple[str, ...]:
+    """`_fields(node_type)`, last first."""
+    found = _BACKWARDS[node_type] = _fields(node_type)[::-1]
     return found
 
 

@@ -27,6 +27,7 @@ _STATIC = frozenset({"builtins.staticmethod"})
 class ProjectMethods:
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
+        self._aliases: dict[str, tuple | None] = {}  # class named -> the alias it is, if any
 
     def called(self, func: ast.Attribute, function: ast.AsyncFunctionDef) -> str | None:
         """`module.Class.method` for `receiver.method` when the receiver's class is known
@@ -115,7 +116,9 @@ class ProjectMethods:
         classes = declared_classes(self.ctx.resolve, annotation)
         if len(classes) != 1:
             return None
-        alias = alias_expression(self.ctx.index, classes[0])
+        if classes[0] not in self._aliases:  # asked once per file (a query, recorded then)
+            self._aliases[classes[0]] = alias_expression(self.ctx.index, classes[0])
+        alias = self._aliases[classes[0]]
         if alias is not None:
             table, expression = alias
             classes = declared_classes(table.resolve, expression)
