@@ -108,19 +108,21 @@ def _inner_span(literal: str) -> tuple[int, int]:
     return 0, len(literal)
 
 
-def _usual_quote(tree: ast.Module, lines: LineIndex) -> str:
+def _usual_quote(parented: dict[ast.AST, ast.AST], lines: LineIndex) -> str:
+    """The quote most of the file's one-line strings open with; double on a tie. (Through the
+    model's parent map, made once per file: a walk of its own cost a fix a walk per file.)"""
     counts = {"'": 0, '"': 0}
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.JoinedStr):
-            continue  # its parts have no quotes of their own
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+    text = lines.text
+    for node, parent in parented.items():
+        if (
+            type(node) is ast.Constant
+            and type(node.value) is str
+            and type(parent) is not ast.JoinedStr
+        ):
             start, _ = lines.node_range(node)
-            opening = lines.text[start : start + 5].lstrip("rRuUbB")
+            opening = text[start : start + 5].lstrip("rRuUbB")
             if opening[:1] in counts and opening[:3] != opening[0] * 3:
                 counts[opening[0]] += 1
-        stack.extend(ast.iter_child_nodes(node))
     return "'" if counts["'"] > counts['"'] else '"'
 
 
@@ -192,7 +194,7 @@ class FileContext(SemanticFile):
         """`value` (no quote or backslash in it) as a string literal in the file's style: the
         quote most of its one-line strings use, double on a tie, as ruff and black write."""
         if self._quote is None:
-            self._quote = _usual_quote(self.tree, self.lines)
+            self._quote = _usual_quote(self.model.parented(), self.lines)
         return f"{self._quote}{value}{self._quote}"
 
     def spell(self, module: str, name: str) -> tuple[str, Import | None]:

@@ -109,6 +109,12 @@ class FileModel:
             self._parents = parent_map(self.tree)
         return self._parents.get(node)
 
+    def parented(self) -> dict[ast.AST, ast.AST]:
+        """Every node of the file but the module (and contexts, operators) -> its parent."""
+        if self._parents is None:
+            self._parents = parent_map(self.tree)
+        return self._parents
+
     def ancestors(self, node: ast.AST):
         """The parent chain of `node`, nearest first, up to the module."""
         current = self.parent(node)

@@ -149,6 +149,7 @@ class BlockingCallInAsync(Rule):
         self.catalog = catalog_with(self.option("extra-blocking-calls"))
         self.clients = SyncClients(ctx, self.catalog)
         self.methods = ProjectMethods(ctx)
+        self._method_chains: dict[str, list[str]] = {}  # `mod.Class.method` -> its chain
         self.depth = self.option("project-call-depth")
         self.entry_points = (
             frozenset() if self.option("check-script-entry-points") else script_entry_points(ctx)
@@ -213,7 +214,12 @@ class BlockingCallInAsync(Rule):
         """The same for `receiver.method(...)` when the receiver's project class is known."""
         if self.depth < 1 or not isinstance(node.func, ast.Attribute):
             return []
-        return self._blocking_chain(self.methods.called(node.func, function), self.ctx.index.method)
+        called = self.methods.called(node.func, function)
+        if called is None:
+            return []
+        if called not in self._method_chains:  # `db.execute`, `db.commit`: asked once per file
+            self._method_chains[called] = self._blocking_chain(called, self.ctx.index.method)
+        return self._method_chains[called]
 
     def _blocking_chain(self, start: str | None, first: Callable) -> list[str]:
         """[start, ..., blocking call]: `first` finds the start's facts, the index's functions

@@ -28,6 +28,7 @@ class ProjectMethods:
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self._aliases: dict[str, tuple | None] = {}  # class named -> the alias it is, if any
+        self._names: dict[tuple[ast.AST, str], str | None] = {}  # (function, name) -> class
 
     def called(self, func: ast.Attribute, function: ast.AsyncFunctionDef) -> str | None:
         """`module.Class.method` for `receiver.method` when the receiver's class is known
@@ -43,8 +44,18 @@ class ProjectMethods:
             root = root.value
         if not isinstance(root, ast.Name):
             return None
-        if root is value and self._binds(function, root.id):
-            return self._local(root.id, function)
+        if root is not value:
+            return self._named(value, function)
+        key = (function, root.id)  # a function's `db` is the same class in each of its calls
+        if key not in self._names:
+            if self._binds(function, root.id):
+                self._names[key] = self._local(root.id, function)
+            else:
+                self._names[key] = self._named(value, function)
+        return self._names[key]
+
+    def _named(self, value: ast.expr, function: ast.AsyncFunctionDef) -> str | None:
+        """The class of a module-level name (or attribute of one) the call's receiver is."""
         qualified = self._resolved(value, function)
         if qualified is None:
             return None
