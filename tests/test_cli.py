@@ -309,6 +309,9 @@ def test_config_of_another_name_is_read_as_pyproject_when_it_has_a_tool_table(pr
     assert result.exit_code == 2 and "unknown key `tool` in the top level" in result.output
     write(project / "misspelt.toml", "[tool.fastapi_lint]\nignore = ['FAL301']\n")
     assert cli("check", "bad.py", "--config", "misspelt.toml").exit_code == 2
+    copy = "[build-system]\nrequires = ['setuptools']\n[project]\nname = 'x'\n"
+    write(project / "pyproject.ci.toml", copy + "[tool.fastapi-lint]\nignore = ['FAL301']\n")
+    assert cli("check", "bad.py", "--config", "pyproject.ci.toml").exit_code == 0
     write(project / "both.toml", "select = ['FAL3']\n[tool.fastapi-lint]\nignore = ['FAL301']\n")
     result = cli("check", "bad.py", "--config", "both.toml")
     assert (

@@ -204,7 +204,7 @@ def load(path: Path | None) -> Settings:
     project = _table(document, "project", path)
     tool = document.get("tool")
     if path.name != "pyproject.toml" and isinstance(tool, dict) and "fastapi-lint" in tool:
-        mixed = sorted(key for key in document if key not in ("tool", "project"))
+        mixed = sorted(key for key in document if key in _TOP_LEVEL)
         if mixed:  # which would win is anyone's guess: say so
             raise ConfigError(
                 f"{path}: settings both in [tool.fastapi-lint] and at the top level "

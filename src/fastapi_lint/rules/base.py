@@ -109,20 +109,22 @@ def _inner_span(literal: str) -> tuple[int, int]:
 
 
 def _usual_quote(parented: dict[ast.AST, ast.AST], lines: LineIndex) -> str:
-    """The quote most of the file's one-line strings open with; double on a tie. (Through the
-    model's parent map, made once per file: a walk of its own cost a fix a walk per file.)"""
+    """The quote most of the file's one-line strings open with; double on a tie. Strings in an
+    f-string do not count (before Python 3.12 they must use the other quote). Read through the
+    model's parent map, made once per file: a walk of its own cost a walk per file with a fix."""
     counts = {"'": 0, '"': 0}
     text = lines.text
     for node, parent in parented.items():
-        if (
-            type(node) is ast.Constant
-            and type(node.value) is str
-            and type(parent) is not ast.JoinedStr
-        ):
-            start, _ = lines.node_range(node)
-            opening = text[start : start + 5].lstrip("rRuUbB")
-            if opening[:1] in counts and opening[:3] != opening[0] * 3:
-                counts[opening[0]] += 1
+        if type(node) is not ast.Constant or type(node.value) is not str:
+            continue
+        while parent is not None and type(parent) is not ast.JoinedStr:
+            parent = parented.get(parent)
+        if parent is not None:
+            continue
+        start, _ = lines.node_range(node)
+        opening = text[start : start + 5].lstrip("rRuUbB")
+        if opening[:1] in counts and opening[:3] != opening[0] * 3:
+            counts[opening[0]] += 1
     return "'" if counts["'"] > counts['"'] else '"'
 
 

@@ -198,7 +198,7 @@ def blocking_calls_in(
     nodes: Iterable[ast.AST] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(catalog calls a sync function's own body makes, other callees it may call in the
-    project); none for a generator function. `module_values` are the module's
+    project). `module_values` are the module's
     `name = Call(...)` callees: a method called on a module-level `redis.Redis(...)` blocks
     too; so does one on what a `client_makers` function of the same module returns. `nodes`:
     the function's own nodes when the caller has them already (`FileModel.own_nodes`), so the
@@ -208,8 +208,6 @@ def blocking_calls_in(
     callees: list[str] = []
     for child in own_node_list(node) if nodes is None else nodes:
         kind = type(child)
-        if kind is ast.Yield or kind is ast.YieldFrom:
-            return [], []  # a generator: calling it runs none of its body (`StreamingResponse`)
         if kind is ast.Assign:
             if type(child.value) is ast.Call:
                 made = table.resolve(child.value.func)

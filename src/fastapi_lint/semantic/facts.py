@@ -19,7 +19,7 @@ from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.relationships import class_relationships
 
-FACTS_FORMAT = 13  # bump when the facts change shape or meaning: other cached facts are ignored
+FACTS_FORMAT = 14  # bump when the facts change shape or meaning: other cached facts are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}

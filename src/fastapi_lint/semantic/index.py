@@ -422,25 +422,38 @@ class ProjectIndex:
                 return (facts, found) if found is not None else None
         return None
 
-    def _method_order(self, qualified: str) -> list[tuple[str, tuple | None]]:
+    def _method_order(self, qualified: str) -> list[tuple[object, tuple | None]]:
         """The class's method resolution order (C3, as Python's), as (key, (module facts, class
         fact)) for project classes and (name, None) for a base outside the project, whose own
-        bases are unknown. Empty where C3 fails (Python would refuse the class)."""
+        bases are unknown (each base that is not a plain name, `make_base()`, its own). When
+        C3 fails (a hierarchy Python would refuse, or one only partly known) the class's own
+        methods still count."""
+        known: dict[str, list | None] = {}  # each class linearised once: diamonds stay linear
+        unnamed = iter(range(1 << 30))
 
         def linear(name: str, within: tuple[str, ...]) -> list | None:
-            found = self.lookup(canonical(name)) if name else None
+            if not name:
+                return [(("?", next(unnamed)), None)]
+            found = self.lookup(canonical(name))
             if found is None or not isinstance(found[1], ClassFact):
                 return [(name, None)]
             key = f"{found[0].module}.{found[1].name}"
             if key in within or len(within) > 50:
                 return None  # a cycle: not a class Python can make
-            parts = [linear(base, (*within, key)) for base in found[1].bases]
-            if any(part is None for part in parts):
-                return None
-            merged = _c3_merge([*parts, [part[0] for part in parts]])
-            return None if merged is None else [(key, found), *merged]
+            if key not in known:
+                parts = [linear(base, (*within, key)) for base in found[1].bases]
+                merged = None
+                if not any(part is None for part in parts):
+                    merged = _c3_merge([*parts, [part[0] for part in parts]])
+                known[key] = None if merged is None else [(key, found), *merged]
+            return known[key]
 
-        return linear(qualified, ()) or []
+        order = linear(qualified, ())
+        if order is None:
+            found = self.lookup(canonical(qualified))
+            if found is not None and isinstance(found[1], ClassFact):
+                return [(qualified, found), ("?", None)]  # its own methods, then unknown
+        return order or []
 
     def returns_response(self, qualified: str | None, depth: int = 2) -> bool:
         """Whether a project function or method (`mod.Class.method`) gives a `Response`: by

@@ -17,6 +17,7 @@ from fastapi_lint.semantic.blocking import QUIET_CLIENT_METHODS, Blocker, catalo
 
 PATH_IO = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"})
 PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
+STREAMING_RESPONSE = "starlette.responses.StreamingResponse"
 
 
 class BlockingCallInAsync(Rule):
@@ -176,6 +177,8 @@ class BlockingCallInAsync(Rule):
             )
             self.report(node, message, self._fix(node, function, receiver, True))
             return
+        if self._streamed(node):
+            return
         chain = self._blocking_project_call(node) or self._blocking_method_call(node, function)
         if chain and not self.ctx.model.is_awaited(node, function):  # awaited: not a sync call
             called = self.ctx.source(node.func)
@@ -183,7 +186,26 @@ class BlockingCallInAsync(Rule):
             message = self.messages["project"].format(
                 called=called, function=function.name, via=via, blocking=chain[-1]
             )
-            self.report(node, message, self._fix(node, function, called, True))
+            self.report(node, message, self._fix(node, function, called, not self._iterated(node)))
+
+    def _iterated(self, node: ast.Call) -> bool:
+        """`for row in rows()`: if `rows` is a generator, `to_thread(rows)` would only make it
+        in a thread and iterate it here; the facts do not say, so no fix."""
+        parent = self.ctx.model.parent(node)
+        return (
+            isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node
+        )
+
+    def _streamed(self, node: ast.Call) -> bool:
+        """`StreamingResponse(export.rows())`: the project generator's body runs as Starlette
+        iterates it, in a thread for a sync iterator; the call itself runs none of it."""
+        parent = self.ctx.model.parent(node)
+        return (
+            isinstance(parent, ast.Call)
+            and bool(parent.args)
+            and parent.args[0] is node
+            and self.ctx.resolve(parent.func) == STREAMING_RESPONSE
+        )
 
     def _threadable(self, node: ast.Call, name: str) -> bool:
         callee = self.ctx.resolve(node.func)

@@ -22,6 +22,7 @@ from fastapi_lint.semantic.model import FUNCTIONS
 from fastapi_lint.semantic.sessions import alias_expression
 
 _STATIC = frozenset({"builtins.staticmethod"})
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 class ProjectMethods:
@@ -42,11 +43,14 @@ class ProjectMethods:
         root = value
         while isinstance(root, ast.Attribute):
             root = root.value
-        if not isinstance(root, ast.Name):
-            return None
+        if not isinstance(root, ast.Name) or self._in_comprehension_of(root):
+            return None  # a comprehension's element: its class is not known here
         if root is not value:
             return self._named(value, function)
-        key = (function, root.id)  # a function's `db` is the same class in each of its calls
+        # A function's `db` is the same class in each of its calls: `_local` reads all of the
+        # function's bindings of the name, wherever the call is (a position-aware answer would
+        # need the position in this key).
+        key = (function, root.id)
         if key not in self._names:
             if self._binds(function, root.id):
                 self._names[key] = self._local(root.id, function)
@@ -74,6 +78,20 @@ class ProjectMethods:
             if isinstance(scope, (*FUNCTIONS, ast.Lambda)) and self._binds(scope, root.id):
                 return None
         return self.ctx.resolve(node)
+
+    def _in_comprehension_of(self, name: ast.Name) -> bool:
+        """Whether `name` is used inside a comprehension that binds it (`[m.send() for m in
+        ms]`), where it is the comprehension's own variable."""
+        for ancestor in self.ctx.model.ancestors(name):
+            if isinstance(ancestor, _COMPREHENSIONS) and any(
+                isinstance(target, ast.Name) and target.id == name.id
+                for generator in ancestor.generators
+                for target in ast.walk(generator.target)
+            ):
+                return True
+            if isinstance(ancestor, (*FUNCTIONS, ast.Lambda)):
+                return False
+        return False
 
     def _binds(self, scope: ast.AST, name: str) -> bool:
         """Whether the function binds `name` itself: a comprehension's variable is the
