@@ -104,3 +104,17 @@ def test_a_method_is_found_in_the_mro_without_walking_each_path_of_a_diamond(mon
     assert found is not None and found[1].blocking == ["requests.get"]
     assert index.method("app.tower.A16.missing") is None
     assert len(asked) < 400, len(asked)  # about 3 per class per question
+
+
+def test_statements_inside_match_cases_are_read():
+    facts = extract(
+        ast.parse(
+            "def handler(): ...\n"
+            "match MODE:\n"
+            "    case 'full':\n"
+            "        router.add_api_route('/p', handler)\n"
+        ),
+        "app.m",
+        "app",
+    )
+    assert facts.endpoints == ["handler"]

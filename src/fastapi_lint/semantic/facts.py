@@ -19,7 +19,7 @@ from fastapi_lint.semantic.columns import class_columns
 from fastapi_lint.semantic.imports import ImportTable
 from fastapi_lint.semantic.relationships import class_relationships
 
-FACTS_FORMAT = 14  # bump when the facts change shape or meaning: other cached facts are ignored
+FACTS_FORMAT = 15  # bump when the facts change shape or meaning: other cached facts are ignored
 
 DECLARATIVE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.registry.generate_base"}
@@ -315,6 +315,7 @@ def expire_option(call: ast.Call) -> str | None:
 def _sub_bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
     parts = [getattr(stmt, name, None) for name in ("body", "orelse", "finalbody")]
     parts.extend(handler.body for handler in getattr(stmt, "handlers", ()))
+    parts.extend(case.body for case in getattr(stmt, "cases", ()))  # `match`
     return [part for part in parts if part]
 
 
