@@ -82,7 +82,7 @@ class Linter:
 
     def prepare(self) -> None:
         """Import the selected rules and make their handler table now, not at the first lint."""
-        self._table = self.table
+        _ = self.table  # (the property makes and keeps it)
 
     def lint(
         self,
