@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 from fastapi_lint import resolving
 from fastapi_lint.cache import Stamp, content_hash, stamp_of
 from fastapi_lint.config import DEFAULT_MAX_FILE_SIZE, Settings
-from fastapi_lint.diagnostics import INVALID_SYNTAX, TOOL_CODES, Diagnostic
+from fastapi_lint.diagnostics import INVALID_SYNTAX, Diagnostic
 from fastapi_lint.parsing import SyntaxProblem
 from fastapi_lint.redaction import Span, secret_spans
 from fastapi_lint.results import FileReport, Rows
 from fastapi_lint.semantic.facts import ModuleFacts
 from fastapi_lint.source import DecodeError, SourceFile
-from fastapi_lint.suppression import per_file_ignored, suppress
+from fastapi_lint.suppression import per_file_ignored, silenced_by_path, suppress
 
 if TYPE_CHECKING:
     from fastapi_lint.engine import Linter
@@ -278,7 +278,7 @@ def _rows_kept(rows: Rows, key_path: str, settings: Settings) -> Rows:
     ignored = tuple(per_file_ignored(key_path, patterns)) if patterns else ()
     if not ignored:
         return rows
-    return Rows(row for row in rows if row[2] in TOOL_CODES or not row[2].startswith(ignored))
+    return Rows(row for row in rows if not silenced_by_path(row[2], ignored))
 
 
 def not_written(exc: Exception, failure: str) -> str:

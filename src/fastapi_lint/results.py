@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fastapi_lint.diagnostics import INTERNAL_ERROR, Diagnostic
+from fastapi_lint.diagnostics import INTERNAL_ERROR, Diagnostic, has_internal_error
 from fastapi_lint.redaction import Span
 
 Row = tuple[int, int, str, str, str]  # (line, column, code, applicability or "", message)
@@ -106,6 +106,6 @@ class RunResult:
         return any(
             any(row[2] == INTERNAL_ERROR for row in report.rows)
             if report.rows is not None
-            else any(d.code == INTERNAL_ERROR for d in report.diagnostics)
+            else has_internal_error(report.diagnostics)
             for report in self.files
         )

@@ -145,6 +145,11 @@ def per_file_ignored(path: str, patterns: tuple[tuple[str, tuple[str, ...]], ...
     return ignored
 
 
+def silenced_by_path(code: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether per-file-ignores' `prefixes` silence `code` (never the tool's own codes)."""
+    return code not in TOOL_CODES and code.startswith(prefixes)
+
+
 def _may_hold_directive(diagnostics: list[Diagnostic], text: str) -> bool:
     """Whether a directive could apply, judged on the raw text (which holds every comment, and
     strings too): tokenizing is the slow part (~40 ms per 1000 lines), most files need none."""
@@ -173,12 +178,13 @@ def suppress(
     )
     whole_file = file_noqa(by_line)
     lines = noqa_lines(by_line, strings)
+    prefixes = tuple(ignored_prefixes)
     kept = []
     for diagnostic in diagnostics:
         code = diagnostic.code
         if code not in TOOL_CODES and (
             (whole_file is not None and whole_file.covers(code))
-            or any(code.startswith(prefix) for prefix in ignored_prefixes)
+            or silenced_by_path(code, prefixes)
             or (diagnostic.line in lines and _line_covers(lines[diagnostic.line], code))
         ):
             continue

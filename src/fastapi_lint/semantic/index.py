@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 from pathlib import Path
 
@@ -429,7 +430,7 @@ class ProjectIndex:
         C3 fails (a hierarchy Python would refuse, or one only partly known) the class's own
         methods still count."""
         known: dict[str, list | None] = {}  # each class linearised once: diamonds stay linear
-        unnamed = iter(range(1 << 30))
+        unnamed = itertools.count()
 
         def linear(name: str, within: tuple[str, ...]) -> list | None:
             if not name:

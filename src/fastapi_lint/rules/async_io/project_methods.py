@@ -43,7 +43,7 @@ class ProjectMethods:
         root = value
         while isinstance(root, ast.Attribute):
             root = root.value
-        if not isinstance(root, ast.Name) or self._in_comprehension_of(root):
+        if not isinstance(root, ast.Name) or self._in_comprehension_of(root, function):
             return None  # a comprehension's element: its class is not known here
         if root is not value:
             return self._named(value, function)
@@ -79,9 +79,12 @@ class ProjectMethods:
                 return None
         return self.ctx.resolve(node)
 
-    def _in_comprehension_of(self, name: ast.Name) -> bool:
+    def _in_comprehension_of(self, name: ast.Name, function: ast.AsyncFunctionDef) -> bool:
         """Whether `name` is used inside a comprehension that binds it (`[m.send() for m in
         ms]`), where it is the comprehension's own variable."""
+        bound = self.ctx.model.bindings(function).get(name.id, ())
+        if not any(isinstance(binding.node, ast.comprehension) for binding in bound):
+            return False  # no comprehension of the function binds it: no walk up
         for ancestor in self.ctx.model.ancestors(name):
             if isinstance(ancestor, _COMPREHENSIONS) and any(
                 isinstance(target, ast.Name) and target.id == name.id
