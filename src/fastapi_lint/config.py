@@ -391,9 +391,22 @@ def validate_codes(value: Any, where: str) -> tuple[str, ...]:
         if code != "ALL" and code not in prefixes:
             raise ConfigError(
                 f"{where}: `{code}` matches no rule (see `fastapi-lint rules`)"
-                f"{_suggest(code, sorted(p for p in prefixes if len(p) == len(code)))}"
+                f"{_siblings(code, prefixes)}"
             )
     return tuple(value)
+
+
+def _siblings(code: str, prefixes: set[str]) -> str:
+    """The codes or prefixes of `code`'s length under the longest prefix of it that exists:
+    `FAL21` -> `FAL20`; `FAL9` lists the families rather than guessing one (a close spelling
+    of a digit says nothing about which rule was meant)."""
+    parent = max((p for p in prefixes if code.startswith(p)), key=len, default="FAL")
+    siblings = sorted(p for p in prefixes if len(p) == len(code) and p.startswith(parent))
+    if len(siblings) == 1:
+        return f" (did you mean `{siblings[0]}`?)"
+    if len(siblings) > 8:  # `FAL999`: the families say more than 23 codes
+        siblings = sorted(p for p in prefixes if len(p) == len(parent) + 1 and p.startswith(parent))
+    return f" (under `{parent}`: {', '.join(siblings)})" if siblings else ""
 
 
 def parse_size(value: Any, where: str) -> int:
