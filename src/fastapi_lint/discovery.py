@@ -131,7 +131,9 @@ def pattern_error(pattern: str) -> str | None:
     """Why `pattern` is not a valid .gitignore-style pattern, or None when it is one."""
     try:
         _spec_of([pattern])
-    except (ValueError, re.error) as exc:
+    except re.error as exc:  # its position is in the regex pathspec made, not in the pattern
+        return exc.msg
+    except ValueError as exc:
         return str(exc)
     return None
 
