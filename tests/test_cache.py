@@ -313,3 +313,99 @@ def test_per_file_ignores_apply_to_cached_rows(tmp_path, monkeypatch):
     assert "b.py:1:" in cold and "a.py:1:" not in cold
     assert CliRunner().invoke(main, ["check", "."]).output == cold
     assert CliRunner().invoke(main, ["check", "."]).output == cold
+
+
+_NOQA_FILES = {
+    # a line noqa, a listed code, another linter's twin (B006), a noqa in a string (not a
+    # comment), a noqa after a multi-line string, and a finding per-file-ignores silence on top
+    "lines.py": '''\
+        import time
+
+        NOTE = "# noqa"
+
+
+        def f(x=[]):  # noqa
+            return x
+
+
+        def g(x={}):  # noqa: FAL301
+            return x
+
+
+        def h(x=[]):  # noqa: B006
+            return x
+
+
+        def k(x=[]):  # noqa: FAL999
+            return x
+
+
+        async def slow():
+            time.sleep(1)
+            time.sleep(int("""
+                2
+            """))  # noqa: FAL201
+        ''',
+    # a file-level noqa for one code
+    "whole.py": """\
+        # fastapi-lint: noqa: FAL301
+        import time
+
+
+        def f(x=[]):
+            return x
+
+
+        async def slow():
+            time.sleep(1)
+        """,
+    "plain.py": "def f(x=[]):\n    return x\n",
+}
+
+
+def _noqa_project(root: Path) -> None:
+    write(
+        root / "pyproject.toml",
+        '[tool.fastapi-lint]\nper-file-ignores = { "whole.py" = ["FAL2"] }\n',
+    )
+    for name, text in _NOQA_FILES.items():
+        write(root / name, text)
+    _aged(root)
+
+
+def test_a_warm_run_serves_files_with_noqa_comments_unread(tmp_path, monkeypatch):
+    """What a file's noqa comments silence is cached with its results: a warm run neither
+    reads nor tokenizes it, and says what a cold run says (silenced counts included)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")  # reads are seen in this process
+    _noqa_project(tmp_path)
+    runner = CliRunner()
+    runner.invoke(main, ["check", "."])
+    read: list[str] = []
+    real_read = Path.read_bytes
+
+    def recording(self):
+        read.append(self.name)
+        return real_read(self)
+
+    for extra in ([], ["--statistics"], ["--quiet"], ["--exit-zero"]):  # (outputs of rows)
+        cold = runner.invoke(main, ["check", ".", "--no-cache", *extra])
+        monkeypatch.setattr(Path, "read_bytes", recording)
+        warm = runner.invoke(main, ["check", ".", *extra])
+        monkeypatch.setattr(Path, "read_bytes", real_read)
+        assert (warm.output, warm.exit_code) == (cold.output, cold.exit_code), extra
+        assert not {"lines.py", "whole.py"} & set(read), (extra, read)
+    assert "FAL301" in cold.output
+
+
+@pytest.mark.parametrize("extra", [[], ["--statistics"], ["--unsafe-fixes"]])
+def test_warm_runs_of_files_with_noqa_comments_equal_cold_runs(tmp_path, monkeypatch, extra):
+    monkeypatch.chdir(tmp_path)
+    _noqa_project(tmp_path)
+    runner = CliRunner()
+    runner.invoke(main, ["check", "."])
+    for output_format in ("concise", "full", "json", "json-lines", "sarif", "github", "junit"):
+        args = ["check", ".", "--output-format", output_format, *extra]
+        cold = runner.invoke(main, [*args, "--no-cache"])
+        warm = runner.invoke(main, args)
+        assert (warm.output, warm.exit_code) == (cold.output, cold.exit_code), output_format

@@ -321,7 +321,8 @@ def test_a_file_changed_with_its_size_kept_is_read_again(tmp_path, monkeypatch):
     assert read == ["a.py"]
 
 
-def test_a_file_with_a_noqa_comment_is_read_for_its_suppressions(tmp_path, monkeypatch):
+def test_a_file_with_a_noqa_comment_is_not_read_for_its_suppressions(tmp_path, monkeypatch):
+    """The cache keeps which findings a file's comments silence (tests/test_cache.py)."""
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
     write(tmp_path / "a.py", "def f(x=[]):  # noqa: FAL301\n    return x\n", old=True)
@@ -331,7 +332,7 @@ def test_a_file_with_a_noqa_comment_is_read_for_its_suppressions(tmp_path, monke
     assert "a.py" not in cold and "b.py:1:" in cold
     read.clear()
     assert _concise(".") == cold
-    assert read == ["a.py"]
+    assert read == []
 
 
 def _replaced(head: bytes, body: bytes, part: int, text: bytes) -> bytes:

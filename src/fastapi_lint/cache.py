@@ -48,7 +48,7 @@ from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
 CACHE_DIR_ENV = "FASTAPI_LINT_CACHE_DIR"
-RESULTS_FORMAT = 2  # bump when a results entry changes shape (2: rows apart from details)
+RESULTS_FORMAT = 3  # bump when a results entry changes shape (3: what noqa comments silence)
 IDLE_SAVES = 30  # an entry no run used in this many writes of its file is dropped
 # A file modified this recently may change again within the same clock tick, unseen by its
 # modification time: its facts are stored, but found by content until it is older (git's
@@ -313,7 +313,8 @@ class ResultsCache(_Store):
 
     An entry also keeps the stamp its file had when linted (None while too fresh): a file with
     that stamp still is that content, so its results are found without reading it
-    (`unchanged`), unless it holds a noqa comment (suppression reads the text).
+    (`unchanged`), with which of them the file's own noqa comments silence (a function of the
+    content and the findings, noted when it was linted).
     """
 
     def __init__(
@@ -379,22 +380,22 @@ class ResultsCache(_Store):
 
     def unchanged(
         self, path: str, stamp: Stamp, key_of: Callable[[str], str], rows_only: bool = False
-    ) -> tuple[str, list[Diagnostic] | Rows] | None:
-        """(content digest, results) of a file whose stamp is the one stored with its entry,
-        found without reading it; `key_of` makes the entry key of a content digest. Positions
-        are not checked against the text (they were when a lint of that text stored them).
-        `rows_only`: the results as `Rows`, their details left undecoded (the run's outputs
-        need no more)."""
+    ) -> tuple[str, list[Diagnostic] | Rows, list[int]] | None:
+        """(content digest, results, positions of those the file's noqa comments silence) of
+        a file whose stamp is the one stored with its entry, found without reading it; `key_of`
+        makes the entry key of a content digest. Positions are not checked against the text
+        (they were when a lint of that text stored them). `rows_only`: the results as `Rows`,
+        their details left undecoded (the run's outputs need no more)."""
         entry = self._entry(path)
-        if entry is None or entry.noqa or entry.stamp != stamp:
+        if entry is None or entry.stamp != stamp:
             return None
         if key_of(entry.digest) != entry.key or not self._answers_hold(entry):
             return None
         found = _decoded_rows(entry.rows) if rows_only else _decoded(entry, path)
-        if found is None:
+        if found is None or (entry.by_comment and entry.by_comment[-1] >= len(found)):
             return None
         self._hit(path, entry)
-        return entry.digest, found
+        return entry.digest, found, entry.by_comment
 
     def _hit(self, path: str, entry: _Results) -> None:
         if entry.index_digest != self.index_digest:  # the same answers: as if linted against
@@ -467,14 +468,16 @@ class ResultsCache(_Store):
         queries: dict[str, str],
         stamp: Stamp | None = None,
         digest: str = "",
+        by_comment: list[int] = (),
     ) -> None:
-        """Store a file's results with the queries its lint asked (query -> fingerprint), and
-        the stamp and content digest of the file they are of."""
+        """Store a file's results with the queries its lint asked (query -> fingerprint), the
+        stamp and content digest of the file they are of, and the positions of those its noqa
+        comments silence (`suppression.suppress_noting`)."""
         secrets = secret_texts(text, secret_spans(diagnostics))
         if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
             return  # the file is for what outputs may show: a fix moving a secret is not
-        noqa = "noqa" in text.lower()  # as suppression's first test: no comment can apply
-        entry = _Results(key, digest, stamp if digest else None, self.index_digest, noqa)
+        silenced = sorted(by_comment)
+        entry = _Results(key, digest, stamp if digest else None, self.index_digest, silenced)
         entry.rows = [row_of(d) for d in diagnostics]
         entry.details = [_details_to_json(d) for d in diagnostics]
         entry.queries = queries
@@ -487,37 +490,41 @@ class _Results:
     """One file's entry; its rows, details and queries stay the JSON text they were read as
     until asked for (and are written back as read)."""
 
-    __slots__ = ("details", "digest", "index_digest", "key", "noqa", "queries", "rows", "stamp")
+    __slots__ = (
+        *("by_comment", "details", "digest", "index_digest", "key", "queries", "rows", "stamp"),
+    )
 
     def __init__(
-        self, key: str, digest: str, stamp: Stamp | None, index_digest: str, noqa: bool
+        self, key: str, digest: str, stamp: Stamp | None, index_digest: str, by_comment: list[int]
     ) -> None:
         self.key, self.digest, self.stamp = key, digest, stamp
-        self.index_digest, self.noqa = index_digest, noqa
+        # positions of the findings the file's noqa comments silence (ascending)
+        self.index_digest, self.by_comment = index_digest, by_comment
         self.rows: bytes | list = b"[]"
         self.details: bytes | list = b"[]"
         self.queries: bytes | dict = b"{}"
 
     def header(self) -> list:
         stamp = list(self.stamp) if self.stamp is not None else None
-        return [self.key, self.digest, stamp, self.index_digest, self.noqa]
+        return [self.key, self.digest, stamp, self.index_digest, self.by_comment]
 
     @classmethod
     def from_header(cls, fields: object, body: bytes) -> _Results | None:
         """The entry a header's fields describe, or None for fields no write makes."""
         if not isinstance(fields, list) or len(fields) != 9:
             return None
-        key, digest, stamp, index_digest, noqa, start, rows_end, middle, end = fields
+        key, digest, stamp, index_digest, by_comment, start, rows_end, middle, end = fields
         if not (type(key) is str and type(digest) is str and type(index_digest) is str):
             return None
-        if type(noqa) is not bool or not _is_stamp(stamp):
+        if not _is_stamp(stamp) or not _are_positions(by_comment):
             return None
         spans = (start, rows_end, middle, end)
         if not all(type(offset) is int for offset in spans):
             return None
         if not 0 <= start <= rows_end <= middle <= end <= len(body):
             return None
-        entry = cls(key, digest, tuple(stamp) if stamp is not None else None, index_digest, noqa)
+        stamp = tuple(stamp) if stamp is not None else None
+        entry = cls(key, digest, stamp, index_digest, by_comment)
         entry.rows, entry.details = body[start:rows_end], body[rows_end:middle]
         entry.queries = body[middle:end]
         return entry
@@ -527,6 +534,18 @@ def _is_stamp(value: object) -> bool:
     return value is None or (
         isinstance(value, list) and len(value) == 4 and all(type(n) is int for n in value)
     )
+
+
+def _are_positions(value: object) -> bool:
+    """Ascending positions in a list (their bound is checked against the rows decoded)."""
+    if type(value) is not list:
+        return False
+    last = -1
+    for number in value:
+        if type(number) is not int or number <= last:
+            return False
+        last = number
+    return True
 
 
 def _encoded(value: bytes | list | dict) -> bytes:

@@ -367,7 +367,7 @@ def unchanged_results(
     )
     if found is None:
         return None
-    item.digest, diagnostics = found
+    item.digest, diagnostics, item.by_comment = found
     return diagnostics
 
 
@@ -378,7 +378,8 @@ def store_results(
     if key is not None and not has_internal_error(report.raw):
         stamp, digest = (item.stamp, item.digest) if item is not None else (None, "")
         results.put(
-            report.key_path, key, report.raw, report.source_text, report.queries, stamp, digest
+            *(report.key_path, key, report.raw, report.source_text, report.queries),
+            *(stamp, digest, report.by_comment),
         )
 
 

@@ -71,6 +71,9 @@ class FileReport:
     # the findings as rows instead of `diagnostics` (empty then): a report the cache gave in a
     # run that needs no more (see the module docstring)
     rows: Rows | None = field(default=None, repr=False)
+    # positions in `raw` of the findings the file's own noqa comments silence (the results
+    # cache keeps them: a later run needs no text to apply them)
+    by_comment: list[int] = field(default_factory=list, repr=False)
 
     def shown_rows(self) -> list[Row]:
         """The findings reported, as rows, whichever form the report holds."""
