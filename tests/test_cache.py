@@ -152,13 +152,14 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
         write(tmp_path / f"{name}.py", f"def {name}({name}=[]):\n    return {name}\n")
     cold = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
     check()
-    [stored] = (tmp_path / ".fastapi_lint_cache").glob("results-*.json")
-    head, _, body = stored.read_bytes().partition(b"\n")
-    # each file's [key, digest, stamp, index digest, noqa, start, rows end, middle, end]: its
-    # diagnostics' rows lie at body[start:rows end]
-    stored_entries = json.loads(head)["entries"]
-    assert sorted(stored_entries) == ["a.py", "b.py", "c.py"]
-    entries = {path: body[fields[5] : fields[6]] for path, fields in stored_entries.items()}
+    entries: dict[str, bytes] = {}
+    for stored in (tmp_path / ".fastapi_lint_cache").glob("results-*.json"):  # (the shards)
+        head, _, body = stored.read_bytes().partition(b"\n")
+        # each file's [key, digest, stamp, index digest, by comment, start, rows end, middle,
+        # end]: its diagnostics' rows lie at body[start:rows end]
+        for path, fields in json.loads(head)["entries"].items():
+            entries[path] = body[fields[5] : fields[6]]
+    assert sorted(entries) == ["a.py", "b.py", "c.py"]
     decoded: list[bytes] = []
     real_loads = json.loads
 
@@ -409,3 +410,27 @@ def test_warm_runs_of_files_with_noqa_comments_equal_cold_runs(tmp_path, monkeyp
         cold = runner.invoke(main, [*args, "--no-cache"])
         warm = runner.invoke(main, args)
         assert (warm.output, warm.exit_code) == (cold.output, cold.exit_code), output_format
+
+
+def test_an_edit_of_one_file_rewrites_a_small_part_of_the_results(tmp_path, monkeypatch):
+    """The results are spread over shards: an edit rewrites the one of the file edited."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    for number in range(40):
+        write(tmp_path / f"m{number}.py", f"def f{number}(x=[]):\n    return x\n")
+    cold = check()
+    folder = tmp_path / ".fastapi_lint_cache"
+    stored = sum(path.stat().st_size for path in folder.glob("results-*.json"))
+    written: list[int] = []
+    real_write = cache._write_bytes
+
+    def recording(path, data):
+        if path.name.startswith("results-"):
+            written.append(sum(map(len, [data] if isinstance(data, bytes) else data)))
+        real_write(path, data)
+
+    monkeypatch.setattr(cache, "_write_bytes", recording)
+    write(tmp_path / "m7.py", "def f7(x={}):\n    return x\n")
+    warm = check()
+    assert warm != cold and check("--no-cache") == warm
+    assert written and sum(written) * 4 < stored, (written, stored)
