@@ -567,12 +567,14 @@ class _Results:
         if not isinstance(fields, list) or len(fields) != 9:
             return None
         key, digest, stamp, index_digest, by_comment, start, rows_end, middle, end = fields
+        # (Checked for every file of a warm run: chained comparisons, no generator.)
         if not (type(key) is str and type(digest) is str and type(index_digest) is str):
             return None
-        if not _is_stamp(stamp) or not _are_positions(by_comment):
+        if not _is_stamp(stamp):
             return None
-        spans = (start, rows_end, middle, end)
-        if not all(type(offset) is int for offset in spans):
+        if type(by_comment) is not list or (by_comment and not _are_positions(by_comment)):
+            return None
+        if not type(start) is type(rows_end) is type(middle) is type(end) is int:
             return None
         if not 0 <= start <= rows_end <= middle <= end <= len(body):
             return None
@@ -585,7 +587,9 @@ class _Results:
 
 def _is_stamp(value: object) -> bool:
     return value is None or (
-        isinstance(value, list) and len(value) == 4 and all(type(n) is int for n in value)
+        type(value) is list
+        and len(value) == 4
+        and type(value[0]) is type(value[1]) is type(value[2]) is type(value[3]) is int
     )
 
 
