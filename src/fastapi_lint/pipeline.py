@@ -130,10 +130,11 @@ def plan(
 
 def _in_order(paths: set[Path]) -> list[Path]:
     """Paths in pathlib's order; on POSIX by their parts, the same order without pathlib's
-    comparisons (a tenth of the plan of 2,000 modules), the parts split from the text (the
-    paths are normalised: pathlib's `parts` costs more)."""
+    comparisons (a tenth of the plan of 2,000 modules): the text with each separator made a
+    NUL, which sorts before any character of a part, compares as the list of parts does (the
+    paths are normalised; pathlib's `parts`, or splitting, costs more)."""
     if os.name == "posix":
-        return sorted(paths, key=lambda path: str(path).split("/"))
+        return sorted(paths, key=lambda path: str(path).replace("/", "\0"))
     return sorted(paths)
 
 
