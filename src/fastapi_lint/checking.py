@@ -74,13 +74,15 @@ def read_unread(item: Loaded, max_file_size: int) -> None:
     item.digest, item.stamp, item.unread = loaded.digest, loaded.stamp, False
 
 
-@dataclass(frozen=True)
 class TextOf:
     """The text of a file whose results came from the cache unread, read if an output asks for
-    it (see `FileReport.source_text`)."""
+    it (see `FileReport.source_text`). (A plain class: one is made per file of a warm run.)"""
 
-    path: Path
-    digest: str  # of the content the cached results are of
+    __slots__ = ("digest", "path")
+
+    def __init__(self, path: Path, digest: str) -> None:
+        self.path = path
+        self.digest = digest  # of the content the cached results are of
 
     def __call__(self) -> str:
         """The text, or "" (no source shown) when the file changed since: the results' positions,
@@ -129,11 +131,11 @@ def check(
     whose `cached` results are given: nothing lints it."""
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = resolving.relative_to(item.path, base) if not stdin else shown
+    if item.unread and cached is not None:
+        return _from_cache(item, FileReport.taken(shown, key), cached, settings, base)
     report = FileReport(path=shown, key_path=key)
-    if item.unread and cached is None:
-        read_unread(item, settings.max_file_size)
     if item.unread:
-        return _from_cache(item, report, cached, settings, base)
+        read_unread(item, settings.max_file_size)
     if item.error is not None or item.source is None:
         error = item.error or file_error(shown, "cannot read the file")
         error.path = shown
