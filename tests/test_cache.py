@@ -152,13 +152,14 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
         write(tmp_path / f"{name}.py", f"def {name}({name}=[]):\n    return {name}\n")
     cold = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
     check()
-    [stored] = (tmp_path / ".fastapi_lint_cache").glob("results-*.json")
-    head, _, body = stored.read_bytes().partition(b"\n")
-    # each file's [key, digest, stamp, index digest, noqa, start, rows end, middle, end]: its
-    # diagnostics' rows lie at body[start:rows end]
-    stored_entries = json.loads(head)["entries"]
-    assert sorted(stored_entries) == ["a.py", "b.py", "c.py"]
-    entries = {path: body[fields[5] : fields[6]] for path, fields in stored_entries.items()}
+    entries: dict[str, bytes] = {}
+    for stored in (tmp_path / ".fastapi_lint_cache").glob("results-*.json"):  # (the shards)
+        head, _, body = stored.read_bytes().partition(b"\n")
+        # each file's [key, digest, stamp, index digest, by comment, start, rows end, middle,
+        # end]: its diagnostics' rows lie at body[start:rows end]
+        for path, fields in json.loads(head)["entries"].items():
+            entries[path] = body[fields[5] : fields[6]]
+    assert sorted(entries) == ["a.py", "b.py", "c.py"]
     decoded: list[bytes] = []
     real_loads = json.loads
 
@@ -313,3 +314,131 @@ def test_per_file_ignores_apply_to_cached_rows(tmp_path, monkeypatch):
     assert "b.py:1:" in cold and "a.py:1:" not in cold
     assert CliRunner().invoke(main, ["check", "."]).output == cold
     assert CliRunner().invoke(main, ["check", "."]).output == cold
+
+
+_NOQA_FILES = {
+    # a line noqa, a listed code, another linter's twin (B006), a noqa in a string (not a
+    # comment), a noqa after a multi-line string, and a finding per-file-ignores silence on top
+    "lines.py": '''\
+        import time
+
+        NOTE = "# noqa"
+
+
+        def f(x=[]):  # noqa
+            return x
+
+
+        def g(x={}):  # noqa: FAL301
+            return x
+
+
+        def h(x=[]):  # noqa: B006
+            return x
+
+
+        def k(x=[]):  # noqa: FAL999
+            return x
+
+
+        async def slow():
+            time.sleep(1)
+            time.sleep(int("""
+                2
+            """))  # noqa: FAL201
+        ''',
+    # a file-level noqa for one code
+    "whole.py": """\
+        # fastapi-lint: noqa: FAL301
+        import time
+
+
+        def f(x=[]):
+            return x
+
+
+        async def slow():
+            time.sleep(1)
+        """,
+    "plain.py": "def f(x=[]):\n    return x\n",
+}
+
+
+def _noqa_project(root: Path) -> None:
+    write(
+        root / "pyproject.toml",
+        '[tool.fastapi-lint]\nper-file-ignores = { "whole.py" = ["FAL2"] }\n',
+    )
+    for name, text in _NOQA_FILES.items():
+        write(root / name, text)
+    _aged(root)
+
+
+def test_a_warm_run_serves_files_with_noqa_comments_unread(tmp_path, monkeypatch):
+    """What a file's noqa comments silence is cached with its results: a warm run neither
+    reads nor tokenizes it, and says what a cold run says (silenced counts included)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")  # reads are seen in this process
+    _noqa_project(tmp_path)
+    runner = CliRunner()
+    runner.invoke(main, ["check", "."])
+    read: list[str] = []
+    real_read = Path.read_bytes
+
+    def recording(self):
+        read.append(self.name)
+        return real_read(self)
+
+    for extra in ([], ["--statistics"], ["--quiet"], ["--exit-zero"]):  # (outputs of rows)
+        cold = runner.invoke(main, ["check", ".", "--no-cache", *extra])
+        monkeypatch.setattr(Path, "read_bytes", recording)
+        warm = runner.invoke(main, ["check", ".", *extra])
+        monkeypatch.setattr(Path, "read_bytes", real_read)
+        assert (warm.output, warm.exit_code) == (cold.output, cold.exit_code), extra
+        assert not {"lines.py", "whole.py"} & set(read), (extra, read)
+    assert "FAL301" in cold.output
+
+
+@pytest.mark.parametrize("extra", [[], ["--statistics"], ["--unsafe-fixes"]])
+def test_warm_runs_of_files_with_noqa_comments_equal_cold_runs(tmp_path, monkeypatch, extra):
+    monkeypatch.chdir(tmp_path)
+    _noqa_project(tmp_path)
+    runner = CliRunner()
+    runner.invoke(main, ["check", "."])
+    for output_format in ("concise", "full", "json", "json-lines", "sarif", "github", "junit"):
+        args = ["check", ".", "--output-format", output_format, *extra]
+        cold = runner.invoke(main, [*args, "--no-cache"])
+        warm = runner.invoke(main, args)
+        assert (warm.output, warm.exit_code) == (cold.output, cold.exit_code), output_format
+
+
+def test_an_edit_of_one_file_rewrites_a_small_part_of_the_results(tmp_path, monkeypatch):
+    """The results are spread over shards: an edit rewrites the one of the file edited."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    for number in range(40):
+        write(tmp_path / f"m{number}.py", f"def f{number}(x=[]):\n    return x\n")
+    cold = check()
+    folder = tmp_path / ".fastapi_lint_cache"
+    stored = sum(path.stat().st_size for path in folder.glob("results-*.json"))
+    written: list[int] = []
+    real_write = cache._write_bytes
+
+    def recording(path, data):
+        if path.name.startswith("results-"):
+            written.append(sum(map(len, [data] if isinstance(data, bytes) else data)))
+        real_write(path, data)
+
+    monkeypatch.setattr(cache, "_write_bytes", recording)
+    write(tmp_path / "m7.py", "def f7(x={}):\n    return x\n")
+    warm = check()
+    assert warm != cold and check("--no-cache") == warm
+    assert written and sum(written) * 4 < stored, (written, stored)
+
+
+def test_a_report_of_cached_results_is_the_dataclass_s():
+    """`FileReport.taken` skips the dataclass's __init__: it must make the same object."""
+    from fastapi_lint.results import FileReport
+
+    taken, made = FileReport.taken("a/b.py", "b.py"), FileReport(path="a/b.py", key_path="b.py")
+    assert taken.__dict__ == made.__dict__ and taken == made

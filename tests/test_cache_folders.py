@@ -32,9 +32,12 @@ def check(*args: str) -> list[tuple[str, str]]:
 
 
 def entries(folder: Path, kind: str) -> dict:
+    if kind == "results":  # shards: a header line describing each entry, then their texts
+        found = {}
+        for path in folder.glob(f"{kind}-*.json"):
+            found.update(json.loads(path.read_text().partition("\n")[0])["entries"])
+        return found
     [path] = folder.glob(f"{kind}-*.json")
-    if kind == "results":  # a header line describing each entry, then their texts
-        return json.loads(path.read_text().partition("\n")[0])["entries"]
     if kind == "index":  # a header line with each module's entry, then the facts
         return json.loads(path.read_text().partition("\n")[0])["modules"]
     return json.loads(path.read_text())["entries"]
@@ -321,7 +324,8 @@ def test_a_file_changed_with_its_size_kept_is_read_again(tmp_path, monkeypatch):
     assert read == ["a.py"]
 
 
-def test_a_file_with_a_noqa_comment_is_read_for_its_suppressions(tmp_path, monkeypatch):
+def test_a_file_with_a_noqa_comment_is_not_read_for_its_suppressions(tmp_path, monkeypatch):
+    """The cache keeps which findings a file's comments silence (tests/test_cache.py)."""
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
     write(tmp_path / "a.py", "def f(x=[]):  # noqa: FAL301\n    return x\n", old=True)
@@ -331,7 +335,7 @@ def test_a_file_with_a_noqa_comment_is_read_for_its_suppressions(tmp_path, monke
     assert "a.py" not in cold and "b.py:1:" in cold
     read.clear()
     assert _concise(".") == cold
-    assert read == ["a.py"]
+    assert read == []
 
 
 def _replaced(head: bytes, body: bytes, part: int, text: bytes) -> bytes:
@@ -356,8 +360,11 @@ def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     cold = _concise(".")
     cold_json = check(".")
-    [path] = (tmp_path / cache.CACHE_DIR).glob("results-*.json")
-    head, _, body = path.read_bytes().partition(b"\n")
+    shards = {  # the results files, each a header line and a body
+        path: path.read_bytes().partition(b"\n")[::2]
+        for path in (tmp_path / cache.CACHE_DIR).glob("results-*.json")
+    }
+    assert shards
     rows = [  # concise output reads the rows alone
         b"not json",
         b'[["1", 0, "FAL301", "", "message"]]',  # a line that is a string
@@ -370,7 +377,8 @@ def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
         b'{"FAL301": 1}',
     ]
     for bad in rows:
-        path.write_bytes(_replaced(head, body, 0, bad))
+        for path, (head, body) in shards.items():
+            path.write_bytes(_replaced(head, body, 0, bad))
         assert _concise(".") == cold, bad
     details = [  # the other outputs make whole diagnostics: rows and details
         b"not json",
@@ -380,13 +388,19 @@ def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
         b'[["n", 1, 4, 0, null, ["t", [[5, 1, "x"]], []]]]',  # an edit that ends before it starts
     ]
     for bad in details:
-        path.write_bytes(_replaced(head, body, 1, bad))
+        for path, (head, body) in shards.items():
+            path.write_bytes(_replaced(head, body, 1, bad))
         assert check(".") == cold_json, bad
-    header = json.loads(head)
-    for fields in header["entries"].values():
-        fields[2] = "a stamp"  # header fields no write makes
-    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
-    assert _concise(".") == cold
+    # header fields no write makes: a stamp; positions silenced by comments out of range, not
+    # ascending, not numbers
+    for field, bad in ((2, "a stamp"), (4, [99]), (4, [0, 0]), (4, ["0"]), (4, False)):
+        for path, (head, body) in shards.items():
+            header = json.loads(head)
+            for fields in header["entries"].values():
+                fields[field] = bad
+            path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+        assert _concise(".") == cold, bad
+        assert check(".") == cold_json, bad
 
 
 def test_per_file_ignores_apply_to_results_taken_unread(tmp_path, monkeypatch):

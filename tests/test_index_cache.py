@@ -226,3 +226,74 @@ def test_a_worker_s_use_of_cached_facts_is_noted_without_decoding_them(tmp_path,
     pipeline.Assembly(made).take(read, by_worker=True)
     assert decoded == []
     assert made.cache.used[key] == made.cache.generation
+
+
+def _run(*args: str) -> str:
+    return CliRunner().invoke(main, ["check", ".", "--output-format", "json", *args]).output
+
+
+def test_an_edit_of_one_module_goes_to_the_journal(tmp_path, monkeypatch):
+    """A write of few entries of a large index leaves the index file alone (a journal beside
+    it holds them), and the next run finds them there without reading their modules again."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")  # extractions are counted in this process
+    monkeypatch.setattr(cache, "JOURNAL_MIN", 8)
+    names = project(tmp_path, modules=24)
+    _run()
+    [stored] = (tmp_path / cache.CACHE_DIR).glob("index-*.json")
+    journal = stored.with_name(stored.name + ".journal")
+    before = stored.read_bytes()
+
+    def edit(name: str, number: int) -> None:
+        text = (tmp_path / name).read_text()
+        write(tmp_path / name, text + f"\n\nclass Extra{number}(Base):\n    x: dict = {{}}\n")
+        os.utime(tmp_path / name, (AN_HOUR_AGO + number, AN_HOUR_AGO + number))
+
+    edit(names[3], 1)
+    assert _run() == _run("--no-cache")
+    assert stored.read_bytes() == before and journal.is_file()
+    extracted: list[str] = []
+    real_extract = pipeline.extract
+
+    def counting(tree, module, package):
+        extracted.append(module)
+        return real_extract(tree, module, package)
+
+    monkeypatch.setattr(pipeline, "extract", counting)
+    warm = _run()
+    monkeypatch.setattr(pipeline, "extract", real_extract)
+    assert warm == _run("--no-cache")
+    assert extracted == [], "the journal's facts were not used"
+    for number, name in enumerate(names[4:8], start=2):  # more than the journal holds
+        edit(name, number)
+    assert _run() == _run("--no-cache")
+    assert stored.read_bytes() != before and not journal.exists()
+    assert _run() == _run("--no-cache")
+
+
+def test_a_damaged_or_foreign_journal_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cache, "JOURNAL_MIN", 8)
+    names = project(tmp_path, modules=24)
+    cold = _run("--no-cache")
+    _run()
+    [stored] = (tmp_path / cache.CACHE_DIR).glob("index-*.json")
+    journal = stored.with_name(stored.name + ".journal")
+    header = json.loads(stored.read_bytes().partition(b"\n")[0])
+    entry = header["modules"][names[0]]
+    for text in (
+        b"not json",
+        b'{"id": "another file", "generation": 2, "used": {}, "modules": {}}\n',
+        # this file's, but its entry's facts lie outside the journal
+        json.dumps(
+            {
+                "id": header["id"],
+                "generation": 2,
+                "used": header["used"],
+                "modules": {names[0]: [*entry[:5], 10**6, 10**6 + 5, entry[7]]},
+            }
+        ).encode()
+        + b"\n",
+    ):
+        journal.write_bytes(text)
+        assert _run() == cold, text

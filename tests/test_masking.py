@@ -338,21 +338,21 @@ def test_the_results_cache_holds_no_secret(secrets_project):
 def test_a_cache_entry_that_does_not_fit_the_file_is_a_miss(secrets_project):
     first = outputs("--output-format", "concise")
     assert "FAL401/" not in first and "FAL40" in first
-    [path] = (secrets_project / ".fastapi_lint_cache").glob("results-*.json")
-    head, _, body = path.read_bytes().partition(b"\n")
-    header = json.loads(head)  # then each file's rows, details and queries, where it says
-    parts = []
-    for fields in header["entries"].values():
-        start, rows_end, end = fields[-4], fields[-3], fields[-1]
-        rows = json.loads(body[start:rows_end])
-        for row in rows:  # [line, column, code, applicability, message]
-            row[0], row[1] = 99999, 4  # line, column: outside every file
-        data = json.dumps(rows).encode()
-        offset = sum(map(len, parts))
-        moved = offset + len(data) - rows_end  # the details and queries follow
-        fields[-4:] = [offset, offset + len(data), fields[-2] + moved, end + moved]
-        parts += [data, body[rows_end:end]]
-    path.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(parts))
+    for path in (secrets_project / ".fastapi_lint_cache").glob("results-*.json"):  # shards
+        head, _, body = path.read_bytes().partition(b"\n")
+        header = json.loads(head)  # then each file's rows, details and queries, where it says
+        parts = []
+        for fields in header["entries"].values():
+            start, rows_end, end = fields[-4], fields[-3], fields[-1]
+            rows = json.loads(body[start:rows_end])
+            for row in rows:  # [line, column, code, applicability, message]
+                row[0], row[1] = 99999, 4  # line, column: outside every file
+            data = json.dumps(rows).encode()
+            offset = sum(map(len, parts))
+            moved = offset + len(data) - rows_end  # the details and queries follow
+            fields[-4:] = [offset, offset + len(data), fields[-2] + moved, end + moved]
+            parts += [data, body[rows_end:end]]
+        path.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(parts))
     again = outputs("--output-format", "concise")
     assert ":99999:" not in again
     assert again == first

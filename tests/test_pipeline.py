@@ -98,3 +98,14 @@ def test_a_worker_that_dies_ends_the_run_with_an_error(demo, monkeypatch):
     result = CliRunner().invoke(main, ["check", "--no-cache", "."])
     assert result.exit_code == 2
     assert "a worker process ended unexpectedly" in result.output
+
+
+def test_modules_are_planned_in_pathlib_order():
+    """(A guard of `_in_order`'s shortcut: the order of pathlib's comparisons.)"""
+    from pathlib import Path
+
+    from fastapi_lint.pipeline import _in_order
+
+    names = ["a", "a-b", "a.b", "a b", "a/b", "a/b/c", "a0", "ab", "é", "a/-", "a/\u00e9", "A"]
+    paths = {Path("/root") / name / "m.py" for name in names} | {Path("/root/a.py")}
+    assert _in_order(paths) == sorted(paths)

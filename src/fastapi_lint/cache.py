@@ -10,15 +10,16 @@ and modification time are those it had when its facts were stored; results by co
 settings and the tool version, and hold while the project index gives the same answers to the
 queries the file's lint asked (semantic/queries.py). Entries of files that no longer
 exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when it is written.
-A header line describes each result entry (its key, its file's digest and stamp, where its
-JSON texts lie after the header): an entry is decoded when a file asks for it, so a run on
-three files of a large project does not decode the results of all the others, and a file whose
-stamp is the one stored with its results is not even read. An entry's findings are two texts:
-their rows (what concise lines and the summary show, results.py) and the rest of each
-diagnostic (name, end, fix, secret span); a concise run decodes the rows alone and makes no
-objects of them, the other outputs decode both into diagnostics. Each run checks what it
-decodes: a damaged part is a miss (and a part a run does not decode is not its concern).
-The walk of the project root is remembered folder by folder (discovery.WalkMemo).
+The results are spread over sixteen files by path, each written only when one of its
+entries changed. A header line describes each result entry (its key, its file's digest and
+stamp, where its JSON texts lie after the header): an entry is decoded when a file asks for
+it, so a run on three files of a large project does not decode the results of all the others,
+and a file whose stamp is the one stored with its results is not even read. An entry's
+findings are two texts: their rows (what concise lines and the summary show, results.py) and
+the rest of each diagnostic (name, end, fix, secret span); a concise run decodes the rows alone
+and makes no objects of them, the other outputs decode both into diagnostics. Each run checks
+what it decodes: a damaged part is a miss (and a part a run does not decode is not its
+concern). The walk of the project root is remembered folder by folder (discovery.WalkMemo).
 A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
 never fails a run.
 """
@@ -32,6 +33,7 @@ import json
 import os
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,7 +50,7 @@ from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
 CACHE_DIR_ENV = "FASTAPI_LINT_CACHE_DIR"
-RESULTS_FORMAT = 2  # bump when a results entry changes shape (2: rows apart from details)
+RESULTS_FORMAT = 3  # bump when a results entry changes shape (3: what noqa comments silence)
 IDLE_SAVES = 30  # an entry no run used in this many writes of its file is dropped
 # A file modified this recently may change again within the same clock tick, unseen by its
 # modification time: its facts are stored, but found by content until it is older (git's
@@ -142,6 +144,11 @@ class _Store:
         _write_json(path, document)
 
 
+# A write that changes few entries of a large index goes to its journal (`IndexCache`).
+JOURNAL_MIN = 256  # modules: a smaller index is rewritten whole
+JOURNAL_SHARE = 8  # the journal holds at most this fraction (1/8) of the modules
+
+
 class IndexCache(_Store):
     """Facts of each module, keyed by its path (relative to the project root).
 
@@ -150,11 +157,22 @@ class IndexCache(_Store):
     file) and then each module's facts as its own JSON text, decoded when first used
     (`LazyFacts`): a warm run on three files of a large project decodes the header, not the
     facts of every module. An entry is checked when it is used: a damaged one is a miss.
+
+    A run that changes few entries of a large index (an edit of one module: 3 MB rewritten for
+    2,000 modules) writes them to a journal beside the file instead (same layout, `.journal`),
+    whose entries replace the file's when read; the file is rewritten, and the journal
+    removed, when the journal would hold more than 1/`JOURNAL_SHARE` of the modules or an entry
+    is to be dropped. A journal names the file it was written over (`id`): over another, it is
+    ignored.
     """
 
     def __init__(self, directory: Path | None, root: Path | None = None) -> None:
         path = directory / f"index-{__version__}-{FACTS_FORMAT}.json" if directory else None
         self._data: dict[str, dict] = {}  # facts stored by this run (as JSON data), by key
+        self._id = ""  # of the file read (its journal must name it)
+        self._journaled: set[str] = set()  # entries read from the journal
+        self._touched: set[str] = set()  # entries this run changed
+        self._dropped = False  # an entry was deleted: the file is rewritten
         super().__init__(path)
         self.root = root or Path("/")
 
@@ -183,7 +201,7 @@ class IndexCache(_Store):
                 return facts
             if self.entries.get(key) is entry:  # dropped at the next write: read again then
                 del self.entries[key]
-                self.changed = True
+                self.changed = self._dropped = True
             return reread()
 
         return LazyFacts(module, stars, includes, decode)
@@ -210,6 +228,7 @@ class IndexCache(_Store):
         if stamp is not None and entry[2] != list(stamp):
             entry[2] = list(stamp)  # same content, touched: new stamp
             self.changed = True
+            self._touched.add(key)
 
     def _decode(self, key: str, entry: list) -> ModuleFacts | None:
         try:
@@ -237,6 +256,7 @@ class IndexCache(_Store):
         ]
         self._use(key)
         self.changed = True
+        self._touched.add(key)
 
     def facts_digest(self, key: str) -> str:
         """A digest of what a module tells the index (stable while only its bodies change)."""
@@ -247,16 +267,11 @@ class IndexCache(_Store):
         self._body = b""
         if path is None:
             return {}
-        try:
-            with open(path, "rb") as stream:
-                header = json.loads(stream.readline())
-                self._body = stream.read()
-        except (OSError, ValueError, RecursionError):
-            return {}
-        entries = header.get("modules") if isinstance(header, dict) else None
+        header, self._body = _header_and_body(path)
+        entries = header.get("modules")
         if not isinstance(entries, dict):
             return {}
-        return {
+        document = {
             "generation": header.get("generation"),
             "used": header.get("used"),
             # The shape here; what each field holds, when the entry is used.
@@ -266,6 +281,75 @@ class IndexCache(_Store):
                 if type(entry) is list and len(entry) == 8
             },
         }
+        self._id = header.get("id") if type(header.get("id")) is str else ""
+        journal, body = _header_and_body(self._journal())
+        changes = journal.get("modules")
+        if self._id and journal.get("id") == self._id and isinstance(changes, dict):
+            offset = len(self._body)  # its entries' texts follow the file's
+            self._body += body
+            for key, entry in changes.items():
+                if type(entry) is list and len(entry) == 8:
+                    if type(entry[5]) is int and type(entry[6]) is int:
+                        entry[5:7] = [entry[5] + offset, entry[6] + offset]
+                    document["entries"][key] = entry
+                    self._journaled.add(key)
+            document["generation"], document["used"] = (
+                journal.get("generation"),
+                journal.get("used"),
+            )
+        return document
+
+    def _journal(self) -> Path:
+        return self.path.with_name(self.path.name + ".journal")
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        pending = self._journaled | self._touched
+        if (
+            self._id
+            and not self._dropped
+            and len(self.entries) >= JOURNAL_MIN
+            and len(pending) * JOURNAL_SHARE <= len(self.entries)
+            and all(self._kept(key) for key in self.entries)  # none to drop (deleted, idle)
+        ):
+            self._write_journal(pending)
+            self.changed = False
+            return
+        super().save()
+        with contextlib.suppress(OSError):  # its entries are in the file now
+            self._journal().unlink()
+        self._journaled, self._touched, self._dropped = set(), set(), False
+
+    def _write_journal(self, pending: set[str]) -> None:
+        entries: dict[str, list] = {}
+        parts: list[bytes] = []
+        offset = 0
+        for key in sorted(pending):
+            entry = self.entries.get(key)
+            data = self._data.get(key)
+            try:
+                if entry is None:
+                    continue
+                if data is None:
+                    text = self._stored(entry)
+                else:
+                    text = json.dumps(data, separators=(",", ":")).encode()
+            except ValueError:
+                continue  # damaged: left to the file's next write
+            entries[key] = [*entry[:5], offset, offset + len(text), entry[7]]
+            parts.append(text)
+            offset += len(text)
+        header = {
+            "id": self._id,
+            "generation": self.generation,
+            "used": self.used,
+            "modules": entries,
+        }
+        head = json.dumps(header, separators=(",", ":")).encode()
+        _write_bytes(self._journal(), [head, b"\n", *parts])
+        self._journaled = set(entries)
+        self._touched = set()
 
     def _write(self, path: Path, document: dict) -> None:
         entries: dict[str, list] = {}
@@ -283,7 +367,9 @@ class IndexCache(_Store):
             entries[key] = [*entry[:5], offset, offset + len(text), entry[7]]
             parts.append(text)
             offset += len(text)
+        self._id = os.urandom(8).hex()  # what a journal over this file names
         header = {
+            "id": self._id,
             "generation": document["generation"],
             "used": document["used"],
             "modules": entries,
@@ -291,6 +377,17 @@ class IndexCache(_Store):
         # JSON text holds no raw line break: the header is the first line.
         head = json.dumps(header, separators=(",", ":")).encode()
         _write_bytes(path, b"".join([head, b"\n", *parts]))
+
+
+def _header_and_body(path: Path) -> tuple[dict, bytes]:
+    """The JSON header line of a cache file (a dict, else empty) and the bytes after it."""
+    try:
+        with open(path, "rb") as stream:
+            header = json.loads(stream.readline())
+            body = stream.read()
+    except (OSError, ValueError, RecursionError):
+        return {}, b""
+    return (header, body) if isinstance(header, dict) else ({}, b"")
 
 
 def _are_includes(value: object) -> bool:
@@ -301,7 +398,10 @@ def _are_includes(value: object) -> bool:
     )
 
 
-class ResultsCache(_Store):
+RESULT_SHARDS = 16  # files the results are spread over (`ResultsCache`)
+
+
+class ResultsCache:
     """Per-file lint results, keyed by content, settings and the version, with what the file
     asked the project index.
 
@@ -313,19 +413,21 @@ class ResultsCache(_Store):
 
     An entry also keeps the stamp its file had when linted (None while too fresh): a file with
     that stamp still is that content, so its results are found without reading it
-    (`unchanged`), unless it holds a noqa comment (suppression reads the text).
+    (`unchanged`), with which of them the file's own noqa comments silence (a function of the
+    content and the findings, noted when it was linted).
+
+    The entries are spread over `RESULT_SHARDS` files by their path (`_Shard`), each read when
+    one of its files is first asked for and written only when one of its entries changed: an
+    edit of one file rewrites a sixteenth of the results (9 MB on 2,000 modules), not all.
     """
 
     def __init__(
         self, directory: Path | None, base: Path | None = None, index: ProjectIndex | None = None
     ) -> None:
-        self._body = b""  # the file after its header line (see `_read`)
-        super().__init__(
-            directory / f"results-{__version__}-{FACTS_FORMAT}-{RESULTS_FORMAT}.json"
-            if directory
-            else None
-        )
+        stem = f"results-{__version__}-{FACTS_FORMAT}-{RESULTS_FORMAT}"
+        self.path = directory / stem if directory else None  # the shards' files: `-NN.json`
         self.base = base or Path("/")
+        self._shards: dict[int, _Shard] = {}
         self.index_digest = ""
         self._replay: Replay | None = None
         if index is not None:
@@ -336,8 +438,39 @@ class ResultsCache(_Store):
         self.index_digest = index.digest
         self._replay = Replay(index)
 
-    def gone(self, key: str) -> bool:
-        return not present(self.base / key, file=True)
+    def _shard(self, path: str) -> _Shard:
+        """The shard of the entry of `path` (read when first asked for)."""
+        number = zlib.crc32(path.encode("utf-8", "surrogateescape")) % RESULT_SHARDS
+        shard = self._shards.get(number)
+        if shard is None:
+            file = self._file(number) if self.path is not None else None
+            shard = self._shards[number] = _Shard(file, self.base)
+        return shard
+
+    def save(self) -> None:
+        """Write the shards whose entries changed. As if they were one file, a run that writes
+        any counts one write (generation) for all of them, and drops from each the entries of
+        deleted files and those no run used in `IDLE_SAVES` writes."""
+        if self.path is None or not any(shard.changed for shard in self._shards.values()):
+            return
+        for number in range(RESULT_SHARDS):
+            if number not in self._shards and self._file(number).is_file():
+                self._shards[number] = _Shard(self._file(number), self.base)
+        generation = max(shard.generation for shard in self._shards.values())
+        for shard in self._shards.values():
+            if shard.generation != generation:  # one written by fewer runs: this run's uses
+                this_run = shard.generation
+                shard.used = {
+                    key: generation if last == this_run else last
+                    for key, last in shard.used.items()
+                }
+                shard.generation = generation
+            if not shard.changed:
+                shard.changed = any(not shard._kept(key) for key in shard.entries)
+            shard.save()
+
+    def _file(self, number: int) -> Path:
+        return self.path.with_name(f"{self.path.name}-{number:02}.json")
 
     @staticmethod
     def key(digest: str, settings_key: str) -> str:
@@ -362,7 +495,8 @@ class ResultsCache(_Store):
         """The cached results for `text`, or None: also when an entry does not fit the text (a
         position outside it), which only a damaged or forged file holds. `stamp`: the file's,
         stored with the entry for the next run (`unchanged`)."""
-        entry = self._entry(path)
+        shard = self._shard(path)
+        entry = shard.entry(path)
         if entry is None or entry.key != key or not self._answers_hold(entry):
             return None
         diagnostics = _decoded(entry, path)
@@ -373,41 +507,82 @@ class ResultsCache(_Store):
             return None
         if stamp is not None and entry.stamp != stamp:  # the same content, touched or settled
             entry.stamp = stamp
-            self.changed = True
-        self._hit(path, entry)
+            shard.changed = True
+        self._hit(shard, path, entry)
         return diagnostics
 
     def unchanged(
         self, path: str, stamp: Stamp, key_of: Callable[[str], str], rows_only: bool = False
-    ) -> tuple[str, list[Diagnostic] | Rows] | None:
-        """(content digest, results) of a file whose stamp is the one stored with its entry,
-        found without reading it; `key_of` makes the entry key of a content digest. Positions
-        are not checked against the text (they were when a lint of that text stored them).
-        `rows_only`: the results as `Rows`, their details left undecoded (the run's outputs
-        need no more)."""
-        entry = self._entry(path)
-        if entry is None or entry.noqa or entry.stamp != stamp:
+    ) -> tuple[str, list[Diagnostic] | Rows, list[int]] | None:
+        """(content digest, results, positions of those the file's noqa comments silence) of
+        a file whose stamp is the one stored with its entry, found without reading it; `key_of`
+        makes the entry key of a content digest. Positions are not checked against the text
+        (they were when a lint of that text stored them). `rows_only`: the results as `Rows`,
+        their details left undecoded (the run's outputs need no more)."""
+        shard = self._shard(path)
+        entry = shard.entry(path)
+        if entry is None or entry.stamp != stamp:
             return None
         if key_of(entry.digest) != entry.key or not self._answers_hold(entry):
             return None
         found = _decoded_rows(entry.rows) if rows_only else _decoded(entry, path)
-        if found is None:
+        if found is None or (entry.by_comment and entry.by_comment[-1] >= len(found)):
             return None
-        self._hit(path, entry)
-        return entry.digest, found
+        self._hit(shard, path, entry)
+        return entry.digest, found, entry.by_comment
 
-    def _hit(self, path: str, entry: _Results) -> None:
+    def _hit(self, shard: _Shard, path: str, entry: _Results) -> None:
         if entry.index_digest != self.index_digest:  # the same answers: as if linted against
             entry.index_digest = self.index_digest  # this index (the next run takes the fast
-            self.changed = True  # path)
-        self._use(path)
+            shard.changed = True  # path)
+        shard.used[path] = shard.generation
+
+    def put(
+        self,
+        path: str,
+        key: str,
+        diagnostics: list[Diagnostic],
+        text: str,
+        queries: dict[str, str],
+        stamp: Stamp | None = None,
+        digest: str = "",
+        by_comment: list[int] = (),
+    ) -> None:
+        """Store a file's results with the queries its lint asked (query -> fingerprint), the
+        stamp and content digest of the file they are of, and the positions of those its noqa
+        comments silence (`suppression.suppress_noting`)."""
+        secrets = secret_texts(text, secret_spans(diagnostics))
+        if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
+            return  # the file is for what outputs may show: a fix moving a secret is not
+        silenced = sorted(by_comment)
+        entry = _Results(key, digest, stamp if digest else None, self.index_digest, silenced)
+        entry.rows = [row_of(d) for d in diagnostics]
+        entry.details = [_details_to_json(d) for d in diagnostics]
+        entry.queries = queries
+        shard = self._shard(path)
+        shard.entries[path] = entry
+        shard.used[path] = shard.generation
+        shard.changed = True
+
+
+class _Shard(_Store):
+    """One file of results entries (`ResultsCache`).
+
+    The file is a JSON header line (generation, uses, and each entry's key, stamp and where its
+    parts lie) and then each entry's diagnostics and queries as JSON texts: a run on three
+    files of a large project reads the header and decodes three entries, not the results of
+    every file, and an entry is written back as read unless it changed.
+    """
+
+    def __init__(self, path: Path | None, base: Path) -> None:
+        self._body = b""  # the file after its header line (see `_read`)
+        super().__init__(path)
+        self.base = base
+
+    def gone(self, key: str) -> bool:
+        return not present(self.base / key, file=True)
 
     def _read(self, path: Path | None) -> dict:
-        """The file is a JSON header line (generation, uses, and each entry's key, stamp and
-        where its parts lie) and then each entry's diagnostics and queries as JSON texts: a run
-        on three files of a large project reads the header and decodes three entries, not the
-        results of every file (7.6 MB on 2,000 modules), and an entry is written back as read
-        unless it changed."""
         if path is None:
             return {}
         try:
@@ -420,13 +595,13 @@ class ResultsCache(_Store):
         if not isinstance(stored, dict):
             return {}
         self._body = body
-        return {  # each entry stays its header fields until asked for (`_entry`)
+        return {  # each entry stays its header fields until asked for (`entry`)
             "generation": header.get("generation"),
             "used": header.get("used"),
             "entries": stored,
         }
 
-    def _entry(self, path: str) -> _Results | None:
+    def entry(self, path: str) -> _Results | None:
         entry = self.entries.get(path)
         if entry is None or isinstance(entry, _Results):
             return entry
@@ -458,66 +633,48 @@ class ResultsCache(_Store):
         head = json.dumps(header, separators=(",", ":")).encode()
         _write_bytes(path, [head, b"\n", *parts])  # (not joined: megabytes copied once less)
 
-    def put(
-        self,
-        path: str,
-        key: str,
-        diagnostics: list[Diagnostic],
-        text: str,
-        queries: dict[str, str],
-        stamp: Stamp | None = None,
-        digest: str = "",
-    ) -> None:
-        """Store a file's results with the queries its lint asked (query -> fingerprint), and
-        the stamp and content digest of the file they are of."""
-        secrets = secret_texts(text, secret_spans(diagnostics))
-        if any(fix_shows_secret(d.fix, secrets) for d in diagnostics):
-            return  # the file is for what outputs may show: a fix moving a secret is not
-        noqa = "noqa" in text.lower()  # as suppression's first test: no comment can apply
-        entry = _Results(key, digest, stamp if digest else None, self.index_digest, noqa)
-        entry.rows = [row_of(d) for d in diagnostics]
-        entry.details = [_details_to_json(d) for d in diagnostics]
-        entry.queries = queries
-        self.entries[path] = entry
-        self._use(path)
-        self.changed = True
-
 
 class _Results:
     """One file's entry; its rows, details and queries stay the JSON text they were read as
     until asked for (and are written back as read)."""
 
-    __slots__ = ("details", "digest", "index_digest", "key", "noqa", "queries", "rows", "stamp")
+    __slots__ = (
+        *("by_comment", "details", "digest", "index_digest", "key", "queries", "rows", "stamp"),
+    )
 
     def __init__(
-        self, key: str, digest: str, stamp: Stamp | None, index_digest: str, noqa: bool
+        self, key: str, digest: str, stamp: Stamp | None, index_digest: str, by_comment: list[int]
     ) -> None:
         self.key, self.digest, self.stamp = key, digest, stamp
-        self.index_digest, self.noqa = index_digest, noqa
+        # positions of the findings the file's noqa comments silence (ascending)
+        self.index_digest, self.by_comment = index_digest, by_comment
         self.rows: bytes | list = b"[]"
         self.details: bytes | list = b"[]"
         self.queries: bytes | dict = b"{}"
 
     def header(self) -> list:
         stamp = list(self.stamp) if self.stamp is not None else None
-        return [self.key, self.digest, stamp, self.index_digest, self.noqa]
+        return [self.key, self.digest, stamp, self.index_digest, self.by_comment]
 
     @classmethod
     def from_header(cls, fields: object, body: bytes) -> _Results | None:
         """The entry a header's fields describe, or None for fields no write makes."""
         if not isinstance(fields, list) or len(fields) != 9:
             return None
-        key, digest, stamp, index_digest, noqa, start, rows_end, middle, end = fields
+        key, digest, stamp, index_digest, by_comment, start, rows_end, middle, end = fields
+        # (Checked for every file of a warm run: chained comparisons, no generator.)
         if not (type(key) is str and type(digest) is str and type(index_digest) is str):
             return None
-        if type(noqa) is not bool or not _is_stamp(stamp):
+        if not _is_stamp(stamp):
             return None
-        spans = (start, rows_end, middle, end)
-        if not all(type(offset) is int for offset in spans):
+        if type(by_comment) is not list or (by_comment and not _are_positions(by_comment)):
+            return None
+        if not type(start) is type(rows_end) is type(middle) is type(end) is int:
             return None
         if not 0 <= start <= rows_end <= middle <= end <= len(body):
             return None
-        entry = cls(key, digest, tuple(stamp) if stamp is not None else None, index_digest, noqa)
+        stamp = tuple(stamp) if stamp is not None else None
+        entry = cls(key, digest, stamp, index_digest, by_comment)
         entry.rows, entry.details = body[start:rows_end], body[rows_end:middle]
         entry.queries = body[middle:end]
         return entry
@@ -525,8 +682,22 @@ class _Results:
 
 def _is_stamp(value: object) -> bool:
     return value is None or (
-        isinstance(value, list) and len(value) == 4 and all(type(n) is int for n in value)
+        type(value) is list
+        and len(value) == 4
+        and type(value[0]) is type(value[1]) is type(value[2]) is type(value[3]) is int
     )
+
+
+def _are_positions(value: object) -> bool:
+    """Ascending positions in a list (their bound is checked against the rows decoded)."""
+    if type(value) is not list:
+        return False
+    last = -1
+    for number in value:
+        if type(number) is not int or number <= last:
+            return False
+        last = number
+    return True
 
 
 def _encoded(value: bytes | list | dict) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from fastapi_lint.redaction import Span, secret_spans
 from fastapi_lint.results import FileReport, Rows
 from fastapi_lint.semantic.facts import ModuleFacts
 from fastapi_lint.source import DecodeError, SourceFile
-from fastapi_lint.suppression import per_file_ignored, silenced_by_path, suppress
+from fastapi_lint.suppression import per_file_ignored, silenced_by_path, suppress_noting
 
 if TYPE_CHECKING:
     from fastapi_lint.engine import Linter
@@ -42,6 +42,8 @@ class Loaded:
     facts: ModuleFacts | None = None  # what the index was told of it (star names included)
     # Not read (yet): its stamp is the one the caches hold for it, which may give its results.
     unread: bool = False
+    # Of results the cache gave unread: positions of those the file's noqa comments silence.
+    by_comment: list[int] = field(default_factory=list)
 
 
 def load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
@@ -72,13 +74,15 @@ def read_unread(item: Loaded, max_file_size: int) -> None:
     item.digest, item.stamp, item.unread = loaded.digest, loaded.stamp, False
 
 
-@dataclass(frozen=True)
 class TextOf:
     """The text of a file whose results came from the cache unread, read if an output asks for
-    it (see `FileReport.source_text`)."""
+    it (see `FileReport.source_text`). (A plain class: one is made per file of a warm run.)"""
 
-    path: Path
-    digest: str  # of the content the cached results are of
+    __slots__ = ("digest", "path")
+
+    def __init__(self, path: Path, digest: str) -> None:
+        self.path = path
+        self.digest = digest  # of the content the cached results are of
 
     def __call__(self) -> str:
         """The text, or "" (no source shown) when the file changed since: the results' positions,
@@ -127,11 +131,11 @@ def check(
     whose `cached` results are given: nothing lints it."""
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = resolving.relative_to(item.path, base) if not stdin else shown
+    if item.unread and cached is not None:
+        return _from_cache(item, FileReport.taken(shown, key), cached, settings, base)
     report = FileReport(path=shown, key_path=key)
-    if item.unread and cached is None:
-        read_unread(item, settings.max_file_size)
     if item.unread:
-        return _from_cache(item, report, cached, settings, base)
+        read_unread(item, settings.max_file_size)
     if item.error is not None or item.source is None:
         error = item.error or file_error(shown, "cannot read the file")
         error.path = shown
@@ -158,8 +162,7 @@ def check(
                 diagnostic.path = shown
         report.raw = found
         report.secrets = secrets_of[text] = secret_spans(found)
-        kept, silenced = suppress(found, text, ignored)
-        report.silenced = silenced
+        kept, report.silenced, report.by_comment = suppress_noting(found, text, ignored)
         if options.baseline:
             new = options.baseline.new_findings(key, kept, text, secrets_of[text])
             report.baselined = len(kept) - len(new)
@@ -251,34 +254,39 @@ def _from_cache(
     settings: Settings,
     base: Path,
 ) -> FileReport:
-    """The report of a file whose cached results its stamp vouches for: its text holds no noqa
-    comment (or the cache would not give them unread), so only per-file-ignores apply; the
-    text is read only if an output asks for it."""
+    """The report of a file whose cached results its stamp vouches for: the cache says which
+    of them the file's noqa comments silence (`Loaded.by_comment`), per-file-ignores apply on
+    top; the text is read only if an output asks for it."""
     report.source_text = TextOf(item.path, item.digest)
+    report.by_comment = item.by_comment
+    patterns = settings.per_file_ignores
+    ignored = tuple(per_file_ignored(report.key_path, patterns)) if patterns else ()
     if isinstance(cached, Rows):
-        report.rows = _rows_kept(cached, report.key_path, settings)
+        kept = _kept(cached, item.by_comment, ignored, lambda row: row[2])
+        report.rows = kept if kept is cached else Rows(kept)
         report.silenced = len(cached) - len(report.rows)
         return report
     for diagnostic in cached:
         diagnostic.path = report.path
     report.raw = cached
     report.secrets = secret_spans(cached)
-    patterns = settings.per_file_ignores
-    ignored = per_file_ignored(report.key_path, patterns) if patterns else set()
-    if ignored:
-        report.diagnostics, report.silenced = suppress(cached, "", ignored)
-    else:  # what `suppress` keeps of a text without noqa comments
-        report.diagnostics = list(cached)
+    kept = _kept(cached, item.by_comment, ignored, lambda d: d.code)
+    report.diagnostics = list(kept) if kept is cached else kept
+    report.silenced = len(cached) - len(report.diagnostics)
     return report
 
 
-def _rows_kept(rows: Rows, key_path: str, settings: Settings) -> Rows:
-    """The rows per-file-ignores leave (as `suppress` does with no noqa comment in the text)."""
-    patterns = settings.per_file_ignores
-    ignored = tuple(per_file_ignored(key_path, patterns)) if patterns else ()
-    if not ignored:
-        return rows
-    return Rows(row for row in rows if not silenced_by_path(row[2], ignored))
+def _kept(found: list, by_comment: list[int], ignored: tuple[str, ...], code_of) -> list:
+    """What `suppress` keeps of the findings (rows or diagnostics) of a text whose comments
+    silence those at `by_comment`, with per-file-ignores `ignored`."""
+    if not (by_comment or ignored):
+        return found  # (the caller's own list)
+    dropped = set(by_comment)
+    return [
+        item
+        for number, item in enumerate(found)
+        if number not in dropped and not silenced_by_path(code_of(item), ignored)
+    ]
 
 
 def not_written(exc: Exception, failure: str) -> str:

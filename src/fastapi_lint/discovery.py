@@ -164,6 +164,17 @@ def matches_itself(spec: pathspec.PathSpec, relative: str) -> bool:
     return decided
 
 
+_make_child = getattr(Path, "_make_child_relpath", None)  # (Python 3.10-3.12)
+
+
+def _child(folder: Path, name: str) -> Path:
+    """`folder / name` for a name listed in it; pathlib's walk shortcut, which skips parsing
+    the name (a third of the cost of `/`, for every file of a walk), where it has one."""
+    if _make_child is None or "/" in name or os.sep in name:
+        return folder / name
+    return _make_child(folder, name)
+
+
 def discover(
     paths: list[Path],
     excluder: Excluder,
@@ -237,8 +248,8 @@ class _Walk:
         if entries is not None:
             same = directory == real  # (the index's walk): one path object for both
             for name, kind in entries:
-                resolved = real / name
-                path = resolved if same else directory / name
+                resolved = _child(real, name)
+                path = resolved if same else _child(directory, name)
                 if kind == _FILE:
                     self.add(path, resolved)
                 else:
@@ -266,7 +277,7 @@ class _Walk:
         same = directory == real  # (the index's walk): one path object for both
         for item in entries:
             name = item.name
-            path = real / name if same else directory / name
+            path = _child(real, name) if same else _child(directory, name)
             try:
                 is_dir = item.is_dir()
             except OSError as exc:
@@ -281,7 +292,7 @@ class _Walk:
             if symlink and entry is not None:
                 entry.whole = False  # where it points can change unseen by this folder
             # Resolving costs a system call per folder of the path: done from the folder's own.
-            resolved = path.resolve() if symlink else (path if same else real / name)
+            resolved = path.resolve() if symlink else (path if same else _child(real, name))
             # (A subfolder is judged again: what it holds may make it a project of its own.)
             taken = not (symlink or is_dir) and walked.get(name) == _FILE
             if is_dir and entry is not None:

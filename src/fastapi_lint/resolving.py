@@ -55,12 +55,12 @@ def relative_to(path: Path, base: Path) -> str:
                 known_relative = text[len(below.rstrip("/")) + 1 :]
             elif text == below:
                 known_relative = "."
-    if known_relative is None:
-        try:
-            known_relative = real.relative_to(base).as_posix()
-        except ValueError:
-            known_relative = path.as_posix()
-        if _relative is not None:
+        if known_relative is None:
+            try:
+                known_relative = real.relative_to(base).as_posix()
+            except ValueError:
+                known_relative = path.as_posix()
+        if _relative is not None:  # (asked twice per file of a warm run)
             _relative[path, base] = known_relative
     return known_relative
 

@@ -173,23 +173,42 @@ def suppress(
     diagnostics: list[Diagnostic], text: str, ignored_prefixes: set[str]
 ) -> tuple[list[Diagnostic], int]:
     """(kept, number silenced)."""
-    by_line, strings = (
-        comments_and_strings(text) if _may_hold_directive(diagnostics, text) else ({}, [])
-    )
+    kept, silenced, _ = suppress_noting(diagnostics, text, ignored_prefixes)
+    return kept, silenced
+
+
+def suppress_noting(
+    diagnostics: list[Diagnostic], text: str, ignored_prefixes: set[str]
+) -> tuple[list[Diagnostic], int, list[int]]:
+    """(kept, number silenced, positions in `diagnostics` of those the text's own comments
+    silence). The positions depend on the text and the findings only, so the results cache
+    keeps them and a later run applies them without reading the file."""
+    by_comment = silenced_by_comments(diagnostics, text)
+    prefixes = tuple(ignored_prefixes)
+    kept = [
+        diagnostic
+        for number, diagnostic in enumerate(diagnostics)
+        if number not in by_comment and not silenced_by_path(diagnostic.code, prefixes)
+    ]
+    return kept, len(diagnostics) - len(kept), sorted(by_comment)
+
+
+def silenced_by_comments(diagnostics: list[Diagnostic], text: str) -> set[int]:
+    """Positions in `diagnostics` of those a noqa comment of `text` silences."""
+    if not _may_hold_directive(diagnostics, text):
+        return set()
+    by_line, strings = comments_and_strings(text)
     whole_file = file_noqa(by_line)
     lines = noqa_lines(by_line, strings)
-    prefixes = tuple(ignored_prefixes)
-    kept = []
-    for diagnostic in diagnostics:
+    silenced = set()
+    for number, diagnostic in enumerate(diagnostics):
         code = diagnostic.code
         if code not in TOOL_CODES and (
             (whole_file is not None and whole_file.covers(code))
-            or silenced_by_path(code, prefixes)
             or (diagnostic.line in lines and _line_covers(lines[diagnostic.line], code))
         ):
-            continue
-        kept.append(diagnostic)
-    return kept, len(diagnostics) - len(kept)
+            silenced.add(number)
+    return silenced
 
 
 def _line_covers(noqa: LineNoqa, code: str) -> bool:
