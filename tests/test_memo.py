@@ -271,13 +271,53 @@ def test_a_changed_config_file_runs_again(project, runs):
 
 
 def test_a_changed_baseline_runs_again(project, runs):
+    assert runs.direct("--write-baseline", "all.json")[0] == 0
     assert runs.direct("--select", "FAL1", "--write-baseline", "base.json")[0] == 0
     first = runs("--baseline", "base.json")
     assert b"FAL201" in first[1] and b"FAL102" not in first[1]
-    assert runs.direct("--write-baseline", "base.json")[0] == 0
+    # Rewritten in place: its folder does not change.
+    (project / "base.json").write_bytes((project / "all.json").read_bytes())
     second = runs("--baseline", "base.json")
     assert second[3]
     assert b"FAL201" not in second[1]
+
+
+def test_a_file_added_after_a_run_that_walked_from_the_walk_memo_runs_again(
+    project, runs, monkeypatch
+):
+    from fastapi_lint import cache, discovery
+
+    # Folders made just now count as settled: the walk memo keeps them at once.
+    monkeypatch.setattr(discovery, "_FRESH_NS", 0)
+    monkeypatch.setattr(cache, "_FRESH_NS", 0)
+    runs()
+    _edited(project)
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def listing(path="."):
+        listed.append(os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", listing)
+    assert runs()[3]  # writes a memo from a walk that listed no folder of the project
+    assert not [path for path in listed if "pkg" in path]
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert not runs()[3]
+    write(project / "pkg" / "sub" / "deeper" / "more.py", HELPER)
+    assert runs()[3]
+
+
+def test_settings_above_a_plain_pyproject_run_again(project, runs):
+    # A pyproject.toml with only another tool's settings marks a root, but the settings of a
+    # folder above it apply (projects.Projects.project_at).
+    (project / "pyproject.toml").write_text("[tool.black]\n")
+    runs()
+    assert not runs()[3]
+    (project.parent / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAL1"]\n')
+    after = runs()
+    assert after[3]
+    assert b"FAL102" not in after[1]
 
 
 def test_git_working_in_its_folder_keeps_the_memo(project, runs):
