@@ -120,9 +120,9 @@ def main() -> int | None:
 
 
 # -- which memo ----------------------------------------------------------------------------------
-def _memo_path(arguments: list[str]) -> tuple[str, bytes, list[str]] | None:
-    """(memo file, key, the folders from the paths up to their project's root) for a `check`
-    run a memo may stand for, else None."""
+def _memo_path(arguments: list[str]) -> tuple[str, bytes, list[str], list[str]] | None:
+    """(memo file, key, the folders from the paths up to their project's root, the paths
+    resolved) for a `check` run a memo may stand for, else None."""
     if not arguments or arguments[0] != "check" or sys.stdout is None or sys.stderr is None:
         return None
     if "importtime" in sys._xoptions or os.environ.get("PYTHONPROFILEIMPORTTIME"):
@@ -146,17 +146,18 @@ def _memo_path(arguments: list[str]) -> tuple[str, bytes, list[str]] | None:
         else:
             paths.append(argument)
     try:
-        folder, watched = _cache_folder(paths or ["."], cache_dir)
+        real = [os.path.realpath(path) for path in paths or ["."]]
+        folder, watched = _cache_folder(real, cache_dir)
         key = _key(arguments)
     except (OSError, ValueError):
         return None
-    return os.path.join(folder, PREFIX + _digest(key)), key, watched
+    return os.path.join(folder, PREFIX + _digest(key)), key, watched, real
 
 
-def _cache_folder(paths: list[str], option: str | None) -> tuple[str, list[str]]:
-    """The cache folder a run on `paths` uses by default (cache.cache_folder), and the folders
-    from the paths' common folder up to their project's root."""
-    real = [os.path.realpath(path) for path in paths]
+def _cache_folder(real: list[str], option: str | None) -> tuple[str, list[str]]:
+    """The cache folder a run on the paths `real` (resolved) uses by default
+    (cache.cache_folder), and the folders from their common folder up to their project's
+    root."""
     anchor = os.path.commonpath([p if os.path.isdir(p) else os.path.dirname(p) for p in real])
     watched = _up_to_root(anchor)
     home = watched[-1] if _is_root(watched[-1]) else os.path.realpath(os.getcwd())
@@ -226,8 +227,19 @@ def _replay(path: str, key: bytes) -> int | None:
     if memo is None:
         return None
     stamps, chunks, status = memo
-    for name, stamp in stamps:
-        if (os.path.exists(name) if type(stamp) is bool else _stamp(name)) != stamp:
+    stat = os.stat
+    for name, stamp in stamps:  # (inlined: a memo of a large project holds thousands)
+        if type(stamp) is bool:
+            if os.path.exists(name) != stamp:
+                return None
+            continue
+        try:
+            found = stat(name)
+        except OSError:
+            if stamp is None:
+                continue
+            return None
+        if (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns) != stamp:
             return None
     streams = {1: sys.stdout, 2: sys.stderr}
     try:
@@ -296,11 +308,13 @@ def _heard(event: str, arguments: tuple) -> None:
 class _Recording:
     """What one run printed and relied on, written as a memo if the run was plain."""
 
-    def __init__(self, path: str, key: bytes, watched: list[str]) -> None:
+    def __init__(self, path: str, key: bytes, watched: list[str], given: list[str]) -> None:
         self.path = path
         self.key = key
-        self.files: list = [watched]  # lists of paths (Path or str)
-        self.folders: list = []
+        self.given = given  # the paths on the command line, resolved
+        self.files: list = []  # lists of paths (Path or str)
+        self.folders: list = list(watched)  # resolved
+        self.listed: list = []
         self.marks: list = []  # folders whose pyproject.toml and .git presence decide
         self.opened: list[str] = []
         self.cache_folders: set[str] = set()
@@ -319,7 +333,7 @@ class _Recording:
             if not isinstance(name, int) and not writes:
                 self.opened.append(os.fsdecode(name))
         elif event == "os.scandir":
-            self.folders.append(arguments[0] if arguments[0] is not None else ".")
+            self.listed.append(arguments[0] if arguments[0] is not None else ".")
         elif event == "fastapi_lint.files":
             self.files.append(arguments[0])
         elif event == "fastapi_lint.folder":
@@ -363,14 +377,26 @@ class _Recording:
         folder = os.path.dirname(self.path)
         if folder not in self.cache_folders or not os.path.isdir(folder):
             return  # not the cache folder the run used (a `cache-dir` setting, ...)
-        stamps: list[tuple[str, object]] = []
-        for name in sorted(self._relied_on()):
+        settled = self.began - _FRESH_NS
+        for name in self.given:  # the likeliest to have just changed (pre-commit's files)
             stamp = _stamp(name)
-            if stamp is not None and max(stamp[2], stamp[3]) > self.began - _FRESH_NS:
+            if stamp is not None and (stamp[2] > settled or stamp[3] > settled):
+                return
+        names, gits = self._relied_on()
+        stamps: list[tuple[str, object]] = []
+        stat = os.stat
+        for name in names:
+            try:
+                found = stat(name)
+            except OSError:
+                stamps.append((name, None))
+                continue
+            if found.st_mtime_ns > settled or found.st_ctime_ns > settled:
                 return  # it may change again unseen within the same clock tick
+            stamp = (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
             stamps.append((name, stamp))
         # Only whether a .git is there counts: git changes its folder all the time.
-        stamps += ((name, os.path.exists(name)) for name in sorted(self._gits()))
+        stamps += ((name, os.path.exists(name)) for name in gits)
         data = _MAGIC + marshal.dumps((self.key, stamps, self.chunks, status))
         temporary = f"{self.path}.{os.getpid()}.tmp"
         with open(temporary, "wb") as stream:
@@ -378,36 +404,34 @@ class _Recording:
         os.replace(temporary, self.path)
         _prune(folder)
 
-    def _marked(self) -> set[str]:
-        """The folders whose marks are watched one by one: those whose stamp is not (a new
-        entry in a folder changes its stamp; a pyproject.toml read is stamped as read)."""
-        folders = {os.path.realpath(folder) for folder in self.folders}
-        folders.update(os.fspath(path) for path in self.files[0])
-        return {os.fspath(folder) for folder in self.marks} - folders
-
-    def _gits(self) -> set[str]:
-        return {os.path.join(folder, ".git") for folder in self._marked()}
-
-    def _relied_on(self) -> set[str]:
-        """Every path whose stamp the memo is checked by (see the module's docstring)."""
-        names = {os.fspath(path) for group in self.files for path in group}
-        names.update(os.path.join(folder, "pyproject.toml") for folder in self._marked())
-        names.update(os.path.realpath(folder) for folder in self.folders)
-        names.update(os.path.realpath(name) for name in self.opened if not name.endswith(_NOT_READ))
+    def _relied_on(self) -> tuple[set[str], set[str]]:
+        """The paths whose stamps the memo is checked by, and those of each `.git` whose
+        presence alone is (see the module's docstring)."""
+        read = {os.path.realpath(name) for name in self.opened if not name.endswith(_NOT_READ)}
+        read.update(os.path.realpath(folder) for folder in self.listed)
+        inside = tuple(folder + os.sep for folder in self.cache_folders)
+        names = {
+            name
+            for name in read
+            if not name.startswith(inside)
+            and name not in self.cache_folders
+            and not name.startswith(_SYSTEM)
+        }
+        names.update(os.fspath(folder) for folder in self.folders)  # (resolved)
+        # A folder whose stamp is not watched has its marks watched one by one (a new entry
+        # changes a folder's stamp; a pyproject.toml read is stamped as read).
+        marked = {os.fspath(folder) for folder in self.marks} - names
+        names.update(os.path.join(folder, "pyproject.toml") for folder in marked)
+        for group in self.files:
+            names.update(map(os.fspath, group))
         # The tool's own modules that made the output: an editable install keeps its version.
         names.update(
             module.__file__
             for name, module in list(sys.modules.items())
             if name.startswith("fastapi_lint.") and getattr(module, "__file__", None)
         )
-        inside = tuple(folder + os.sep for folder in self.cache_folders)
-        return {
-            name
-            for name in names
-            if not name.startswith(inside)
-            and name not in self.cache_folders
-            and not name.startswith(_SYSTEM)
-        } - self._gits()
+        gits = {os.path.join(folder, ".git") for folder in marked}
+        return names - gits, gits
 
 
 class _Tee(io.RawIOBase):
