@@ -218,6 +218,18 @@ def test_a_change_to_the_files_runs_again(project, runs, change):
     assert not runs()[3] or not runs()[3]
 
 
+def test_stamps_the_run_took_are_those_a_replay_checks(project, runs, monkeypatch):
+    from fastapi_lint import cache
+
+    monkeypatch.setattr(cache, "_FRESH_NS", 0)  # the run finds files by stamp at once
+    runs()
+    _edited(project)
+    assert runs()[3]  # the other modules are found by their stamps, not read
+    assert not runs()[3]
+    _edited_helper(project)
+    assert runs()[3]
+
+
 def test_a_changed_environment_variable_runs_again(project, runs, monkeypatch):
     runs()
     monkeypatch.setenv("NO_COLOR", "1")

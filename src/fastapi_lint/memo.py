@@ -227,20 +227,11 @@ def _replay(path: str, key: bytes) -> int | None:
     if memo is None:
         return None
     stamps, chunks, status = memo
-    stat = os.stat
-    for name, stamp in stamps:  # (inlined: a memo of a large project holds thousands)
-        if type(stamp) is bool:
-            if os.path.exists(name) != stamp:
-                return None
-            continue
-        try:
-            found = stat(name)
-        except OSError:
-            if stamp is None:
-                continue
+    try:
+        if not _hold(stamps):
             return None
-        if (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns) != stamp:
-            return None
+    except Exception:  # a damaged entry
+        return None
     streams = {1: sys.stdout, 2: sys.stderr}
     try:
         for number, data in chunks:
@@ -252,6 +243,25 @@ def _replay(path: str, key: bytes) -> int | None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return status
+
+
+def _hold(stamps: list) -> bool:
+    """Whether every stamp still holds (inlined: a memo of a large project holds thousands)."""
+    stat = os.stat
+    for name, stamp in stamps:
+        if type(stamp) is bool:
+            if os.path.exists(name) != stamp:
+                return False
+            continue
+        try:
+            found = stat(name)
+        except OSError:
+            if stamp is None:
+                continue
+            return False
+        if (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino) != stamp:
+            return False
+    return True
 
 
 def _load(path: str, key: bytes) -> tuple[list, list, int] | None:
@@ -270,9 +280,6 @@ def _load(path: str, key: bytes) -> tuple[list, list, int] | None:
         return None
     if type(stamps) is not list or type(chunks) is not list:
         return None
-    for item in stamps:
-        if type(item) is not tuple or len(item) != 2 or type(item[0]) is not str:
-            return None
     for item in chunks:
         if type(item) is not tuple or len(item) != 2 or item[0] not in (1, 2):
             return None
@@ -286,7 +293,7 @@ def _stamp(path: str) -> tuple[int, int, int, int] | None:
         status = os.stat(path)
     except OSError:
         return None
-    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 
 # -- recording -----------------------------------------------------------------------------------
@@ -313,6 +320,7 @@ class _Recording:
         self.key = key
         self.given = given  # the paths on the command line, resolved
         self.files: list = []  # lists of paths (Path or str)
+        self.stamps: list[dict] = []  # path -> cache.stamp_of, as the run found them
         self.folders: list = list(watched)  # resolved
         self.listed: list = []
         self.marks: list = []  # folders whose pyproject.toml and .git presence decide
@@ -336,6 +344,8 @@ class _Recording:
             self.listed.append(arguments[0] if arguments[0] is not None else ".")
         elif event == "fastapi_lint.files":
             self.files.append(arguments[0])
+            if len(arguments) > 1:
+                self.stamps.append(arguments[1])
         elif event == "fastapi_lint.folder":
             self.folders.append(arguments[0])
         elif event == "fastapi_lint.marks":
@@ -380,10 +390,18 @@ class _Recording:
         settled = self.began - _FRESH_NS
         for name in self.given:  # the likeliest to have just changed (pre-commit's files)
             stamp = _stamp(name)
-            if stamp is not None and (stamp[2] > settled or stamp[3] > settled):
+            if stamp is not None and (stamp[1] > settled or stamp[2] > settled):
                 return
         names, gits = self._relied_on()
-        stamps: list[tuple[str, object]] = []
+        # The given paths first: a replay stops at the first stamp that changed.
+        stamps: list[tuple[str, object]] = [(name, _stamp(name)) for name in self.given]
+        names.difference_update(self.given)
+        for taken in self.stamps:  # stamps the run took of the files it did not read
+            for path, stamp in taken.items():
+                name = os.fspath(path)
+                if stamp is not None and name in names:
+                    names.discard(name)
+                    stamps.append((name, stamp))
         stat = os.stat
         for name in names:
             try:
@@ -393,7 +411,7 @@ class _Recording:
                 continue
             if found.st_mtime_ns > settled or found.st_ctime_ns > settled:
                 return  # it may change again unseen within the same clock tick
-            stamp = (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+            stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
             stamps.append((name, stamp))
         # Only whether a .git is there counts: git changes its folder all the time.
         stamps += ((name, os.path.exists(name)) for name in gits)

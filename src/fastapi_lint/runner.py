@@ -207,7 +207,8 @@ def _check_project(
     folder = _cache_folder(project, settings, options)
     _use_fallback_cache(folder)
     made = pipeline.plan(project, projects, files, folder, settings.max_file_size, walked)
-    sys.audit("fastapi_lint.files", made.paths)  # what the output depends on (memo.py)
+    # What the output depends on, and the stamps of those not read (memo.py).
+    sys.audit("fastapi_lint.files", made.paths, made.stamps)
     results = ResultsCache(folder, base)
     work = pipeline.Checking(made, files, settings, options, base, results)
     reports, index = pipeline.check_files(work)
