@@ -56,6 +56,13 @@ class Runs:
         out, err = self.capture.readouterr()
         return status or 0, out, err, self.commands > before
 
+    def kept(self, *args: str) -> tuple[int, bytes, bytes, bool]:
+        """The first run of ARGS leaves a note, the second keeps a memo: its result."""
+        first, second = self(*args), self(*args)
+        assert first[3] and second[3]
+        assert first[:3] == second[:3]
+        return second
+
     def direct(self, *args: str) -> tuple[int, bytes, bytes]:
         """The same, by the command itself (no memo read or written)."""
         self.monkeypatch.setattr(sys, "argv", ["fastapi-lint", "check", *args])
@@ -113,13 +120,16 @@ def edit_keeping_size(path: Path, old: str, new: str) -> None:
     os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns - 1_000_000_000))
 
 
-def test_a_second_run_replays_the_first_without_running(project, runs):
+def test_a_third_run_replays_the_second_without_running(project, runs):
     first = runs()
     assert first[3] and first[0] == 1 and b"FAL201" in first[1]
+    assert memos(project) == []  # a run seen once (pre-commit's on new files) keeps no memo
+    assert len(list((project / ".fastapi_lint_cache").glob(memo.SEEN + "*"))) == 1
+    assert runs() == first
     assert len(memos(project)) == 1
-    second = runs()
-    assert not second[3], "the memo was not used"
-    assert second == (*first[:3], False)
+    third = runs()
+    assert not third[3], "the memo was not used"
+    assert third == (*first[:3], False)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +151,7 @@ def test_a_second_run_replays_the_first_without_running(project, runs):
 )
 def test_the_replay_is_the_run_byte_for_byte(project, runs, args):
     status, out, err = runs.direct(*args)
-    first = runs(*args)
+    first = runs.kept(*args)
     assert first[:3] == (status, out, err)
     second = runs(*args)
     assert not second[3]
@@ -151,7 +161,7 @@ def test_the_replay_is_the_run_byte_for_byte(project, runs, args):
 def test_a_clean_run_is_replayed_with_its_status(project, runs):
     (project / "pkg" / "app.py").unlink()
     (project / "pkg" / "sub" / "helpers.py").write_text("X = 1\n")
-    first = runs()
+    first = runs.kept()
     assert first[:3] == (0, b"All checks passed!\n", b"")
     assert runs() == (*first[:3], False)
 
@@ -208,7 +218,7 @@ def _nested_project_added(root: Path) -> None:
     ],
 )
 def test_a_change_to_the_files_runs_again(project, runs, change):
-    runs()
+    runs.kept()
     change(project)
     after = runs()
     assert after[3], "a stale memo was replayed"
@@ -222,7 +232,7 @@ def test_stamps_the_run_took_are_those_a_replay_checks(project, runs, monkeypatc
     from fastapi_lint import cache
 
     monkeypatch.setattr(cache, "_FRESH_NS", 0)  # the run finds files by stamp at once
-    runs()
+    runs.kept()
     _edited(project)
     assert runs()[3]  # the other modules are found by their stamps, not read
     assert not runs()[3]
@@ -231,7 +241,7 @@ def test_stamps_the_run_took_are_those_a_replay_checks(project, runs, monkeypatc
 
 
 def test_a_changed_environment_variable_runs_again(project, runs, monkeypatch):
-    runs()
+    runs.kept()
     monkeypatch.setenv("NO_COLOR", "1")
     assert runs()[3]
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
@@ -239,13 +249,13 @@ def test_a_changed_environment_variable_runs_again(project, runs, monkeypatch):
 
 
 def test_other_arguments_run_again(project, runs):
-    runs()
+    runs.kept()
     assert runs("--select", "FAL1")[3]
     assert runs(".", "--select", "FAL1")[3]
 
 
 def test_another_current_folder_runs_again(project, runs, monkeypatch):
-    first = runs(str(project))
+    first = runs.kept(str(project))
     monkeypatch.chdir(project / "pkg")
     second = runs(str(project))
     assert second[3]
@@ -253,13 +263,13 @@ def test_another_current_folder_runs_again(project, runs, monkeypatch):
 
 
 def test_a_terminal_runs_again(project, runs, monkeypatch):
-    runs()
+    runs.kept()
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert runs()[3]
 
 
 def test_a_damaged_memo_runs_again_silently(project, runs):
-    first = runs()
+    first = runs.kept()
     (path,) = memos(project)
     data = path.read_bytes()
     for damaged in (data[: len(data) // 2], data[:30] + b"\xff" * 40 + data[70:], b"", b"x"):
@@ -269,7 +279,7 @@ def test_a_damaged_memo_runs_again_silently(project, runs):
 
 
 def test_a_memo_of_another_version_runs_again(project, runs, monkeypatch):
-    runs()
+    runs.kept()
     monkeypatch.setattr(fastapi_lint, "__version__", "0.0.1")
     assert runs()[3]
 
@@ -277,7 +287,7 @@ def test_a_memo_of_another_version_runs_again(project, runs, monkeypatch):
 def test_a_changed_config_file_runs_again(project, runs):
     config = project / "ci.toml"
     write(config, 'select = ["FAL2"]\n')
-    runs("--config", "ci.toml")
+    runs.kept("--config", "ci.toml")
     edit_keeping_size(config, "FAL2", "FAL1")
     assert runs("--config", "ci.toml")[3]
 
@@ -285,7 +295,7 @@ def test_a_changed_config_file_runs_again(project, runs):
 def test_a_changed_baseline_runs_again(project, runs):
     assert runs.direct("--write-baseline", "all.json")[0] == 0
     assert runs.direct("--select", "FAL1", "--write-baseline", "base.json")[0] == 0
-    first = runs("--baseline", "base.json")
+    first = runs.kept("--baseline", "base.json")
     assert b"FAL201" in first[1] and b"FAL102" not in first[1]
     # Rewritten in place: its folder does not change.
     (project / "base.json").write_bytes((project / "all.json").read_bytes())
@@ -302,7 +312,7 @@ def test_a_file_added_after_a_run_that_walked_from_the_walk_memo_runs_again(
     # Folders made just now count as settled: the walk memo keeps them at once.
     monkeypatch.setattr(discovery, "_FRESH_NS", 0)
     monkeypatch.setattr(cache, "_FRESH_NS", 0)
-    runs()
+    runs.kept()
     _edited(project)
     listed: list[str] = []
     scandir = os.scandir
@@ -324,7 +334,7 @@ def test_settings_above_a_plain_pyproject_run_again(project, runs):
     # A pyproject.toml with only another tool's settings marks a root, but the settings of a
     # folder above it apply (projects.Projects.project_at).
     (project / "pyproject.toml").write_text("[tool.black]\n")
-    runs()
+    runs.kept()
     assert not runs()[3]
     (project.parent / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAL1"]\n')
     after = runs()
@@ -334,8 +344,7 @@ def test_settings_above_a_plain_pyproject_run_again(project, runs):
 
 def test_git_working_in_its_folder_keeps_the_memo(project, runs):
     (project / ".git").mkdir()
-    runs()
-    runs()  # (the memo is written by a run that starts after `.git` was made)
+    runs.kept()
     (project / ".git" / "index").write_text("changed")
     assert not runs()[3]
 
@@ -370,6 +379,7 @@ def test_no_cache_neither_reads_nor_writes_a_memo(project, runs):
 
 def test_a_file_that_does_not_parse_is_never_memoised(project, runs):
     write(project / "pkg" / "broken.py", "def (:\n")
+    runs()
     first = runs()
     assert b"FAL001" in first[1]
     assert memos(project) == []
@@ -384,6 +394,7 @@ def test_a_usage_error_is_never_memoised(project, runs):
 def test_a_file_changed_during_the_run_is_not_trusted(project, runs, monkeypatch):
     monkeypatch.setattr(memo, "_FRESH_NS", 3_600_000_000_000)  # everything is "just changed"
     runs()
+    runs()
     assert memos(project) == []
 
 
@@ -397,15 +408,16 @@ def test_a_cache_dir_setting_keeps_no_memo(project, runs, tmp_path):
 
 def test_the_cache_folder_of_the_environment_holds_the_memo(project, runs, tmp_path, monkeypatch):
     monkeypatch.setenv("FASTAPI_LINT_CACHE_DIR", str(tmp_path / "shared"))
-    first = runs()
+    first = runs.kept()
     assert len(list((tmp_path / "shared").rglob(memo.PREFIX + "*"))) == 1
     assert runs() == (*first[:3], False)
 
 
 def test_the_newest_memos_are_kept(project, runs):
     for number in range(memo.KEEP + 3):
-        assert runs(*["--extend-select=FAL2"] * number)[3]
+        runs.kept(*["--extend-select=FAL2"] * number)
     assert len(memos(project)) == memo.KEEP
+    assert len(list((project / ".fastapi_lint_cache").glob(memo.SEEN + "*"))) == memo.KEEP
 
 
 def test_the_run_vouches_only_for_a_plain_run():
@@ -441,14 +453,15 @@ def test_the_command_replays_without_importing_click(project):
     env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
     env.pop("FASTAPI_LINT_CACHE_DIR", None)
     command = [sys.executable, "-c", _SHOW_MODULES, "check", "."]
-    done = [subprocess.run(command, capture_output=True, cwd=project, env=env) for _ in range(3)]
-    first, second, third = done
+    done = [subprocess.run(command, capture_output=True, cwd=project, env=env) for _ in range(4)]
+    first = done[0]
     assert first.returncode == 1 and b"FAL201" in first.stdout
-    for run in (second, third):
+    for run in done[1:]:
         assert (run.returncode, run.stdout) == (first.returncode, first.stdout)
 
     def modules(run) -> bytes:
         return run.stderr.rstrip(b"\n").rpartition(b"\n")[2]
 
-    assert b"click" in modules(first)
-    assert modules(second) == modules(third) == b""
+    # Noted by the first, kept by the second, replayed by the others.
+    assert b"click" in modules(done[0]) and b"click" in modules(done[1])
+    assert modules(done[2]) == modules(done[3]) == b""

@@ -54,6 +54,7 @@ import sys
 FORMAT = 1
 KEEP = 8  # memos per cache folder: `check .` and the pre-commit hook's runs alternate
 PREFIX = "memo-"
+SEEN = "seen-"  # + a memo's name: the note that its invocation ran (no memo kept yet)
 _MAGIC = b"fastapi-lint memo\n"
 _FRESH_NS = 2_000_000_000  # as cache.stamp_of: a change within the same clock tick is unseen
 _CACHE_DIR = ".fastapi_lint_cache"  # cache.CACHE_DIR (imported by a run, not by a replay)
@@ -105,7 +106,7 @@ def main() -> int | None:
 
     if where is None:
         return command()
-    recording = _Recording(*where)
+    recording = _Recording(*where, seen=_seen(where[0]))
     status: object = 1
     recording.start()
     try:
@@ -245,6 +246,13 @@ def _replay(path: str, key: bytes) -> int | None:
     return status
 
 
+def _seen(path: str) -> bool:
+    """Whether this invocation ran before: it keeps a memo then (one that never ran twice, a
+    pre-commit run on this commit's files, only leaves a note that it ran)."""
+    folder, name = os.path.split(path)
+    return os.path.exists(path) or os.path.exists(os.path.join(folder, SEEN + name))
+
+
 def _hold(stamps: list) -> bool:
     """Whether every stamp still holds (inlined: a memo of a large project holds thousands)."""
     stat = os.stat
@@ -315,9 +323,12 @@ def _heard(event: str, arguments: tuple) -> None:
 class _Recording:
     """What one run printed and relied on, written as a memo if the run was plain."""
 
-    def __init__(self, path: str, key: bytes, watched: list[str], given: list[str]) -> None:
+    def __init__(
+        self, path: str, key: bytes, watched: list[str], given: list[str], *, seen: bool
+    ) -> None:
         self.path = path
         self.key = key
+        self.seen = seen
         self.given = given  # the paths on the command line, resolved
         self.files: list = []  # lists of paths (Path or str)
         self.stamps: list[dict] = []  # path -> cache.stamp_of, as the run found them
@@ -387,6 +398,12 @@ class _Recording:
         folder = os.path.dirname(self.path)
         if folder not in self.cache_folders or not os.path.isdir(folder):
             return  # not the cache folder the run used (a `cache-dir` setting, ...)
+        if not self.seen:  # noted; the next identical run keeps the memo
+            folder, name = os.path.split(self.path)
+            with open(os.path.join(folder, SEEN + name), "wb"):
+                pass
+            _prune(folder, SEEN)
+            return
         settled = self.began - _FRESH_NS
         for name in self.given:  # the likeliest to have just changed (pre-commit's files)
             stamp = _stamp(name)
@@ -420,7 +437,7 @@ class _Recording:
         with open(temporary, "wb") as stream:
             stream.write(data)
         os.replace(temporary, self.path)
-        _prune(folder)
+        _prune(folder, PREFIX)
 
     def _relied_on(self) -> tuple[set[str], set[str]]:
         """The paths whose stamps the memo is checked by, and those of each `.git` whose
@@ -495,12 +512,12 @@ def _teed(stream, number: int, chunks: list) -> io.TextIOWrapper:
     )
 
 
-def _prune(folder: str) -> None:
-    """Keeps the newest `KEEP` memos of a cache folder."""
+def _prune(folder: str, prefix: str) -> None:
+    """Keeps the newest `KEEP` memos (or notes) of a cache folder."""
     memos = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            if entry.name.startswith(PREFIX) and not entry.name.endswith(".tmp"):
+            if entry.name.startswith(prefix) and not entry.name.endswith(".tmp"):
                 try:
                     memos.append((entry.stat().st_mtime_ns, entry.path))
                 except OSError:
