@@ -386,6 +386,24 @@ def test_a_file_that_does_not_parse_is_never_memoised(project, runs):
     assert runs()[3]
 
 
+def test_output_cut_short_is_never_memoised(project, runs, monkeypatch):
+    import io
+
+    class Closed(io.RawIOBase):  # a reader that went away (`fastapi-lint check | head -1`)
+        def writable(self):
+            return True
+
+        def write(self, data):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(Closed(), encoding="utf-8"))
+    for _ in range(3):
+        monkeypatch.setattr(sys, "argv", ["fastapi-lint", "check"])
+        with pytest.raises(SystemExit):
+            memo.main()
+    assert memos(project) == []
+
+
 def test_a_usage_error_is_never_memoised(project, runs):
     assert runs("--select", "NOPE")[0] == 2
     assert memos(project) == []

@@ -18,10 +18,10 @@ the run prints. A memo is one file, named by a digest of its key, which it holds
 another key is a miss. The tool's own modules that made the output are stamped too (an editable
 install keeps its version).
 
-**Stamps** (inode, size, modification and change time, or "absent") of everything the run relied
-on, heard as audit events (`sys.audit`) while it ran:
+**Stamps** (size, modification and change time, inode, as `cache.stamp_of`; or "absent") of
+everything the run relied on, heard as audit events (`sys.audit`) while it ran:
 - every module of each project's index and every file checked (`fastapi_lint.files`, from the
-  runner: a warm run only looks at their stamps);
+  runner, with the stamps it found unread modules by: a warm run only looks at those);
 - every folder the walks went through, from their listing or from the walk memo
   (`fastapi_lint.folder`, discovery), and the folders from the paths up to their project's
   root: a folder's stamp changes when an entry is added, removed or renamed in it;
@@ -35,13 +35,15 @@ on, heard as audit events (`sys.audit`) while it ran:
   own folders (the caches keep themselves right; the memo holds what they gave).
 A memo is not written when a stamp is not settled (changed less than `_FRESH_NS` before the run
 began: the cache's racy-time rule), when the run printed progress, met an unreadable file or a
-file that does not parse (FAL001), or failed (status 2).
+file that does not parse (FAL001), warned, or failed (status 2). Nor by the first run of an
+invocation: it leaves a note (`SEEN`), and the second keeps the memo, so that pre-commit's run on
+each commit's files does not pay for writing one it would never replay.
 
 **Where**: in the cache folder of the project at the paths, found as the caches find it by
 default (the nearest folder above with a `pyproject.toml` or a `.git`, else the current folder;
 `--cache-dir`, then `FASTAPI_LINT_CACHE_DIR`). A run whose cache folder is another (a
-`cache-dir` setting, a nested project's rules) writes no memo. The newest `KEEP` memos are kept.
-`--no-cache` neither reads nor writes one.
+`cache-dir` setting, a nested project's rules) writes no memo. The newest `KEEP` memos (and
+notes) are kept. `--no-cache` neither reads nor writes one.
 """
 
 from __future__ import annotations
@@ -372,8 +374,8 @@ class _Recording:
 
         self.began = time.time_ns()
         self.streams = (sys.stdout, sys.stderr)
-        sys.stdout = _teed(sys.stdout, 1, self.chunks)
-        sys.stderr = _teed(sys.stderr, 2, self.chunks)
+        sys.stdout = _teed(sys.stdout, 1, self)
+        sys.stderr = _teed(sys.stderr, 2, self)
         _recording = self
         if not _hooked:
             sys.addaudithook(_heard)
@@ -472,19 +474,23 @@ class _Recording:
 class _Tee(io.RawIOBase):
     """Bytes written to a stream, also kept as chunks (stream number, bytes) in their order."""
 
-    def __init__(self, stream, number: int, chunks: list) -> None:
+    def __init__(self, stream, number: int, recording: _Recording) -> None:
         self.stream = stream
         self.number = number
-        self.chunks = chunks
+        self.recording = recording
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:
         data = bytes(data)
-        self.stream.flush()
-        self.stream.buffer.write(data)
-        self.chunks.append((self.number, data))
+        try:
+            self.stream.flush()
+            self.stream.buffer.write(data)
+        except BaseException:  # not all of it was shown (`| head`): nothing to keep
+            self.recording.unsure = True
+            raise
+        self.recording.chunks.append((self.number, data))
         return len(data)
 
     def flush(self) -> None:
@@ -500,10 +506,10 @@ class _Tee(io.RawIOBase):
         self.flush()
 
 
-def _teed(stream, number: int, chunks: list) -> io.TextIOWrapper:
-    """A text stream like `stream` whose bytes also go to `chunks`."""
+def _teed(stream, number: int, recording: _Recording) -> io.TextIOWrapper:
+    """A text stream like `stream` whose bytes also go to the recording's chunks."""
     return io.TextIOWrapper(
-        _Tee(stream, number, chunks),
+        _Tee(stream, number, recording),
         encoding=stream.encoding,
         errors=stream.errors,
         newline="\n",
