@@ -1,4 +1,6 @@
-from fastapi_lint.cli import main
+import sys
+
+from fastapi_lint.memo import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -27,7 +27,7 @@ from fastapi_lint.config import (
     load,
     validate_codes,
 )
-from fastapi_lint.diagnostics import has_internal_error
+from fastapi_lint.diagnostics import TOOL_CODES, has_internal_error
 from fastapi_lint.projects import Projects
 from fastapi_lint.reporters import EDIT_FORMATS, HUMAN_FORMATS, ReportOptions, renderer
 
@@ -217,6 +217,7 @@ def _check(asked: CheckChoices) -> int:
     finally:
         if progress is not None:
             progress.clear()
+    _vouch(result, progress)
 
     if not result.files and not use_stdin:
         shown = " ".join(str(path) for path in paths)
@@ -277,6 +278,21 @@ def _check(asked: CheckChoices) -> int:
     if asked.exit_zero or not result.count:
         return EXIT_CLEAN
     return EXIT_FINDINGS
+
+
+def _vouch(result: RunResult, progress: Progress | None) -> None:
+    """Tells the output memo (memo.py) not to keep a run that showed progress (its output
+    depends on time), met a file it could not read or parse, or failed."""
+    unsure = (progress is not None and progress.shown) or bool(result.warnings)
+    for report in result.files:
+        if unsure:
+            break
+        if report.rows is not None:
+            unsure = any(row[2] in TOOL_CODES for row in report.rows)
+        else:
+            unsure = any(diagnostic.code in TOOL_CODES for diagnostic in report.diagnostics)
+    if unsure:
+        sys.audit("fastapi_lint.unsure")
 
 
 def _rows_only(asked: CheckChoices, output_format: str) -> bool:

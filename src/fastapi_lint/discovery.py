@@ -13,6 +13,7 @@ import errno
 import functools
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +240,7 @@ class _Walk:
         have the `.gitignore` and `pyproject.toml` the memo saw, so its entries hold if the
         folder is unchanged too. `linked`: reached through a symlink, below folders the memo
         does not vouch for."""
+        sys.audit("fastapi_lint.folder", real)  # its entries decide the run (memo.py)
         memo = self.memo
         if memo is None or linked or not _inside(real, self.stop):
             self._list(directory, real, None, linked)

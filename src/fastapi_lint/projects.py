@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -82,6 +83,7 @@ class Projects:
         cached = self._projects.get(folder)
         if cached is not None:
             return cached
+        sys.audit("fastapi_lint.marks", folder)  # its pyproject.toml and .git decide (memo.py)
         marker = _marker(folder)
         if marker == "config":
             project = Project(folder, folder / PYPROJECT)

@@ -12,6 +12,7 @@ import dataclasses
 import gc
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,6 +207,8 @@ def _check_project(
     folder = _cache_folder(project, settings, options)
     _use_fallback_cache(folder)
     made = pipeline.plan(project, projects, files, folder, settings.max_file_size, walked)
+    # What the output depends on, and the stamps of those not read (memo.py).
+    sys.audit("fastapi_lint.files", made.paths, made.stamps)
     results = ResultsCache(folder, base)
     work = pipeline.Checking(made, files, settings, options, base, results)
     reports, index = pipeline.check_files(work)
@@ -221,7 +224,9 @@ def _cache_folder(project: Project, settings: Settings, options: Options) -> Pat
     """The project's cache folder (files of no project: the current folder's), or None."""
     if not options.use_cache:
         return None
-    return cache_folder(project.root, chosen_cache_dir(options.cache_dir, settings.cache_dir))
+    folder = cache_folder(project.root, chosen_cache_dir(options.cache_dir, settings.cache_dir))
+    sys.audit("fastapi_lint.cache", folder)  # (memo.py: the caches are not what a run reads)
+    return folder
 
 
 def _use_fallback_cache(folder: Path | None) -> None:

@@ -1,0 +1,485 @@
+"""The output memo (memo.py): a run where nothing changed replays the output of the last one,
+byte for byte, and any change to what that output depends on runs the command again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import fastapi_lint
+from fastapi_lint import cli, memo
+
+ROUTE = """\
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/")
+async def index():
+    time.sleep(1)
+    return {"ok": True}
+"""
+HELPER = "def helper(x=[]):\n    return x\n"
+
+
+class Runs:
+    """Runs the command's front door in this process, as the console script does."""
+
+    def __init__(self, capsysbinary, monkeypatch) -> None:
+        self.capture = capsysbinary
+        self.monkeypatch = monkeypatch
+        self.commands = 0
+        self.command = command = cli.main
+
+        def counted(*args, **kwargs):
+            self.commands += 1
+            return command(*args, **kwargs)
+
+        monkeypatch.setattr(cli, "main", counted)
+
+    def __call__(self, *args: str) -> tuple[int, bytes, bytes, bool]:
+        """(status, stdout, stderr, whether the command ran) of `fastapi-lint check ARGS`."""
+        self.monkeypatch.setattr(sys, "argv", ["fastapi-lint", "check", *args])
+        before = self.commands
+        try:
+            status = memo.main()
+        except SystemExit as exc:
+            status = exc.code
+        out, err = self.capture.readouterr()
+        return status or 0, out, err, self.commands > before
+
+    def kept(self, *args: str) -> tuple[int, bytes, bytes, bool]:
+        """The first run of ARGS leaves a note, the second keeps a memo: its result."""
+        first, second = self(*args), self(*args)
+        assert first[3] and second[3]
+        assert first[:3] == second[:3]
+        return second
+
+    def direct(self, *args: str) -> tuple[int, bytes, bytes]:
+        """The same, by the command itself (no memo read or written)."""
+        self.monkeypatch.setattr(sys, "argv", ["fastapi-lint", "check", *args])
+        status = 0
+        try:
+            self.command()
+        except SystemExit as exc:
+            status = exc.code
+        out, err = self.capture.readouterr()
+        return status or 0, out, err
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "project"
+    write(root / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(root / ".gitignore", "ignored_*.py\n")
+    write(root / "pkg" / "__init__.py", "")
+    write(root / "pkg" / "app.py", ROUTE)
+    write(root / "pkg" / "sub" / "__init__.py", "")
+    write(root / "pkg" / "sub" / "helpers.py", HELPER)
+    # Made by the first run, the cache folder changes the project's folder as it runs: that
+    # run keeps no memo (what changed during a run is not trusted), the next one does.
+    (root / ".fastapi_lint_cache").mkdir()
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(memo, "_FRESH_NS", 0)  # files written just now count as settled
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    monkeypatch.delenv("FASTAPI_LINT_CACHE_DIR", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return root
+
+
+@pytest.fixture
+def runs(capsysbinary, monkeypatch) -> Runs:
+    return Runs(capsysbinary, monkeypatch)
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def memos(root: Path) -> list[Path]:
+    return sorted((root / ".fastapi_lint_cache").glob(memo.PREFIX + "*"))
+
+
+def edit_keeping_size(path: Path, old: str, new: str) -> None:
+    """Rewrite `path` with `old` replaced by `new` (as long), its mtime a second earlier than
+    before (an edit within the same clock tick is what the racy-time rule is for; a later
+    one would be a file changed as the next run runs)."""
+    assert len(old) == len(new)
+    status = path.stat()
+    path.write_text(path.read_text().replace(old, new))
+    assert path.stat().st_size == status.st_size
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns - 1_000_000_000))
+
+
+def test_a_third_run_replays_the_second_without_running(project, runs):
+    first = runs()
+    assert first[3] and first[0] == 1 and b"FAL201" in first[1]
+    assert memos(project) == []  # a run seen once (pre-commit's on new files) keeps no memo
+    assert len(list((project / ".fastapi_lint_cache").glob(memo.SEEN + "*"))) == 1
+    assert runs() == first
+    assert len(memos(project)) == 1
+    third = runs()
+    assert not third[3], "the memo was not used"
+    assert third == (*first[:3], False)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("--output-format", "json"),
+        ("--output-format=sarif",),
+        ("--output-format", "github"),
+        ("--output-format", "junit"),
+        ("--output-format", "full"),
+        ("--statistics",),
+        ("--statistics", "--output-format", "json"),
+        ("--exit-zero",),
+        ("-q",),
+        ("--select", "FAL2", "pkg"),
+        ("pkg/app.py",),
+    ],
+)
+def test_the_replay_is_the_run_byte_for_byte(project, runs, args):
+    status, out, err = runs.direct(*args)
+    first = runs.kept(*args)
+    assert first[:3] == (status, out, err)
+    second = runs(*args)
+    assert not second[3]
+    assert second[:3] == (status, out, err)
+
+
+def test_a_clean_run_is_replayed_with_its_status(project, runs):
+    (project / "pkg" / "app.py").unlink()
+    (project / "pkg" / "sub" / "helpers.py").write_text("X = 1\n")
+    first = runs.kept()
+    assert first[:3] == (0, b"All checks passed!\n", b"")
+    assert runs() == (*first[:3], False)
+
+
+# -- what makes a memo stale: each case fails if that part of the key or stamps is left out ----
+def _edited(root: Path) -> None:
+    edit_keeping_size(root / "pkg" / "app.py", "time.sleep(1)", "time.sleep(2)")
+
+
+def _edited_helper(root: Path) -> None:  # a module of the index, not of the findings shown
+    edit_keeping_size(root / "pkg" / "sub" / "helpers.py", "x=[]", "x=()")
+
+
+def _added(root: Path) -> None:
+    write(root / "pkg" / "sub" / "more.py", HELPER)
+
+
+def _added_in_a_new_folder(root: Path) -> None:
+    write(root / "pkg" / "sub" / "deeper" / "more.py", HELPER)
+
+
+def _removed(root: Path) -> None:
+    (root / "pkg" / "sub" / "helpers.py").unlink()
+
+
+def _gitignore_edited(root: Path) -> None:
+    (root / ".gitignore").write_text("pkg/sub/\n")
+
+
+def _nested_gitignore_added(root: Path) -> None:
+    (root / "pkg" / ".gitignore").write_text("sub/\n")
+
+
+def _pyproject_edited(root: Path) -> None:
+    (root / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAL102"]\n')
+
+
+def _nested_project_added(root: Path) -> None:
+    (root / "pkg" / "sub" / "pyproject.toml").write_text('[tool.fastapi-lint]\nselect = ["FAL1"]\n')
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _edited,
+        _edited_helper,
+        _added,
+        _added_in_a_new_folder,
+        _removed,
+        _gitignore_edited,
+        _nested_gitignore_added,
+        _pyproject_edited,
+        _nested_project_added,
+    ],
+)
+def test_a_change_to_the_files_runs_again(project, runs, change):
+    runs.kept()
+    change(project)
+    after = runs()
+    assert after[3], "a stale memo was replayed"
+    assert after[:3] == runs.direct()
+    # The new output is memoised in turn (by the next run when this one made a cache folder:
+    # the nested project's).
+    assert not runs()[3] or not runs()[3]
+
+
+def test_stamps_the_run_took_are_those_a_replay_checks(project, runs, monkeypatch):
+    from fastapi_lint import cache
+
+    monkeypatch.setattr(cache, "_FRESH_NS", 0)  # the run finds files by stamp at once
+    runs.kept()
+    _edited(project)
+    assert runs()[3]  # the other modules are found by their stamps, not read
+    assert not runs()[3]
+    _edited_helper(project)
+    assert runs()[3]
+
+
+def test_a_changed_environment_variable_runs_again(project, runs, monkeypatch):
+    runs.kept()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert runs()[3]
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    assert runs()[3]
+
+
+def test_other_arguments_run_again(project, runs):
+    runs.kept()
+    assert runs("--select", "FAL1")[3]
+    assert runs(".", "--select", "FAL1")[3]
+
+
+def test_another_current_folder_runs_again(project, runs, monkeypatch):
+    first = runs.kept(str(project))
+    monkeypatch.chdir(project / "pkg")
+    second = runs(str(project))
+    assert second[3]
+    assert second[1] != first[1]  # the paths shown are relative to the current folder
+
+
+def test_a_terminal_runs_again(project, runs, monkeypatch):
+    runs.kept()
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert runs()[3]
+
+
+def test_a_damaged_memo_runs_again_silently(project, runs):
+    first = runs.kept()
+    (path,) = memos(project)
+    data = path.read_bytes()
+    for damaged in (data[: len(data) // 2], data[:30] + b"\xff" * 40 + data[70:], b"", b"x"):
+        path.write_bytes(damaged)
+        assert runs() == (*first[:3], True)
+        path.write_bytes(damaged)
+
+
+def test_a_memo_of_another_version_runs_again(project, runs, monkeypatch):
+    runs.kept()
+    monkeypatch.setattr(fastapi_lint, "__version__", "0.0.1")
+    assert runs()[3]
+
+
+def test_a_changed_config_file_runs_again(project, runs):
+    config = project / "ci.toml"
+    write(config, 'select = ["FAL2"]\n')
+    runs.kept("--config", "ci.toml")
+    edit_keeping_size(config, "FAL2", "FAL1")
+    assert runs("--config", "ci.toml")[3]
+
+
+def test_a_changed_baseline_runs_again(project, runs):
+    assert runs.direct("--write-baseline", "all.json")[0] == 0
+    assert runs.direct("--select", "FAL1", "--write-baseline", "base.json")[0] == 0
+    first = runs.kept("--baseline", "base.json")
+    assert b"FAL201" in first[1] and b"FAL102" not in first[1]
+    # Rewritten in place: its folder does not change.
+    (project / "base.json").write_bytes((project / "all.json").read_bytes())
+    second = runs("--baseline", "base.json")
+    assert second[3]
+    assert b"FAL201" not in second[1]
+
+
+def test_a_file_added_after_a_run_that_walked_from_the_walk_memo_runs_again(
+    project, runs, monkeypatch
+):
+    from fastapi_lint import cache, discovery
+
+    # Folders made just now count as settled: the walk memo keeps them at once.
+    monkeypatch.setattr(discovery, "_FRESH_NS", 0)
+    monkeypatch.setattr(cache, "_FRESH_NS", 0)
+    runs.kept()
+    _edited(project)
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def listing(path="."):
+        listed.append(os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", listing)
+    assert runs()[3]  # writes a memo from a walk that listed no folder of the project
+    assert not [path for path in listed if "pkg" in path]
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert not runs()[3]
+    write(project / "pkg" / "sub" / "deeper" / "more.py", HELPER)
+    assert runs()[3]
+
+
+def test_settings_above_a_plain_pyproject_run_again(project, runs):
+    # A pyproject.toml with only another tool's settings marks a root, but the settings of a
+    # folder above it apply (projects.Projects.project_at).
+    (project / "pyproject.toml").write_text("[tool.black]\n")
+    runs.kept()
+    assert not runs()[3]
+    (project.parent / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAL1"]\n')
+    after = runs()
+    assert after[3]
+    assert b"FAL102" not in after[1]
+
+
+def test_git_working_in_its_folder_keeps_the_memo(project, runs):
+    (project / ".git").mkdir()
+    runs.kept()
+    (project / ".git" / "index").write_text("changed")
+    assert not runs()[3]
+
+
+# -- runs that keep no memo --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--no-cache",),
+        ("--fix",),
+        ("--diff",),
+        ("--add-noqa",),
+        ("--output-file", "report.txt"),
+        ("-o", "report.txt"),
+        ("--write-baseline", "b.json"),
+        ("-",),
+        ("--stdin-filename", "x.py"),
+        ("--", "."),
+        ("--unknown-option",),
+        ("-qx",),
+    ],
+)
+def test_runs_that_write_or_read_stdin_use_no_memo(project, args):
+    assert memo._memo_path(["check", *args]) is None
+
+
+def test_no_cache_neither_reads_nor_writes_a_memo(project, runs):
+    runs("--no-cache")
+    assert memos(project) == []
+    assert runs("--no-cache")[3]
+
+
+def test_a_file_that_does_not_parse_is_never_memoised(project, runs):
+    write(project / "pkg" / "broken.py", "def (:\n")
+    runs()
+    first = runs()
+    assert b"FAL001" in first[1]
+    assert memos(project) == []
+    assert runs()[3]
+
+
+def test_output_cut_short_is_never_memoised(project, runs, monkeypatch):
+    import io
+
+    class Closed(io.RawIOBase):  # a reader that went away (`fastapi-lint check | head -1`)
+        def writable(self):
+            return True
+
+        def write(self, data):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(Closed(), encoding="utf-8"))
+    for _ in range(3):
+        monkeypatch.setattr(sys, "argv", ["fastapi-lint", "check"])
+        with pytest.raises(SystemExit):
+            memo.main()
+    assert memos(project) == []
+
+
+def test_a_usage_error_is_never_memoised(project, runs):
+    assert runs("--select", "NOPE")[0] == 2
+    assert memos(project) == []
+
+
+def test_a_file_changed_during_the_run_is_not_trusted(project, runs, monkeypatch):
+    monkeypatch.setattr(memo, "_FRESH_NS", 3_600_000_000_000)  # everything is "just changed"
+    runs()
+    runs()
+    assert memos(project) == []
+
+
+def test_a_cache_dir_setting_keeps_no_memo(project, runs, tmp_path):
+    (project / "pyproject.toml").write_text(f'[tool.fastapi-lint]\ncache-dir = "{tmp_path}/c"\n')
+    runs()
+    runs()
+    assert not list((tmp_path / "c").rglob(memo.PREFIX + "*"))
+    assert memos(project) == []
+
+
+def test_the_cache_folder_of_the_environment_holds_the_memo(project, runs, tmp_path, monkeypatch):
+    monkeypatch.setenv("FASTAPI_LINT_CACHE_DIR", str(tmp_path / "shared"))
+    first = runs.kept()
+    assert len(list((tmp_path / "shared").rglob(memo.PREFIX + "*"))) == 1
+    assert runs() == (*first[:3], False)
+
+
+def test_the_newest_memos_are_kept(project, runs):
+    for number in range(memo.KEEP + 3):
+        runs.kept(*["--extend-select=FAL2"] * number)
+    assert len(memos(project)) == memo.KEEP
+    assert len(list((project / ".fastapi_lint_cache").glob(memo.SEEN + "*"))) == memo.KEEP
+
+
+def test_the_run_vouches_only_for_a_plain_run():
+    class Shown:
+        shown = True
+
+    from fastapi_lint.results import RunResult
+
+    heard: list[str] = []
+
+    def hook(event, args):
+        if event == "fastapi_lint.unsure":
+            heard.append(event)
+
+    sys.addaudithook(hook)
+    cli._vouch(RunResult(), None)
+    assert heard == []
+    cli._vouch(RunResult(), Shown())
+    assert heard == ["fastapi_lint.unsure"]
+
+
+# -- the console script, as users run it ---------------------------------------------------------
+_SHOW_MODULES = (
+    "import sys\nfrom fastapi_lint import memo\nmemo._FRESH_NS = 0\nmain = memo.main\n"
+    "try:\n    status = main()\nexcept SystemExit as exc:\n    status = exc.code\n"
+    "sys.stdout.flush()\n"
+    "print('\\n' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'click')),"
+    " file=sys.stderr)\nsys.exit(status)\n"
+)
+
+
+def test_the_command_replays_without_importing_click(project):
+    env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
+    env.pop("FASTAPI_LINT_CACHE_DIR", None)
+    command = [sys.executable, "-c", _SHOW_MODULES, "check", "."]
+    done = [subprocess.run(command, capture_output=True, cwd=project, env=env) for _ in range(4)]
+    first = done[0]
+    assert first.returncode == 1 and b"FAL201" in first.stdout
+    for run in done[1:]:
+        assert (run.returncode, run.stdout) == (first.returncode, first.stdout)
+
+    def modules(run) -> bytes:
+        return run.stderr.rstrip(b"\n").rpartition(b"\n")[2]
+
+    # Noted by the first, kept by the second, replayed by the others.
+    assert b"click" in modules(done[0]) and b"click" in modules(done[1])
+    assert modules(done[2]) == modules(done[3]) == b""
