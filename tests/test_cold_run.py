@@ -391,6 +391,24 @@ def test_own_node_lists_are_the_nodes_the_lazy_walk_gives():
     assert scopes > 500
 
 
+def test_the_calls_and_assignments_of_a_body_are_those_its_node_list_holds():
+    """The facts' walk of a sync function lists only its calls and assignments, in the order
+    and with the nesting `own_node_list` has."""
+    from fastapi_lint.semantic.walk import own_calls_and_assignments, own_node_list
+
+    found = 0
+    for path in fixture_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in [tree, *ast.walk(tree)]:
+            if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                listed = [n for n in own_node_list(scope) if type(n) in (ast.Call, ast.Assign)]
+                walked = own_calls_and_assignments(scope)
+                assert len(listed) == len(walked)
+                assert all(a is b for a, b in zip(listed, walked, strict=True)), path
+                found += len(walked)
+    assert found > 1000
+
+
 def test_per_file_ignores_are_not_matched_when_none_are_set(tmp_path, monkeypatch):
     from fastapi_lint import checking
     from fastapi_lint.rules.models.mutable_argument import MutableDefaultArgument

@@ -142,8 +142,9 @@ class Linter:
 
     def _walk(self, ctx: FileContext) -> None:
         """Visit the tree depth-first, children in field order, each node's handlers in rule
-        order; what a node's type needs (handlers, scope or not, child fields) is looked up once
-        per type, and a failing rule's handlers leave the table."""
+        order; what a node's type needs (its handlers bound to this file's rules, scope or not,
+        child fields) is looked up once per type, and a failing rule's handlers leave the
+        table."""
         rules = [rule(ctx) for rule in self.rules]
         dispatch = self.table
         kinds: dict[type, tuple] = {}
@@ -158,12 +159,15 @@ class Linter:
             node_type = type(node)
             kind = kinds.get(node_type)
             if kind is None:
-                handlers = dispatch.get(node_type, ())
+                handlers = [
+                    (position, handler.__get__(rules[position]))
+                    for position, handler in dispatch.get(node_type, ())
+                ]
                 kind = kinds[node_type] = (handlers, node_type in _SCOPES, _pushed(node_type))
             handlers, scope, fields = kind
             for position, handler in handlers:
                 try:
-                    handler(rules[position], node)
+                    handler(node)
                 except Exception as exc:  # a bug in a rule must not end the run
                     ctx.diagnostics.append(internal_error(ctx, rules[position], node, exc))
                     dispatch = {  # its other handlers are not called again (in this file)
@@ -178,7 +182,7 @@ class Linter:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     extend(reversed(value))  # None and str items are popped and pass
-                elif isinstance(value, ast.AST):
+                elif value is not None:
                     push(value)
 
 
@@ -191,9 +195,14 @@ def module_facts(tree: ast.Module, module: str, package: str, index: ProjectInde
     return facts
 
 
-# Fields that never hold a node a rule wants: names, operators, load/store contexts. Skipping
-# them (and every field of a Constant) halves the nodes the walk visits.
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "kind", "level", "module"})
+# Fields that never hold a node a rule wants: names, operators, load/store contexts, numbers and
+# flags. Skipping them (and every field of a Constant) halves the nodes the walk visits. What
+# other fields hold that is not a node (a `name` string, `MatchSingleton`'s value) is pushed,
+# popped and passed over.
+_LEAF_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "kind", "level", "module", "type_comment"}
+    | {"conversion", "simple", "is_async", "tag"}
+)
 _FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 
 

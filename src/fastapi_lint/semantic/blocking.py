@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from fastapi_lint import lazy_re
 from fastapi_lint.semantic.imports import ImportTable
-from fastapi_lint.semantic.walk import own_node_list
+from fastapi_lint.semantic.walk import own_calls_and_assignments
 
 
 class Blocker(str, enum.Enum):
@@ -206,7 +206,7 @@ def blocking_calls_in(
     clients = {name for name, callee in module_values.items() if client_made_by(callee)}
     found: list[str] = []
     callees: list[str] = []
-    for child in own_node_list(node) if nodes is None else nodes:
+    for child in own_calls_and_assignments(node) if nodes is None else nodes:
         kind = type(child)
         if kind is ast.Assign:
             if type(child.value) is ast.Call:

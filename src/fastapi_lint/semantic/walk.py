@@ -79,6 +79,36 @@ def own_node_list(func: ast.AST) -> list[ast.AST]:
     return found
 
 
+def own_calls_and_assignments(func: ast.AST) -> list[ast.AST]:
+    """The `Call` and `Assign` nodes of `own_node_list(func)`, in its order, the other nodes
+    walked but not listed: for the facts of every sync function, which ask of no other node."""
+    found: list[ast.AST] = []
+    append = found.append
+    stack = list(reversed(getattr(func, "body", [])))
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    known = _BACKWARDS.get
+    call, assign = ast.Call, ast.Assign
+    while stack:
+        node = pop()
+        kind = type(node)
+        fields = known(kind)
+        if fields is None:
+            if not isinstance(node, ast.AST):
+                continue  # as in `own_node_list`
+            fields = _backwards(kind)
+        if kind is call or kind is assign:
+            append(node)
+        elif kind in _NESTED:
+            continue
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend(value[::-1])
+            elif value is not None:
+                push(value)
+    return found
+
+
 _BACKWARDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 
 

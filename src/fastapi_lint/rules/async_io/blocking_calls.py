@@ -177,10 +177,9 @@ class BlockingCallInAsync(Rule):
             )
             self.report(node, message, self._fix(node, function, receiver, True))
             return
-        if self._streamed(node):
-            return
         chain = self._blocking_project_call(node) or self._blocking_method_call(node, function)
-        if chain and not self.ctx.model.is_awaited(node, function):  # awaited: not a sync call
+        # Awaited: not a sync call. Streamed is asked last: it needs the file's parents.
+        if chain and not self.ctx.model.is_awaited(node, function) and not self._streamed(node):
             called = self.ctx.source(node.func)
             via = "".join(f"`{step}()`, which calls " for step in chain[1:-1])
             message = self.messages["project"].format(

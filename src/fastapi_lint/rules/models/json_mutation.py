@@ -133,7 +133,8 @@ class UntrackedJsonMutation(Rule):
         settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
         aliases: dict[str, tuple[str, str]] = {}
         for statement, link in _statements_with_blocks(node.body):
-            self._scan(statement, link, aliases, changes, settled)
+            if type(statement) in _SCANNED:  # (most statements can change no column)
+                self._scan(statement, link, aliases, changes, settled)
         if not changes:
             return
         if node.name.startswith("test") and not _saves(self.ctx, node):
@@ -325,6 +326,8 @@ def _statements_with_blocks(body: list[ast.stmt]) -> list[tuple[ast.stmt, tuple]
     return found
 
 
+# The statements `_scan` reads: assignments, `del` and expression statements.
+_SCANNED = frozenset({ast.Assign, ast.AugAssign, ast.Delete, ast.Expr})
 # The statements that hold blocks of statements (a nested def or class is not entered).
 _COMPOUND = (
     ast.If,
