@@ -297,3 +297,25 @@ def test_a_damaged_or_foreign_journal_is_ignored(tmp_path, monkeypatch):
     ):
         journal.write_bytes(text)
         assert _run() == cold, text
+
+
+def test_facts_are_digested_only_for_a_cache_folder(tmp_path, monkeypatch):
+    """The facts digest keys stored results: a run with no cache folder (`--no-cache`) stores
+    none, and does not serialise and hash every module's facts for it."""
+    import ast
+
+    from fastapi_lint.semantic.facts import extract
+
+    hashed: list[bytes] = []
+    real = cache.content_hash
+    monkeypatch.setattr(cache, "content_hash", lambda data: hashed.append(data) or real(data))
+    facts = extract(ast.parse("from a import b\n\n\ndef f():\n    b()\n"), "m", "")
+    without = cache.IndexCache(None)
+    without.put("m.py", "digest", facts)
+    assert hashed == []
+    assert without.facts_digest("m.py") == ""
+    assert without.get("m.py", "digest", "m") == facts  # the facts are still kept
+    stored = cache.IndexCache(tmp_path, tmp_path)
+    stored.put("m.py", "digest", facts)
+    assert len(hashed) == 1
+    assert stored.facts_digest("m.py") == real(hashed[0])

@@ -248,7 +248,11 @@ class IndexCache(_Store):
 
     def put(self, key: str, digest: str, facts: ModuleFacts, stamp: Stamp | None = None) -> None:
         data = self._data[key] = facts.to_json()
-        facts_digest = content_hash(json.dumps(data, sort_keys=True).encode())
+        # What the facts digest keys (stored results, through the index's digest) is kept in
+        # the cache folder: with none (`--no-cache`), nothing reads it, and a cold run would
+        # serialise and hash the facts of every module for it.
+        on_disk = self.path is not None
+        facts_digest = content_hash(json.dumps(data, sort_keys=True).encode()) if on_disk else ""
         stored = list(stamp) if stamp else None
         self.entries[key] = [
             *(digest, facts_digest, stored, facts.module, list(facts.stars), 0, 0),
