@@ -52,3 +52,25 @@ def test_generated_files_are_skipped_unless_the_option_is_off(tmp_path, monkeypa
     result = runner.invoke(main, ["check", "client.py", "--no-cache"])
     assert result.exit_code == 1
     assert "FAL301" in result.output
+
+
+def test_only_the_head_lines_that_say_generated_are_searched(monkeypatch):
+    """A docstring saying "Generated ..." made every marker search each of the 25 head lines
+    (100 searches per file of a generated app); only a line saying it can match."""
+    from fastapi_lint import generated
+
+    searched: list[str] = []
+
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, line):
+            searched.append(line)
+            return self.pattern.search(line)
+
+    monkeypatch.setattr(generated, "_MARKERS", tuple(map(Counting, generated._MARKERS)))
+    monkeypatch.setattr(generated, "_BANNER", Counting(generated._BANNER))
+    text = '"""Generated route module 7."""\n\nimport time\n' + "x = 1\n" * 30
+    assert not generated.is_generated(text)
+    assert set(searched) == {'"""Generated route module 7."""'}

@@ -35,5 +35,7 @@ def is_generated(text: str) -> bool:
     if "generated" not in "\n".join(head).lower():
         return False  # every marker says "generated" (most files: no regex runs)
     return any(
-        any(marker.search(line) for marker in _MARKERS) or _BANNER.search(line) for line in head
+        any(marker.search(line) for marker in _MARKERS) or _BANNER.search(line)
+        for line in head
+        if "generated" in line.lower()  # (in every marker: the other lines cannot match)
     )
