@@ -625,3 +625,23 @@ def test_no_marks_of_folders_that_are_no_project(project, runs):
     cache_folder = str(project / ".fastapi_lint_cache")
     for name, _ in stamps:
         assert os.sep + ".git" + os.sep not in name and not name.startswith(cache_folder)
+
+
+def test_a_stamp_the_run_took_of_a_file_just_changed_keeps_no_memo(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setattr(memo, "_FRESH_NS", 0)
+    folder = tmp_path / ".fastapi_lint_cache"
+    folder.mkdir()
+    module = tmp_path / "m.py"
+    module.write_text("X = 1\n")
+    recording = memo._Recording(str(folder / "memo-x"), b"k", [], [], [], seen=True)
+    recording.cache_folders.add(str(folder))
+    recording.began = began = time.time_ns()
+    found = module.stat()
+    # Settled by its modification time (as cache.stamp_of sees it), changed by its change time.
+    stamp = (found.st_size, began - 10_000_000_000, began + 1, found.st_ino)
+    recording.files.append([str(module)])
+    recording.stamps.append({str(module): stamp})
+    recording._write(0)
+    assert not list(folder.iterdir())

@@ -486,6 +486,8 @@ class _Recording:
             for path, stamp in taken.items():
                 name = os.fspath(path)
                 if stamp is not None and name in names:
+                    if stamp[1] > settled or stamp[2] > settled:
+                        return  # (the cache's rule looks at the modification time only)
                     names.discard(name)
                     stamps.append((name, stamp))
         stat = os.stat
