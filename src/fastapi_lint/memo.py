@@ -8,9 +8,9 @@ and its exit status, once the command finished (`fastapi_lint.done`, from cli.py
 cut short by Ctrl-C, which click reports as "Aborted!" and status 1, nor one that raised). The
 next identical invocation, when everything the output depends on still holds, writes those
 bytes and exits with that status before importing click or any of the run: this module
-imports only `os`, `sys` and `marshal`. On any doubt (no memo, a damaged one, a
-changed stamp, an option not listed here, a stdout or stderr without a binary buffer as in-process
-use may give) it runs the command as usual, silently.
+imports only `os`, `sys` and `marshal`. On any doubt (no memo, a damaged one, a changed stamp,
+an option not listed here, a stdout or stderr without a binary buffer, as in-process use may
+give) it runs the command as usual, silently.
 
 **Key** (`_key`): the memo format, the tool and Python versions, the interpreter, its flags and
 `-W` options (`-X importtime` writes to stderr as the run imports: never memoised), the exact
@@ -69,7 +69,7 @@ import marshal
 import os
 import sys
 
-FORMAT = 1
+FORMAT = 2  # 2: stamps of symlinks on the given paths and of walked folders' settings files
 KEEP = 8  # memos per cache folder: `check .` and the pre-commit hook's runs alternate
 PREFIX = "memo-"
 SEEN = "seen-"  # + a memo's name: the note that its invocation ran (no memo kept yet)
