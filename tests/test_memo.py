@@ -438,23 +438,22 @@ def test_the_newest_memos_are_kept(project, runs):
     assert len(list((project / ".fastapi_lint_cache").glob(memo.SEEN + "*"))) == memo.KEEP
 
 
-def test_the_run_vouches_only_for_a_plain_run():
+def test_the_run_vouches_only_for_a_plain_run(monkeypatch):
     class Shown:
         shown = True
 
     from fastapi_lint.results import RunResult
 
-    heard: list[str] = []
-
-    def hook(event, args):
-        if event == "fastapi_lint.unsure":
-            heard.append(event)
-
-    sys.addaudithook(hook)
+    # Heard as a recorded run hears it (memo's own hook: audit hooks cannot be removed).
+    recording = memo._Recording("memo", b"", [], [], [], seen=False)
+    monkeypatch.setattr(memo, "_recording", recording)
+    if not memo._hooked:
+        monkeypatch.setattr(memo, "_hooked", True)
+        sys.addaudithook(memo._heard)
     cli._vouch(RunResult(), None)
-    assert heard == []
+    assert not recording.unsure
     cli._vouch(RunResult(), Shown())
-    assert heard == ["fastapi_lint.unsure"]
+    assert recording.unsure
 
 
 # -- the console script, as users run it ---------------------------------------------------------
@@ -483,3 +482,166 @@ def test_the_command_replays_without_importing_click(project):
     # Noted by the first, kept by the second, replayed by the others.
     assert b"click" in modules(done[0]) and b"click" in modules(done[1])
     assert modules(done[2]) == modules(done[3]) == b""
+
+
+# -- what the review of the first version found -------------------------------------------------
+def test_an_interrupted_run_is_never_memoised(project, runs, monkeypatch):
+    vouch = cli._vouch
+
+    def interrupted(*args):  # Ctrl-C once the files are checked
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_vouch", interrupted)
+    for _ in range(2):
+        status, _, err, ran = runs()
+        assert (status, ran) == (1, True) and b"Aborted!" in err
+    monkeypatch.setattr(cli, "_vouch", vouch)
+    status, out, err, ran = runs()
+    assert ran and b"FAL201" in out and b"Aborted!" not in err
+
+
+def test_a_nested_gitignore_edited_in_place_runs_again(project, runs, monkeypatch):
+    from fastapi_lint import cache, discovery
+
+    # Folders made just now count as settled: the second run walks from the walk memo, which
+    # vouches for legacy/ by its .gitignore's status without reading it.
+    monkeypatch.setattr(discovery, "_FRESH_NS", 0)
+    monkeypatch.setattr(cache, "_FRESH_NS", 0)
+    write(project / "legacy" / ".gitignore", "# nothing\n")
+    write(project / "legacy" / "deep" / "x.py", ROUTE)
+    assert b"legacy" in runs.kept()[1]
+    assert not runs()[3]
+    with (project / "legacy" / ".gitignore").open("a") as stream:
+        stream.write("deep/\n")
+    _, out, _, ran = runs()
+    assert ran and b"legacy" not in out
+
+
+def test_a_symlink_given_retargeted_runs_again(project, runs, tmp_path):
+    outside = tmp_path / "ext"
+    (outside / ".git").mkdir(parents=True)
+    write(outside / "t1.py", ROUTE)
+    write(outside / "t2.py", "VALUE = 1\n")
+    (project / "link.py").symlink_to(outside / "t1.py")
+    assert b"FAL201" in runs.kept("link.py")[1]
+    assert not runs("link.py")[3]
+    (project / "new.py").symlink_to(outside / "t2.py")
+    os.replace(project / "new.py", project / "link.py")  # as `ln -sfn`
+    status, out, _, ran = runs("link.py")
+    assert (status, ran) == (0, True) and b"FAL201" not in out
+
+
+def test_a_failed_memo_write_leaves_no_temporary_file(project, runs, monkeypatch):
+    import builtins
+
+    def full_disk(name, mode="r", *args, **kwargs):
+        if os.fspath(name).endswith(".tmp"):
+            with builtins.open(name, mode, *args, **kwargs) as stream:
+                stream.write(b"partial")
+            raise OSError(27, "File too large")
+        return builtins.open(name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(memo, "open", full_disk, raising=False)
+    runs()
+    assert runs()[3]
+    left = list((project / ".fastapi_lint_cache").iterdir())
+    assert memos(project) == [] and not [path for path in left if path.suffix == ".tmp"]
+
+
+def test_a_text_only_stdout_runs_as_usual(project, monkeypatch):
+    import contextlib
+    import io
+
+    monkeypatch.setattr(sys, "argv", ["fastapi-lint", "check"])
+    for _ in range(3):
+        with contextlib.redirect_stdout(io.StringIO()) as shown, pytest.raises(SystemExit) as ended:
+            memo.main()
+        assert ended.value.code == 1 and "FAL201" in shown.getvalue()
+
+
+def test_warning_options_are_in_the_key(monkeypatch):
+    plain = memo._key(["check"])
+    monkeypatch.setattr(sys, "warnoptions", ["error"])
+    assert memo._key(["check"]) != plain
+
+
+def test_a_replay_to_a_reader_gone_leaves_no_file_open(tmp_path, monkeypatch):
+    class Gone:
+        def write(self, data):
+            raise BrokenPipeError
+
+        def flush(self):
+            pass
+
+    class Stream:
+        buffer = Gone()
+
+        def __init__(self, fd):
+            self.fd = fd
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return self.fd
+
+    path = tmp_path / "memo"
+    path.write_bytes(memo._MAGIC + __import__("marshal").dumps((b"k", [], [(1, b"x")], 0)))
+    target = os.open(os.devnull, os.O_WRONLY)
+    try:
+        monkeypatch.setattr(sys, "stdout", Stream(target))
+        before = len(os.listdir("/proc/self/fd"))
+        assert memo._replay(str(path), b"k") == 1
+        assert len(os.listdir("/proc/self/fd")) == before
+    finally:
+        os.close(target)
+
+
+def test_the_cache_folder_is_the_one_the_caches_use(tmp_path, monkeypatch):
+    # The memo finds it without importing cache.py or config.py (a replay imports neither).
+    from fastapi_lint import cache, config
+
+    assert (memo._CACHE_DIR, memo._CACHE_DIR_ENV) == (cache.CACHE_DIR, cache.CACHE_DIR_ENV)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "git" / ".git").mkdir(parents=True)
+    write(tmp_path / "plain" / "pyproject.toml", "[tool.black]\n")
+    (tmp_path / "plain" / "sub").mkdir()
+    (tmp_path / "none").mkdir()
+    for folder in ("git", "plain/sub", "none"):
+        real = (tmp_path / folder).resolve()
+        for chosen in (None, tmp_path / "shared"):
+            expected = cache.cache_folder(config.find_project_root(real), chosen)
+            option = None if chosen is None else str(chosen)
+            assert memo._cache_folder([str(real)], option)[0] == str(expected)
+
+
+def test_no_marks_of_folders_that_are_no_project(project, runs):
+    import marshal
+
+    (project / ".git").mkdir()
+    runs.kept()
+    (found,) = memos(project)
+    _, stamps, _, _ = marshal.loads(found.read_bytes()[len(memo._MAGIC) :])
+    cache_folder = str(project / ".fastapi_lint_cache")
+    for name, _ in stamps:
+        assert os.sep + ".git" + os.sep not in name and not name.startswith(cache_folder)
+
+
+def test_a_stamp_the_run_took_of_a_file_just_changed_keeps_no_memo(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setattr(memo, "_FRESH_NS", 0)
+    folder = tmp_path / ".fastapi_lint_cache"
+    folder.mkdir()
+    module = tmp_path / "m.py"
+    module.write_text("X = 1\n")
+    recording = memo._Recording(str(folder / "memo-x"), b"k", [], [], [], seen=True)
+    recording.cache_folders.add(str(folder))
+    recording.began = began = time.time_ns()
+    found = module.stat()
+    # Settled by its modification time (as cache.stamp_of sees it), changed by its change time.
+    stamp = (found.st_size, began - 10_000_000_000, began + 1, found.st_ino)
+    recording.files.append([str(module)])
+    recording.stamps.append({str(module): stamp})
+    recording._write(0)
+    assert not list(folder.iterdir())

@@ -118,6 +118,7 @@ def check(**given: Any) -> None:
         else:
             click.echo("(set FASTAPI_LINT_DEBUG=1 for the traceback, and report it)", err=True)
         status = EXIT_ERROR
+    sys.audit("fastapi_lint.done", status)  # the run finished: its output is whole (memo.py)
     sys.exit(status)
 
 

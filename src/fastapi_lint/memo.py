@@ -4,46 +4,62 @@
 (concise, json, sarif, github, junit, ...; `--statistics`, `--exit-zero`, `--quiet`, `--select`,
 `--config`, `--baseline`, `--cache-dir`: the options in `_VALUED` and `_FLAGS`, paths that are
 not `-`) keeps what it printed (the bytes of stdout and stderr, in the order they were written)
-and its exit status. The next identical invocation, when everything the output depends on still
-holds, writes those bytes and exits with that status before importing click or any of the run:
-this module imports only `os`, `sys` and `marshal`. On any doubt (no memo, a damaged one, a
-changed stamp, an option not listed here) it runs the command as usual, silently.
+and its exit status, once the command finished (`fastapi_lint.done`, from cli.py: not a run
+cut short by Ctrl-C, which click reports as "Aborted!" and status 1, nor one that raised). The
+next identical invocation, when everything the output depends on still holds, writes those
+bytes and exits with that status before importing click or any of the run: this module
+imports only `os`, `sys` and `marshal`. On any doubt (no memo, a damaged one, a changed stamp,
+an option not listed here, a stdout or stderr without a binary buffer, as in-process use may
+give) it runs the command as usual, silently.
 
-**Key** (`_key`): the memo format, the tool and Python versions, the interpreter and its flags
-(`-X importtime` writes to stderr as the run imports: never memoised), the exact arguments, the
-current folder, whether stdin, stdout and stderr are terminals (colour, progress), and the
-environment variables the run or Python's streams may read (`_ENV_PREFIXES`, `_ENV_NAMES`:
-`FASTAPI_LINT_*`, `NO_COLOR`, `PYTHON*`, the locale, ...). The terminal's size decides nothing
-the run prints. A memo is one file, named by a digest of its key, which it holds in full:
-another key is a miss. The tool's own modules that made the output are stamped too (an editable
-install keeps its version).
+**Key** (`_key`): the memo format, the tool and Python versions, the interpreter, its flags and
+`-W` options (`-X importtime` writes to stderr as the run imports: never memoised), the exact
+arguments, the current folder, whether stdin, stdout and stderr are terminals (colour,
+progress), and the environment variables the run or Python's streams may read
+(`_ENV_PREFIXES`, `_ENV_NAMES`: `FASTAPI_LINT_*`, `NO_COLOR`, `PYTHON*`, the locale, ...). The
+terminal's size decides nothing the run prints. A memo is one file, named by a digest of its
+key, which it holds in full: another key is a miss. Installed packages (click, pathspec, ...)
+are neither keyed nor stamped.
 
 **Stamps** (size, modification and change time, inode, as `cache.stamp_of`; or "absent") of
 everything the run relied on, heard as audit events (`sys.audit`) while it ran:
+- each path as given on the command line, resolved, and whether it or any folder above it is a
+  symlink and where it points (a symlink retargeted leads elsewhere);
 - every module of each project's index and every file checked (`fastapi_lint.files`, from the
   runner, with the stamps it found unread modules by: a warm run only looks at those);
 - every folder the walks went through, from their listing or from the walk memo
   (`fastapi_lint.folder`, discovery), and the folders from the paths up to their project's
-  root: a folder's stamp changes when an entry is added, removed or renamed in it;
+  root: a folder's stamp changes when an entry is added, removed or renamed in it; and the
+  `.gitignore` and `pyproject.toml` of each (or their absence): the walk memo vouches for a
+  folder by their status without reading them, and an edit in place leaves the folder as it was;
 - for any other folder whose project was looked up (`fastapi_lint.marks`, projects: `.git`,
-  `node_modules`, the folders above a root marked by a plain pyproject.toml), its
-  `pyproject.toml`, and whether it holds a `.git` (only that: git changes the folder of a
-  `.git` all the time);
+  `node_modules`, the folders above a root marked by a plain pyproject.toml; not a `.git`
+  folder nor the caches' own), its `pyproject.toml`, and whether it holds a `.git` (only that:
+  git changes the folder of a `.git` all the time);
 - every other folder listed (`os.scandir`: requirements files) and every file opened for
   reading (`open`: pyproject.toml files, `.gitignore` files, `--config`, the baseline, lock and
   requirements files), except modules Python imports, `/proc`, `/dev`, `/sys` and the caches'
-  own folders (the caches keep themselves right; the memo holds what they gave).
+  own folders (the caches keep themselves right; the memo holds what they gave);
+- the tool's modules the run imported (an editable install keeps its version). A warm run
+  imports no rules: like every cache, the results cache answers for them by the version.
 A memo is not written when a stamp is not settled (changed less than `_FRESH_NS` before the run
 began: the cache's racy-time rule), when the run printed progress, met an unreadable file or a
-file that does not parse (FAL001), warned, or failed (status 2). Nor by the first run of an
-invocation: it leaves a note (`SEEN`), and the second keeps the memo, so that pre-commit's run on
-each commit's files does not pay for writing one it would never replay.
+file that does not parse (FAL001), or a problem the runner warns about (`RunResult.warnings`),
+or failed (status 2). The warnings that follow from what is stamped ("No Python files found",
+a baseline written by an older version) are kept. Nor by the first run of an invocation: it
+leaves a note (`SEEN`), and the second keeps the memo, so that pre-commit's run on each
+commit's files does not pay for writing one it would never replay.
 
 **Where**: in the cache folder of the project at the paths, found as the caches find it by
 default (the nearest folder above with a `pyproject.toml` or a `.git`, else the current folder;
 `--cache-dir`, then `FASTAPI_LINT_CACHE_DIR`). A run whose cache folder is another (a
 `cache-dir` setting, a nested project's rules) writes no memo. The newest `KEEP` memos (and
-notes) are kept. `--no-cache` neither reads nor writes one.
+notes) are kept; a write that fails leaves no file behind. `--no-cache` neither reads nor
+writes one. The cache folder is found here, not by cache.py and config.py, which a replay must
+not import (`_cache_folder` mirrors `cache.cache_folder` and `config.find_project_root`, and
+tests/test_memo.py checks they agree); a memo is written only into a cache folder the run
+itself used (`fastapi_lint.cache`, runner), so any disagreement (a plain pyproject.toml is a
+root here and for the caches, not for the settings) costs a memo, never a wrong one.
 """
 
 from __future__ import annotations
@@ -53,7 +69,7 @@ import marshal
 import os
 import sys
 
-FORMAT = 1
+FORMAT = 2  # 2: stamps of symlinks on the given paths and of walked folders' settings files
 KEEP = 8  # memos per cache folder: `check .` and the pre-commit hook's runs alternate
 PREFIX = "memo-"
 SEEN = "seen-"  # + a memo's name: the note that its invocation ran (no memo kept yet)
@@ -90,8 +106,20 @@ _FLAGS = frozenset(
 )
 _ENV_PREFIXES = ("FASTAPI_LINT_", "PYTHON", "LC_", "CLICK_")
 _ENV_NAMES = frozenset(
-    ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "LANG", "LANGUAGE", "HOME", "CI")
-).union(("GITHUB_ACTIONS", "PWD"))
+    (
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "TERM",
+        "COLUMNS",
+        "LINES",
+        "LANG",
+        "LANGUAGE",
+        "HOME",
+        "CI",
+        "GITHUB_ACTIONS",
+        "PWD",
+    )
+)
 # Opened by Python and the operating system, not by the run's own reading.
 _NOT_READ = (".py", ".pyc", ".pyi", ".so", ".pth")
 _SYSTEM = ("/proc/", "/dev/", "/sys/")
@@ -109,11 +137,10 @@ def main() -> int | None:
     if where is None:
         return command()
     recording = _Recording(*where, seen=_seen(where[0]))
-    status: object = 1
+    status: object = None  # kept only if the command ends by its own exit (`fastapi_lint.done`)
     recording.start()
     try:
         command()
-        status = 0  # (click exits: not reached)
     except SystemExit as exc:
         status = exc.code
         raise
@@ -123,11 +150,14 @@ def main() -> int | None:
 
 
 # -- which memo ----------------------------------------------------------------------------------
-def _memo_path(arguments: list[str]) -> tuple[str, bytes, list[str], list[str]] | None:
+def _memo_path(
+    arguments: list[str],
+) -> tuple[str, bytes, list[str], list[str], list[str]] | None:
     """(memo file, key, the folders from the paths up to their project's root, the paths
-    resolved) for a `check` run a memo may stand for, else None."""
-    if not arguments or arguments[0] != "check" or sys.stdout is None or sys.stderr is None:
-        return None
+    resolved, the paths as given made absolute) for a `check` run a memo may stand for, else
+    None."""
+    if not arguments or arguments[0] != "check" or not _binary(sys.stdout, sys.stderr):
+        return None  # (in-process use with a text-only stdout: its bytes cannot be replayed)
     if "importtime" in sys._xoptions or os.environ.get("PYTHONPROFILEIMPORTTIME"):
         return None  # Python writes to stderr as the run imports
     paths: list[str] = []
@@ -149,12 +179,18 @@ def _memo_path(arguments: list[str]) -> tuple[str, bytes, list[str], list[str]] 
         else:
             paths.append(argument)
     try:
-        real = [os.path.realpath(path) for path in paths or ["."]]
+        given = [os.path.abspath(path) for path in paths or ["."]]
+        real = [os.path.realpath(path) for path in given]
         folder, watched = _cache_folder(real, cache_dir)
         key = _key(arguments)
     except (OSError, ValueError):
         return None
-    return os.path.join(folder, PREFIX + _digest(key)), key, watched, real
+    return os.path.join(folder, PREFIX + _digest(key)), key, watched, real, given
+
+
+def _binary(*streams) -> bool:
+    """Whether every stream writes to a binary buffer (what a memo keeps and replays)."""
+    return all(getattr(stream, "buffer", None) is not None for stream in streams)
 
 
 def _cache_folder(real: list[str], option: str | None) -> tuple[str, list[str]]:
@@ -203,7 +239,7 @@ def _key(arguments: list[str]) -> bytes:
     )
     terminals = [_isatty(stream) for stream in (sys.stdin, sys.stdout, sys.stderr)]
     described = (FORMAT, __version__, sys.version, sys.executable, arguments, os.getcwd())
-    python = (tuple(sys.flags), sorted(sys._xoptions.items()))
+    python = (tuple(sys.flags), sorted(sys._xoptions.items()), sys.warnoptions)  # (-W)
     return repr((*described, python, environment, terminals)).encode("utf-8", "surrogateescape")
 
 
@@ -243,7 +279,11 @@ def _replay(path: str, key: bytes) -> int | None:
             stream.buffer.write(data)
             stream.buffer.flush()
     except BrokenPipeError:  # as click ends: the reader went away
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
         return 1
     return status
 
@@ -261,6 +301,10 @@ def _hold(stamps: list) -> bool:
     for name, stamp in stamps:
         if type(stamp) is bool:
             if os.path.exists(name) != stamp:
+                return False
+            continue
+        if type(stamp) is str:  # a path as given: where it leads ("": not a symlink)
+            if _link(name) != stamp:
                 return False
             continue
         try:
@@ -298,6 +342,14 @@ def _load(path: str, key: bytes) -> tuple[list, list, int] | None:
     return stamps, chunks, status
 
 
+def _link(path: str) -> str:
+    """Where the symlink `path` points, or "" (not a symlink, or absent)."""
+    try:
+        return os.readlink(path)
+    except (OSError, ValueError):
+        return ""
+
+
 def _stamp(path: str) -> tuple[int, int, int, int] | None:
     try:
         status = os.stat(path)
@@ -326,12 +378,21 @@ class _Recording:
     """What one run printed and relied on, written as a memo if the run was plain."""
 
     def __init__(
-        self, path: str, key: bytes, watched: list[str], given: list[str], *, seen: bool
+        self,
+        path: str,
+        key: bytes,
+        watched: list[str],
+        given: list[str],
+        named: list[str],
+        *,
+        seen: bool,
     ) -> None:
         self.path = path
         self.key = key
         self.seen = seen
         self.given = given  # the paths on the command line, resolved
+        self.named = named  # the same as given (symlinks kept), made absolute
+        self.done: object = None  # the status the command exits with, once it has finished
         self.files: list = []  # lists of paths (Path or str)
         self.stamps: list[dict] = []  # path -> cache.stamp_of, as the run found them
         self.folders: list = list(watched)  # resolved
@@ -367,6 +428,8 @@ class _Recording:
             self.cache_folders.add(os.fspath(arguments[0]))
         elif event == "fastapi_lint.unsure":
             self.unsure = True
+        elif event == "fastapi_lint.done":
+            self.done = arguments[0]
 
     def start(self) -> None:
         global _recording, _hooked
@@ -389,8 +452,10 @@ class _Recording:
             sys.stderr.flush()
         finally:
             sys.stdout, sys.stderr = self.streams
-        status = 0 if status is None else status
-        if status in (0, 1) and not self.unsure:
+        # Only an exit the command made once it had finished: click turns Ctrl-C into
+        # "Aborted!" and status 1, and an error may leave any status.
+        finished = self.done is not None and status == self.done
+        if finished and status in (0, 1) and not self.unsure:
             import contextlib  # (the run has imported it)
 
             with contextlib.suppress(Exception):  # the memo never fails a run
@@ -412,13 +477,17 @@ class _Recording:
             if stamp is not None and (stamp[1] > settled or stamp[2] > settled):
                 return
         names, gits = self._relied_on()
-        # The given paths first: a replay stops at the first stamp that changed.
+        # The given paths first: a replay stops at the first stamp that changed. Then where
+        # each path as given leads: a symlink on the way retargeted leads elsewhere.
         stamps: list[tuple[str, object]] = [(name, _stamp(name)) for name in self.given]
+        stamps += ((name, _link(name)) for name in _on_the_way(self.named))
         names.difference_update(self.given)
         for taken in self.stamps:  # stamps the run took of the files it did not read
             for path, stamp in taken.items():
                 name = os.fspath(path)
                 if stamp is not None and name in names:
+                    if stamp[1] > settled or stamp[2] > settled:
+                        return  # (the cache's rule looks at the modification time only)
                     names.discard(name)
                     stamps.append((name, stamp))
         stat = os.stat
@@ -436,9 +505,16 @@ class _Recording:
         stamps += ((name, os.path.exists(name)) for name in gits)
         data = _MAGIC + marshal.dumps((self.key, stamps, self.chunks, status))
         temporary = f"{self.path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, self.path)
+        try:
+            with open(temporary, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, self.path)
+        except BaseException:  # (a full disk, a file size limit): leave nothing half written
+            import contextlib  # (the run has imported it)
+
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         _prune(folder, PREFIX)
 
     def _relied_on(self) -> tuple[set[str], set[str]]:
@@ -454,14 +530,29 @@ class _Recording:
             and name not in self.cache_folders
             and not name.startswith(_SYSTEM)
         }
-        names.update(os.fspath(folder) for folder in self.folders)  # (resolved)
+        folders = {os.fspath(folder) for folder in self.folders}  # (resolved)
+        names |= folders
+        # The settings files of every folder walked or above the paths: the walk memo may vouch
+        # for a folder by their status without reading them (a new one changes the folder's
+        # stamp, an edit in place only their own).
+        for folder in folders:
+            names.add(os.path.join(folder, ".gitignore"))
+            names.add(os.path.join(folder, "pyproject.toml"))
         # A folder whose stamp is not watched has its marks watched one by one (a new entry
-        # changes a folder's stamp; a pyproject.toml read is stamped as read).
-        marked = {os.fspath(folder) for folder in self.marks} - names
+        # changes a folder's stamp; a pyproject.toml read is stamped as read). A `.git` folder
+        # and the caches' own folders are never a project's: their marks mean nothing.
+        marked = {
+            name
+            for name in map(os.fspath, self.marks)
+            if os.path.basename(name) != ".git"
+            and name not in self.cache_folders
+            and not name.startswith(inside)
+        } - names
         names.update(os.path.join(folder, "pyproject.toml") for folder in marked)
         for group in self.files:
             names.update(map(os.fspath, group))
-        # The tool's own modules that made the output: an editable install keeps its version.
+        # The tool's modules this run imported (an editable install keeps its version). The
+        # rules a warm run did not import are the results cache's business, keyed by version.
         names.update(
             module.__file__
             for name, module in list(sys.modules.items())
@@ -469,6 +560,20 @@ class _Recording:
         )
         gits = {os.path.join(folder, ".git") for folder in marked}
         return names - gits, gits
+
+
+def _on_the_way(named: list[str]) -> list[str]:
+    """Each path as given and every folder above it, once: where any of them is a symlink
+    decides what the path leads to."""
+    found: dict[str, None] = {}
+    for name in named:
+        while name not in found:
+            found[name] = None
+            above = os.path.dirname(name)
+            if above == name:
+                break
+            name = above
+    return list(found)
 
 
 class _Tee(io.RawIOBase):
