@@ -284,6 +284,16 @@ def test_a_memo_of_another_version_runs_again(project, runs, monkeypatch):
     assert runs()[3]
 
 
+def test_a_package_installed_or_upgraded_runs_again(project, runs, tmp_path, monkeypatch):
+    """An upgrade of click or pathspec may change the output; it changes their folder."""
+    installed = tmp_path / "venv" / "site-packages"
+    installed.mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(installed))
+    runs.kept()
+    (installed / "click-99.0.dist-info").mkdir()
+    assert runs()[3]
+
+
 def test_a_changed_config_file_runs_again(project, runs):
     config = project / "ci.toml"
     write(config, 'select = ["FAL2"]\n')

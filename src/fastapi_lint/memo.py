@@ -18,8 +18,7 @@ arguments, the current folder, whether stdin, stdout and stderr are terminals (c
 progress), and the environment variables the run or Python's streams may read
 (`_ENV_PREFIXES`, `_ENV_NAMES`: `FASTAPI_LINT_*`, `NO_COLOR`, `PYTHON*`, the locale, ...). The
 terminal's size decides nothing the run prints. A memo is one file, named by a digest of its
-key, which it holds in full: another key is a miss. Installed packages (click, pathspec, ...)
-are neither keyed nor stamped.
+key, which it holds in full: another key is a miss.
 
 **Stamps** (size, modification and change time, inode, as `cache.stamp_of`; or "absent") of
 everything the run relied on, heard as audit events (`sys.audit`) while it ran:
@@ -41,7 +40,9 @@ everything the run relied on, heard as audit events (`sys.audit`) while it ran:
   requirements files), except modules Python imports, `/proc`, `/dev`, `/sys` and the caches'
   own folders (the caches keep themselves right; the memo holds what they gave);
 - the tool's modules the run imported (an editable install keeps its version). A warm run
-  imports no rules: like every cache, the results cache answers for them by the version.
+  imports no rules: like every cache, the results cache answers for them by the version;
+- the `site-packages` folders on `sys.path`: installing, upgrading or removing a package
+  (click, pathspec, ...) adds or removes an entry there.
 A memo is not written when a stamp is not settled (changed less than `_FRESH_NS` before the run
 began: the cache's racy-time rule), when the run printed progress, met an unreadable file or a
 file that does not parse (FAL001), or a problem the runner warns about (`RunResult.warnings`),
@@ -123,6 +124,7 @@ _ENV_NAMES = frozenset(
 # Opened by Python and the operating system, not by the run's own reading.
 _NOT_READ = (".py", ".pyc", ".pyi", ".so", ".pth")
 _SYSTEM = ("/proc/", "/dev/", "/sys/")
+_INSTALLED = ("site-packages", "dist-packages")
 
 
 def main() -> int | None:
@@ -558,6 +560,9 @@ class _Recording:
             for name, module in list(sys.modules.items())
             if name.startswith("fastapi_lint.") and getattr(module, "__file__", None)
         )
+        # The folders of installed packages (click, pathspec, ...): installing, upgrading or
+        # removing one adds or removes an entry there.
+        names.update(folder for folder in sys.path if os.path.basename(folder) in _INSTALLED)
         gits = {os.path.join(folder, ".git") for folder in marked}
         return names - gits, gits
 
