@@ -7,6 +7,7 @@ import json
 import os
 import textwrap
 import time
+import zlib
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -168,6 +169,110 @@ def test_entries_no_run_used_for_a_while_are_dropped(tmp_path, monkeypatch):
         check("a.py")
     assert set(entries(folder, "results")) == {"a.py"}
     assert set(entries(folder, "index")) == {"a.py", "b.py"}  # every run indexes b.py
+
+
+def _shard_of(path: str) -> int:
+    return zlib.crc32(path.encode()) % cache.RESULT_SHARDS
+
+
+def _old_project(tmp_path: Path, monkeypatch, names: list[str]) -> Path:
+    """A project of `names` (old files: their stamps hold), checked once: its cache folder."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
+    for name in names:
+        write(tmp_path / name, "def f(x=[]):\n    return x\n", old=True)
+    check(".")
+    return tmp_path / cache.CACHE_DIR
+
+
+def test_an_entry_a_run_used_is_kept_whichever_shards_the_run_wrote(tmp_path, monkeypatch):
+    """Runs that write one shard (the edited file's) and use every entry, then one that uses
+    one entry: the others were used within the window, so they are kept."""
+    monkeypatch.setattr(cache, "IDLE_SAVES", 3)
+    names = [f"m{number}.py" for number in range(12)]
+    folder = _old_project(tmp_path, monkeypatch, names)
+    for number in range(5):
+        write(tmp_path / "m0.py", f"def f(x=[]):\n    return x\n# {number}\n", old=True)
+        check(".")
+    write(tmp_path / "m0.py", "def f(x=[]):\n    return x\n# pre-commit\n", old=True)
+    check("m0.py")
+    assert set(entries(folder, "results")) == set(names)
+
+
+def test_the_uses_of_a_run_that_changed_no_entry_are_recorded(tmp_path, monkeypatch):
+    """Pre-commit runs on one file, each followed by a run on all that only finds entries."""
+    monkeypatch.setattr(cache, "IDLE_SAVES", 3)
+    names = [f"m{number}.py" for number in range(12)]
+    folder = _old_project(tmp_path, monkeypatch, names)
+    for number in range(5):
+        write(tmp_path / "m0.py", f"def f(x=[]):\n    return x\n# {number}\n", old=True)
+        check("m0.py")
+        assert set(entries(folder, "results")) == set(names), number
+        check(".")
+
+
+def test_a_run_on_one_file_reads_and_writes_its_shard_alone(tmp_path, monkeypatch):
+    """The other shards are neither read nor rewritten (their uses are kept apart); the entry
+    of a deleted file is still dropped, though its shard is another."""
+    names = [f"m{number}.py" for number in range(12)]
+    folder = _old_project(tmp_path, monkeypatch, names)
+    [deleted] = [name for name in names if _shard_of(name) != _shard_of("m0.py")][:1]
+    (tmp_path / deleted).unlink()
+    check(".")  # (uses every remaining entry, drops the deleted file's)
+    read: list[str] = []
+    written: list[str] = []
+    real_read, real_write = cache._Shard._read, cache._write_bytes
+
+    def reading(shard, path):
+        read.append(path.name)
+        return real_read(shard, path)
+
+    def writing(path, data):
+        written.append(path.name)
+        real_write(path, data)
+
+    monkeypatch.setattr(cache._Shard, "_read", reading)
+    monkeypatch.setattr(cache, "_write_bytes", writing)
+    write(tmp_path / "m0.py", "def f(x={}):\n    return x\n", old=True)
+    assert check("m0.py") == [("m0.py", "FAL301")]
+    shard = f"-{_shard_of('m0.py'):02}.json"
+    assert len(read) == 1 and read[0].endswith(shard), read
+    assert [name for name in written if name.startswith("results-")] == [read[0]]
+    assert set(entries(folder, "results")) == set(names) - {deleted}
+
+
+def test_an_entry_of_a_file_deleted_is_dropped_by_a_run_on_another(tmp_path, monkeypatch):
+    names = [f"m{number}.py" for number in range(12)]
+    folder = _old_project(tmp_path, monkeypatch, names)
+    [deleted] = [name for name in names if _shard_of(name) != _shard_of("m0.py")][:1]
+    (tmp_path / deleted).unlink()
+    write(tmp_path / "m0.py", "def f(x={}):\n    return x\n", old=True)
+    check("m0.py")
+    assert set(entries(folder, "results")) == set(names) - {deleted}
+
+
+def test_results_of_an_older_format_of_this_version_are_removed(tmp_path, monkeypatch):
+    """Not those of another version: two installed versions must not delete each other's."""
+    folder = _old_project(tmp_path, monkeypatch, ["a.py"])
+    version, facts, results = cache.__version__, cache.FACTS_FORMAT, cache.RESULTS_FORMAT
+    older = [
+        f"results-{version}-{facts}-{results - 1}.json",  # a single file, before the shards
+        f"results-{version}-{facts}-{results - 1}-03.json",
+        f"results-{version}-{facts - 1}-{results}-03.json",
+        f"used-{version}-{facts}-{results - 1}.json",
+    ]
+    others = [
+        f"results-{version}1-{facts}-{results - 1}.json",
+        f"results-9.9.9-{facts}-{results - 1}-03.json",
+        f"results-{version}-{facts}-{results + 1}-03.json",  # (newer: not this code's to drop)
+    ]
+    current = sorted(path.name for path in folder.glob("*-*.json"))
+    for name in older + others:
+        (folder / name).write_text("{}\n")
+    write(tmp_path / "a.py", "def f(x={}):\n    return x\n", old=True)
+    check(".")
+    left = sorted(path.name for path in folder.glob("*-*.json"))
+    assert left == sorted(current + others)
 
 
 def _large_project(tmp_path: Path, modules: int = 40) -> list[str]:

@@ -9,7 +9,7 @@ Facts are keyed by file content (and module name), and found without reading a f
 and modification time are those it had when its facts were stored; results by content,
 settings and the tool version, and hold while the project index gives the same answers to the
 queries the file's lint asked (semantic/queries.py). Entries of files that no longer
-exist, or that no run used in `IDLE_SAVES` writes of the file, are dropped when it is written.
+exist, or that no run used in `IDLE_SAVES` writes of the cache, are dropped when it is written.
 The results are spread over sixteen files by path, each written only when one of its
 entries changed. A header line describes each result entry (its key, its file's digest and
 stamp, where its JSON texts lie after the header): an entry is decoded when a file asks for
@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 import zlib
@@ -50,8 +51,8 @@ from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
 CACHE_DIR_ENV = "FASTAPI_LINT_CACHE_DIR"
-RESULTS_FORMAT = 3  # bump when a results entry changes shape (3: what noqa comments silence)
-IDLE_SAVES = 30  # an entry no run used in this many writes of its file is dropped
+RESULTS_FORMAT = 4  # bump when a results entry changes shape (4: uses apart from the shards)
+IDLE_SAVES = 30  # an entry no run used in this many writes of its cache is dropped
 # A file modified this recently may change again within the same clock tick, unseen by its
 # modification time: its facts are stored, but found by content until it is older (git's
 # "racily clean" files).
@@ -423,6 +424,14 @@ class ResultsCache:
     The entries are spread over `RESULT_SHARDS` files by their path (`_Shard`), each read when
     one of its files is first asked for and written only when one of its entries changed: an
     edit of one file rewrites a sixteenth of the results (9 MB on 2,000 modules), not all.
+
+    Which run last used each entry is kept apart, in one small file (`_Uses`: a generation and
+    each entry's last use), so that recording a use never rewrites a shard. The rule: every
+    run that writes a shard, or that used an entry whose recorded use is older than the
+    file's generation, rewrites the uses file as the next generation, with all its uses.
+    An entry is dropped (its shard read and rewritten) when no run used it in the last
+    `IDLE_SAVES` generations, or when its file is gone and this run did not use it; so an
+    entry any run used within that window is kept, whichever shards that run wrote.
     """
 
     def __init__(
@@ -432,6 +441,7 @@ class ResultsCache:
         self.path = directory / stem if directory else None  # the shards' files: `-NN.json`
         self.base = base or Path("/")
         self._shards: dict[int, _Shard] = {}
+        self._used: set[str] = set()  # paths whose entries this run used (hit or stored)
         self.index_digest = ""
         self._replay: Replay | None = None
         if index is not None:
@@ -452,26 +462,55 @@ class ResultsCache:
         return shard
 
     def save(self) -> None:
-        """Write the shards whose entries changed. As if they were one file, a run that writes
-        any counts one write (generation) for all of them, and drops from each the entries of
-        deleted files and those no run used in `IDLE_SAVES` writes."""
-        if self.path is None or not any(shard.changed for shard in self._shards.values()):
+        """Write the shards whose entries changed and, when needed, the uses (see the class's
+        rule); drop the entries of deleted files and those no run used in `IDLE_SAVES`
+        generations. Shards this run did not read are read only to drop such entries."""
+        if self.path is None or not self._used:
             return
-        for number in range(RESULT_SHARDS):
-            if number not in self._shards and self._file(number).is_file():
-                self._shards[number] = _Shard(self._file(number), self.base)
-        generation = max(shard.generation for shard in self._shards.values())
+        uses = _Uses(self._uses_file())
+        if not any(shard.changed for shard in self._shards.values()) and all(
+            uses.used.get(path) == uses.generation for path in self._used
+        ):
+            return  # nothing new to write: this run's uses are on disk already
+        generation = uses.generation + 1
+        used = uses.used
+        for path in self._used:
+            used[path] = generation
+        idle = {path for path, last in used.items() if generation - last >= IDLE_SAVES}
+        unused = [path for path, last in used.items() if last != generation]
+        for path in idle.union(_no_files(self.base, unused)):
+            del used[path]
+            shard = self._shard(path)  # (read now if this run did not)
+            if shard.entries.pop(path, None) is not None:
+                shard.changed = True
         for shard in self._shards.values():
-            if shard.generation != generation:  # one written by fewer runs: this run's uses
-                this_run = shard.generation
-                shard.used = {
-                    key: generation if last == this_run else last
-                    for key, last in shard.used.items()
-                }
-                shard.generation = generation
-            if not shard.changed:
-                shard.changed = any(not shard._kept(key) for key in shard.entries)
-            shard.save()
+            for path in [path for path in shard.entries if path not in used]:
+                del shard.entries[path]  # no use on record (a concurrent run's write)
+                shard.changed = True
+            if shard.changed:
+                shard.save()
+        uses.generation, uses.used = generation, used
+        uses.save()
+        self._remove_older_formats()
+
+    def _uses_file(self) -> Path:
+        return self.path.with_name(f"used-{self.path.name.removeprefix('results-')}.json")
+
+    def _remove_older_formats(self) -> None:
+        """Remove results of this version in an older format: this version will not read them
+        again (another installed version keeps its own, which carry its version)."""
+        prefix = re.escape(__version__)
+        pattern = re.compile(rf"(?:results|used)-{prefix}-(\d+)-(\d+)(?:-\d+)?\.json")
+        with contextlib.suppress(OSError), os.scandir(self.path.parent) as listing:
+            for item in listing:
+                found = pattern.fullmatch(item.name)
+                if found is None:
+                    continue
+                facts, results = int(found[1]), int(found[2])
+                older = (facts, results) != (FACTS_FORMAT, RESULTS_FORMAT)
+                if older and facts <= FACTS_FORMAT and results <= RESULTS_FORMAT:
+                    with contextlib.suppress(OSError):
+                        os.remove(item.path)
 
     def _file(self, number: int) -> Path:
         return self.path.with_name(f"{self.path.name}-{number:02}.json")
@@ -539,7 +578,7 @@ class ResultsCache:
         if entry.index_digest != self.index_digest:  # the same answers: as if linted against
             entry.index_digest = self.index_digest  # this index (the next run takes the fast
             shard.changed = True  # path)
-        shard.used[path] = shard.generation
+        self._used.add(path)
 
     def put(
         self,
@@ -565,26 +604,42 @@ class ResultsCache:
         entry.queries = queries
         shard = self._shard(path)
         shard.entries[path] = entry
-        shard.used[path] = shard.generation
+        self._used.add(path)
         shard.changed = True
 
 
-class _Shard(_Store):
+def _no_files(base: Path, paths: list[str]) -> list[str]:
+    """Those of `paths` (relative to `base`) that are no file now, by one listing per folder (a
+    pre-commit run asks it of every other file of the project). As with `present`, a file that
+    cannot be looked at counts as gone."""
+    listed: dict[str, set[str]] = {}
+    gone = []
+    for path in paths:
+        folder, _, name = path.rpartition("/")  # (posix: `resolving.relative_to`)
+        names = listed.get(folder)
+        if names is None:
+            names = listed[folder] = set()
+            with contextlib.suppress(OSError), os.scandir(os.path.join(base, folder)) as items:
+                names.update(item.name for item in items if item.is_file())
+        if name not in names:
+            gone.append(path)
+    return gone
+
+
+class _Shard:
     """One file of results entries (`ResultsCache`).
 
-    The file is a JSON header line (generation, uses, and each entry's key, stamp and where its
-    parts lie) and then each entry's diagnostics and queries as JSON texts: a run on three
-    files of a large project reads the header and decodes three entries, not the results of
-    every file, and an entry is written back as read unless it changed.
+    The file is a JSON header line (each entry's key, stamp and where its parts lie) and then
+    each entry's diagnostics and queries as JSON texts: a run on three files of a large project
+    reads the header and decodes three entries, not the results of every file, and an entry is
+    written back as read unless it changed. Uses are not here but in `_Uses`.
     """
 
     def __init__(self, path: Path | None, base: Path) -> None:
+        self.path, self.base = path, base
         self._body = b""  # the file after its header line (see `_read`)
-        super().__init__(path)
-        self.base = base
-
-    def gone(self, key: str) -> bool:
-        return not present(self.base / key, file=True)
+        self.entries: dict[str, list | _Results] = self._read(path)
+        self.changed = False
 
     def _read(self, path: Path | None) -> dict:
         if path is None:
@@ -599,11 +654,12 @@ class _Shard(_Store):
         if not isinstance(stored, dict):
             return {}
         self._body = body
-        return {  # each entry stays its header fields until asked for (`entry`)
-            "generation": header.get("generation"),
-            "used": header.get("used"),
-            "entries": stored,
-        }
+        return stored  # each entry stays its header fields until asked for (`entry`)
+
+    def save(self) -> None:
+        if self.path is not None:
+            self._write(self.path, {"entries": self.entries})
+        self.changed = False
 
     def entry(self, path: str) -> _Results | None:
         entry = self.entries.get(path)
@@ -628,14 +684,27 @@ class _Shard(_Store):
             entries[key] = [*entry.header(), offset, offset + len(rows), middle, end]
             parts += (rows, details, queries)
             offset = end
-        header = {
-            "generation": document["generation"],
-            "used": document["used"],
-            "entries": entries,
-        }
         # JSON text holds no raw line break: the header is the first line.
-        head = json.dumps(header, separators=(",", ":")).encode()
+        head = json.dumps({"entries": entries}, separators=(",", ":")).encode()
         _write_bytes(path, [head, b"\n", *parts])  # (not joined: megabytes copied once less)
+
+
+class _Uses:
+    """Which write of the results last recorded a use of each entry (`ResultsCache`): the
+    generation (one per write) and, by path, the generation of each entry's last use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        document = _read_json(path)
+        generation, used = document.get("generation"), document.get("used")
+        if type(generation) is int and isinstance(used, dict):
+            self.generation = generation
+            self.used = {key: last for key, last in used.items() if type(last) is int}
+        else:
+            self.generation, self.used = 0, {}
+
+    def save(self) -> None:
+        _write_json(self.path, {"generation": self.generation, "used": self.used})
 
 
 class _Results:
