@@ -527,6 +527,27 @@ def test_a_nested_gitignore_edited_in_place_runs_again(project, runs, monkeypatc
     assert ran and b"legacy" not in out
 
 
+def test_files_of_no_project_replay_beside_a_busy_folder(tmp_path, runs, monkeypatch):
+    """Above a folder of no project, only what would make a project or ignore files counts:
+    a file made in the folder above (a home folder, /tmp) leaves the memo as it was."""
+    busy = tmp_path / "busy"
+    folder = busy / "scratch"
+    write(folder / "app.py", ROUTE)
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(memo, "_FRESH_NS", 0)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    monkeypatch.delenv("FASTAPI_LINT_CACHE_DIR", raising=False)
+    (folder / ".fastapi_lint_cache").mkdir()  # (see `project`)
+    first = runs.kept("app.py")
+    write(busy / "notes.txt", "unrelated\n")
+    assert runs("app.py") == (*first[:3], False)
+    write(busy / ".gitignore", "scratch/\n")
+    assert runs("app.py")[3]
+    runs("app.py")
+    (busy / ".git").mkdir()
+    assert runs("app.py")[3]
+
+
 def test_a_symlink_given_retargeted_runs_again(project, runs, tmp_path):
     outside = tmp_path / "ext"
     (outside / ".git").mkdir(parents=True)

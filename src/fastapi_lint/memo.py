@@ -27,10 +27,13 @@ everything the run relied on, heard as audit events (`sys.audit`) while it ran:
 - every module of each project's index and every file checked (`fastapi_lint.files`, from the
   runner, with the stamps it found unread modules by: a warm run only looks at those);
 - every folder the walks went through, from their listing or from the walk memo
-  (`fastapi_lint.folder`, discovery), and the folders from the paths up to their project's
-  root: a folder's stamp changes when an entry is added, removed or renamed in it; and the
-  `.gitignore` and `pyproject.toml` of each (or their absence): the walk memo vouches for a
-  folder by their status without reading them, and an edit in place leaves the folder as it was;
+  (`fastapi_lint.folder`, discovery), and the paths' common folder: a folder's stamp changes
+  when an entry is added, removed or renamed in it; and the `.gitignore` and `pyproject.toml` of
+  each (or their absence): the walk memo vouches for a folder by their status without reading
+  them, and an edit in place leaves the folder as it was;
+- for the folders above the paths' common folder, up to their project's root (or up to the top
+  for files of no project), their `.gitignore` and `pyproject.toml` and whether they hold a
+  `.git`, not their own stamp: a home folder or /tmp changes all the time;
 - for any other folder whose project was looked up (`fastapi_lint.marks`, projects: `.git`,
   `node_modules`, the folders above a root marked by a plain pyproject.toml; not a `.git`
   folder nor the caches' own), its `pyproject.toml`, and whether it holds a `.git` (only that:
@@ -397,7 +400,8 @@ class _Recording:
         self.done: object = None  # the status the command exits with, once it has finished
         self.files: list = []  # lists of paths (Path or str)
         self.stamps: list[dict] = []  # path -> cache.stamp_of, as the run found them
-        self.folders: list = list(watched)  # resolved
+        self.folders: list = list(watched[:1])  # resolved
+        self.above: list = list(watched[1:])  # the folders above the paths' common folder
         self.listed: list = []
         self.marks: list = []  # folders whose pyproject.toml and .git presence decide
         self.opened: list[str] = []
@@ -540,6 +544,13 @@ class _Recording:
         for folder in folders:
             names.add(os.path.join(folder, ".gitignore"))
             names.add(os.path.join(folder, "pyproject.toml"))
+        # A folder above the paths (up to their project's root; above a folder of no project,
+        # up to the top) decides by its settings files and its `.git` alone: its own stamp
+        # would change with every file made beside the project (a home folder, /tmp).
+        above = {os.fspath(folder) for folder in self.above} - folders
+        for folder in above:
+            names.add(os.path.join(folder, ".gitignore"))
+            names.add(os.path.join(folder, "pyproject.toml"))
         # A folder whose stamp is not watched has its marks watched one by one (a new entry
         # changes a folder's stamp; a pyproject.toml read is stamped as read). A `.git` folder
         # and the caches' own folders are never a project's: their marks mean nothing.
@@ -563,7 +574,7 @@ class _Recording:
         # The folders of installed packages (click, pathspec, ...): installing, upgrading or
         # removing one adds or removes an entry there.
         names.update(folder for folder in sys.path if os.path.basename(folder) in _INSTALLED)
-        gits = {os.path.join(folder, ".git") for folder in marked}
+        gits = {os.path.join(folder, ".git") for folder in marked | above}
         return names - gits, gits
 
 
