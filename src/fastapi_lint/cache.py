@@ -53,6 +53,7 @@ CACHE_DIR = ".fastapi_lint_cache"
 CACHE_DIR_ENV = "FASTAPI_LINT_CACHE_DIR"
 RESULTS_FORMAT = 4  # bump when a results entry changes shape (4: uses apart from the shards)
 IDLE_SAVES = 30  # an entry no run used in this many writes of its cache is dropped
+FORMAT_IDLE_SECONDS = 30 * 86400  # results of an older format no run wrote for this long go
 # A file modified this recently may change again within the same clock tick, unseen by its
 # modification time: its facts are stored, but found by content until it is older (git's
 # "racily clean" files).
@@ -497,10 +498,13 @@ class ResultsCache:
         return self.path.with_name(f"used-{self.path.name.removeprefix('results-')}.json")
 
     def _remove_older_formats(self) -> None:
-        """Remove results of this version in an older format: this version will not read them
-        again (another installed version keeps its own, which carry its version)."""
+        """Remove results of this version in an older format that no run wrote for
+        `FORMAT_IDLE_SECONDS`: this code will not read them again. Not sooner, as the version
+        alone does not tell two builds apart (a pre-commit hook pinned to an older commit, a
+        development install): one would delete the other's on every write."""
         prefix = re.escape(__version__)
         pattern = re.compile(rf"(?:results|used)-{prefix}-(\d+)-(\d+)(?:-\d+)?\.json")
+        idle_since = time.time() - FORMAT_IDLE_SECONDS
         with contextlib.suppress(OSError), os.scandir(self.path.parent) as listing:
             for item in listing:
                 found = pattern.fullmatch(item.name)
@@ -510,7 +514,8 @@ class ResultsCache:
                 older = (facts, results) != (FACTS_FORMAT, RESULTS_FORMAT)
                 if older and facts <= FACTS_FORMAT and results <= RESULTS_FORMAT:
                     with contextlib.suppress(OSError):
-                        os.remove(item.path)
+                        if item.stat().st_mtime < idle_since:
+                            os.remove(item.path)
 
     def _file(self, number: int) -> Path:
         return self.path.with_name(f"{self.path.name}-{number:02}.json")
@@ -619,7 +624,9 @@ def _no_files(base: Path, paths: list[str]) -> list[str]:
         names = listed.get(folder)
         if names is None:
             names = listed[folder] = set()
-            with contextlib.suppress(OSError), os.scandir(os.path.join(base, folder)) as items:
+            folder_path = os.path.join(base, folder)
+            # (ValueError: a NUL in a damaged uses file's path)
+            with contextlib.suppress(OSError, ValueError), os.scandir(folder_path) as items:
                 names.update(item.name for item in items if item.is_file())
         if name not in names:
             gone.append(path)
