@@ -457,8 +457,8 @@ def test_the_run_vouches_only_for_a_plain_run(monkeypatch):
     # Heard as a recorded run hears it (memo's own hook: audit hooks cannot be removed).
     recording = memo._Recording("memo", b"", [], [], [], seen=False)
     monkeypatch.setattr(memo, "_recording", recording)
-    if not memo._hooked:
-        monkeypatch.setattr(memo, "_hooked", True)
+    if not memo._hooked:  # set for the session: a hook added cannot be removed
+        memo._hooked = True
         sys.addaudithook(memo._heard)
     cli._vouch(RunResult(), None)
     assert not recording.unsure
@@ -560,6 +560,41 @@ def test_a_symlink_given_retargeted_runs_again(project, runs, tmp_path):
     os.replace(project / "new.py", project / "link.py")  # as `ln -sfn`
     status, out, _, ran = runs("link.py")
     assert (status, ran) == (0, True) and b"FAL201" not in out
+
+
+def test_a_symlink_in_a_chain_retargeted_runs_again(project, runs, tmp_path):
+    """`link.py -> vendor/mid.py -> ../lib/good.py`: the middle link (in a folder the run does
+    not walk) retargeted leads the given path elsewhere."""
+    write(project / "lib" / "bad.py", ROUTE)
+    write(project / "lib" / "good.py", "VALUE = 1\n")
+    write(project / ".gitignore", "vendor/\n")
+    (project / "vendor").mkdir()
+    (project / "vendor" / "mid.py").symlink_to(Path("..") / "lib" / "good.py")
+    (project / "link.py").symlink_to(Path("vendor") / "mid.py")
+    assert b"FAL201" not in runs.kept("link.py")[1]
+    assert not runs("link.py")[3]
+    (project / "vendor" / "new.py").symlink_to(Path("..") / "lib" / "bad.py")
+    os.replace(project / "vendor" / "new.py", project / "vendor" / "mid.py")
+    status, out, _, ran = runs("link.py")
+    assert (status, ran) == (1, True) and b"FAL201" in out
+
+
+def test_a_symlink_before_dot_dot_retargeted_runs_again(project, runs):
+    """`a/sub/../x.py` goes where `a/sub` leads, then up: not to `x.py` beside `a`."""
+    write(project / "q" / "r" / "s" / "__init__.py", "")
+    write(project / "q" / "r" / "x.py", ROUTE)
+    write(project / "q2" / "r" / "s" / "__init__.py", "")
+    write(project / "q2" / "r" / "x.py", "VALUE = 1\n")
+    write(project / ".gitignore", "a/\n")  # a folder the run does not walk
+    (project / "a").mkdir()
+    (project / "a" / "sub").symlink_to(project / "q2" / "r" / "s")
+    given = os.path.join("a", "sub", "..", "x.py")
+    assert b"FAL201" not in runs.kept(given)[1]
+    assert not runs(given)[3]
+    (project / "a" / "new").symlink_to(project / "q" / "r" / "s")
+    os.replace(project / "a" / "new", project / "a" / "sub")
+    status, out, _, ran = runs(given)
+    assert (status, ran) == (1, True) and b"FAL201" in out
 
 
 def test_a_failed_memo_write_leaves_no_temporary_file(project, runs, monkeypatch):

@@ -22,8 +22,8 @@ key, which it holds in full: another key is a miss.
 
 **Stamps** (size, modification and change time, inode, as `cache.stamp_of`; or "absent") of
 everything the run relied on, heard as audit events (`sys.audit`) while it ran:
-- each path as given on the command line, resolved, and whether it or any folder above it is a
-  symlink and where it points (a symlink retargeted leads elsewhere);
+- each path as given on the command line, resolved, and where it leads (its real path: a
+  symlink on the way or in a chain retargeted leads elsewhere);
 - every module of each project's index and every file checked (`fastapi_lint.files`, from the
   runner, with the stamps it found unread modules by: a warm run only looks at those);
 - every folder the walks went through, from their listing or from the walk memo
@@ -73,7 +73,7 @@ import marshal
 import os
 import sys
 
-FORMAT = 2  # 2: stamps of symlinks on the given paths and of walked folders' settings files
+FORMAT = 3  # 3: where the given paths lead (2: walked folders' settings files)
 KEEP = 8  # memos per cache folder: `check .` and the pre-commit hook's runs alternate
 PREFIX = "memo-"
 SEEN = "seen-"  # + a memo's name: the note that its invocation ran (no memo kept yet)
@@ -184,7 +184,8 @@ def _memo_path(
         else:
             paths.append(argument)
     try:
-        given = [os.path.abspath(path) for path in paths or ["."]]
+        # Joined, not normalised: `a/sub/../x.py` goes through where `a/sub` leads.
+        given = [os.path.join(os.getcwd(), path) for path in paths or ["."]]
         real = [os.path.realpath(path) for path in given]
         folder, watched = _cache_folder(real, cache_dir)
         key = _key(arguments)
@@ -308,8 +309,8 @@ def _hold(stamps: list) -> bool:
             if os.path.exists(name) != stamp:
                 return False
             continue
-        if type(stamp) is str:  # a path as given: where it leads ("": not a symlink)
-            if _link(name) != stamp:
+        if type(stamp) is str:  # a path as given: where it leads, through every symlink
+            if os.path.realpath(name) != stamp:
                 return False
             continue
         try:
@@ -345,14 +346,6 @@ def _load(path: str, key: bytes) -> tuple[list, list, int] | None:
         if type(item[1]) is not bytes:
             return None
     return stamps, chunks, status
-
-
-def _link(path: str) -> str:
-    """Where the symlink `path` points, or "" (not a symlink, or absent)."""
-    try:
-        return os.readlink(path)
-    except (OSError, ValueError):
-        return ""
 
 
 def _stamp(path: str) -> tuple[int, int, int, int] | None:
@@ -484,9 +477,10 @@ class _Recording:
                 return
         names, gits = self._relied_on()
         # The given paths first: a replay stops at the first stamp that changed. Then where
-        # each path as given leads: a symlink on the way retargeted leads elsewhere.
+        # each path as given leads: a symlink on the way (or in a chain) retargeted leads
+        # elsewhere.
         stamps: list[tuple[str, object]] = [(name, _stamp(name)) for name in self.given]
-        stamps += ((name, _link(name)) for name in _on_the_way(self.named))
+        stamps += zip(self.named, self.given, strict=True)
         names.difference_update(self.given)
         for taken in self.stamps:  # stamps the run took of the files it did not read
             for path, stamp in taken.items():
@@ -576,20 +570,6 @@ class _Recording:
         names.update(folder for folder in sys.path if os.path.basename(folder) in _INSTALLED)
         gits = {os.path.join(folder, ".git") for folder in marked | above}
         return names - gits, gits
-
-
-def _on_the_way(named: list[str]) -> list[str]:
-    """Each path as given and every folder above it, once: where any of them is a symlink
-    decides what the path leads to."""
-    found: dict[str, None] = {}
-    for name in named:
-        while name not in found:
-            found[name] = None
-            above = os.path.dirname(name)
-            if above == name:
-                break
-            name = above
-    return list(found)
 
 
 class _Tee(io.RawIOBase):
