@@ -76,30 +76,21 @@ def _walks(tmp_path: Path, monkeypatch, hits: int) -> tuple[Counter, int]:
     target.write_text(_source(hits), encoding="utf-8")
     counts: Counter = Counter()
     original_own_nodes, original_list, original_walk = walk.own_nodes, walk.own_node_list, ast.walk
-    original_calls = walk.own_calls_and_assignments
 
     def counting_own_nodes(node):
         counts[("own_nodes", type(node).__name__, getattr(node, "name", ""))] += 1
         return original_own_nodes(node)
 
-    def counting_list(node):
+    def counting_list(node, *kinds):  # (own_calls_and_assignments goes through it too)
         counts[("own_nodes", type(node).__name__, getattr(node, "name", ""))] += 1
-        return original_list(node)
-
-    def counting_calls(node):
-        counts[("own_nodes", type(node).__name__, getattr(node, "name", ""))] += 1
-        return original_calls(node)
+        return original_list(node, *kinds)
 
     def counting_walk(node):
         counts[("walk", type(node).__name__, getattr(node, "name", ""))] += 1
         return original_walk(node)
 
     for module in (walk, model, locals, blocking):
-        for name, counting in (
-            ("own_nodes", counting_own_nodes),
-            ("own_node_list", counting_list),
-            ("own_calls_and_assignments", counting_calls),
-        ):
+        for name, counting in (("own_nodes", counting_own_nodes), ("own_node_list", counting_list)):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, counting)
     monkeypatch.setattr(ast, "walk", counting_walk)
