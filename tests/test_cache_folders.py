@@ -288,6 +288,7 @@ def test_a_damaged_uses_file_is_ignored(tmp_path, monkeypatch):
     [uses] = folder.glob("used-*.json")
     data = json.loads(uses.read_text())
     data["used"]["bad\u0000dir/x.py"] = data["generation"] - 1
+    data["used"]["\ud800x/y.py"] = data["generation"] - 1  # (UnicodeEncodeError)
     uses.write_text(json.dumps(data))
     write(tmp_path / "a.py", "def f(x=[]):\n    return x\n# edited\n")
     assert ("a.py", "FAL301") in check(".")

@@ -548,6 +548,66 @@ def test_files_of_no_project_replay_beside_a_busy_folder(tmp_path, runs, monkeyp
     assert runs("app.py")[3]
 
 
+_SESSION_PROVIDER = """\
+from sqlalchemy.orm import Session
+
+async def get_db() -> Session:
+    ...
+"""
+_ROUTE_USING = """\
+from fastapi import APIRouter, Depends
+from {module} import get_db
+
+router = APIRouter()
+
+@router.post("/x")
+async def create(db=Depends(get_db)):
+    db.commit()
+    return {{}}
+"""
+
+
+def test_an_init_made_above_files_of_no_project_runs_again(tmp_path, runs, monkeypatch):
+    """The current folder becoming a package renames the modules below it: `pkg.sub.b` is
+    what `a.py` imports, so its session is known (FAL203) only after."""
+    folder = tmp_path / "np" / "pkg"
+    write(folder / "sub" / "__init__.py", "")
+    write(folder / "sub" / "b.py", _SESSION_PROVIDER)
+    write(folder / "sub" / "a.py", _ROUTE_USING.format(module="pkg.sub.b"))
+    (folder / ".fastapi_lint_cache").mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(memo, "_FRESH_NS", 0)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    monkeypatch.delenv("FASTAPI_LINT_CACHE_DIR", raising=False)
+    args = ("sub/a.py", "sub/b.py")
+    assert b"FAL203" not in runs.kept(*args)[1]
+    assert not runs(*args)[3]
+    write(folder / "__init__.py", "")
+    status, out, _, ran = runs(*args)
+    assert ran and b"FAL203" in out
+    assert (status, out) == runs.direct(*args)[:2]
+
+
+def test_an_init_made_above_a_project_s_root_runs_again(tmp_path, runs, monkeypatch):
+    """A package chain climbs above the root: `Q/__init__.py` makes the modules `Q.P.*`."""
+    root = tmp_path / "Q" / "P"
+    write(root / "pyproject.toml", "[project]\nname = 'p'\n")
+    write(root / "__init__.py", "")
+    write(root / "b.py", _SESSION_PROVIDER)
+    write(root / "a.py", _ROUTE_USING.format(module="Q.P.b"))
+    (root / ".fastapi_lint_cache").mkdir()
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(memo, "_FRESH_NS", 0)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    monkeypatch.delenv("FASTAPI_LINT_CACHE_DIR", raising=False)
+    assert b"FAL203" not in runs.kept()[1]
+    assert not runs()[3]
+    write(tmp_path / "Q" / "__init__.py", "")
+    status, out, _, ran = runs()
+    assert ran and b"FAL203" in out
+    assert (status, out) == runs.direct()[:2]
+
+
 def test_a_symlink_given_retargeted_runs_again(project, runs, tmp_path):
     outside = tmp_path / "ext"
     (outside / ".git").mkdir(parents=True)

@@ -696,6 +696,16 @@ class _Shard:
         _write_bytes(path, [head, b"\n", *parts])  # (not joined: megabytes copied once less)
 
 
+def _is_path(key: str) -> bool:
+    """Whether a damaged file's key can name a file: no NUL, and no lone surrogate but those
+    `os.fsdecode` makes of undecodable bytes."""
+    try:
+        key.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in key
+
+
 class _Uses:
     """Which write of the results last recorded a use of each entry (`ResultsCache`): the
     generation (one per write) and, by path, the generation of each entry's last use."""
@@ -706,7 +716,9 @@ class _Uses:
         generation, used = document.get("generation"), document.get("used")
         if type(generation) is int and isinstance(used, dict):
             self.generation = generation
-            self.used = {key: last for key, last in used.items() if type(last) is int}
+            self.used = {
+                key: last for key, last in used.items() if type(last) is int and _is_path(key)
+            }
         else:
             self.generation, self.used = 0, {}
 

@@ -42,6 +42,9 @@ everything the run relied on, heard as audit events (`sys.audit`) while it ran:
   reading (`open`: pyproject.toml files, `.gitignore` files, `--config`, the baseline, lock and
   requirements files), except modules Python imports, `/proc`, `/dev`, `/sys` and the caches'
   own folders (the caches keep themselves right; the memo holds what they gave);
+- whether each folder the run asked holds an `__init__.py` (`fastapi_lint.init`, projects):
+  that names the modules below it, above the paths too (files of no project, a package chain
+  climbing above a project's root);
 - the tool's modules the run imported (an editable install keeps its version). A warm run
   imports no rules: like every cache, the results cache answers for them by the version;
 - the `site-packages` folders on `sys.path`: installing, upgrading or removing a package
@@ -73,7 +76,7 @@ import marshal
 import os
 import sys
 
-FORMAT = 3  # 3: where the given paths lead (2: walked folders' settings files)
+FORMAT = 4  # 4: __init__.py of folders that name modules; 3: where given paths lead
 KEEP = 8  # memos per cache folder: `check .` and the pre-commit hook's runs alternate
 PREFIX = "memo-"
 SEEN = "seen-"  # + a memo's name: the note that its invocation ran (no memo kept yet)
@@ -397,6 +400,7 @@ class _Recording:
         self.above: list = list(watched[1:])  # the folders above the paths' common folder
         self.listed: list = []
         self.marks: list = []  # folders whose pyproject.toml and .git presence decide
+        self.packages: list = []  # folders whose __init__.py decides module names
         self.opened: list[str] = []
         self.cache_folders: set[str] = set()
         self.chunks: list[tuple[int, bytes]] = []
@@ -423,6 +427,8 @@ class _Recording:
             self.folders.append(arguments[0])
         elif event == "fastapi_lint.marks":
             self.marks.append(arguments[0])
+        elif event == "fastapi_lint.init":
+            self.packages.append(arguments[0])
         elif event == "fastapi_lint.cache":
             self.cache_folders.add(os.fspath(arguments[0]))
         elif event == "fastapi_lint.unsure":
@@ -558,6 +564,10 @@ class _Recording:
         names.update(os.path.join(folder, "pyproject.toml") for folder in marked)
         for group in self.files:
             names.update(map(os.fspath, group))
+        # Whether a folder is a package names the modules below it, and so decides which
+        # imports between them resolve (above the paths too: files of no project, a package
+        # chain that climbs above a project's root).
+        names.update(os.path.join(os.fspath(folder), "__init__.py") for folder in self.packages)
         # The tool's modules this run imported (an editable install keeps its version). The
         # rules a warm run did not import are the results cache's business, keyed by version.
         names.update(

@@ -249,6 +249,7 @@ class Projects:
     def _init(self, folder: Path) -> bool:
         cached = self._has_init.get(folder)
         if cached is None:
+            sys.audit("fastapi_lint.init", folder)  # it decides module names (memo.py)
             cached = present(folder / "__init__.py", file=True)
             self._has_init[folder] = cached
         return cached
