@@ -434,11 +434,3 @@ def test_an_edit_of_one_file_rewrites_a_small_part_of_the_results(tmp_path, monk
     warm = check()
     assert warm != cold and check("--no-cache") == warm
     assert written and sum(written) * 4 < stored, (written, stored)
-
-
-def test_a_report_of_cached_results_is_the_dataclass_s():
-    """`FileReport.taken` skips the dataclass's __init__: it must make the same object."""
-    from fastapi_lint.results import FileReport
-
-    taken, made = FileReport.taken("a/b.py", "b.py"), FileReport(path="a/b.py", key_path="b.py")
-    assert taken.__dict__ == made.__dict__ and taken == made

@@ -131,9 +131,9 @@ def check(
     whose `cached` results are given: nothing lints it."""
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = resolving.relative_to(item.path, base) if not stdin else shown
-    if item.unread and cached is not None:
-        return _from_cache(item, FileReport.taken(shown, key), cached, settings, base)
     report = FileReport(path=shown, key_path=key)
+    if item.unread and cached is not None:
+        return _from_cache(item, report, cached, settings, base)
     if item.unread:
         read_unread(item, settings.max_file_size)
     if item.error is not None or item.source is None:

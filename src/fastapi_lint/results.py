@@ -75,33 +75,6 @@ class FileReport:
     # cache keeps them: a later run needs no text to apply them)
     by_comment: list[int] = field(default_factory=list, repr=False)
 
-    @classmethod
-    def taken(cls, path: str, key_path: str) -> FileReport:
-        """`FileReport(path=path, key_path=key_path)` without the dataclass's `__init__`: a
-        warm run makes one per file from the cache (tests/test_cache.py checks they agree)."""
-        report = object.__new__(cls)
-        report.__dict__ = {
-            "path": path,
-            "diagnostics": [],
-            "fixed": {},
-            "problems": [],
-            "diff": "",
-            "left_out": [],
-            "fixed_text": None,
-            "silenced": 0,
-            "baselined": 0,
-            "noqa_added": 0,
-            "noqa_skipped": 0,
-            "_source_text": "",
-            "key_path": key_path,
-            "raw": [],
-            "secrets": [],
-            "queries": {},
-            "rows": None,
-            "by_comment": [],
-        }
-        return report
-
     def shown_rows(self) -> list[Row]:
         """The findings reported, as rows, whichever form the report holds."""
         if self.rows is not None:
