@@ -52,7 +52,7 @@ def test_warm_run_equals_cold_run(tmp_path, monkeypatch):
     cold = check()
     assert (tmp_path / ".fastapi_lint_cache").is_dir()
     results = list((tmp_path / ".fastapi_lint_cache").glob("results-*.json"))
-    assert results and json.loads(results[0].read_text().partition("\n")[0])  # its header
+    assert results and json.loads(results[0].read_bytes().partition(b"\n")[0])  # its header
     warm = check()
     assert warm == cold
     assert {item["code"] for item in json.loads(warm)} == {"FAL301", "FAL302"}
@@ -161,15 +161,15 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
             entries[path] = body[fields[5] : fields[6]]
     assert sorted(entries) == ["a.py", "b.py", "c.py"]
     decoded: list[bytes] = []
-    real_loads = json.loads
+    real_loads = cache.marshal.loads  # (rows are in marshal's format)
 
-    def recording(text, *args, **kwargs):
-        decoded.append(text.encode() if isinstance(text, str) else text)
-        return real_loads(text, *args, **kwargs)
+    def recording(data, *args, **kwargs):
+        decoded.append(data)
+        return real_loads(data, *args, **kwargs)
 
-    monkeypatch.setattr(cache.json, "loads", recording)
+    monkeypatch.setattr(cache.marshal, "loads", recording)
     warm = CliRunner().invoke(main, ["check", "b.py", "--output-format", "json"]).output
-    monkeypatch.setattr(cache.json, "loads", real_loads)
+    monkeypatch.setattr(cache.marshal, "loads", real_loads)
     assert warm == cold
     assert entries["b.py"] in decoded
     assert entries["a.py"] not in decoded and entries["c.py"] not in decoded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import marshal
 import os
 import textwrap
 import time
@@ -36,7 +37,7 @@ def entries(folder: Path, kind: str) -> dict:
     if kind == "results":  # shards: a header line describing each entry, then their texts
         found = {}
         for path in folder.glob(f"{kind}-*.json"):
-            found.update(json.loads(path.read_text().partition("\n")[0])["entries"])
+            found.update(json.loads(path.read_bytes().partition(b"\n")[0])["entries"])
         return found
     [path] = folder.glob(f"{kind}-*.json")
     if kind == "index":  # a header line with each module's entry, then the facts
@@ -489,16 +490,20 @@ def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
         for path in (tmp_path / cache.CACHE_DIR).glob("results-*.json")
     }
     assert shards
-    rows = [  # concise output reads the rows alone
-        b"not json",
-        b'[["1", 0, "FAL301", "", "message"]]',  # a line that is a string
-        b'[[1, -1, "FAL301", "", "message"]]',  # a negative column
-        b'[[0, 0, "FAL301", "", "message"]]',  # line 0
-        b'[[1, 0, "FAL301", "always", "message"]]',  # no such applicability
-        b'[[1, 0, "FAL301", [], "message"]]',
-        b'[[1, 0, 301, "", "message"]]',
-        b'[[1, 0, "FAL301", ""]]',
-        b'{"FAL301": 1}',
+    rows = [  # concise output reads the rows alone (in marshal's format)
+        b"not marshal",
+        b"",
+        marshal.dumps([(1, 0, "FAL301", "", "message")])[:-3],  # cut short
+        marshal.dumps([("1", 0, "FAL301", "", "message")]),  # a line that is a string
+        marshal.dumps([(1, -1, "FAL301", "", "message")]),  # a negative column
+        marshal.dumps([(0, 0, "FAL301", "", "message")]),  # line 0
+        marshal.dumps([(1, 0, "FAL301", "always", "message")]),  # no such applicability
+        marshal.dumps([(1, 0, "FAL301", [], "message")]),
+        marshal.dumps([(1, 0, 301, "", "message")]),
+        marshal.dumps([(1, 0, "FAL301", "")]),
+        marshal.dumps([[1, 0, "FAL301", "", b"message"]]),  # bytes, not text
+        marshal.dumps({"FAL301": 1}),
+        marshal.dumps(((1, 0, "FAL301", "", "message"),)),  # a tuple, not a list
     ]
     for bad in rows:
         for path, (head, body) in shards.items():

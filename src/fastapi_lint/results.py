@@ -2,8 +2,8 @@
 
 A report holds its findings as `Diagnostic` objects, or, when the results cache gave them in a
 run whose outputs show no more than concise lines and the summary (`Options.rows_only`), as
-*rows*: `[line, column, code, applicability ("" without a fix), message]`, the JSON the cache
-stores them as, never made into objects. A warm run of a large project takes tens of thousands
+*rows*: `(line, column, code, applicability ("" without a fix), message)`, as the cache
+stores them, never made into objects. A warm run of a large project takes tens of thousands
 of findings from the cache: making each a `Diagnostic` with its `Fix` and `Edit`s cost more
 than the rest of that run. Every output and every path that needs more (JSON, SARIF, full,
 statistics, baselines, fixes, the language server) asks the cache for whole diagnostics; the
