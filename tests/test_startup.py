@@ -249,3 +249,17 @@ def test_a_warm_run_imports_no_rule_and_no_fixing(tmp_path):
         if output_format == "concise":  # (JSON shows each fix's final edits: fixes.py)
             unwanted += heavy(warm, "fastapi_lint.fixes", "fastapi_lint.fix_imports")
         assert unwanted == [], output_format
+
+
+def test_a_run_that_writes_the_cache_imports_no_tempfile(tmp_path):
+    """An edit of one file rewrites its results: the cache's temporary files are made without
+    `tempfile` (which brings shutil, random, bz2 and lzma)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (tmp_path / "app.py").write_text("def f(x=[]):\n    return x\n")
+    imported("check", ".", cwd=tmp_path, settled=True)
+    (tmp_path / "app.py").write_text("def f(x={}):\n    return x\n")
+    edited = imported("check", ".", cwd=tmp_path, settled=True)
+    assert "fastapi_lint.engine" in edited  # it linted the file, and wrote its results
+    assert list((tmp_path / ".fastapi_lint_cache").glob("results-*")) != []
+    assert heavy(edited, "tempfile", "shutil") == []
+    assert list((tmp_path / ".fastapi_lint_cache").glob("*.tmp")) == []

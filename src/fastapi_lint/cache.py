@@ -1011,12 +1011,19 @@ def _write_bytes(path: Path, data: bytes | list[bytes]) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         mark_cache_folder(path.parent)
-        import tempfile  # (with shutil and random: only runs that write a cache pay for it)
-
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            stream.writelines([data] if isinstance(data, bytes) else data)
-        os.replace(temporary, path)
+        # A name no other writer has (O_EXCL), as `tempfile.mkstemp` makes, without importing
+        # tempfile (with shutil, random, bz2 and lzma: 5 ms of a run that edited one file).
+        temporary = f"{path}.{os.urandom(6).hex()}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        handle = os.open(temporary, flags | getattr(os, "O_BINARY", 0), 0o600)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.writelines([data] if isinstance(data, bytes) else data)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):  # not left behind in the cache folder
+                os.unlink(temporary)
+            raise
 
 
 class WalkCache:
