@@ -299,7 +299,7 @@ def not_written(exc: Exception, failure: str) -> str:
 def display_path(path: Path) -> str:
     real = resolving.resolve(path)
     if os.name == "posix":  # by string (resolved paths): pathlib's relative_to costs more
-        here = os.getcwd()
+        here = resolving.current_folder()
         text, prefix = str(real), here.rstrip("/") + "/"
         if text.startswith(prefix):
             return text[len(prefix) :]

@@ -64,6 +64,7 @@ class Projects:
         self.fixed = fixed
         self.adjust = adjust
         self._projects: dict[Path, Project] = {}
+        self._folders: dict[str, Project] = {}  # `project_of`'s, by the folder's text
         self._import_roots: dict[Path, Path] = {}
         self._folder_names: dict[tuple, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._has_init: dict[Path, bool] = {}
@@ -76,7 +77,15 @@ class Projects:
     # -- projects ------------------------------------------------------------------------------
     def project_of(self, path: Path) -> Project:
         """The project of a file (give it resolved)."""
-        return self.project_at(path.parent)
+        # By the folder's text: pathlib's `parent` and a new path's hash, for every file of a
+        # run, cost more than the rest.
+        folder = str(path).rpartition(os.sep)[0]
+        project = self._folders.get(folder) if folder else None
+        if project is None:
+            project = self.project_at(path.parent)
+            if folder:
+                self._folders[folder] = project
+        return project
 
     def project_at(self, folder: Path) -> Project:
         """The project of the files in a folder (give it resolved)."""

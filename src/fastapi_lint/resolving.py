@@ -15,16 +15,27 @@ from pathlib import Path
 
 _resolved: dict[Path, Path] | None = None
 _relative: dict[tuple[Path, Path], str] | None = None
+_cwd: str | None = None
 
 
 @contextmanager
 def remembered() -> Iterator[None]:
-    global _resolved, _relative
-    _resolved, _relative = {}, {}
+    global _resolved, _relative, _cwd
+    _resolved, _relative, _cwd = {}, {}, None
     try:
         yield
     finally:
-        _resolved = _relative = None
+        _resolved = _relative = _cwd = None
+
+
+def current_folder() -> str:
+    """`os.getcwd()`, asked once per run (a system call for each file shown, otherwise)."""
+    global _cwd
+    if _resolved is None:
+        return os.getcwd()
+    if _cwd is None:
+        _cwd = os.getcwd()
+    return _cwd
 
 
 def known(real: dict[Path, Path]) -> None:
