@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the run and the rules are imported by the commands that use
     from fastapi_lint.results import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_TOOL_CODES = frozenset(TOOL_CODES)
 
 
 def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
@@ -284,12 +285,14 @@ def _check(asked: CheckChoices) -> int:
 def _vouch(result: RunResult, progress: Progress | None) -> None:
     """Tells the output memo (memo.py) not to keep a run that showed progress (its output
     depends on time), met a file it could not read or parse, or failed."""
+    from fastapi_lint.results import row_code  # (imported by the run already)
+
     unsure = (progress is not None and progress.shown) or bool(result.warnings)
     for report in result.files:
         if unsure:
             break
         if report.rows is not None:
-            unsure = any(row[2] in TOOL_CODES for row in report.rows)
+            unsure = not _TOOL_CODES.isdisjoint(map(row_code, report.rows))
         else:
             unsure = any(diagnostic.code in TOOL_CODES for diagnostic in report.diagnostics)
     if unsure:

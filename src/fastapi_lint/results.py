@@ -14,11 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from fastapi_lint.diagnostics import INTERNAL_ERROR, Diagnostic, has_internal_error
 from fastapi_lint.redaction import Span
 
 Row = tuple[int, int, str, str, str]  # (line, column, code, applicability or "", message)
+
+
+# A row's code: `map(row_code, rows)` reads the codes of many thousand rows without a Python
+# call per row (`in` and `isdisjoint` then run in C).
+row_code = itemgetter(2)
 
 
 def row_of(d: Diagnostic) -> Row:
@@ -107,7 +113,7 @@ class RunResult:
     def internal_error(self) -> bool:
         """Whether the tool failed somewhere (FAL002): the run's exit status is 2."""
         return any(
-            any(row[2] == INTERNAL_ERROR for row in report.rows)
+            INTERNAL_ERROR in map(row_code, report.rows)
             if report.rows is not None
             else has_internal_error(report.diagnostics)
             for report in self.files
