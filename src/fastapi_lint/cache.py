@@ -323,7 +323,7 @@ class IndexCache(_Store):
             and not self._dropped
             and len(self.entries) >= JOURNAL_MIN
             and len(pending) * JOURNAL_SHARE <= len(self.entries)
-            and all(self._kept(key) for key in self.entries)  # none to drop (deleted, idle)
+            and self._none_to_drop()
         ):
             self._write_journal(pending)
             self.changed = False
@@ -332,6 +332,12 @@ class IndexCache(_Store):
         with contextlib.suppress(OSError):  # its entries are in the file now
             self._journal().unlink()
         self._journaled, self._touched, self._dropped = set(), set(), False
+
+    def _none_to_drop(self) -> bool:
+        """Whether every entry is kept (`_kept`: none deleted or idle). Those this run used are
+        (every one, in a run of the whole project): only the others are asked."""
+        generation, used = self.generation, self.used
+        return all(self._kept(key) for key in self.entries if used.get(key) != generation)
 
     def _write_journal(self, pending: set[str]) -> None:
         entries: dict[str, list] = {}
