@@ -94,11 +94,12 @@ def chosen_cache_dir(option: Path | None, setting: Path | None) -> Path | None:
     return Path(from_env).expanduser().resolve() if from_env else None
 
 
-def stamp_of(status: os.stat_result) -> Stamp | None:
+def stamp_of(status: os.stat_result, now: int | None = None) -> Stamp | None:
     """The stamp a file's facts and results can be found by later without reading it, or None
     while it is too fresh. Like git's, it holds the change time and the inode: `cp -p`,
-    `touch -r` or an unpacked archive can give another content the same size and mtime."""
-    if time.time_ns() - status.st_mtime_ns < _FRESH_NS:
+    `touch -r` or an unpacked archive can give another content the same size and mtime. `now`:
+    the clock (ns) read before the file was looked at, once for many files."""
+    if (time.time_ns() if now is None else now) - status.st_mtime_ns < _FRESH_NS:
         return None
     return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
@@ -199,7 +200,7 @@ class IndexCache(_Store):
         stars, includes = entry[4], entry[7]
         if type(stars) is not list or (stars and not all(type(star) is str for star in stars)):
             return None
-        if not _are_includes(includes):
+        if includes != [] and not _are_includes(includes):  # (most modules include none)
             return None
         self._use(key)
 

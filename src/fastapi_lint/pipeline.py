@@ -18,6 +18,7 @@ import ast
 import contextlib
 import dataclasses
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,13 +113,14 @@ def plan(
         project_paths = set(wanted)
     cache = IndexCache(cache_dir, root)
     made = Plan(root, cache, max_file_size, _in_order(project_paths), wanted, {})
+    now = time.time_ns()  # (before any file is looked at: a file changed since is fresh)
     for path in made.paths:
         made.names[path] = names = projects.module_names(path, project)
         try:
             status = path.stat()
         except OSError:
             continue  # reading it says why
-        stamp = stamp_of(status)
+        stamp = stamp_of(status, now)
         facts = _unchanged_facts(made, path, names[0], status.st_size, stamp)
         if facts is not None:
             made.known[path] = facts
