@@ -131,9 +131,9 @@ def check(
     whose `cached` results are given: nothing lints it."""
     shown = display_path(item.path) if not stdin else (options.stdin_filename or "-")
     key = resolving.relative_to(item.path, base) if not stdin else shown
-    report = FileReport(path=shown, key_path=key)
     if item.unread and cached is not None:
-        return _from_cache(item, report, cached, settings, base)
+        return from_cache(item, cached, settings, shown, key)
+    report = FileReport(path=shown, key_path=key)
     if item.unread:
         read_unread(item, settings.max_file_size)
     if item.error is not None or item.source is None:
@@ -247,16 +247,14 @@ def check(
     return report
 
 
-def _from_cache(
-    item: Loaded,
-    report: FileReport,
-    cached: list[Diagnostic] | Rows,
-    settings: Settings,
-    base: Path,
+def from_cache(
+    item: Loaded, cached: list[Diagnostic] | Rows, settings: Settings, shown: str, key_path: str
 ) -> FileReport:
-    """The report of a file whose cached results its stamp vouches for: the cache says which
-    of them the file's noqa comments silence (`Loaded.by_comment`), per-file-ignores apply on
-    top; the text is read only if an output asks for it."""
+    """The report of a file left unread whose cached results its stamp vouches for (`shown`:
+    its display path, `key_path`: relative to the base): the cache says which of them the
+    file's noqa comments silence (`Loaded.by_comment`), per-file-ignores apply on top; the text
+    is read only if an output asks for it."""
+    report = FileReport(path=shown, key_path=key_path)
     report.source_text = TextOf(item.path, item.digest)
     report.by_comment = item.by_comment
     patterns = settings.per_file_ignores

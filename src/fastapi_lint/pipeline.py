@@ -33,7 +33,7 @@ from fastapi_lint.cache import (
     content_hash,
     stamp_of,
 )
-from fastapi_lint.checking import Loaded, check, load, read_unread
+from fastapi_lint.checking import Loaded, check, display_path, from_cache, load, read_unread
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, has_internal_error
 from fastapi_lint.discovery import Discovery, discover
@@ -358,12 +358,18 @@ def cached_results(
 
 
 def unchanged_results(
-    item: Loaded, settings_key: str, results: ResultsCache, base: Path, rows_only: bool = False
+    item: Loaded,
+    settings_key: str,
+    results: ResultsCache,
+    base: Path,
+    rows_only: bool = False,
+    key_path: str | None = None,
 ) -> list[Diagnostic] | Rows | None:
     """The cached results of a file left unread whose stamp is the one stored with them (then
-    `item.digest` is the content's); `rows_only`: as rows (results.py)."""
+    `item.digest` is the content's); `rows_only`: as rows (results.py). `key_path`: the file's
+    path relative to `base`, when the caller has it."""
     found = results.unchanged(
-        resolving.relative_to(item.path, base),
+        resolving.relative_to(item.path, base) if key_path is None else key_path,
         item.stamp,
         lambda digest: results_key(item, settings_key, digest),
         rows_only,
@@ -425,9 +431,17 @@ class _Reports:
         self.pending: list[tuple[int, Path]] = []  # (position, path) of the files to lint
         work.results.use_index(index)
         self.settings_key = work.settings.cache_key()  # once per project, not per file
+        options = work.options
+        unread_served = work.caching and not (options.baseline or options.fix_edits)
         for position, item in enumerate(items):
             if item.module is None:
                 item.module = work.plan.names[item.path][:2]
+            if item.unread and unread_served:
+                report = self._unchanged(item)
+                if report is not None:
+                    self.reports[position] = report
+                    self.done += 1
+                    continue
             cached = self._cached(position, item)
             if cached is None:
                 self.pending.append((position, item.path))
@@ -439,15 +453,20 @@ class _Reports:
             self.done += 1
         self._progress()
 
+    def _unchanged(self, item: Loaded) -> FileReport | None:
+        """The report of a file left unread, from the results its stamp vouches for (most files
+        of a warm run: what `check` does for them, without its steps for a lint)."""
+        work = self.work
+        key_path = resolving.relative_to(item.path, work.base)
+        found = unchanged_results(
+            item, self.settings_key, work.results, work.base, work.options.rows_only, key_path
+        )
+        if found is None:
+            return None
+        return from_cache(item, found, work.settings, display_path(item.path), key_path)
+
     def _cached(self, position: int, item: Loaded) -> list[Diagnostic] | Rows | None:
         work = self.work
-        options = work.options
-        if item.unread and work.caching and not (options.baseline or options.fix_edits):
-            found = unchanged_results(
-                item, self.settings_key, work.results, work.base, options.rows_only
-            )
-            if found is not None:
-                return found
         if item.unread:  # its text is needed after all (fingerprints, edits, a new lint)
             planned = item.stamp
             read_unread(item, work.plan.max_file_size)
