@@ -19,11 +19,10 @@ findings are two texts: their rows (what concise lines and the summary show, res
 `marshal`'s format: a warm run decodes the rows of every file, and marshal reads them at a third
 of JSON's cost) and the rest of each diagnostic as JSON (name, end, fix, secret span); a concise
 run decodes the rows alone and makes no objects of them, the other outputs decode both into
-diagnostics. Each run checks
-what it decodes: a damaged part is a miss (and a part a run does not decode is not its
-concern). The walk of the project root is remembered folder by folder (discovery.WalkMemo).
-A cache that cannot be read is ignored and one that cannot be written is skipped: the cache
-never fails a run.
+diagnostics. Each run checks what it decodes: a damaged part is a miss (and a part a run does
+not decode is not its concern). The walk of the project root is remembered folder by folder
+(discovery.WalkMemo). A cache that cannot be read is ignored and one that cannot be written is
+skipped: the cache never fails a run.
 """
 
 from __future__ import annotations

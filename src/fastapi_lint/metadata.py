@@ -74,12 +74,11 @@ _BOUND = lazy_re.compile(r"\s*(>=|<)\s*([0-9]+(?:\.[0-9]+)*)\s*")
 Interval = tuple[tuple[int, ...], "tuple[int, ...] | None"]  # [lowest, below) releases
 
 
-def _release(text: str) -> tuple[int, ...]:
-    """A plain release without its trailing zeros: tuples then compare as PEP 440 releases."""
-    release = [int(part) for part in text.split(".")]
+def _trimmed(release: tuple[int, ...]) -> tuple[int, ...]:
+    """A release without its trailing zeros: such tuples compare as PEP 440 releases do."""
     while release and release[-1] == 0:
-        release.pop()
-    return tuple(release)
+        release = release[:-1]
+    return release
 
 
 def _interval(specifier: str) -> Interval | None:
@@ -93,7 +92,7 @@ def _interval(specifier: str) -> Interval | None:
         bound = _BOUND.fullmatch(clause)
         if bound is None:
             return None
-        release = _release(bound.group(2))
+        release = _trimmed(tuple(int(part) for part in bound.group(2).split(".")))
         if bound.group(1) == ">=":
             low = max(low, release)
         else:
@@ -105,8 +104,8 @@ def _interval_admits(interval: Interval, prefix: tuple[int, ...]) -> bool:
     """Whether a final release starting with `prefix` lies in the interval: the lowest such
     release it holds, if any, is max(its lowest, the prefix's first)."""
     low, high = interval
-    start = max(low, _release(".".join(map(str, prefix))))
-    end = _release(".".join(map(str, (*prefix[:-1], prefix[-1] + 1))))
+    start = max(low, _trimmed(prefix))
+    end = _trimmed((*prefix[:-1], prefix[-1] + 1))
     if high is not None:
         end = min(end, high)
     return start < end
