@@ -137,8 +137,9 @@ def script() -> None:
     """The console script (`fastapi-lint ...`) and `python -m fastapi_lint`: `main`, then,
     once the output is flushed, an exit that leaves what the run made (reports, findings,
     settings: tens of thousands of objects) to the operating system instead of freeing them
-    one by one, a tenth of a warm run of 2,000 files. What the run writes is written and
-    closed before it returns; an exception other than an exit ends as Python ends it."""
+    one by one (measured: 11 ms of a 0.44 s run after a body edit in 2,000 modules). What the
+    run writes is written and closed before it returns; an exception other than an exit ends
+    as Python ends it."""
     kept: list = []
     try:
         status = main(kept)
