@@ -64,6 +64,23 @@ def test_a_named_pipe_found_in_a_folder_is_not_read(project):
 
 
 # -- files the run writes or reads besides the code -----------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_named_on_the_command_line_is_a_finding(project):
+    """Opening it waited for a writer: the run hung until killed."""
+    write(project / "bad.py", BAD)
+    os.mkfifo(project / "pipe.py")
+    completed = subprocess.run(
+        [sys.executable, "-m", "fastapi_lint", "check", "pipe.py", "bad.py"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=60,
+    )
+    assert "pipe.py:1:1: FAL001 not a regular file" in completed.stdout
+    assert "bad.py:1:9: FAL301" in completed.stdout
+    assert completed.returncode == 1
+
+
 def test_output_file_in_a_missing_folder_creates_the_folder(project):
     write(project / "bad.py", BAD)
     result = cli("check", "bad.py", "-o", "reports/lint/out.txt")
