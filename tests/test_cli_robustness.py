@@ -285,7 +285,8 @@ def test_a_code_or_prefix_no_rule_has_is_a_usage_error(project, option, code):
     write(project / "bad.py", BAD)
     result = cli("check", "bad.py", option, code)
     assert result.exit_code == 2
-    assert f"error: {option}: `{code}` matches no rule (see `fastapi-lint rules`)" in result.output
+    assert f"error: {option}: `{code}` matches no rule (" in result.output
+    assert result.output.rstrip().endswith("; see `fastapi-lint rules`")
 
 
 @pytest.mark.parametrize("value", ["", ",", " "])
@@ -490,6 +491,22 @@ def test_configuration_errors_name_the_key(project, table, message):
     assert_no_crash(result)
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("missing-response-model", "(`missing-response-model` is the name of `FAL102`)"),
+        ("fal102", "(did you mean `FAL102`?)"),
+        ("fal3", "(did you mean `FAL3`?)"),
+        ("FAL1020", "(did you mean `FAL102`?)"),
+    ],
+)
+def test_a_rule_name_or_a_code_in_lower_case_is_pointed_to_its_code(project, given, hint):
+    write(project / "pyproject.toml", f'[tool.fastapi-lint]\nignore = ["{given}"]\n')
+    result = cli("check", ".")
+    assert result.exit_code == 2
+    assert hint in result.output
 
 
 def test_another_linters_code_gets_no_look_alike_suggestion(project):
