@@ -252,8 +252,9 @@ def test_an_entry_of_a_file_deleted_is_dropped_by_a_run_on_another(tmp_path, mon
     assert set(entries(folder, "results")) == set(names) - {deleted}
 
 
-def test_results_of_an_older_format_of_this_version_are_removed(tmp_path, monkeypatch):
-    """Not those of another version: two installed versions must not delete each other's."""
+def test_files_of_an_older_format_of_this_version_are_removed(tmp_path, monkeypatch):
+    """Results, uses and index files once idle, and a killed write's leftover; not those of
+    another version: two installed versions must not delete each other's."""
     folder = _old_project(tmp_path, monkeypatch, ["a.py"])
     version, facts, results = cache.__version__, cache.FACTS_FORMAT, cache.RESULTS_FORMAT
     older = [
@@ -261,25 +262,37 @@ def test_results_of_an_older_format_of_this_version_are_removed(tmp_path, monkey
         f"results-{version}-{facts}-{results - 1}-03.json",
         f"results-{version}-{facts - 1}-{results}-03.json",
         f"used-{version}-{facts}-{results - 1}.json",
+        f"results-{version}-{facts - 1}.json",  # before the results format was in the name
+        f"index-{version}-{facts - 1}.json",
+        f"index-{version}-{facts - 1}.json.journal",
+        "tmpk2x9_a1b.tmp",  # a write a killed run left
     ]
     others = [
         f"results-{version}1-{facts}-{results - 1}.json",
         f"results-9.9.9-{facts}-{results - 1}-03.json",
         f"results-{version}-{facts}-{results + 1}-03.json",  # (newer: not this code's to drop)
+        f"index-{version}-{facts + 1}.json",
+        f"index-9.9.9-{facts - 1}.json",
+        f"fallback-{version}-py39.json",  # (another Python's: it may run again)
     ]
-    current = sorted(path.name for path in folder.glob("*-*.json"))
+    current = sorted(path.name for path in folder.iterdir())
+    assert f"index-{version}-{facts}.json" in current
     for name in older + others:
         (folder / name).write_text("{}\n")
     written = {name: (folder / name).stat().st_mtime for name in older}
     idle = time.time() - cache.FORMAT_IDLE_SECONDS - 60
     for name in older[1:]:
         os.utime(folder / name, (idle, idle))
+    for name in others:
+        os.utime(folder / name, (idle, idle))
+    # Written lately, in a format this code still reads: kept whatever the run.
+    write(folder / "another.py.1234.tmp", "", old=False)
     write(tmp_path / "a.py", "def f(x={}):\n    return x\n", old=True)
     check(".")
-    left = sorted(path.name for path in folder.glob("*-*.json"))
+    left = sorted(path.name for path in folder.iterdir())
     # The older format still written lately may be another build's of the same version (a
     # pre-commit hook pinned to an older commit): kept until it is idle.
-    assert left == sorted([*current, *others, older[0]])
+    assert left == sorted([*current, *others, older[0], "another.py.1234.tmp"])
     assert (folder / older[0]).stat().st_mtime == written[older[0]]
 
 

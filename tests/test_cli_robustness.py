@@ -64,6 +64,23 @@ def test_a_named_pipe_found_in_a_folder_is_not_read(project):
 
 
 # -- files the run writes or reads besides the code -----------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_named_on_the_command_line_is_a_finding(project):
+    """Opening it waited for a writer: the run hung until killed."""
+    write(project / "bad.py", BAD)
+    os.mkfifo(project / "pipe.py")
+    completed = subprocess.run(
+        [sys.executable, "-m", "fastapi_lint", "check", "pipe.py", "bad.py"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=60,
+    )
+    assert "pipe.py:1:1: FAL001 not a regular file" in completed.stdout
+    assert "bad.py:1:9: FAL301" in completed.stdout
+    assert completed.returncode == 1
+
+
 def test_output_file_in_a_missing_folder_creates_the_folder(project):
     write(project / "bad.py", BAD)
     result = cli("check", "bad.py", "-o", "reports/lint/out.txt")
@@ -268,7 +285,8 @@ def test_a_code_or_prefix_no_rule_has_is_a_usage_error(project, option, code):
     write(project / "bad.py", BAD)
     result = cli("check", "bad.py", option, code)
     assert result.exit_code == 2
-    assert f"error: {option}: `{code}` matches no rule (see `fastapi-lint rules`)" in result.output
+    assert f"error: {option}: `{code}` matches no rule (" in result.output
+    assert result.output.rstrip().endswith("; see `fastapi-lint rules`")
 
 
 @pytest.mark.parametrize("value", ["", ",", " "])
@@ -473,6 +491,22 @@ def test_configuration_errors_name_the_key(project, table, message):
     assert_no_crash(result)
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("missing-response-model", "(`missing-response-model` is the name of `FAL102`)"),
+        ("fal102", "(did you mean `FAL102`?)"),
+        ("fal3", "(did you mean `FAL3`?)"),
+        ("FAL1020", "(did you mean `FAL102`?)"),
+    ],
+)
+def test_a_rule_name_or_a_code_in_lower_case_is_pointed_to_its_code(project, given, hint):
+    write(project / "pyproject.toml", f'[tool.fastapi-lint]\nignore = ["{given}"]\n')
+    result = cli("check", ".")
+    assert result.exit_code == 2
+    assert hint in result.output
 
 
 def test_another_linters_code_gets_no_look_alike_suggestion(project):

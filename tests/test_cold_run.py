@@ -422,3 +422,19 @@ def test_per_file_ignores_are_not_matched_when_none_are_set(tmp_path, monkeypatc
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
     found = check("--no-cache", "--isolated", "--select", "ALL", "a.py")
     assert [d["code"] for d in found] == [MutableDefaultArgument.code]
+
+
+def test_workers_assemble_the_index_themselves(demo, monkeypatch):
+    """Each worker puts the index together from the reads the parent passes on: nobody
+    pickles it whole (the parent did, while the workers waited), and the findings are those
+    of one process."""
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    alone = check("--no-cache", ".")
+
+    def refused(index):
+        raise AssertionError("the project index was pickled")
+
+    monkeypatch.setattr(ProjectIndex, "__getstate__", refused)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    assert check("--no-cache", ".") == alone
+    assert check(".") == alone  # with the caches written by the parent

@@ -1,6 +1,4 @@
-import sys
-
-from fastapi_lint.memo import main
+from fastapi_lint.memo import script
 
 if __name__ == "__main__":
-    sys.exit(main())
+    script()

@@ -40,7 +40,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi_lint import __version__
+from fastapi_lint import __version__, lazy_re
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.discovery import WalkMemo
 from fastapi_lint.redaction import fix_shows_secret, secret_spans, secret_texts
@@ -58,7 +58,8 @@ RESULTS_FORMAT = 5  # bump when a results entry changes shape (5: rows in marsha
 # reads: a cache shared by two interpreters holds the same bytes for both.
 _MARSHAL_FORMAT = 4
 IDLE_SAVES = 30  # an entry no run used in this many writes of its cache is dropped
-FORMAT_IDLE_SECONDS = 30 * 86400  # results of an older format no run wrote for this long go
+FORMAT_IDLE_SECONDS = 30 * 86400  # cache files of an older format no run wrote for this long go
+TEMPORARY_IDLE_SECONDS = 86400  # a write's temporary file this old was left by a killed run
 # A file modified this recently may change again within the same clock tick, unseen by its
 # modification time: its facts are stored, but found by content until it is older (git's
 # "racily clean" files).
@@ -504,30 +505,10 @@ class ResultsCache:
                 shard.save()
         uses.generation, uses.used = generation, used
         uses.save()
-        self._remove_older_formats()
+        remove_idle_files(self.path.parent)
 
     def _uses_file(self) -> Path:
         return self.path.with_name(f"used-{self.path.name.removeprefix('results-')}.json")
-
-    def _remove_older_formats(self) -> None:
-        """Remove results of this version in an older format that no run wrote for
-        `FORMAT_IDLE_SECONDS`: this code will not read them again. Not sooner, as the version
-        alone does not tell two builds apart (a pre-commit hook pinned to an older commit, a
-        development install): one would delete the other's on every write."""
-        prefix = re.escape(__version__)
-        pattern = re.compile(rf"(?:results|used)-{prefix}-(\d+)-(\d+)(?:-\d+)?\.json")
-        idle_since = time.time() - FORMAT_IDLE_SECONDS
-        with contextlib.suppress(OSError), os.scandir(self.path.parent) as listing:
-            for item in listing:
-                found = pattern.fullmatch(item.name)
-                if found is None:
-                    continue
-                facts, results = int(found[1]), int(found[2])
-                older = (facts, results) != (FACTS_FORMAT, RESULTS_FORMAT)
-                if older and facts <= FACTS_FORMAT and results <= RESULTS_FORMAT:
-                    with contextlib.suppress(OSError):
-                        if item.stat().st_mtime < idle_since:
-                            os.remove(item.path)
 
     def _file(self, number: int) -> Path:
         return self.path.with_name(f"{self.path.name}-{number:02}.json")
@@ -623,6 +604,50 @@ class ResultsCache:
         shard.entries[path] = entry
         self._used.add(path)
         shard.changed = True
+
+
+def remove_idle_files(folder: Path) -> None:
+    """Remove what this code will not read again from a cache folder: this version's results,
+    uses, index and index journals in an older format that no run wrote for
+    `FORMAT_IDLE_SECONDS` (not sooner: the version alone does not tell two builds apart, a
+    pre-commit hook pinned to an older commit and a development install, and one would delete
+    the other's on every write), and the temporary files of writes a killed run left
+    (`TEMPORARY_IDLE_SECONDS`). Other versions' files are left to them."""
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(folder) as listing:
+        for item in listing:
+            idle = _idle_limit(item.name)
+            if idle is None:
+                continue
+            with contextlib.suppress(OSError):
+                if item.stat(follow_symlinks=False).st_mtime < now - idle:
+                    os.remove(item.path)
+
+
+_VERSION = re.escape(__version__)
+# results-V-F.json (before the results format), results-V-F-R.json (before the shards),
+# results-V-F-R-NN.json and used-V-F-R.json
+_RESULTS_FILE = lazy_re.compile(rf"(?:results|used)-{_VERSION}-(\d+)(?:-(\d+))?(?:-\d+)?\.json")
+_INDEX_FILE = lazy_re.compile(rf"index-{_VERSION}-(\d+)\.json(?:\.journal)?")  # and its journal
+
+
+def _idle_limit(name: str) -> int | None:
+    """How long a file of a cache folder is left unwritten before it goes; None: it stays."""
+    if name.endswith(".tmp"):
+        return TEMPORARY_IDLE_SECONDS
+    found = _RESULTS_FILE.fullmatch(name)
+    if found is not None:
+        if found[2] is None:  # a layout older than any results format
+            return FORMAT_IDLE_SECONDS if int(found[1]) <= FACTS_FORMAT else None
+        formats = (int(found[1]), int(found[2]))
+        current = (FACTS_FORMAT, RESULTS_FORMAT)
+        # (Not when newer in either: a newer build's files are its own.)
+        older = formats != current and formats[0] <= current[0] and formats[1] <= current[1]
+        return FORMAT_IDLE_SECONDS if older else None
+    found = _INDEX_FILE.fullmatch(name)
+    if found is not None and int(found[1]) < FACTS_FORMAT:
+        return FORMAT_IDLE_SECONDS
+    return None
 
 
 def _no_files(base: Path, paths: list[str]) -> list[str]:

@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # the run and the rules are imported by the commands that use
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _TOOL_CODES = frozenset(TOOL_CODES)
+# Set by the console script (memo.script), which exits without freeing what a run made: a
+# check's result is kept here, not freed object by object as the command returns.
+kept_until_exit: list | None = None
 
 
 def _codes(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
@@ -220,6 +223,8 @@ def _check(asked: CheckChoices) -> int:
         if progress is not None:
             progress.clear()
     _vouch(result, progress)
+    if kept_until_exit is not None:
+        kept_until_exit.append(result)  # not freed as this returns (memo.script)
 
     if not result.files and not use_stdin:
         shown = " ".join(str(path) for path in paths)

@@ -378,22 +378,34 @@ def validate_codes(value: Any, where: str) -> tuple[str, ...]:
     select nothing, silently (`--select FAL999` reporting "All checks passed!")."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where} must be a list of rule codes, not {value!r}")
-    known = [rule.code for rule in all_rules()]
+    rules = all_rules()
+    known = [rule.code for rule in rules]
     prefixes = {code[:length] for code in known for length in range(len("FAL"), len(code) + 1)}
     for code in value:
         if not _CODE_PREFIX.match(code):
-            # Another linter's code (`E501` from a ruff ignore list) gets no look-alike FAL code.
-            hint = _suggest(code, known) if code.upper().startswith("FAL") else ""
             raise ConfigError(
                 f"{where}: `{code}` is not a rule code or prefix (e.g. FAL301, FAL3, ALL); "
-                f"fastapi-lint's codes start with FAL{hint}"
+                f"fastapi-lint's codes start with FAL{_hint(code, rules, prefixes)}"
             )
         if code != "ALL" and code not in prefixes:
             raise ConfigError(
-                f"{where}: `{code}` matches no rule (see `fastapi-lint rules`)"
-                f"{_siblings(code, prefixes)}"
+                f"{where}: `{code}` matches no rule{_siblings(code, prefixes)}; "
+                "see `fastapi-lint rules`"
             )
     return tuple(value)
+
+
+def _hint(text: str, rules: list, prefixes: set[str]) -> str:
+    """What was likely meant by something that is not a code: a rule's name (ruff's settings
+    take codes only, and so do these), a code in lower case, a look-alike FAL code; nothing
+    for another linter's code (`E501` from a ruff ignore list)."""
+    named = next((rule.code for rule in rules if rule.name == text), None)
+    if named is not None:
+        return f" (`{text}` is the name of `{named}`)"
+    upper = text.upper()
+    if upper in prefixes or upper == "ALL":
+        return f" (did you mean `{upper}`?)"
+    return _suggest(upper, [rule.code for rule in rules]) if upper.startswith("FAL") else ""
 
 
 def _siblings(code: str, prefixes: set[str]) -> str:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from fastapi_lint.engine import Linter  # (imported by the runs that lint: `_linter`)
 
 PARALLEL_THRESHOLD = 48  # files: below this, starting processes costs more than it saves
-_READ, _READ_ALL, _REPORT, _DONE = "read", "read-all", "report", "done"
+_READ, _ITEM, _READ_ALL, _REPORT, _DONE = "read", "item", "read-all", "report", "done"
 
 
 # -- what is read ---------------------------------------------------------------------------------
@@ -301,8 +301,9 @@ class Assembly:
         elif by_worker:
             made.cache.used_by(key, read.digest, read.stamp)
 
-    def index(self) -> tuple[ProjectIndex, dict[Path, ModuleFacts]]:
-        """The project index, and the facts of each checked file as its lint sees them."""
+    def index(self, lint_only: bool = False) -> tuple[ProjectIndex, dict[Path, ModuleFacts]]:
+        """The project index, and the facts of each checked file as its lint sees them.
+        `lint_only`: a worker's copy, for its lints only (no digest, the cache left alone)."""
         made = self.plan
         index = ProjectIndex()
         own: dict[Path, ModuleFacts] = {}
@@ -319,7 +320,11 @@ class Assembly:
             if path in made.wanted:
                 own[path] = facts
             index.add(facts, names)
-            prints.append(f"{primary}:{made.cache.facts_digest(made.key(path))}")
+            if not lint_only:
+                prints.append(f"{primary}:{made.cache.facts_digest(made.key(path))}")
+        if lint_only:
+            index.expand_stars()
+            return index, {path: index.as_linted(facts) for path, facts in own.items()}
         made.cache.save()
         index.expand_stars()
         own = {path: index.as_linted(facts) for path, facts in own.items()}
@@ -578,25 +583,31 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
     shares = [
         serving(number, Share(made, part, claims=claims)) for number, part in enumerate(parts)
     ]
+    # Each worker assembles the index too, from its own reads and the others' (passed on as
+    # they were received): it is never pickled whole, and the workers put it together while
+    # the parent does, instead of waiting for its pickle.
+    received: list[list[bytes]] = [[] for _ in shares]
     with Workers(shares) as workers:
-        for number, message in workers.messages(_READ_ALL):
+        for number, message, data in workers.messages_and_bytes(_READ_ALL):
             if message[0] == _READ:
                 owner[message[1].path] = number
                 assembly.take(message[1], by_worker=True)
+                received[number].append(data)
+            elif message[0] == _ITEM:
+                assembly.reads[message[1]].item = message[2]
             else:
                 replay_fallback(message[1])
-        index, own = assembly.index()
+        index, _ = assembly.index()
         items = [assembly.reads[resolving.resolve(path)].item for path in work.files]
         reports = _Reports(work, items, index)
         todo: list[list[tuple[int, Path]]] = [[] for _ in shares]
         for position, path in reports.pending:
             todo[owner[path]].append((position, path))
-        facts = {path: own[path] for part in todo for _, path in part if path in own}
-        digests = {path: assembly.reads[path].digest for path in facts}
-        # One pickle of the index for every worker; each lints its own files, then helps.
-        payload = pickle.dumps((index, facts, todo, digests), pickle.HIGHEST_PROTOCOL)
         for number in range(len(shares)):
-            workers.send_bytes(number, payload)
+            others = [
+                data for other, reads in enumerate(received) if other != number for data in reads
+            ]
+            workers.send_bytes(number, pickle.dumps((todo, others), pickle.HIGHEST_PROTOCOL))
         for _, message in workers.messages(_DONE):
             reports.take(message)
     return reports.all(), index
@@ -643,17 +654,25 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
     from fastapi_lint.workers import record_fallback
 
     recording = record_fallback()
+    assembly = Assembly(share.plan)
     for read in share.read():
-        if read.item is not None:
-            read.item.data = None  # only a fix writes with it, and fixes run in one process
+        item, read.item = read.item, None
+        connection.send((_READ, read))  # (passed on to the other workers)
+        assembly.reads[read.path] = read
+        if item is not None:
+            item.data = None  # only a fix writes with it, and fixes run in one process
             # The parent needs what the check shows, not the tree.
-            read.item = dataclasses.replace(read.item, tree=None)
-        connection.send((_READ, read))
+            connection.send((_ITEM, read.path, dataclasses.replace(item, tree=None)))
     connection.send((_READ_ALL, recording.taken()))
     # Its rules are imported while the parent assembles the index, not after.
     linter = _linter(work, ProjectIndex())
     linter.prepare()
-    index, own, todo, digests = pickle.loads(connection.recv_bytes())
+    todo, others = pickle.loads(connection.recv_bytes())
+    for data in others:
+        read = pickle.loads(data)[1]
+        assembly.reads[read.path] = read
+    index, own = assembly.index(lint_only=True)
+    digests = {path: assembly.reads[path].digest for path in own if path in assembly.reads}
     linter.index = index
     lint = (linter, own, work.settings, work.quiet, work.base)
     if share.claims is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
@@ -51,19 +52,26 @@ class Workers:
     def messages(self, last: str) -> Iterator[tuple[int, tuple]]:
         """(worker, message) as they arrive, until every worker has sent a message whose
         first element is `last` (given too)."""
+        for number, message, _ in self.messages_and_bytes(last):
+            yield number, message
+
+    def messages_and_bytes(self, last: str) -> Iterator[tuple[int, tuple, bytes]]:
+        """As `messages`, with each message's pickle as received (to pass on to another
+        worker without pickling it again)."""
         waiting = {connection: number for number, connection in enumerate(self.connections)}
         while waiting:
             for connection in wait(list(waiting)):
                 try:
-                    message = connection.recv()
+                    data = connection.recv_bytes()
                 except (EOFError, OSError):
                     raise WorkerFailed("a worker process ended unexpectedly") from None
+                message = pickle.loads(data)
                 if message[0] == _FAILED:
                     raise WorkerFailed(f"a worker process failed:\n{message[1]}")
                 number = waiting[connection]
                 if message[0] == last:
                     del waiting[connection]
-                yield number, message
+                yield number, message, data
 
     def send_bytes(self, number: int, data: bytes) -> None:
         self.connections[number].send_bytes(data)

@@ -230,15 +230,28 @@ def bench_corpus(name: str, root: Path, runs: int, jobs: int, table: Table) -> f
     files = python_files(root)
     lines = count_lines(files)
     print(f"\n{name}: {len(files)} files, {lines:,} lines", flush=True)
-    floor = statistics.median(floor_seconds(files, jobs) for _ in range(runs))
+    # The floor, a cold run and a one-process cold run take turns, so that a machine slowing
+    # down or speeding up during the bench weighs on the three alike: each round gives the two
+    # ratios the targets are about, and their medians are printed beside the medians of times.
+    one_process = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
+    floors, colds, ones, peaks = [], [], [], []
+    for _ in range(runs):
+        floors.append(floor_seconds(files, jobs))
+        seconds, peak = run_once([*LINT, "--no-cache", "."], root)
+        colds.append(seconds)
+        peaks.append(peak)
+        ones.append(run_once([*LINT, "--no-cache", "."], root, one_process)[0])
+    floor, cold, one = (statistics.median(times) for times in (floors, colds, ones))
     table.add(f"{name}: Python floor (read + ast.parse + walk, {jobs} proc)", floor)
-    cold, peak = median_of(runs, [*LINT, "--no-cache", "."], root)
-    table.add(f"{name}: fastapi-lint cold (--no-cache)", cold, peak, floor)
-    print(f"    {lines / cold:,.0f} lines/s; cold / floor = {cold / floor:.2f}")
-    one, _ = median_of(
-        runs, [*LINT, "--no-cache", "."], root, env={**os.environ, "FASTAPI_LINT_JOBS": "1"}
-    )
+    table.add(f"{name}: fastapi-lint cold (--no-cache)", cold, max(peaks), floor)
     table.add(f"{name}: fastapi-lint cold, FASTAPI_LINT_JOBS=1", one, None, floor)
+    to_floor = statistics.median(c / f for c, f in zip(colds, floors, strict=True))
+    scaling = statistics.median(o / c for o, c in zip(ones, colds, strict=True))
+    print(
+        f"    {lines / cold:,.0f} lines/s; cold / floor = {cold / floor:.2f} (median of the"
+        f" rounds' ratios {to_floor:.2f}); {jobs} workers against 1: {one / cold:.2f}x"
+        f" (rounds {scaling:.2f}x)"
+    )
     clear_cache(root)
     run_once([*LINT, "."], root)
     # The output memo (memo.py) replays an invocation run before, once what it read is older

@@ -1,0 +1,70 @@
+"""The console script (`memo.script`): it exits without tearing down what the run made, once
+its output is flushed, and ends with the status and output `main` gives."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Runs the console script's function as `fastapi-lint` does, with an exit handler that says
+# whether Python's own teardown ran.
+_SCRIPT = (
+    "import atexit, sys\nfrom fastapi_lint import memo\n"
+    "atexit.register(lambda: sys.stderr.write('torn down\\n'))\n"
+    "sys.argv[0] = 'fastapi-lint'\nmemo.script()\n"
+)
+
+
+def script(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
+    env.pop("FASTAPI_LINT_CACHE_DIR", None)
+    command = [sys.executable, "-c", _SCRIPT, *args]
+    return subprocess.run(command, capture_output=True, cwd=cwd, env=env)
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n", encoding="utf-8")
+    routes = "".join(
+        f"\n\n@app.get('/{n}')\nasync def route{n}():\n    time.sleep(1)\n    return {{}}\n"
+        for n in range(400)
+    )
+    text = "import time\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n" + routes
+    (tmp_path / "app.py").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_the_output_is_whole_and_the_teardown_skipped(project):
+    done = script(project, "check", "--no-cache", "--output-format", "json", ".")
+    assert done.returncode == 1
+    assert done.stdout.count(b'"code": "FAL201"') == 400  # 100 KB through a pipe, all of it
+    assert done.stdout.rstrip().endswith(b"]")
+    assert b"torn down" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "shown"),
+    [
+        (("check", "--no-cache", "--select", "FAL302", "."), 0, b"All checks passed"),
+        (("check", "--no-such-option"), 2, b"No such option"),
+        (("--help",), 0, b"Usage:"),
+        (("check", "--config", "missing.toml", "."), 2, b"missing.toml"),
+    ],
+)
+def test_each_status_and_its_output(project, args, status, shown):
+    done = script(project, *args)
+    assert done.returncode == status
+    assert shown in done.stdout + done.stderr
+    assert b"torn down" not in done.stderr
+
+
+def test_the_module_runs_the_same_front_door(project):
+    env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
+    command = [sys.executable, "-m", "fastapi_lint", "check", "--no-cache", "."]
+    done = subprocess.run(command, capture_output=True, cwd=project, env=env)
+    assert done.returncode == 1
+    assert done.stdout.count(b"FAL201") == 400
