@@ -47,23 +47,18 @@ class Loaded:
     by_comment: list[int] = field(default_factory=list)
 
 
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # (not on Windows, which has no FIFO to open)
-
-
 def load(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
     item = Loaded(path)
     try:
-        # Not blocking: opening a FIFO named on the command line would wait for a writer.
-        with open(os.open(path, os.O_RDONLY | _NONBLOCK), "rb") as stream:
-            status = os.fstat(stream.fileno())
-            if not S_ISREG(status.st_mode):
-                item.error = file_error(str(path), "not a regular file (a pipe, device or socket)")
-                return item
-            size = status.st_size
-            if size > max_file_size:
-                item.error = file_error(str(path), too_large(size, max_file_size))
-                return item
-            item.data = stream.read()
+        status = path.stat()
+        if not S_ISREG(status.st_mode):  # opening a FIFO named on the command line would wait
+            item.error = file_error(str(path), "not a regular file (a pipe, device or socket)")
+            return item
+        size = status.st_size
+        if size > max_file_size:
+            item.error = file_error(str(path), too_large(size, max_file_size))
+            return item
+        item.data = path.read_bytes()
     except OSError as exc:
         item.error = file_error(str(path), f"cannot read the file: {exc.strerror or exc}")
         return item
