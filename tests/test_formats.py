@@ -448,3 +448,18 @@ def test_concise_lines_from_rows_are_those_from_diagnostics():
     assert rows.count == 5 and not rows.internal_error
     with pytest.raises(RuntimeError):
         rows.diagnostics  # noqa: B018  (rows-only runs hold no objects to give)
+
+
+def test_a_finding_a_baseline_cannot_hold_is_named_and_fails_the_write(tmp_path, monkeypatch):
+    """A file that does not parse was left out silently, with status 0: the next run with the
+    baseline failed on it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.py").write_text("def f(:\n", encoding="utf-8")
+    (tmp_path / "ok.py").write_text("def g(x=[]):\n    return x\n", encoding="utf-8")
+    written = run("check", "--no-cache", ".", "--write-baseline", "baseline.json")
+    assert written.exit_code == 1
+    assert "Wrote 1 finding to baseline.json." in written.stderr
+    assert "not baselined: broken.py:1:7: FAL001 SyntaxError" in written.stderr
+    assert "1 finding cannot be baselined" in written.stderr
+    again = run("check", "--no-cache", ".", "--baseline", "baseline.json")
+    assert again.exit_code == 1 and "broken.py:1:7: FAL001" in again.stdout

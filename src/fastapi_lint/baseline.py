@@ -59,6 +59,9 @@ def load_baseline(path: Path) -> Baseline:
 
 
 def write_baseline(path: Path, result: RunResult) -> int:
+    """Write the baseline of `result`'s findings; the count written. A file that cannot be
+    read or parsed (FAL001) and an internal error (FAL002) are never baselined
+    (`not_baselined`)."""
     findings = []
     for report in sorted(result.files, key=lambda r: r.key_path or r.path):
         prints = fingerprints(
@@ -84,3 +87,14 @@ def write_baseline(path: Path, result: RunResult) -> int:
     else:
         path.write_bytes(data)
     return len(findings)
+
+
+def not_baselined(result: RunResult) -> list[str]:
+    """The findings a baseline leaves out (as the concise output shows them): a broken file
+    must be mended, and the next run with the baseline still reports them."""
+    return [
+        f"{report.path}:{d.line}:{d.column + 1}: {d.code} {d.message}"
+        for report in result.files
+        for d in report.diagnostics
+        if d.code in TOOL_CODES
+    ]

@@ -240,6 +240,7 @@ def _check(asked: CheckChoices) -> int:
     if asked.diff:
         return _report_diff(result)
     if asked.write_baseline is not None:
+        from fastapi_lint.baseline import not_baselined
         from fastapi_lint.baseline import write_baseline as write_baseline_file
 
         with _writing(asked.write_baseline):
@@ -247,7 +248,19 @@ def _check(asked: CheckChoices) -> int:
         click.echo(
             f"Wrote {count} finding{'s' if count != 1 else ''} to {asked.write_baseline}.", err=True
         )
-        return EXIT_ERROR if has_internal_error(result.diagnostics) else EXIT_CLEAN
+        left = not_baselined(result)
+        for line in left:
+            click.echo(f"not baselined: {line}", err=True)
+        if left:
+            click.echo(
+                f"{len(left)} finding{'s' if len(left) != 1 else ''} cannot be baselined (a file "
+                "that cannot be read or parsed, an internal error): mend them, or the next run "
+                "with the baseline reports them.",
+                err=True,
+            )
+        if has_internal_error(result.diagnostics):
+            return EXIT_ERROR
+        return EXIT_FINDINGS if left else EXIT_CLEAN
     if asked.add_noqa:
         added = sum(report.noqa_added for report in result.files)
         skipped = sum(report.noqa_skipped for report in result.files)
