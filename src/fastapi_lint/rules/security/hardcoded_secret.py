@@ -26,6 +26,7 @@ from fastapi_lint.rules.security.secret_values import (
     JWT_DESCRIPTION,
     SCRIPT,
     TEST,
+    _may_hold_a_format,
     credential_format,
     file_role,
     is_natural_language,
@@ -242,6 +243,8 @@ class HardcodedSecret(Rule):
     def visit_Constant(self, node: ast.Constant) -> None:
         if not isinstance(node.value, str) or id(node) in self.seen or len(node.value) < 20:
             return
+        if not _may_hold_a_format(node.value):
+            return  # (what `credential_format` asks first), before the scopes are read
         in_test = self._role() == TEST
         found = credential_format(node.value, live=in_test)
         if found is not None and not (in_test and found[1] == JWT_DESCRIPTION):
