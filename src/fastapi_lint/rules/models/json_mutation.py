@@ -161,7 +161,7 @@ class UntrackedJsonMutation(Rule):
                 if kind is not ast.Expr or type(statement.value) is ast.Call:
                     self._scan(statement, (outer, block, statement), *found)
                 continue
-            if not isinstance(statement, _COMPOUND):
+            if kind not in _COMPOUND:
                 continue
             link = (outer, block, statement)
             for name in ("body", "orelse", "finalbody"):
@@ -341,16 +341,18 @@ def string_literal(node: ast.AST) -> str | None:
 # The statements `_scan` reads: assignments, `del` and expression statements.
 _SCANNED = frozenset({ast.Assign, ast.AugAssign, ast.Delete, ast.Expr})
 # The statements that hold blocks of statements (a nested def or class is not entered).
-_COMPOUND = (
-    ast.If,
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.With,
-    ast.AsyncWith,
-    ast.Try,
-    getattr(ast, "TryStar", ast.Try),
-    ast.Match,
+_COMPOUND = frozenset(
+    {
+        ast.If,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.With,
+        ast.AsyncWith,
+        ast.Try,
+        getattr(ast, "TryStar", ast.Try),
+        ast.Match,
+    }
 )
 
 

@@ -183,7 +183,10 @@ class HardcodedSecret(Rule):
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         names = [_target_name(target) for target in targets]
-        if not any(name in EXAMPLE_NAMES or may_name_secret(name) for name in names):
+        for name in names:
+            if name in EXAMPLE_NAMES or may_name_secret(name):
+                break
+        else:
             return  # asked first: most names say nothing (and enum members are rarely secret)
         scope = self.ctx.scopes[-1] if self.ctx.scopes else None
         if isinstance(scope, ast.ClassDef) and ENUM in self.ctx.class_kinds(scope):
