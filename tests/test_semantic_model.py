@@ -127,3 +127,26 @@ def test_declarations_and_plain_assignments_of_a_function():
     assert values(func, "walrus") == []
     assert values(func, "handle") == []
     assert [ast.unparse(v) for v in values(func, "handle", with_items=True)] == ["opener()"]
+
+
+def test_parent_in_a_scope_gives_the_file_maps_links_without_making_it():
+    source = (
+        "@deco(a())\nasync def f(x=g()):\n    y = [h(i) for i in x]\n"
+        "    def inner(z=k()):\n        m()\n"
+    )
+    tree = ast.parse(source)
+    func = tree.body[0]
+    model = FileModel(tree)
+    own = model.own_nodes(func)
+    asked = {node: model.parent_in(node, func) for node in own}
+    assert model._parents is None  # the scope's own links only
+    assert all(asked[node] is FileModel(tree).parent(node) for node in own)
+    header_call = func.args.defaults[0]  # not in the body: asked of the file's map
+    assert model.parent_in(header_call, func) is func.args
+
+
+def test_string_constants_leave_out_f_strings():
+    from fastapi_lint.semantic.walk import string_constants
+
+    tree = ast.parse("a = 'x'\nb = f\"{c['k']}-\" + \"y\"\nd = 1\nclass C:\n    '''doc'''\n")
+    assert sorted(node.value for node in string_constants(tree)) == ["doc", "x", "y"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fastapi_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Import
 from fastapi_lint.semantic.file import SemanticFile
 from fastapi_lint.semantic.imports import BUILTIN_NAMES
+from fastapi_lint.semantic.walk import string_constants
 
 if TYPE_CHECKING:
     from fastapi_lint.source import LineIndex
@@ -108,19 +109,13 @@ def _inner_span(literal: str) -> tuple[int, int]:
     return 0, len(literal)
 
 
-def _usual_quote(parented: dict[ast.AST, ast.AST], lines: LineIndex) -> str:
-    """The quote most of the file's one-line strings open with; double on a tie. Strings in an
-    f-string do not count (before Python 3.12 they must use the other quote). Read through the
-    model's parent map, made once per file: a walk of its own cost a walk per file with a fix."""
+def _usual_quote(strings: list[ast.Constant], lines: LineIndex) -> str:
+    """The quote most of the file's one-line strings open with; double on a tie. `strings`: the
+    file's `str` constants outside f-strings (before Python 3.12 those must use the other quote),
+    found by one walk that neither builds a parent map nor enters f-strings."""
     counts = {"'": 0, '"': 0}
     text = lines.text
-    for node, parent in parented.items():
-        if type(node) is not ast.Constant or type(node.value) is not str:
-            continue
-        while parent is not None and type(parent) is not ast.JoinedStr:
-            parent = parented.get(parent)
-        if parent is not None:
-            continue
+    for node in strings:
         start, _ = lines.node_range(node)
         opening = text[start : start + 5].lstrip("rRuUbB")
         if opening[:1] in counts and opening[:3] != opening[0] * 3:
@@ -196,7 +191,7 @@ class FileContext(SemanticFile):
         """`value` (no quote or backslash in it) as a string literal in the file's style: the
         quote most of its one-line strings use, double on a tie, as ruff and black write."""
         if self._quote is None:
-            self._quote = _usual_quote(self.model.parented(), self.lines)
+            self._quote = _usual_quote(string_constants(self.tree), self.lines)
         return f"{self._quote}{value}{self._quote}"
 
     def spell(self, module: str, name: str) -> tuple[str, Import | None]:

@@ -153,6 +153,7 @@ class BlockingCatalog:
             if "*" in name:
                 first = name.split(".")[0]
                 self.patterns.setdefault(first, []).append((_pattern(name), kind))
+        self._matched: dict[str, Blocker | None] = {}  # name -> what the patterns say
 
     def lookup(self, qualified: str | None) -> Blocker | None:
         if not qualified:
@@ -160,6 +161,16 @@ class BlockingCatalog:
         found = self.exact.get(qualified)
         if found is not None:
             return found
+        try:  # asked for every call of every function: a name's answer is kept
+            return self._matched[qualified]
+        except KeyError:
+            pass
+        if len(self._matched) > 100_000:  # a run over a vast project: start again
+            self._matched.clear()
+        found = self._matched[qualified] = self._match(qualified)
+        return found
+
+    def _match(self, qualified: str) -> Blocker | None:
         first = qualified.split(".")[0]
         for pattern, kind in self.patterns.get(first, []) + self.patterns.get("*", []):
             if pattern.fullmatch(qualified):

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from fastapi_lint.semantic.imports import ImportTable
     from fastapi_lint.semantic.index import ProjectIndex
 
+_UNASKED = object()  # (a node `resolve` has not been asked about)
+
 
 class SemanticFile:
     """One file as the semantic layer sees it (see the module docstring)."""
@@ -60,10 +62,15 @@ class SemanticFile:
         self._registrations: dict[str, ast.Call] | None = None
         self._dependency_providers: frozenset[str] | None = None
         self._memo: dict[object, Any] = {}
+        self._resolved: dict[ast.AST, str | None] = {}  # (`resolve`; the imports never change)
 
     # -- names and classes ---------------------------------------------------------------------
     def resolve(self, node: ast.AST) -> str | None:
-        return self.imports.resolve(node)
+        # Most rules resolve each call's callee: a node's answer is kept for the next rule.
+        found = self._resolved.get(node, _UNASKED)
+        if found is _UNASKED:
+            found = self._resolved[node] = self.imports.resolve(node)
+        return found
 
     def resolve_call_name(self, node: ast.AST) -> str | None:
         """Qualified name of the function a `Call` calls; None for anything else."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from fastapi_lint.semantic.walk import own_node_list, parent_map
+from fastapi_lint.semantic.walk import own_node_list, own_parents, parent_map
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -82,6 +82,7 @@ class FileModel:
         self._summaries: dict[ast.AST, FunctionSummary] = {}
         self._parents: dict[ast.AST, ast.AST] | None = None
         self._bindings: dict[ast.AST, dict[str, list[Binding]]] = {}
+        self._scope_parents: dict[ast.AST, dict[ast.AST, ast.AST]] = {}  # (`parent_in`)
 
     # -- walking ------------------------------------------------------------------------------
     def own_nodes(self, scope: ast.AST) -> list[ast.AST]:
@@ -236,6 +237,21 @@ class FileModel:
             if type(node) is ast.Assign and binding.value is not None and node not in found:
                 found.append(node)
         return found
+
+    # -- parents within one scope (appended: asked for the few nodes that are reported) -------
+    def parent_in(self, node: ast.AST, scope: ast.AST) -> ast.AST | None:
+        """`parent(node)`, for a node being visited in `scope`: read from the links of
+        `scope`'s own nodes (made once per scope, from the list `own_nodes` keeps) when `node`
+        is one of them, so a file with one reported call does not map every node. A node of
+        `scope`'s header (a decorator, a default) is asked of the file's map."""
+        if self._parents is None and type(getattr(scope, "body", None)) is list:
+            local = self._scope_parents.get(scope)
+            if local is None:
+                local = self._scope_parents[scope] = own_parents(scope, self.own_nodes(scope))
+            found = local.get(node)
+            if found is not None:
+                return found
+        return self.parent(node)
 
 
 # The node types `FileModel._collect_bindings` reads a binding from.

@@ -179,26 +179,31 @@ class BlockingCallInAsync(Rule):
             return
         chain = self._blocking_project_call(node) or self._blocking_method_call(node, function)
         # Awaited: not a sync call. Streamed is asked last: it needs the file's parents.
-        if chain and not self.ctx.model.is_awaited(node, function) and not self._streamed(node):
+        if (
+            chain
+            and not self.ctx.model.is_awaited(node, function)
+            and not self._streamed(node, function)
+        ):
             called = self.ctx.source(node.func)
             via = "".join(f"`{step}()`, which calls " for step in chain[1:-1])
             message = self.messages["project"].format(
                 called=called, function=function.name, via=via, blocking=chain[-1]
             )
-            self.report(node, message, self._fix(node, function, called, not self._iterated(node)))
+            iterated = self._iterated(node, function)
+            self.report(node, message, self._fix(node, function, called, not iterated))
 
-    def _iterated(self, node: ast.Call) -> bool:
+    def _iterated(self, node: ast.Call, function: ast.AST) -> bool:
         """`for row in rows()`: if `rows` is a generator, `to_thread(rows)` would only make it
         in a thread and iterate it here; the facts do not say, so no fix."""
-        parent = self.ctx.model.parent(node)
+        parent = self.ctx.model.parent_in(node, function)
         return (
             isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node
         )
 
-    def _streamed(self, node: ast.Call) -> bool:
+    def _streamed(self, node: ast.Call, function: ast.AST) -> bool:
         """`StreamingResponse(export.rows())`: the project generator's body runs as Starlette
         iterates it, in a thread for a sync iterator; the call itself runs none of it."""
-        parent = self.ctx.model.parent(node)
+        parent = self.ctx.model.parent_in(node, function)
         return (
             isinstance(parent, ast.Call)
             and bool(parent.args)
@@ -293,7 +298,7 @@ class BlockingCallInAsync(Rule):
     def _fix(
         self, node: ast.Call, function: ast.AsyncFunctionDef, name: str, threadable: bool
     ) -> Fix | None:
-        position = CallPosition(self.ctx, node)
+        position = CallPosition(self.ctx, node, function)
         # Only a call under `await` can be awaited in the body: the others need no summary.
         if position.with_item or (position.awaited and self.ctx.model.is_awaited(node, function)):
             return None

@@ -38,8 +38,9 @@ class CallPosition:
 
     __slots__ = ("awaited", "statement", "tight", "with_item")
 
-    def __init__(self, ctx: FileContext, call: ast.Call) -> None:
-        parent = ctx.model.parent(call)
+    def __init__(self, ctx: FileContext, call: ast.Call, scope: ast.AST) -> None:
+        """`scope`: the function being visited, whose own code holds `call` (or its header)."""
+        parent = ctx.model.parent_in(call, scope)
         kind = type(parent)
         self.awaited = kind is ast.Await  # `await call`, in the body or in a def's header
         self.statement = kind is ast.Expr

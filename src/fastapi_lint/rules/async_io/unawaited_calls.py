@@ -120,10 +120,10 @@ class UnawaitedSessionCall(Rule):
         if not coroutine or self.ctx.model.is_awaited(node, function):
             return
         handed_over, names = self._handed_over_in(function)
-        if node in handed_over or self._awaited_later(node, names):
+        if node in handed_over or self._awaited_later(node, function, names):
             return
         receiver = self.ctx.source(node.func.value)
-        position = CallPosition(self.ctx, node)
+        position = CallPosition(self.ctx, node, function)
         edits = tuple(await_edits(self.ctx, node, "await ", position.tight))
         wanted = Applicability.SAFE if position.statement else Applicability.UNSAFE
         fix = Fix(
@@ -155,9 +155,9 @@ class UnawaitedSessionCall(Rule):
             found = self._handed_over[function] = (handed_over, names)
         return found
 
-    def _awaited_later(self, call: ast.Call, names: set[str]) -> bool:
+    def _awaited_later(self, call: ast.Call, function: ast.AST, names: set[str]) -> bool:
         """`pending = db.execute(q)` ... `await pending` (or returned, or handed to gather)."""
-        statement = self.ctx.model.parent(call)
+        statement = self.ctx.model.parent_in(call, function)
         return (
             isinstance(statement, ast.Assign)
             and statement.value is call

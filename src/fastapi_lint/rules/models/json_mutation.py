@@ -132,9 +132,7 @@ class UntrackedJsonMutation(Rule):
         changes: dict[tuple[str, str], list[_Mutation]] = {}
         settled: dict[tuple[str, str], int] = {}  # last line that flags or replaces the column
         aliases: dict[str, tuple[str, str]] = {}
-        for statement, link in _statements_with_blocks(node.body):
-            if type(statement) in _SCANNED:  # (most statements can change no column)
-                self._scan(statement, link, aliases, changes, settled)
+        self._scan_block(node.body, None, aliases, changes, settled)
         if not changes:
             return
         if node.name.startswith("test") and not _saves(self.ctx, node):
@@ -151,6 +149,30 @@ class UntrackedJsonMutation(Rule):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     # -- finding the changes -------------------------------------------------------------------
+    def _scan_block(self, body: list[ast.stmt], outer: tuple | None, *found) -> None:
+        """`_scan` each statement of a block that can change a column, in source order: a
+        statement, then those of its `body`, `orelse`, `finalbody`, handlers and cases (a nested
+        def or class is not entered). A statement's link is (outer link, id of its block, the
+        statement); `_ancestors` unrolls it for the few that change a column."""
+        block = id(body)
+        for statement in body:
+            kind = type(statement)
+            if kind in _SCANNED:  # (most statements can change no column)
+                if kind is not ast.Expr or type(statement.value) is ast.Call:
+                    self._scan(statement, (outer, block, statement), *found)
+                continue
+            if kind not in _COMPOUND:
+                continue
+            link = (outer, block, statement)
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(statement, name, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    self._scan_block(inner, link, *found)
+            for handler in getattr(statement, "handlers", ()):
+                self._scan_block(handler.body, link, *found)
+            for case in getattr(statement, "cases", ()):
+                self._scan_block(case.body, link, *found)
+
     def _scan(self, statement, link, aliases, changes, settled) -> None:
         def mutated(target: ast.expr) -> None:
             found = self._column_of(target, aliases)
@@ -316,47 +338,22 @@ def string_literal(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _statements_with_blocks(body: list[ast.stmt]) -> list[tuple[ast.stmt, tuple]]:
-    """(statement, link) for a function's own statements, in source order: a block's statements,
-    each followed by those of its `body`, `orelse`, `finalbody`, handlers and cases. A link is
-    (outer link, id of block, statement); `_ancestors` unrolls it for the few that change a
-    column, so no list is built per statement."""
-    found: list[tuple[ast.stmt, tuple]] = []
-    _collect_statements(body, None, found)
-    return found
-
-
 # The statements `_scan` reads: assignments, `del` and expression statements.
 _SCANNED = frozenset({ast.Assign, ast.AugAssign, ast.Delete, ast.Expr})
 # The statements that hold blocks of statements (a nested def or class is not entered).
-_COMPOUND = (
-    ast.If,
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.With,
-    ast.AsyncWith,
-    ast.Try,
-    getattr(ast, "TryStar", ast.Try),
-    ast.Match,
+_COMPOUND = frozenset(
+    {
+        ast.If,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.With,
+        ast.AsyncWith,
+        ast.Try,
+        getattr(ast, "TryStar", ast.Try),
+        ast.Match,
+    }
 )
-
-
-def _collect_statements(body: list[ast.stmt], outer: tuple | None, found: list) -> None:
-    block = id(body)
-    for statement in body:
-        link = (outer, block, statement)
-        found.append((statement, link))
-        if not isinstance(statement, _COMPOUND):
-            continue
-        for name in ("body", "orelse", "finalbody"):
-            inner = getattr(statement, name, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                _collect_statements(inner, link, found)
-        for handler in getattr(statement, "handlers", ()):
-            _collect_statements(handler.body, link, found)
-        for case in getattr(statement, "cases", ()):
-            _collect_statements(case.body, link, found)
 
 
 def _ancestors(link: tuple) -> list[tuple[int, ast.stmt]]:

@@ -26,6 +26,7 @@ from fastapi_lint.rules.security.secret_values import (
     JWT_DESCRIPTION,
     SCRIPT,
     TEST,
+    _may_hold_a_format,
     credential_format,
     file_role,
     is_natural_language,
@@ -180,12 +181,17 @@ class HardcodedSecret(Rule):
     def visit_Assign(self, node: ast.Assign | ast.AnnAssign) -> None:
         if node.value is None or id(node.value) in self.seen:
             return
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [_target_name(target) for target in targets]
+        for name in names:
+            if name in EXAMPLE_NAMES or may_name_secret(name):
+                break
+        else:
+            return  # asked first: most names say nothing (and enum members are rarely secret)
         scope = self.ctx.scopes[-1] if self.ctx.scopes else None
         if isinstance(scope, ast.ClassDef) and ENUM in self.ctx.class_kinds(scope):
             return  # enum members name things (`ACCESS_TOKEN = "access_token"`)
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            name = _target_name(target)
+        for target, name in zip(targets, names, strict=True):
             if name in EXAMPLE_NAMES:
                 self._never(node.value)  # `schema_extra = {"example": {...}}`
             elif name is not None:
@@ -194,8 +200,11 @@ class HardcodedSecret(Rule):
     visit_AnnAssign = visit_Assign
 
     def visit_FunctionDef(self, node) -> None:
+        args = node.args
+        if not args.defaults and not args.kw_defaults:
+            return  # most functions: no default to judge
         for arg, default in parameters(node):
-            if default is not None:
+            if default is not None and may_name_secret(arg.arg):
                 self._named(arg.arg, default, None, None, by_value=True)
 
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
@@ -206,7 +215,7 @@ class HardcodedSecret(Rule):
         for keyword in node.keywords:
             if keyword.arg in EXAMPLE_NAMES:
                 self._never(keyword.value)  # `Field(examples=[...])`, `Body(openapi_examples=)`
-            elif keyword.arg and id(keyword.value) not in self.seen:
+            elif may_name_secret(keyword.arg) and id(keyword.value) not in self.seen:
                 self._named(keyword.arg, keyword.value, None, None)
         if isinstance(node.func, ast.Attribute) and node.func.attr not in _CALLEE_ENDINGS:
             return  # `x.y(...)` that can be neither a JWT function nor an environment read
@@ -230,13 +239,15 @@ class HardcodedSecret(Rule):
             name = string_value(key)
             if name in EXAMPLE_NAMES:
                 self._never(value)  # `json_schema_extra={"examples": [...]}`
-            elif name is not None and id(value) not in self.seen:
+            elif may_name_secret(name) and id(value) not in self.seen:
                 self._named(name, value, None, None)
 
     # -- by format -----------------------------------------------------------------------------
     def visit_Constant(self, node: ast.Constant) -> None:
         if not isinstance(node.value, str) or id(node) in self.seen or len(node.value) < 20:
             return
+        if not _may_hold_a_format(node.value):
+            return  # (what `credential_format` asks first), before the scopes are read
         in_test = self._role() == TEST
         found = credential_format(node.value, live=in_test)
         if found is not None and not (in_test and found[1] == JWT_DESCRIPTION):
@@ -266,11 +277,9 @@ class HardcodedSecret(Rule):
         self._report(default, text, "fallback", variable, None)
 
     def _named(self, name: str, value: ast.expr, statement, target, by_value=False) -> None:
-        if not IDENTIFIER.match(name):
-            return  # a dict key such as "code token" is data, not a variable
+        if not may_name_secret(name):
+            return
         header = name.lower() in CREDENTIAL_HEADERS
-        if not header and not names_a_secret(name):
-            return  # asked first: most names say nothing, and the answer is cached
         literal, holder = self._literal(value)
         if literal is None or id(literal) in self.seen:
             return
@@ -439,6 +448,26 @@ def _header_credential(name: str, text: str) -> str | None:
     if rest and scheme.lower() in ("bearer", "basic", "token"):
         return rest.strip() or None
     return text.strip() or None
+
+
+_MAY_NAME_SECRET: dict[str, bool] = {}
+
+
+def may_name_secret(name: str | None) -> bool:
+    """Whether a value named `name` can be judged at all: an identifier (a dict key such as
+    "code token" is data, not a variable) that names a secret or a credential header. Asked
+    before anything else of an assignment, keyword, key or default: most names say nothing,
+    and the answer is kept for the run."""
+    if not name:
+        return False
+    found = _MAY_NAME_SECRET.get(name)
+    if found is None:
+        if len(_MAY_NAME_SECRET) > 100_000:  # a run over a vast project: start again
+            _MAY_NAME_SECRET.clear()
+        found = _MAY_NAME_SECRET[name] = bool(IDENTIFIER.match(name)) and (
+            name.lower() in CREDENTIAL_HEADERS or names_a_secret(name)
+        )
+    return found
 
 
 def _target_name(target: ast.expr) -> str | None:
