@@ -245,6 +245,32 @@ def test_add_noqa_appends_and_merges(tmp_path, monkeypatch):
     assert run("check", "m.py").exit_code == 0
 
 
+def test_add_noqa_puts_a_finding_in_a_multiline_string_after_the_string(tmp_path, monkeypatch):
+    """The comment after a string covers every line of it (as suppression reads it), but the
+    finding was counted as on a line that cannot take a comment, and left as it was."""
+    monkeypatch.chdir(tmp_path)
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from sqlalchemy import text\n\n\n"
+        "def run(session, name):\n"
+        '    return session.execute(text(f"""\n'
+        "        SELECT * FROM users WHERE name = '{name}'\n"
+        '    """))\n'
+        "\n\n"
+        "def g(x=[\n"
+        "    1]): \\\n"
+        "    return x\n"
+    )
+    result = run("check", "m.py", "--add-noqa")
+    assert result.exit_code == 0
+    assert "Added 2 noqa directives." in result.output
+    assert "cannot take a comment" not in result.output
+    text = module.read_text()
+    assert '    """))  # noqa: FAL403\n' in text
+    assert "def g(x=[  # noqa: FAL301\n" in text
+    assert run("check", "m.py").exit_code == 0
+
+
 def test_fix_and_diff_and_add_noqa_exclude_each_other(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "m.py").write_text("x = 1\n")

@@ -1,7 +1,9 @@
 """`--add-noqa`: append `# noqa: FALxxx` to every line with a finding, merging existing ones.
 
-A line that ends inside a multi-line string or with a backslash continuation cannot take a
-comment; its findings are counted as skipped instead.
+A finding on a line that ends inside a multi-line string gets its comment after the string
+(which covers every line of it, as in flake8: `suppression.noqa_lines`). A line that cannot take
+a comment (it ends with a backslash continuation, or the string's last line does) has its
+findings counted as skipped instead.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 import tokenize
 
 from fastapi_lint.diagnostics import TOOL_CODES, Diagnostic
-from fastapi_lint.suppression import FILE_NOQA, NOQA, comments
+from fastapi_lint.suppression import FILE_NOQA, NOQA, comments_and_strings
 
 
 def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
@@ -24,7 +26,8 @@ def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
     if not by_line:
         return text, 0, 0
     blocked = _lines_without_comment_room(text)
-    comment_on = comments(text)
+    comment_on, strings = comments_and_strings(text)
+    by_line = _moved_past_strings(by_line, strings)
     lines = text.split("\n")
     added = skipped = 0
     for number, codes in sorted(by_line.items()):
@@ -48,6 +51,19 @@ def add_noqa(text: str, diagnostics: list[Diagnostic]) -> tuple[str, int, int]:
             lines[number - 1] = line[:start] + merged + line[end:]
             added += len(missing)
     return "\n".join(lines), added, skipped
+
+
+def _moved_past_strings(
+    by_line: dict[int, set[str]], strings: list[tuple[int, int]]
+) -> dict[int, set[str]]:
+    """The codes by the line their comment goes on: a line inside a multi-line string (its
+    first line included) gives its codes to the string's last line."""
+    moved: dict[int, set[str]] = {}
+    for number, codes in by_line.items():
+        # The outermost string around the line: its last line is the first that can hold one.
+        ends = [last for first, last in strings if first <= number < last]
+        moved.setdefault(max(ends, default=number), set()).update(codes)
+    return moved
 
 
 def _lines_without_comment_room(text: str) -> set[int]:
