@@ -156,15 +156,15 @@ def test_a_run_on_one_file_decodes_only_its_own_results(tmp_path, monkeypatch):
     for stored in (tmp_path / ".fastapi_lint_cache").glob("results-*.json"):  # (the shards)
         head, _, body = stored.read_bytes().partition(b"\n")
         # each file's [key, digest, stamp, index digest, by comment, start, rows end, middle,
-        # end]: its diagnostics' rows lie at body[start:rows end]
+        # end]: its diagnostics' rows lie at body[start:rows end], after their CRC (4 bytes)
         for path, fields in json.loads(head)["entries"].items():
-            entries[path] = body[fields[5] : fields[6]]
+            entries[path] = body[fields[5] + 4 : fields[6]]
     assert sorted(entries) == ["a.py", "b.py", "c.py"]
     decoded: list[bytes] = []
     real_loads = cache.marshal.loads  # (rows are in marshal's format)
 
     def recording(data, *args, **kwargs):
-        decoded.append(data)
+        decoded.append(bytes(data))
         return real_loads(data, *args, **kwargs)
 
     monkeypatch.setattr(cache.marshal, "loads", recording)

@@ -308,6 +308,11 @@ def test_a_damaged_uses_file_is_ignored(tmp_path, monkeypatch):
     assert ("a.py", "FAL301") in check(".")
 
 
+def _with_crc(data: bytes) -> bytes:
+    """Rows as the results cache stores them: the CRC-32 of the marshal data, then it."""
+    return zlib.crc32(data).to_bytes(4, "little") + data
+
+
 def _large_project(tmp_path: Path, modules: int = 40) -> list[str]:
     write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n", old=True)
     write(tmp_path / "app" / "__init__.py", "", old=True)
@@ -503,20 +508,26 @@ def test_a_garbage_results_entry_is_a_miss(tmp_path, monkeypatch):
         for path in (tmp_path / cache.CACHE_DIR).glob("results-*.json")
     }
     assert shards
-    rows = [  # concise output reads the rows alone (in marshal's format)
+    good = marshal.dumps([(1, 0, "FAL301", "", "message")])
+    flipped = bytearray(good)
+    flipped[1:5] = (2**31 - 1).to_bytes(4, "little")  # a list claiming 2**31 rows: gigabytes
+    rows = [  # concise output reads the rows alone (a CRC-32, then marshal's format)
         b"not marshal",
         b"",
-        marshal.dumps([(1, 0, "FAL301", "", "message")])[:-3],  # cut short
-        marshal.dumps([("1", 0, "FAL301", "", "message")]),  # a line that is a string
-        marshal.dumps([(1, -1, "FAL301", "", "message")]),  # a negative column
-        marshal.dumps([(0, 0, "FAL301", "", "message")]),  # line 0
-        marshal.dumps([(1, 0, "FAL301", "always", "message")]),  # no such applicability
-        marshal.dumps([(1, 0, "FAL301", [], "message")]),
-        marshal.dumps([(1, 0, 301, "", "message")]),
-        marshal.dumps([(1, 0, "FAL301", "")]),
-        marshal.dumps([[1, 0, "FAL301", "", b"message"]]),  # bytes, not text
-        marshal.dumps({"FAL301": 1}),
-        marshal.dumps(((1, 0, "FAL301", "", "message"),)),  # a tuple, not a list
+        _with_crc(good[:-3]),  # cut short
+        _with_crc(good)[:4] + bytes(flipped),  # damaged after the CRC was taken
+        _with_crc(marshal.dumps([("1", 0, "FAL301", "", "message")])),  # a line that is text
+        _with_crc(marshal.dumps([(1, -1, "FAL301", "", "message")])),  # a negative column
+        _with_crc(marshal.dumps([(0, 0, "FAL301", "", "message")])),  # line 0
+        _with_crc(marshal.dumps([(1, 0, "FAL301", "always", "message")])),  # no such fix
+        _with_crc(marshal.dumps([(1, 0, "FAL301", [], "message")])),
+        _with_crc(marshal.dumps([(1, 0, 301, "", "message")])),
+        _with_crc(marshal.dumps([(1, 0, "FAL301", "")])),
+        _with_crc(marshal.dumps([(1, 0, "FAL301", "", b"message")])),  # bytes, not text
+        _with_crc(marshal.dumps([{1: "x", 0: "y", "FAL301": 0, "": 0, "m": 0}])),  # it unpacks
+        _with_crc(marshal.dumps([[1, 0, "FAL301", "", "message"]])),  # a list, not a tuple
+        _with_crc(marshal.dumps({"FAL301": 1})),
+        _with_crc(marshal.dumps(((1, 0, "FAL301", "", "message"),))),  # a tuple, not a list
     ]
     for bad in rows:
         for path, (head, body) in shards.items():

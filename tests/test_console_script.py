@@ -68,3 +68,17 @@ def test_the_module_runs_the_same_front_door(project):
     done = subprocess.run(command, capture_output=True, cwd=project, env=env)
     assert done.returncode == 1
     assert done.stdout.count(b"FAL201") == 400
+
+
+@pytest.mark.parametrize("closed", ["1", "2"])
+def test_a_stream_closed_at_start_keeps_the_status(project, closed):
+    """Python gives None for a stream whose descriptor was closed: the run failed on it
+    (status 2, "'NoneType' object has no attribute 'isatty'"), and flushing it at the exit
+    raised (status 1, a traceback). It runs as into /dev/null."""
+    status = 1  # findings
+    env = {**os.environ, "FASTAPI_LINT_JOBS": "1"}
+    shell = f"{sys.executable} -m fastapi_lint check --no-cache . {closed}>&-"
+    done = subprocess.run(["sh", "-c", shell], capture_output=True, cwd=project, env=env)
+    assert b"Traceback" not in done.stderr + done.stdout
+    assert b"failed" not in done.stderr + done.stdout
+    assert done.returncode == status

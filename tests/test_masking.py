@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -346,9 +347,11 @@ def test_a_cache_entry_that_does_not_fit_the_file_is_a_miss(secrets_project):
         parts = []
         for fields in header["entries"].values():
             start, rows_end, end = fields[-4], fields[-3], fields[-1]
-            rows = marshal.loads(body[start:rows_end])  # (line, column, code, fix, message)
+            # (a CRC-32, then the rows: line, column, code, fix, message)
+            rows = marshal.loads(body[start + 4 : rows_end])
             rows = [(99999, 4, *row[2:]) for row in rows]  # line, column: outside every file
             data = marshal.dumps(rows)
+            data = zlib.crc32(data).to_bytes(4, "little") + data
             offset = sum(map(len, parts))
             moved = offset + len(data) - rows_end  # the details and queries follow
             fields[-4:] = [offset, offset + len(data), fields[-2] + moved, end + moved]

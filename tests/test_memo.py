@@ -712,7 +712,7 @@ def test_a_replay_to_a_reader_gone_leaves_no_file_open(tmp_path, monkeypatch):
             return self.fd
 
     path = tmp_path / "memo"
-    path.write_bytes(memo._MAGIC + __import__("marshal").dumps((b"k", [], [(1, b"x")], 0)))
+    path.write_bytes(_stored((b"k", [], [(1, b"x")], 0)))
     target = os.open(os.devnull, os.O_WRONLY)
     try:
         monkeypatch.setattr(sys, "stdout", Stream(target))
@@ -747,7 +747,7 @@ def test_no_marks_of_folders_that_are_no_project(project, runs):
     (project / ".git").mkdir()
     runs.kept()
     (found,) = memos(project)
-    _, stamps, _, _ = marshal.loads(found.read_bytes()[len(memo._MAGIC) :])
+    _, stamps, _, _ = marshal.loads(found.read_bytes()[len(memo._MAGIC) + 4 :])  # (CRC first)
     cache_folder = str(project / ".fastapi_lint_cache")
     for name, _ in stamps:
         assert os.sep + ".git" + os.sep not in name and not name.startswith(cache_folder)
@@ -771,3 +771,30 @@ def test_a_stamp_the_run_took_of_a_file_just_changed_keeps_no_memo(tmp_path, mon
     recording.stamps.append({str(module): stamp})
     recording._write(0)
     assert not list(folder.iterdir())
+
+
+def _stored(memo_data: tuple) -> bytes:
+    """A memo file's bytes: the magic line, the CRC-32 of the marshal data, the data."""
+    import marshal
+    import zlib
+
+    body = marshal.dumps(memo_data)
+    return memo._MAGIC + zlib.crc32(body).to_bytes(4, "little") + body
+
+
+def test_a_damaged_memo_is_not_unmarshalled(tmp_path, monkeypatch):
+    """Marshal sized a list by the count its data claimed: a flipped bit in a memo made a
+    replay allocate gigabytes before failing. A memo whose CRC fails is never unmarshalled."""
+    import marshal
+
+    good = _stored((b"k", [], [(1, b"x")], 0))
+    path = tmp_path / "memo"
+    path.write_bytes(good)
+    assert memo._load(str(path), b"k") is not None
+    damaged = bytearray(good)
+    damaged[-1] ^= 1  # the last byte of the data
+    path.write_bytes(bytes(damaged))
+    loads: list[bytes] = []
+    monkeypatch.setattr(marshal, "loads", lambda data: loads.append(data))
+    assert memo._load(str(path), b"k") is None
+    assert loads == []

@@ -53,9 +53,12 @@ from fastapi_lint.source import LineIndex
 
 CACHE_DIR = ".fastapi_lint_cache"
 CACHE_DIR_ENV = "FASTAPI_LINT_CACHE_DIR"
-RESULTS_FORMAT = 5  # bump when a results entry changes shape (5: rows in marshal's format)
+RESULTS_FORMAT = 6  # bump when a results entry changes shape (6: rows in marshal's format)
 # Rows are written in marshal's format 4, which every Python this tool runs on (3.10 and later)
-# reads: a cache shared by two interpreters holds the same bytes for both.
+# reads: a cache shared by two interpreters holds the same bytes for both. Marshal sizes a list
+# or tuple by the count its data claims before reading an item: one flipped bit made a run
+# allocate (and then free, slot by slot) gigabytes. So the rows are stored after a CRC-32 of
+# them, and only rows whose CRC holds are unmarshalled.
 _MARSHAL_FORMAT = 4
 IDLE_SAVES = 30  # an entry no run used in this many writes of its cache is dropped
 FORMAT_IDLE_SECONDS = 30 * 86400  # cache files of an older format no run wrote for this long go
@@ -777,7 +780,7 @@ class _Results:
         self.key, self.digest, self.stamp = key, digest, stamp
         # positions of the findings the file's noqa comments silence (ascending)
         self.index_digest, self.by_comment = index_digest, by_comment
-        self.rows: bytes | list = _NO_ROWS
+        self.rows: bytes | list = []
         self.details: bytes | list = b"[]"
         self.queries: bytes | dict = b"{}"
 
@@ -829,16 +832,23 @@ def _are_positions(value: object) -> bool:
     return True
 
 
-_NO_ROWS = marshal.dumps([], _MARSHAL_FORMAT)
-
-
 def _rows_encoded(rows: bytes | list) -> bytes:
-    return rows if isinstance(rows, bytes) else marshal.dumps(rows, _MARSHAL_FORMAT)
+    """Rows as stored: the CRC-32 of their marshal data (4 bytes, little-endian), then it."""
+    if isinstance(rows, bytes):
+        return rows
+    data = marshal.dumps(rows, _MARSHAL_FORMAT)
+    return zlib.crc32(data).to_bytes(4, "little") + data
 
 
 def _rows_loaded(stored: bytes | list) -> list:
-    """An entry's rows (EOFError, ValueError, TypeError: bytes no write made)."""
-    rows = marshal.loads(stored) if isinstance(stored, bytes) else stored
+    """An entry's rows (EOFError, ValueError, TypeError: bytes no write made, checked by their
+    CRC before marshal reads them; see `_MARSHAL_FORMAT`)."""
+    if not isinstance(stored, bytes):
+        return stored
+    data = memoryview(stored)[4:]
+    if zlib.crc32(data) != int.from_bytes(stored[:4], "little"):
+        raise ValueError("damaged rows")
+    rows = marshal.loads(data)
     if type(rows) is not list:
         raise TypeError("not a list")
     return rows
@@ -894,6 +904,8 @@ def _decoded_rows(stored: bytes | list) -> Rows | None:
         rows = _rows_loaded(stored)
         fixes = _FIXES
         for row in rows:
+            if type(row) is not tuple or len(row) != 5:  # (a dict of five keys unpacks)
+                return None
             line, column, code, fix, message = row
             if not (
                 type(line) is int

@@ -8,9 +8,10 @@ and its exit status, once the command finished (`fastapi_lint.done`, from cli.py
 cut short by Ctrl-C, which click reports as "Aborted!" and status 1, nor one that raised). The
 next identical invocation, when everything the output depends on still holds, writes those
 bytes and exits with that status before importing click or any of the run: this module
-imports only `os`, `sys` and `marshal`. On any doubt (no memo, a damaged one, a changed stamp,
-an option not listed here, a stdout or stderr without a binary buffer, as in-process use may
-give) it runs the command as usual, silently.
+imports only `os`, `sys`, `marshal` and `zlib` (the memo's CRC-32, checked before marshal
+reads it). On any doubt (no memo, a damaged one, a changed stamp, an option not listed here, a
+stdout or stderr without a binary buffer, as in-process use may give) it runs the command as
+usual, silently.
 
 **Key** (`_key`): the memo format, the tool and Python versions, the interpreter, its flags and
 `-W` options (`-X importtime` writes to stderr as the run imports: never memoised), the exact
@@ -76,7 +77,7 @@ import marshal
 import os
 import sys
 
-FORMAT = 4  # 4: __init__.py of folders that name modules; 3: where given paths lead
+FORMAT = 5  # 5: a CRC; 4: __init__.py of folders that name modules; 3: where paths lead
 KEEP = 8  # memos per cache folder: `check .` and the pre-commit hook's runs alternate
 PREFIX = "memo-"
 SEEN = "seen-"  # + a memo's name: the note that its invocation ran (no memo kept yet)
@@ -140,6 +141,9 @@ def script() -> None:
     one by one (measured: 11 ms of a 0.44 s run after a body edit in 2,000 modules). What the
     run writes is written and closed before it returns; an exception other than an exit ends
     as Python ends it."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:  # started with that descriptor closed: as /dev/null
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     kept: list = []
     try:
         status = main(kept)
@@ -361,8 +365,15 @@ def _load(path: str, key: bytes) -> tuple[list, list, int] | None:
         return None
     if not data.startswith(_MAGIC):
         return None
+    import zlib  # (a replay's only import beyond os, sys and marshal: under 1 ms)
+
+    # Marshal sizes a list by the count its data claims before reading an item: a flipped bit
+    # could make it allocate gigabytes. Only data whose CRC holds is unmarshalled.
+    body = memoryview(data)[len(_MAGIC) + 4 :]
+    if zlib.crc32(body) != int.from_bytes(data[len(_MAGIC) : len(_MAGIC) + 4], "little"):
+        return None
     try:
-        stored_key, stamps, chunks, status = marshal.loads(data[len(_MAGIC) :])
+        stored_key, stamps, chunks, status = marshal.loads(body)
     except Exception:  # damaged: whatever marshal makes of it
         return None
     if stored_key != key or type(status) is not int or status not in (0, 1):
@@ -535,7 +546,10 @@ class _Recording:
             stamps.append((name, stamp))
         # Only whether a .git is there counts: git changes its folder all the time.
         stamps += ((name, os.path.exists(name)) for name in gits)
-        data = _MAGIC + marshal.dumps((self.key, stamps, self.chunks, status))
+        import zlib
+
+        body = marshal.dumps((self.key, stamps, self.chunks, status))
+        data = _MAGIC + zlib.crc32(body).to_bytes(4, "little") + body
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
             with open(temporary, "wb") as stream:
