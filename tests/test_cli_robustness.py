@@ -500,6 +500,8 @@ def test_configuration_errors_name_the_key(project, table, message):
         ("fal102", "(did you mean `FAL102`?)"),
         ("fal3", "(did you mean `FAL3`?)"),
         ("FAL1020", "(did you mean `FAL102`?)"),
+        ("INVALID-SYNTAX", "(`INVALID-SYNTAX` is the name of `FAL001`)"),
+        ("fal9", "(under `FAL`: FAL0, FAL1, FAL2, FAL3, FAL4, FAL5)"),
     ],
 )
 def test_a_rule_name_or_a_code_in_lower_case_is_pointed_to_its_code(project, given, hint):

@@ -399,12 +399,14 @@ def _hint(text: str, rules: list, prefixes: set[str]) -> str:
     """What was likely meant by something that is not a code: a rule's name (ruff's settings
     take codes only, and so do these), a code in lower case, a look-alike FAL code; nothing
     for another linter's code (`E501` from a ruff ignore list)."""
-    named = next((rule.code for rule in rules if rule.name == text), None)
+    named = next((rule.code for rule in rules if rule.name == text.lower()), None)
     if named is not None:
         return f" (`{text}` is the name of `{named}`)"
     upper = text.upper()
     if upper in prefixes or upper == "ALL":
         return f" (did you mean `{upper}`?)"
+    if _CODE_PREFIX.match(upper):  # `fal9`: what `FAL9` would be told
+        return _siblings(upper, prefixes)
     return _suggest(upper, [rule.code for rule in rules]) if upper.startswith("FAL") else ""
 
 
