@@ -114,9 +114,11 @@ class UntrackedJsonMutation(Rule):
     ```
 
     ## Fix safety
-    Unsafe: `flag_modified(obj, "col")` is inserted after the last change in that block (and
-    its import added), which makes an UPDATE happen that did not before; code sometimes changes
-    a loaded object only to shape a response, and must not save it.
+    Unsafe: `flag_modified(obj, "col")` is inserted after the last change, in the innermost
+    block that holds every change (after the whole `if` when an `if` and its `elif` both change
+    the column; inside the loop when every change is in it), and its import added. That makes
+    an UPDATE happen that did not before; code sometimes changes a loaded object only to shape
+    a response, and must not save it.
     """
 
     code = "FAL303"
@@ -266,12 +268,7 @@ class UntrackedJsonMutation(Rule):
         )
 
     def _fix(self, obj, column, first: _Mutation, mutations: list[_Mutation]) -> Fix | None:
-        block = first.ancestors[-1][0]
-        anchor = first.statement
-        for mutation in mutations:
-            for block_id, statement in [*mutation.ancestors]:
-                if block_id == block and statement.end_lineno > anchor.end_lineno:
-                    anchor = statement
+        anchor = _after_every_change(mutations)
         lines = self.ctx.lines
         if anchor.end_lineno >= lines.line_count:
             return None
@@ -354,6 +351,26 @@ _COMPOUND = frozenset(
         ast.Match,
     }
 )
+
+
+def _after_every_change(mutations: list[_Mutation]) -> ast.stmt:
+    """The statement after which `flag_modified` follows every change: in the innermost block
+    that holds them all (a loop's body when they all are in it), the last statement of that
+    block holding one. Changes in an `if` and its `elif` are held by the block of the `if`, so
+    the call goes after the whole `if`: after the `if`'s own block, the `elif`'s change still
+    came later, and each fix round added the call again."""
+    depth = 0
+    while True:
+        here = {m.ancestors[depth][0] for m in mutations}
+        statements = {id(m.ancestors[depth][1]) for m in mutations}
+        deeper = all(len(m.ancestors) > depth + 1 for m in mutations)
+        if len(here) != 1:
+            depth -= 1  # (depth 0, the function's body, holds them all)
+            break
+        if len(statements) != 1 or not deeper:
+            break
+        depth += 1
+    return max((m.ancestors[depth][1] for m in mutations), key=lambda s: s.end_lineno)
 
 
 def _ancestors(link: tuple) -> list[tuple[int, ast.stmt]]:
