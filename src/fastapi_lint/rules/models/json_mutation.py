@@ -114,11 +114,11 @@ class UntrackedJsonMutation(Rule):
     ```
 
     ## Fix safety
-    Unsafe: `flag_modified(obj, "col")` is inserted after the last change, in the innermost
-    block that holds every change (after the whole `if` when an `if` and its `elif` both change
-    the column; inside the loop when every change is in it), and its import added. That makes
-    an UPDATE happen that did not before; code sometimes changes a loaded object only to shape
-    a response, and must not save it.
+    Unsafe: `flag_modified(obj, "col")` is inserted after the last change of each block that
+    changes the column (in an `if` and in its `elif`, in a `try` and in its `except`: every
+    path that changed it calls it before it commits or returns), and its import added. That
+    makes an UPDATE happen that did not before; code sometimes changes a loaded object only to
+    shape a response, and must not save it.
     """
 
     code = "FAL303"
@@ -268,18 +268,21 @@ class UntrackedJsonMutation(Rule):
         )
 
     def _fix(self, obj, column, first: _Mutation, mutations: list[_Mutation]) -> Fix | None:
-        anchor = _after_every_change(mutations)
         lines = self.ctx.lines
-        if anchor.end_lineno >= lines.line_count:
-            return None
-        text = lines.line_text(anchor.lineno)
-        indent = text[: len(text) - len(text.lstrip())]  # after all of a compound statement
         name, needed = self.ctx.spell("sqlalchemy.orm.attributes", "flag_modified")
-        offset = lines.line_start(anchor.end_lineno + 1)
+        call = f"{name}({obj}, {self.ctx.string(column)})\n"
+        edits = []
+        for anchor in _last_change_of_each_block(mutations):
+            if anchor.end_lineno >= lines.line_count:
+                return None
+            text = lines.line_text(anchor.lineno)
+            indent = text[: len(text) - len(text.lstrip())]
+            offset = lines.line_start(anchor.end_lineno + 1)
+            edits.append(Edit(offset, offset, indent + call))
         return Fix(
             title=self.fix_title.format(obj=obj, column=column),
             applicability=Applicability.UNSAFE,
-            edits=(Edit(offset, offset, f"{indent}{name}({obj}, {self.ctx.string(column)})\n"),),
+            edits=tuple(edits),
             imports=(needed,) if needed else (),
         )
 
@@ -353,24 +356,19 @@ _COMPOUND = frozenset(
 )
 
 
-def _after_every_change(mutations: list[_Mutation]) -> ast.stmt:
-    """The statement after which `flag_modified` follows every change: in the innermost block
-    that holds them all (a loop's body when they all are in it), the last statement of that
-    block holding one. Changes in an `if` and its `elif` are held by the block of the `if`, so
-    the call goes after the whole `if`: after the `if`'s own block, the `elif`'s change still
-    came later, and each fix round added the call again."""
-    depth = 0
-    while True:
-        here = {m.ancestors[depth][0] for m in mutations}
-        statements = {id(m.ancestors[depth][1]) for m in mutations}
-        deeper = all(len(m.ancestors) > depth + 1 for m in mutations)
-        if len(here) != 1:
-            depth -= 1  # (depth 0, the function's body, holds them all)
-            break
-        if len(statements) != 1 or not deeper:
-            break
-        depth += 1
-    return max((m.ancestors[depth][1] for m in mutations), key=lambda s: s.end_lineno)
+def _last_change_of_each_block(mutations: list[_Mutation]) -> list[ast.stmt]:
+    """The last change of each block holding one, in source order: `flag_modified` goes after
+    each, so that every path that changed the column calls it before it commits, returns,
+    continues or raises (one call after the statement holding them all is missed by a branch
+    that leaves early; one in the first change's block is missed by a later change elsewhere,
+    which each fix round then reported again)."""
+    last: dict[int, ast.stmt] = {}
+    for mutation in mutations:
+        block = mutation.ancestors[-1][0]
+        known = last.get(block)
+        if known is None or mutation.statement.end_lineno > known.end_lineno:
+            last[block] = mutation.statement
+    return sorted(last.values(), key=lambda statement: statement.end_lineno)
 
 
 def _ancestors(link: tuple) -> list[tuple[int, ast.stmt]]:
