@@ -322,13 +322,15 @@ class Assembly:
             index.add(facts, names)
             if not lint_only:
                 prints.append(f"{primary}:{made.cache.facts_digest(made.key(path))}")
-        if lint_only:
-            index.expand_stars()
-            return index, {path: index.as_linted(facts) for path, facts in own.items()}
-        made.cache.save()
+        if not lint_only:
+            # (Written before the facts are decoded below: an entry found damaged then is
+            # dropped by the run's last write, and the next run stores it anew.)
+            made.cache.save()
         index.expand_stars()
         own = {path: index.as_linted(facts) for path, facts in own.items()}
-        index.digest = content_hash("\n".join(sorted(prints)).encode("utf-8", "surrogateescape"))
+        if not lint_only:
+            joined = "\n".join(sorted(prints)).encode("utf-8", "surrogateescape")
+            index.digest = content_hash(joined)
         return index, own
 
 
