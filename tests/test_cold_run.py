@@ -438,3 +438,32 @@ def test_workers_assemble_the_index_themselves(demo, monkeypatch):
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
     assert check("--no-cache", ".") == alone
     assert check(".") == alone  # with the caches written by the parent
+
+
+def test_without_a_cache_the_parent_unpickles_no_facts(demo, monkeypatch):
+    """The parent's index serves the results cache: a run without one leaves the facts the
+    workers send packed (they are the bulk of what it received), and passes them on as they
+    came."""
+    import pickle
+
+    from fastapi_lint.semantic.facts import ModuleFacts
+
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    alone = check("--no-cache", ".")
+    parent, real_loads, unpacked = os.getpid(), pickle.loads, []
+
+    def noting(data, *args, **kwargs):
+        loaded = found = real_loads(data, *args, **kwargs)
+        if os.getpid() == parent:
+            if isinstance(found, tuple) and found[0] == "read":  # a worker's message
+                found = found[1].facts  # (unpickled with it, once)
+            if isinstance(found, ModuleFacts):
+                unpacked.append(found.module)
+        return loaded
+
+    monkeypatch.setattr(pickle, "loads", noting)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    assert check("--no-cache", ".") == alone
+    assert unpacked == []
+    assert check(".") == alone  # with a cache to write, it stores what they found
+    assert unpacked

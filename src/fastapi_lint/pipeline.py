@@ -592,9 +592,14 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
     with Workers(shares) as workers:
         for number, message, data in workers.messages_and_bytes(_READ_ALL):
             if message[0] == _READ:
-                owner[message[1].path] = number
-                assembly.take(message[1], by_worker=True)
+                _, read, packed = message
+                owner[read.path] = number
                 received[number].append(data)
+                # The parent's index serves the results cache (and says which modules could
+                # not be read): without one, it needs no facts, and unpickles none.
+                if packed is not None and work.caching:
+                    read.facts = pickle.loads(packed)
+                assembly.take(read, by_worker=True)
             elif message[0] == _ITEM:
                 assembly.reads[message[1]].item = message[2]
             else:
@@ -659,7 +664,12 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
     assembly = Assembly(share.plan)
     for read in share.read():
         item, read.item = read.item, None
-        connection.send((_READ, read))  # (passed on to the other workers)
+        # The facts go as a pickle of their own: the parent unpickles them only to cache them
+        # (`_in_workers`), and passes the message on to the other workers as it came.
+        facts, read.facts = read.facts, None
+        packed = pickle.dumps(facts, pickle.HIGHEST_PROTOCOL) if facts is not None else None
+        connection.send((_READ, read, packed))
+        read.facts = facts
         assembly.reads[read.path] = read
         if item is not None:
             item.data = None  # only a fix writes with it, and fixes run in one process
@@ -671,7 +681,8 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
     linter.prepare()
     todo, others = pickle.loads(connection.recv_bytes())
     for data in others:
-        read = pickle.loads(data)[1]
+        _, read, packed = pickle.loads(data)
+        read.facts = pickle.loads(packed) if packed is not None else None
         assembly.reads[read.path] = read
     index, own = assembly.index(lint_only=True)
     digests = {path: assembly.reads[path].digest for path in own if path in assembly.reads}
