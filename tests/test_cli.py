@@ -488,3 +488,31 @@ def test_no_progress_when_not_a_terminal(monkeypatch):
     progress.started -= 10
     progress(5, 10)
     assert terminal.written == ""
+
+
+STUB_DEFAULTS = """\
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column
+
+
+def f(x: list = []) -> None: ...
+
+
+class M(BaseModel):
+    tags: list = []
+    at: datetime = datetime.now()
+    data = Column(JSON, default={})
+"""
+
+
+def test_rules_about_evaluated_defaults_skip_stubs(project):
+    """A stub (`.pyi`, which the pre-commit hook passes too) evaluates no default: nothing is
+    shared, nothing runs at import."""
+    write(project / "types.pyi", STUB_DEFAULTS)
+    write(project / "module.py", STUB_DEFAULTS)
+    output = cli("check", "--no-cache", "--select", "FAL3", ".").output
+    assert "types.pyi" not in output
+    found = {line.split()[1] for line in output.splitlines() if line.startswith("module.py:")}
+    assert found == {"FAL301", "FAL302", "FAL304", "FAL305"}

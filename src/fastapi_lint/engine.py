@@ -55,6 +55,7 @@ class Linter:
         self.record = record
         self._rules: list[type[Rule]] | None = None
         self._table: dict[type, list[tuple[int, Callable]]] | None = None
+        self._stub_table: dict[type, list[tuple[int, Callable]]] | None = None
         self.option_values: dict = {}  # rule options, looked up once per run (`Rule.option`)
 
     @property
@@ -79,6 +80,17 @@ class Linter:
                         table.setdefault(node_type, []).append((position, getattr(rule, attribute)))
             self._table = table
         return self._table
+
+    @property
+    def stub_table(self) -> dict[type, list[tuple[int, Callable]]]:
+        """`table` without the handlers of rules that do not check stubs (`Rule.checks_stubs`)."""
+        if self._stub_table is None:
+            rules = self.rules
+            self._stub_table = {
+                node_type: [entry for entry in entries if rules[entry[0]].checks_stubs]
+                for node_type, entries in self.table.items()
+            }
+        return self._stub_table
 
     def prepare(self) -> None:
         """Import the selected rules and make their handler table now, not at the first lint."""
@@ -146,7 +158,7 @@ class Linter:
         child fields) is looked up once per type, and a failing rule's handlers leave the
         table."""
         rules = [rule(ctx) for rule in self.rules]
-        dispatch = self.table
+        dispatch = self.stub_table if ctx.location.endswith(".pyi") else self.table
         kinds: dict[type, tuple] = {}
         scopes = ctx.scopes
         stack: list = [ctx.tree]

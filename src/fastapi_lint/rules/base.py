@@ -54,6 +54,9 @@ class Rule:
     fix_availability: ClassVar[str] = FixAvailability.NONE
     default_enabled: ClassVar[bool] = True
     options: ClassVar[tuple[Option, ...]] = ()
+    # False: the rule is about what runs (a default evaluated once), and a stub (`.pyi`) runs
+    # nothing: its files are not visited by the rule.
+    checks_stubs: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

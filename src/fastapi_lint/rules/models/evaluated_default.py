@@ -70,6 +70,8 @@ class CallEvaluatedFieldDefault(Rule):
     them cried wolf hundreds of times per application. Precision first: add your own per-call
     functions with the `extend-evaluated-calls` option.
 
+    Not in stubs (`.pyi`): nothing there is evaluated.
+
     ## Why is this bad?
     The call runs once, when the class is created at import time. Every instance then shares its
     value: every row gets the same `created_at`, every object the same "unique" id.
@@ -107,6 +109,7 @@ class CallEvaluatedFieldDefault(Rule):
     """
 
     code = "FAL304"
+    checks_stubs = False  # a stub (`.pyi`) evaluates no default
     summary = "Field default evaluated once, at import"
     fix_availability = FixAvailability.SOMETIMES
     message = "`{call}` is evaluated once, at import: every instance of `{owner}` shares its value"

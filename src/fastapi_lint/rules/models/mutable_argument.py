@@ -27,6 +27,8 @@ class MutableDefaultArgument(Rule):
     `Query()`, `Depends()`, `Header()` and the like. A line marked
     `# noqa: B006` (ruff's / flake8-bugbear's twin) is taken as reviewed (equivalent codes).
 
+    Not in stubs (`.pyi`): nothing there is evaluated.
+
     ## Why is this bad?
     A default is evaluated once, when the function is defined. Every call that relies on it gets
     the same object, so a change made in one call shows up in the next, across requests.
@@ -55,6 +57,7 @@ class MutableDefaultArgument(Rule):
     """
 
     code = "FAL301"
+    checks_stubs = False  # a stub (`.pyi`) evaluates no default
     summary = "Mutable default value for a parameter"
     fix_availability = FixAvailability.SOMETIMES
     message = (

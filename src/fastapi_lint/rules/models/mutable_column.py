@@ -28,6 +28,8 @@ class MutableColumnDefault(Rule):
     one), and for SQLModel table fields that declare their column (`sa_column=`, `sa_type=`)
     with such a default in `Field(default=...)`.
 
+    Not in stubs (`.pyi`): nothing there is evaluated.
+
     ## Why is this bad?
     SQLAlchemy uses a non-callable default as it is: the one dict is handed to every row the
     process inserts. Change it in one place and the next insert sees the change
@@ -75,6 +77,7 @@ class MutableColumnDefault(Rule):
     """
 
     code = "FAL305"
+    checks_stubs = False  # a stub (`.pyi`) evaluates no default
     summary = "Mutable column default shared by every row"
     fix_availability = FixAvailability.ALWAYS
     message = "`{keyword}={default}` is one `{kind}` shared by every row this process inserts"

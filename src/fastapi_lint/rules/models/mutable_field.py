@@ -25,6 +25,8 @@ class MutableFieldDefault(Rule):
     `Field([])`, `Field(default={})` or `field(default=[])`. Classes are recognised through their
     bases, also bases defined in other modules of the project.
 
+    Not in stubs (`.pyi`): nothing there is evaluated.
+
     ## Why is this bad?
     On an attrs class the one default object is shared by every instance: a change made through
     one instance shows up in all the others. On a dataclass, `list`, `dict` and `set` defaults
@@ -69,6 +71,7 @@ class MutableFieldDefault(Rule):
     """
 
     code = "FAL302"
+    checks_stubs = False  # a stub (`.pyi`) evaluates no default
     summary = "Mutable default value for a model, dataclass or attrs field"
     fix_availability = FixAvailability.SOMETIMES
     messages = {  # Pydantic copies a default per instance: there it is a convention, not a bug
