@@ -467,3 +467,44 @@ def test_without_a_cache_the_parent_unpickles_no_facts(demo, monkeypatch):
     assert unpacked == []
     assert check(".") == alone  # with a cache to write, it stores what they found
     assert unpacked
+
+
+def _shown(output_format: str, *args: str) -> str:
+    result = CliRunner().invoke(main, ["check", "--output-format", output_format, *args, "."])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def test_the_parent_is_sent_a_file_s_text_once_at_most(demo, monkeypatch):
+    """A worker's report comes without the text the parent has from phase 1; without a
+    results cache the parent is not sent the text at all, and reads it if an output shows
+    source. A report with secrets keeps its text: outputs must mask them whatever happens to
+    the file meanwhile. Every output is the one of one process."""
+    import pickle
+
+    formats = ("json", "full", "sarif")
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    alone = {name: _shown(name, "--no-cache") for name in formats}
+    parent, real_loads = os.getpid(), pickle.loads
+    sent: list[tuple[str, bool]] = []  # (kind of message, with secrets) of each text sent
+
+    def noting(data, *args, **kwargs):
+        found = real_loads(data, *args, **kwargs)
+        if os.getpid() == parent and isinstance(found, tuple) and found:
+            if found[0] == "item" and found[2].source is not None:
+                sent.append(("item", False))
+            elif found[0] == "report" and found[2].source_text:
+                sent.append(("report", bool(found[2].secrets)))
+        return found
+
+    monkeypatch.setattr(pickle, "loads", noting)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    files = len(list(demo.rglob("*.py")))
+    for name in formats:
+        sent.clear()
+        assert _shown(name, "--no-cache") == alone[name]
+        assert sent and all(kind == "report" and secrets for kind, secrets in sent)
+    sent.clear()
+    assert _shown("json") == alone["json"]  # writing the caches: their entries need the text
+    assert sent.count(("item", False)) == files
+    assert all(secrets for kind, secrets in sent if kind == "report")

@@ -33,7 +33,15 @@ from fastapi_lint.cache import (
     content_hash,
     stamp_of,
 )
-from fastapi_lint.checking import Loaded, check, display_path, from_cache, load, read_unread
+from fastapi_lint.checking import (
+    Loaded,
+    TextOf,
+    check,
+    display_path,
+    from_cache,
+    load,
+    read_unread,
+)
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, has_internal_error
 from fastapi_lint.discovery import Discovery, discover
@@ -493,7 +501,14 @@ class _Reports:
     def take(self, message: tuple) -> None:
         """A worker's message of phase 2."""
         if message[0] == _REPORT:
-            self.checked(message[1], message[2])
+            _, position, report = message
+            item = self.items[position]
+            if not report.source_text:  # sent without it (`_send_reports`)
+                if item.source is not None:
+                    report.source_text = item.source.text
+                elif item.error is None and item.digest:  # also sent without (`_serve_share`)
+                    report.source_text = TextOf(item.path, item.digest)  # read if shown
+            self.checked(position, report)
         else:
             from fastapi_lint.workers import replay_fallback  # (multiprocessing: when used)
 
@@ -552,6 +567,10 @@ def _send_reports(
 
     recording = recording or record_fallback()
     for position, report in reports:
+        # The parent has its text, or reads it if an output asks (`_Reports.take`); with
+        # secrets it is sent: outputs must mask them even if the file changes meanwhile.
+        if not report.secrets:
+            report.source_text = ""
         connection.send((_REPORT, position, report))
     connection.send((_DONE, recording.taken()))
 
@@ -673,8 +692,10 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
         assembly.reads[read.path] = read
         if item is not None:
             item.data = None  # only a fix writes with it, and fixes run in one process
-            # The parent needs what the check shows, not the tree.
-            connection.send((_ITEM, read.path, dataclasses.replace(item, tree=None)))
+            # The parent needs what the check shows, not the tree; and the text only to take
+            # cached results (else an output that shows source reads it: `_Reports.take`).
+            source = item.source if work.caching else None
+            connection.send((_ITEM, read.path, dataclasses.replace(item, tree=None, source=source)))
     connection.send((_READ_ALL, recording.taken()))
     # Its rules are imported while the parent assembles the index, not after.
     linter = _linter(work, ProjectIndex())
