@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from fastapi_lint import discovery
 from fastapi_lint.cache import WalkCache
@@ -328,3 +330,39 @@ def test_no_pattern_excludes_its_own_folder(tmp_path):
         assert "spec" not in vars(excluder)  # (compiled on first match)
         assert not pathspec.GitIgnoreSpec.from_lines([pattern]).match_file("./"), pattern
         assert excluder.excluded(tmp_path / "sub", True) == excluder.spec.match_file("sub/")
+
+
+_NAMES = st.text(alphabet="ab._-+~*?[]!#/\\ ", min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    patterns=st.lists(_NAMES, min_size=1, max_size=4),
+    parts=st.lists(_NAMES.filter(lambda name: "/" not in name), min_size=1, max_size=4),
+    is_dir=st.booleans(),
+)
+def test_patterns_that_are_names_match_as_pathspec_matches_them(patterns, parts, is_dir):
+    """Patterns that are all plain names (the defaults) are matched as a set of names, without
+    pathspec: the answers are pathspec's, for any patterns and paths."""
+    from fastapi_lint.config import DEFAULT_EXCLUDES
+    from fastapi_lint.discovery import Excluder, matches_itself, pattern_error
+
+    assume(not any(pattern_error(pattern) for pattern in patterns))  # (refused by the config)
+    base = Path("/project")
+    path = base.joinpath(*parts)
+    for lines in (tuple(patterns), DEFAULT_EXCLUDES, (*DEFAULT_EXCLUDES, *patterns)):
+        excluder = Excluder(lines, base)
+        relative = excluder._relative(path, is_dir, path)
+        spec = discovery._spec_of(lines) if excluder.names is not None else excluder.spec
+        assert excluder.excludes_itself(path, is_dir, path) == matches_itself(spec, relative)
+        assert excluder.excluded(path, is_dir) == spec.match_file(relative)
+
+
+def test_the_default_patterns_are_matched_without_pathspec():
+    from fastapi_lint.config import DEFAULT_EXCLUDES
+    from fastapi_lint.discovery import Excluder
+
+    excluder = Excluder(DEFAULT_EXCLUDES, Path("/project"))
+    assert excluder.names == frozenset(DEFAULT_EXCLUDES)
+    assert excluder.excludes_itself(Path("/project/app/.venv"), True, Path("/project/app/.venv"))
+    assert "spec" not in vars(excluder)

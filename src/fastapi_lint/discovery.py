@@ -35,10 +35,19 @@ class Discovery:
     real: dict[Path, Path] = field(default_factory=dict)  # each file's resolved path
 
 
+# A pattern that is a plain name (`build`, `.venv`: no slash, wildcard, escape, negation or
+# comment) matches a file or folder of that name at any depth, nothing else.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]*|\.[A-Za-z0-9._+-]*[A-Za-z0-9_+-]")
+
+
 class Excluder:
     def __init__(self, patterns: tuple[str, ...], base: Path) -> None:
         self.lines = patterns
         self.base = base
+        # The default patterns are all names: matched as a set, with no pattern compiled (and
+        # pathspec not imported), a cold run starts sooner.
+        plain = all(_PLAIN_NAME.fullmatch(line) for line in patterns)
+        self.names = frozenset(patterns) if plain else None
 
     @functools.cached_property
     def spec(self) -> pathspec.PathSpec:
@@ -48,14 +57,21 @@ class Excluder:
         relative = self._relative(path, is_dir)
         # The patterns' own folder is never one they match (the run asks of a project's root):
         # known without compiling them.
-        return relative != "./" and self.spec.match_file(relative)
+        if relative == "./":
+            return False
+        if self.names is not None:
+            return not self.names.isdisjoint(relative.rstrip("/").split("/"))
+        return self.spec.match_file(relative)
 
     def excludes_itself(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
         """Like `excluded`, but not for merely being inside an excluded folder: the walk never
         enters one, unless it was named on the command line (then, like a named file, it is
         checked, and only what patterns name inside it is left out). `real` is the path
         resolved, when the walk knows it."""
-        return matches_itself(self.spec, self._relative(path, is_dir, real))
+        relative = self._relative(path, is_dir, real)
+        if self.names is not None:
+            return relative.rstrip("/").rpartition("/")[2] in self.names
+        return matches_itself(self.spec, relative)
 
     def excludes_by_name(self, path: Path, is_dir: bool, real: Path | None = None) -> bool:
         """Whether `excludes_itself` says so whatever the path holds (always, for patterns)."""
