@@ -13,9 +13,10 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import selectors
 import traceback
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 
 from fastapi_lint import parsing
 
@@ -59,19 +60,26 @@ class Workers:
         """As `messages`, with each message's pickle as received (to pass on to another
         worker without pickling it again)."""
         waiting = {connection: number for number, connection in enumerate(self.connections)}
-        while waiting:
-            for connection in wait(list(waiting)):
-                try:
-                    data = connection.recv_bytes()
-                except (EOFError, OSError):
-                    raise WorkerFailed("a worker process ended unexpectedly") from None
-                message = pickle.loads(data)
-                if message[0] == _FAILED:
-                    raise WorkerFailed(f"a worker process failed:\n{message[1]}")
-                number = waiting[connection]
-                if message[0] == last:
-                    del waiting[connection]
-                yield number, message, data
+        # One selector for the whole wait (`multiprocessing.connection.wait` makes one per
+        # call, and a cold run waits once per message).
+        with selectors.DefaultSelector() as selector:
+            for connection in waiting:
+                selector.register(connection, selectors.EVENT_READ)
+            while waiting:
+                for key, _ in selector.select():
+                    connection = key.fileobj
+                    try:
+                        data = connection.recv_bytes()
+                    except (EOFError, OSError):
+                        raise WorkerFailed("a worker process ended unexpectedly") from None
+                    message = pickle.loads(data)
+                    if message[0] == _FAILED:
+                        raise WorkerFailed(f"a worker process failed:\n{message[1]}")
+                    number = waiting[connection]
+                    if message[0] == last:
+                        del waiting[connection]
+                        selector.unregister(connection)
+                    yield number, message, data
 
     def send_bytes(self, number: int, data: bytes) -> None:
         self.connections[number].send_bytes(data)
