@@ -82,3 +82,57 @@ def test_a_stream_closed_at_start_keeps_the_status(project, closed):
     assert b"Traceback" not in done.stderr + done.stdout
     assert b"failed" not in done.stderr + done.stdout
     assert done.returncode == status
+
+
+def test_the_trees_linted_are_left_to_the_exit(demo, monkeypatch):
+    """The console script and the workers end without freeing what they made: the tree of
+    each file linted is kept for the exit instead of being freed node by node. A run inside
+    a longer-lived process (the language server, tests) frees them."""
+    import ast
+
+    from click.testing import CliRunner
+
+    from fastapi_lint import cli, memo, pipeline
+
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    files = len(list(demo.rglob("*.py")))
+    assert CliRunner().invoke(cli.main, ["check", "--no-cache", "."]).exit_code == 1
+    assert pipeline.trees_left_to_exit is None
+    kept: list = []
+    monkeypatch.setattr(sys, "argv", ["fastapi-lint", "check", "--no-cache", "-q", "."])
+    try:
+        with pytest.raises(SystemExit) as exited:
+            memo.main(kept)
+        assert exited.value.code == 1
+    finally:
+        pipeline.leave_trees_to_exit(None)
+        cli.kept_until_exit = None
+    assert sum(isinstance(tree, ast.Module) for tree in kept) == files
+
+
+def test_a_worker_leaves_the_trees_it_linted_to_its_exit(demo, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from fastapi_lint import cli, pipeline
+
+    notes = tmp_path / "kept"
+    real_check = pipeline.check
+
+    def noting(item, *args, **kwargs):
+        report = real_check(item, *args, **kwargs)
+        with notes.open("a", encoding="utf-8") as written:
+            kept = pipeline.trees_left_to_exit
+            written.write(f"{os.getpid()} {-1 if kept is None else len(kept)}\n")
+        return report
+
+    monkeypatch.setattr(pipeline, "check", noting)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    assert CliRunner().invoke(cli.main, ["check", "--no-cache", "."]).exit_code == 1
+    counts: dict[str, list[int]] = {}
+    for line in notes.read_text(encoding="utf-8").splitlines():
+        pid, count = line.split()
+        counts.setdefault(pid, []).append(int(count))
+    assert str(os.getpid()) not in counts and len(counts) == 2
+    for kept in counts.values():  # each report made with the trees before it kept
+        assert kept == list(range(len(kept)))
+    assert pipeline.trees_left_to_exit is None  # (the parent's is untouched)

@@ -215,6 +215,10 @@ def _check(asked: CheckChoices) -> int:
     stdin_text = None
     if use_stdin:
         stdin_text = sys.stdin.buffer.read().decode("utf-8", errors="replace").lstrip("\ufeff")
+    if kept_until_exit is not None:
+        from fastapi_lint.pipeline import leave_trees_to_exit
+
+        leave_trees_to_exit(kept_until_exit)  # the trees it lints are not freed either
     try:
         result = run(
             list(paths), settings, options, base=base, stdin_text=stdin_text, projects=projects
