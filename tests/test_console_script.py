@@ -132,7 +132,7 @@ def test_a_worker_leaves_the_trees_it_linted_to_its_exit(demo, monkeypatch, tmp_
     for line in notes.read_text(encoding="utf-8").splitlines():
         pid, count = line.split()
         counts.setdefault(pid, []).append(int(count))
-    assert str(os.getpid()) not in counts and len(counts) == 2
+    assert counts and str(os.getpid()) not in counts  # (one worker may have read them all)
     for kept in counts.values():  # each report made with the trees before it kept
         assert kept == list(range(len(kept)))
     assert pipeline.trees_left_to_exit is None  # (the parent's is untouched)

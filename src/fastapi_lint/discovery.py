@@ -35,9 +35,13 @@ class Discovery:
     real: dict[Path, Path] = field(default_factory=dict)  # each file's resolved path
 
 
-# A pattern that is a plain name (`build`, `.venv`: no slash, wildcard, escape, negation or
-# comment) matches a file or folder of that name at any depth, nothing else.
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]*|\.[A-Za-z0-9._+-]*[A-Za-z0-9_+-]")
+# A pattern that is a plain name (`build`, `.venv`: no slash, wildcard, escape, negation,
+# comment or space, not only dots) matches a file or folder of that name at any depth.
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+
+
+def _plain_name(pattern: str) -> bool:
+    return pattern.strip(".") != "" and _NAME_CHARACTERS.issuperset(pattern)
 
 
 class Excluder:
@@ -46,7 +50,7 @@ class Excluder:
         self.base = base
         # The default patterns are all names: matched as a set, with no pattern compiled (and
         # pathspec not imported), a cold run starts sooner.
-        plain = all(_PLAIN_NAME.fullmatch(line) for line in patterns)
+        plain = all(_plain_name(line) for line in patterns)
         self.names = frozenset(patterns) if plain else None
 
     @functools.cached_property
