@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -508,3 +509,34 @@ def test_the_parent_is_sent_a_file_s_text_once_at_most(demo, monkeypatch):
     assert _shown("json") == alone["json"]  # writing the caches: their entries need the text
     assert sent.count(("item", False)) == files
     assert all(secrets for kind, secrets in sent if kind == "report")
+
+
+def test_workers_send_rows_when_the_output_shows_no_more(demo, monkeypatch):
+    """A concise run that caches nothing gets its findings from the workers as rows, which the
+    parent unpickles in a fraction of the time diagnostics take; a run whose output or cache
+    needs whole diagnostics gets them. Every output is the one of one process."""
+    import pickle
+
+    runs = {
+        ("concise", "--no-cache"): True,
+        ("concise", "--no-cache", "--statistics"): False,
+        ("json", "--no-cache"): False,
+        ("concise",): False,  # it writes the results cache
+    }
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    alone = {args: _shown(*args) for args in runs}
+    parent, real_loads, as_rows = os.getpid(), pickle.loads, []
+
+    def noting(data, *args, **kwargs):
+        found = real_loads(data, *args, **kwargs)
+        if os.getpid() == parent and isinstance(found, tuple) and found and found[0] == "report":
+            as_rows.append(found[2].rows is not None)
+        return found
+
+    monkeypatch.setattr(pickle, "loads", noting)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    for args, rows in runs.items():
+        as_rows.clear()
+        shutil.rmtree(demo / ".fastapi_lint_cache", ignore_errors=True)  # (a cold run)
+        assert _shown(*args) == alone[args]
+        assert as_rows and set(as_rows) == {rows}, args
