@@ -457,7 +457,7 @@ def test_without_a_cache_the_parent_unpickles_no_facts(demo, monkeypatch):
         loaded = found = real_loads(data, *args, **kwargs)
         if os.getpid() == parent:
             if isinstance(found, tuple) and found[0] == "read":  # a worker's message
-                found = found[1].facts  # (unpickled with it, once)
+                found = found[2].facts  # (unpickled with it, once)
             if isinstance(found, ModuleFacts):
                 unpacked.append(found.module)
         return loaded

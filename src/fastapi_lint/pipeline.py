@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -92,6 +93,12 @@ class Plan:
         if key is None:
             key = self.keys[path] = _cache_key(path, self.root)
         return key
+
+    @functools.cached_property
+    def slots(self) -> dict[Path, int]:
+        """Each module's position in `paths`: what workers send instead of a path, which is
+        rebuilt from its parts when unpickled (thousands of times in a large project)."""
+        return {path: slot for slot, path in enumerate(self.paths)}
 
     @property
     def to_read(self) -> list[Path]:
@@ -638,10 +645,12 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
     # they were received): it is never pickled whole, and the workers put it together while
     # the parent does, instead of waiting for its pickle.
     received: list[list[bytes]] = [[] for _ in shares]
+    slots = made.slots  # (made before the workers fork: they inherit it)
     with Workers(shares) as workers:
         for number, message, data in workers.messages_and_bytes(_READ_ALL):
             if message[0] == _READ:
-                _, read, packed = message
+                _, slot, read, packed = message
+                read.path = made.paths[slot]
                 owner[read.path] = number
                 received[number].append(data)
                 # The parent's index serves the results cache (and says which modules could
@@ -650,15 +659,17 @@ def _in_workers(work: Checking, jobs: int) -> tuple[list[FileReport], ProjectInd
                     read.facts = pickle.loads(packed)
                 assembly.take(read, by_worker=True)
             elif message[0] == _ITEM:
-                assembly.reads[message[1]].item = message[2]
+                _, slot, item = message
+                item.path = made.paths[slot]
+                assembly.reads[item.path].item = item
             else:
                 replay_fallback(message[1])
         index, _ = assembly.index()
         items = [assembly.reads[resolving.resolve(path)].item for path in work.files]
         reports = _Reports(work, items, index)
-        todo: list[list[tuple[int, Path]]] = [[] for _ in shares]
+        todo: list[list[tuple[int, int]]] = [[] for _ in shares]  # (position, slot)
         for position, path in reports.pending:
-            todo[owner[path]].append((position, path))
+            todo[owner[path]].append((position, slots[path]))
         for number in range(len(shares)):
             others = [
                 data for other, reads in enumerate(received) if other != number for data in reads
@@ -710,29 +721,36 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
     from fastapi_lint.workers import record_fallback
 
     recording = record_fallback()
-    assembly = Assembly(share.plan)
+    made = share.plan
+    assembly = Assembly(made)
     for read in share.read():
         item, read.item = read.item, None
         # The facts go as a pickle of their own: the parent unpickles them only to cache them
-        # (`_in_workers`), and passes the message on to the other workers as it came.
+        # (`_in_workers`), and passes the message on to the other workers as it came. The
+        # path goes as its slot (`Plan.slots`).
         facts, read.facts = read.facts, None
         packed = pickle.dumps(facts, pickle.HIGHEST_PROTOCOL) if facts is not None else None
-        connection.send((_READ, read, packed))
-        read.facts = facts
-        assembly.reads[read.path] = read
+        path, read.path = read.path, None
+        slot = made.slots[path]
+        connection.send((_READ, slot, read, packed))
+        read.path, read.facts = path, facts
+        assembly.reads[path] = read
         if item is not None:
             item.data = None  # only a fix writes with it, and fixes run in one process
             # The parent needs what the check shows, not the tree; and the text only to take
             # cached results (else an output that shows source reads it: `_Reports.take`).
             source = item.source if work.caching else None
-            connection.send((_ITEM, read.path, dataclasses.replace(item, tree=None, source=source)))
+            sent = dataclasses.replace(item, path=None, tree=None, source=source)
+            connection.send((_ITEM, slot, sent))
     connection.send((_READ_ALL, recording.taken()))
     # Its rules are imported while the parent assembles the index, not after.
     linter = _linter(work, ProjectIndex())
     linter.prepare()
     todo, others = pickle.loads(connection.recv_bytes())
+    todo = [[(position, made.paths[slot]) for position, slot in part] for part in todo]
     for data in others:
-        _, read, packed = pickle.loads(data)
+        _, slot, read, packed = pickle.loads(data)
+        read.path = made.paths[slot]
         read.facts = pickle.loads(packed) if packed is not None else None
         assembly.reads[read.path] = read
     index, own = assembly.index(lint_only=True)
