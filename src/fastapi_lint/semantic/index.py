@@ -14,6 +14,7 @@ import functools
 import hashlib
 import itertools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
@@ -86,6 +87,7 @@ class ProjectIndex:
         self._kinds: dict[str, frozenset[str]] = {}
         self._bindings_answers: dict[object, frozenset[str]] = {}
         self._json_owners: dict[str, list[str]] | None = None
+        self._json_names: frozenset[str] | None = None
         self._method_answers: dict[str, bool] = {}
         self._includes: list | None = None
         self._facts_prints: dict[int, tuple[ModuleFacts, str]] = {}
@@ -366,6 +368,27 @@ class ProjectIndex:
         if self._json_owners is None:
             self._json_owners = self._all_json_columns()
         return self._json_owners.get(column, [])
+
+    def json_column_names(self) -> frozenset[str]:
+        """Every name `json_columns` can give the kind "json" for, whatever the class: the JSON
+        columns any class declares, and when any class maps an annotation to JSON (its
+        `type_annotation_map`), every `Mapped[...]` name left to a map. A superset (bases,
+        overrides and kinds are not worked out), for rules to skip files that name none."""
+        if self._json_names is None:
+            names: set[str] = set()
+            mapped: set[str] = set()
+            maps_json = False
+            for facts in {id(facts): facts for facts in self.modules.values()}.values():
+                for fact in facts.classes:
+                    names.update(name for name, kind in fact.columns.items() if kind == "json")
+                    mapped.update(fact.mapped_annotations)
+                    maps_json = maps_json or "json" in fact.type_map.values()
+            self._json_names = frozenset(names | mapped if maps_json else names)
+        return self._json_names
+
+    def json_columns_named(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The `names` some class may have a JSON column by (`json_column_names`), sorted."""
+        return tuple(sorted(self.json_column_names().intersection(names)))
 
     def _all_json_columns(self) -> dict[str, list[str]]:
         owners: dict[str, list[str]] = {}

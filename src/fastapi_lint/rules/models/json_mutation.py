@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic.annotations import declared_classes
@@ -33,6 +34,9 @@ MUTATING_METHODS = frozenset(
 FLAG_MODIFIED = "sqlalchemy.orm.attributes.flag_modified"
 _NOT_A_MODEL = "-"
 _GETTERS = frozenset({"get", "get_one"})  # session.get(Model, id)
+# The name after each dot, past spaces, line continuations and comments (`obj.  # why` then
+# `col` inside brackets is an attribute too); a lookahead, so no dot is passed over.
+_AFTER_A_DOT = lazy_re.compile(r"\.(?=(?:[\s\\]|#[^\n]*)*([A-Za-z_]\w*))")
 
 
 @dataclass
@@ -129,6 +133,20 @@ class UntrackedJsonMutation(Rule):
         "see the change and never saves it"
     )
     fix_title = 'Call `flag_modified({obj}, "{column}")` after the change'
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        # A finding needs `json_columns(model)[column] == "json"`, and `column` is an attribute
+        # name the file spells (`obj.column`, or the alias's `data = obj.column`). The index is
+        # asked about the names after a dot (a superset of the file's attribute names: strings
+        # and comments count too), so that the cache re-lints the file only when one of them
+        # becomes (or stops being) a JSON column. Non-ASCII text may spell a name otherwise
+        # (NFKC): not judged by name.
+        text = ctx.text
+        if not text.isascii():
+            return True
+        names = frozenset(_AFTER_A_DOT.findall(text))
+        return bool(names) and bool(ctx.index.json_columns_named(tuple(sorted(names))))
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         changes: dict[tuple[str, str], list[_Mutation]] = {}

@@ -1,0 +1,156 @@
+"""Rules that cannot report in a file leave its walk (`Rule.applies_to`).
+
+The walk then makes none of their calls; what a gate asks the project index is noted like any
+query, so that cached results are re-linted when its answer changes. Each gated rule must still
+report wherever it did: through aliases, models in other modules and odd spellings.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_lint.cli import main
+from fastapi_lint.engine import Linter
+from fastapi_lint.rules.models.json_mutation import UntrackedJsonMutation
+
+BASE = """\
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+"""
+BASE_WITH_JSON_MAP = """\
+from sqlalchemy import JSON
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON}
+"""
+MODELS = """\
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.base import Base
+
+
+class Item(Base):
+    __tablename__ = "item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[dict]
+"""
+ROUTE = """\
+from sqlalchemy.orm import Session
+
+from app.models import Item
+
+
+def touch(db: Session, item_id: int) -> None:
+    item = db.get(Item, item_id)
+    item.data["touched"] = True
+    db.commit()
+"""
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def check(*extra: str) -> list[tuple[str, str]]:
+    arguments = ["check", ".", "--output-format", "json", "--exit-zero", *extra]
+    output = CliRunner().invoke(main, arguments).output
+    return sorted((item["filename"], item["code"]) for item in json.loads(output))
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")  # calls are counted in this process
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-lint]\n")
+    write(tmp_path / "app" / "__init__.py", "")
+    return tmp_path
+
+
+@pytest.fixture
+def scans(monkeypatch) -> list[str]:
+    """The functions FAL303 visited."""
+    seen: list[str] = []
+    real = UntrackedJsonMutation.visit_FunctionDef
+
+    def counting(self, node):
+        seen.append(node.name)
+        return real(self, node)
+
+    monkeypatch.setattr(UntrackedJsonMutation, "visit_FunctionDef", counting)
+    monkeypatch.setattr(UntrackedJsonMutation, "visit_AsyncFunctionDef", counting)
+    return seen
+
+
+def test_a_project_without_json_columns_never_walks_fal303(project, scans):
+    write(project / "app" / "base.py", BASE)
+    write(project / "app" / "models.py", MODELS)
+    write(project / "app" / "routes.py", ROUTE)
+    assert check("--no-cache") == []
+    assert scans == []
+
+
+def test_only_files_that_name_a_json_column_walk_fal303(project, scans):
+    write(project / "app" / "base.py", BASE_WITH_JSON_MAP)
+    write(project / "app" / "models.py", MODELS)
+    write(project / "app" / "routes.py", ROUTE)
+    write(project / "app" / "other.py", "def other(x):\n    return x.name\n")
+    assert check("--no-cache") == [("app/routes.py", "FAL303")]
+    assert scans == ["touch"]
+
+
+def test_files_with_the_same_rules_left_out_share_one_table(project):
+    write(project / "app" / "base.py", BASE)
+    write(project / "app" / "a.py", "def a(x):\n    return x.y\n")
+    write(project / "app" / "b.py", "def b(x):\n    return x.z\n")
+    made: list[int] = []
+    real = Linter._table_without
+
+    def noting(self, left_out):
+        table = real(self, left_out)
+        made.append(id(table))
+        return table
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Linter, "_table_without", noting)
+        check("--no-cache")
+    assert len(made) == 4 and len(set(made)) == 1  # (__init__, base, a, b)
+
+
+def test_a_json_map_added_in_another_module_relints_the_gated_file(project):
+    """The gate's question is noted: without it the cached, gated result of routes.py (which
+    did not change, nor did anything else it asked about) would be replayed."""
+    write(project / "app" / "base.py", BASE)
+    write(project / "app" / "models.py", MODELS)
+    write(project / "app" / "routes.py", ROUTE)
+    assert check() == []
+    write(project / "app" / "base.py", BASE_WITH_JSON_MAP)
+    assert check() == [("app/routes.py", "FAL303")]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        'item.data["touched"] = True',
+        'item.\\\n        data["touched"] = True',
+        '(item.  # why\n        data)["touched"] = True',
+        'payload = item.data\n    payload["touched"] = True',
+        'item.ｄata["touched"] = True',  # noqa: RUF001 (NFKC: the same name)
+    ],
+)
+def test_fal303_still_reports_however_the_column_is_spelled(project, spelling):
+    write(project / "app" / "base.py", BASE_WITH_JSON_MAP)
+    write(project / "app" / "models.py", MODELS)
+    route = ROUTE.replace('item.data["touched"] = True', spelling)
+    write(project / "app" / "routes.py", route)
+    assert check("--no-cache") == [("app/routes.py", "FAL303")]
