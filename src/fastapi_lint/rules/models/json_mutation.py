@@ -7,6 +7,7 @@ project index's column facts.
 from __future__ import annotations
 
 import ast
+import unicodedata
 from dataclasses import dataclass
 
 from fastapi_lint import lazy_re
@@ -35,8 +36,11 @@ FLAG_MODIFIED = "sqlalchemy.orm.attributes.flag_modified"
 _NOT_A_MODEL = "-"
 _GETTERS = frozenset({"get", "get_one"})  # session.get(Model, id)
 # The name after each dot, past spaces, line continuations and comments (`obj.  # why` then
-# `col` inside brackets is an attribute too); a lookahead, so no dot is passed over.
-_AFTER_A_DOT = lazy_re.compile(r"\.(?=(?:[\s\\]|#[^\n]*)*([A-Za-z_]\w*))")
+# `col` inside brackets is an attribute too); a lookahead, so no dot is passed over. A name is
+# a run of ASCII letters, digits and `_`, and of any non-ASCII character.
+_AFTER_A_DOT = lazy_re.compile(
+    r"\.(?=(?:[\s\\]|#[^\n]*)*([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+))"
+)
 
 
 @dataclass
@@ -140,12 +144,11 @@ class UntrackedJsonMutation(Rule):
         # name the file spells (`obj.column`, or the alias's `data = obj.column`). The index is
         # asked about the names after a dot (a superset of the file's attribute names: strings
         # and comments count too), so that the cache re-lints the file only when one of them
-        # becomes (or stops being) a JSON column. Non-ASCII text may spell a name otherwise
-        # (NFKC): not judged by name.
+        # becomes (or stops being) a JSON column.
         text = ctx.text
-        if not text.isascii():
-            return True
-        names = frozenset(_AFTER_A_DOT.findall(text))
+        names = set(_AFTER_A_DOT.findall(text))
+        if not text.isascii():  # Python reads a name as its NFKC form
+            names = {unicodedata.normalize("NFKC", name) for name in names}
         return bool(names) and bool(ctx.index.json_columns_named(tuple(sorted(names))))
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
