@@ -154,3 +154,78 @@ def test_fal303_still_reports_however_the_column_is_spelled(project, spelling):
     route = ROUTE.replace('item.data["touched"] = True', spelling)
     write(project / "app" / "routes.py", route)
     assert check("--no-cache") == [("app/routes.py", "FAL303")]
+
+
+def calls_to(monkeypatch, rule: type, handler: str = "visit_Call") -> list[int]:
+    """The lines of the nodes a rule's handler was called on."""
+    seen: list[int] = []
+    real = getattr(rule, handler)
+
+    def counting(self, node):
+        seen.append(node.lineno)
+        return real(self, node)
+
+    monkeypatch.setattr(rule, handler, counting)
+    return seen
+
+
+SYNC_ONLY = """\
+import time
+
+
+def wait() -> None:
+    time.sleep(1)
+"""
+
+
+def test_the_async_rules_do_not_walk_a_file_without_async_def(project, monkeypatch):
+    from fastapi_lint.rules.async_io.blocking_calls import BlockingCallInAsync
+    from fastapi_lint.rules.async_io.sync_sessions import SyncSessionInAsync
+    from fastapi_lint.rules.async_io.unawaited_calls import UnawaitedSessionCall
+
+    seen = [
+        calls_to(monkeypatch, rule)
+        for rule in (BlockingCallInAsync, SyncSessionInAsync, UnawaitedSessionCall)
+    ]
+    write(project / "app" / "jobs.py", SYNC_ONLY)
+    assert check("--no-cache") == []
+    assert seen == [[], [], []]
+    write(project / "app" / "jobs.py", SYNC_ONLY.replace("def wait", "async def wait"))
+    assert check("--no-cache") == [("app/jobs.py", "FAL201")]
+    assert seen == [[5], [5], [5]]
+
+
+ENGINE = """\
+{imports}
+
+engine = {call}("postgresql://app@db/app")
+"""
+
+
+def test_fal204_does_not_walk_a_file_that_cannot_name_an_async_engine(project, monkeypatch):
+    from fastapi_lint.rules.async_io.engine_urls import SyncDriverInAsyncEngine
+
+    seen = calls_to(monkeypatch, SyncDriverInAsyncEngine)
+    imports = "from sqlalchemy.orm import sessionmaker\nfrom sqlalchemy import create_engine"
+    write(project / "app" / "db.py", ENGINE.format(imports=imports, call="create_engine"))
+    assert check("--no-cache") == []
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [
+        ("from sqlalchemy.ext.asyncio import create_async_engine", "create_async_engine"),
+        ("import sqlalchemy.ext.asyncio as aio", "aio.create_async_engine"),
+        ("import sqlalchemy", "sqlalchemy.ext.asyncio.create_async_engine"),
+        ("from sqlalchemy.ext import asyncio", "asyncio.create_async_engine"),
+        ("from sqlalchemy.ext.asyncio.engine import create_async_engine as make", "make"),
+        ("from app.engines import *", "create_async_engine"),  # a project module's names
+    ],
+)
+def test_fal204_still_reports_however_the_engine_is_named(project, imports, call):
+    write(
+        project / "app" / "engines.py", "from sqlalchemy.ext.asyncio import create_async_engine\n"
+    )
+    write(project / "app" / "db.py", ENGINE.format(imports=imports, call=call))
+    assert check("--no-cache") == [("app/db.py", "FAL204")]
