@@ -229,3 +229,70 @@ def test_fal204_still_reports_however_the_engine_is_named(project, imports, call
     )
     write(project / "app" / "db.py", ENGINE.format(imports=imports, call=call))
     assert check("--no-cache") == [("app/db.py", "FAL204")]
+
+
+SQL = """\
+{imports}
+
+
+def by_name(name: str) -> object:
+    return {call}(f"SELECT * FROM users WHERE name = '{{name}}'")
+"""
+
+
+def test_fal403_does_not_walk_a_file_that_runs_no_sql(project, monkeypatch):
+    from fastapi_lint.rules.security.sql_injection import SqlStringInterpolation
+
+    seen = calls_to(monkeypatch, SqlStringInterpolation)
+    write(project / "app" / "q.py", SQL.format(imports="from sqlalchemy import select", call="str"))
+    assert check("--no-cache") == []
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [
+        ("from sqlalchemy import text as sql", "sql"),
+        ("import sqlalchemy.sql.expression as e", "e.text"),
+        ("from app.sql import *", "q"),  # `q` is `text` in a project module
+    ],
+)
+def test_fal403_still_reports_however_text_is_named(project, imports, call):
+    write(project / "app" / "sql.py", "from sqlalchemy import text as q\n")
+    write(project / "app" / "routes.py", SQL.format(imports=imports, call=call))
+    assert check("--no-cache") == [("app/routes.py", "FAL403")]
+
+
+TASKS = """\
+{imports}
+
+
+def write_log(message: str) -> None: ...
+
+
+def signup(email: str) -> object:
+    return {call}(write_log(email))
+"""
+
+
+def test_fal103_does_not_walk_a_file_that_queues_no_task(project, monkeypatch):
+    from fastapi_lint.rules.routes.background_tasks import CalledBackgroundTask
+
+    seen = calls_to(monkeypatch, CalledBackgroundTask)
+    write(project / "app" / "jobs.py", TASKS.format(imports="import os", call="print"))
+    assert check("--no-cache") == []
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [
+        ("from starlette.background import BackgroundTask as Later", "Later"),
+        ("import fastapi", "fastapi.BackgroundTask"),
+        ("from app.tasks import *", "Later"),
+    ],
+)
+def test_fal103_still_reports_however_the_task_is_named(project, imports, call):
+    write(project / "app" / "tasks.py", "from fastapi import BackgroundTask as Later\n")
+    write(project / "app" / "routes.py", TASKS.format(imports=imports, call=call))
+    assert check("--no-cache") == [("app/routes.py", "FAL103")]

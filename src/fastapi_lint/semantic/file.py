@@ -178,6 +178,12 @@ class SemanticFile:
         test for a whole file, before any node is resolved."""
         return not _prefixes(qualified).isdisjoint(self.imports.bindings.values())
 
+    def may_spell(self, *names: str) -> bool:
+        """Whether the file may spell one of these identifiers (an attribute a rule looks for):
+        its text holds one, or is not ASCII (Python reads a name as its NFKC form)."""
+        text = self.text
+        return any(name in text for name in names) or not text.isascii()
+
 
 @functools.cache
 def _prefixes(qualified: frozenset[str]) -> frozenset[str]:
