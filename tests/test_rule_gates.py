@@ -296,3 +296,46 @@ def test_fal103_still_reports_however_the_task_is_named(project, imports, call):
     write(project / "app" / "tasks.py", "from fastapi import BackgroundTask as Later\n")
     write(project / "app" / "routes.py", TASKS.format(imports=imports, call=call))
     assert check("--no-cache") == [("app/routes.py", "FAL103")]
+
+
+VALIDATED = """\
+{imports}
+
+
+class User(BaseModel):
+    name: str
+
+    @{decorator}("name")
+    def strip(cls, value: str) -> str:
+        return value.strip()
+"""
+
+
+def pydantic_v2(project: Path) -> None:
+    write(project / "pyproject.toml", "[tool.fastapi-lint]\npydantic-version = 2\n")
+
+
+def test_fal503_does_not_walk_a_file_that_cannot_name_a_v1_validator(project, monkeypatch):
+    from fastapi_lint.rules.pydantic_validators import PydanticV1Validator
+
+    pydantic_v2(project)
+    seen = calls_to(monkeypatch, PydanticV1Validator, "visit_FunctionDef")
+    imports = "from pydantic import BaseModel, field_validator"
+    write(project / "app" / "m.py", VALIDATED.format(imports=imports, decorator="field_validator"))
+    assert check("--no-cache") == []
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "decorator"),
+    [
+        ("from pydantic import BaseModel, validator as checks", "checks"),
+        ("import pydantic\nfrom pydantic import BaseModel", "pydantic.validator"),
+        ("from pydantic import BaseModel\nfrom app.compat import *", "checks"),
+    ],
+)
+def test_fal503_still_reports_however_the_validator_is_named(project, imports, decorator):
+    pydantic_v2(project)
+    write(project / "app" / "compat.py", "from pydantic import validator as checks\n")
+    write(project / "app" / "m.py", VALIDATED.format(imports=imports, decorator=decorator))
+    assert check("--no-cache") == [("app/m.py", "FAL503")]
