@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
+from fastapi_lint.semantic.facts import ClassFact, FunctionFact, LazyFacts, ModuleFacts
 from fastapi_lint.semantic.imports import ImportTable, canonical
 
 PYDANTIC = "pydantic"  # any Pydantic model, settings and SQLModel included
@@ -88,6 +88,7 @@ class ProjectIndex:
         self._bindings_answers: dict[object, frozenset[str]] = {}
         self._json_owners: dict[str, list[str]] | None = None
         self._json_names: frozenset[str] | None = None
+        self._decoded: bool | None = None
         self._method_answers: dict[str, bool] = {}
         self._includes: list | None = None
         self._facts_prints: dict[int, tuple[ModuleFacts, str]] = {}
@@ -385,6 +386,16 @@ class ProjectIndex:
                     maps_json = maps_json or "json" in fact.type_map.values()
             self._json_names = frozenset(names | mapped if maps_json else names)
         return self._json_names
+
+    def facts_decoded(self) -> bool:
+        """Whether every module's facts are in memory: none waits in the index cache to be
+        decoded (`LazyFacts`), so a question about every module decodes nothing. Worked out
+        once while the modules stay the same (a module decoded later leaves it False: the
+        answer only ever errs on the side of not asking). Not a question about the project:
+        no results depend on it, and it is not noted (semantic/queries.py)."""
+        if self._decoded is None:
+            self._decoded = not any(type(facts) is LazyFacts for facts in self.modules.values())
+        return self._decoded
 
     def json_columns_named(self, names: Iterable[str]) -> tuple[str, ...]:
         """The `names` some class may have a JSON column by (`json_column_names`), sorted."""

@@ -109,6 +109,9 @@ class RecordingIndex:
         self._note(query, answer, shared=name != _UNNAMED)  # two unnamed ones may differ
         return answer
 
+    def facts_decoded(self) -> bool:
+        return self.index.facts_decoded()  # not about the project: not noted
+
     def stored(self) -> dict[str, str]:
         """The answers as the results cache keeps them (queries written as JSON); a query of
         arguments JSON cannot hold is kept as one no replay answers."""

@@ -144,7 +144,11 @@ class UntrackedJsonMutation(Rule):
         # name the file spells (`obj.column`, or the alias's `data = obj.column`). The index is
         # asked about the names after a dot (a superset of the file's attribute names: strings
         # and comments count too), so that the cache re-lints the file only when one of them
-        # becomes (or stops being) a JSON column.
+        # becomes (or stops being) a JSON column. The answer reads every module's facts: it is
+        # asked only when they are all in memory (not in a warm run, where most wait in the
+        # index cache, and a lint of a few files would decode them all).
+        if not ctx.index.facts_decoded():
+            return True
         text = ctx.text
         names = set(_AFTER_A_DOT.findall(text))
         if not text.isascii():  # Python reads a name as its NFKC form
