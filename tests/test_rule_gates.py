@@ -339,3 +339,14 @@ def test_fal503_still_reports_however_the_validator_is_named(project, imports, d
     write(project / "app" / "compat.py", "from pydantic import validator as checks\n")
     write(project / "app" / "m.py", VALIDATED.format(imports=imports, decorator=decorator))
     assert check("--no-cache") == [("app/m.py", "FAL503")]
+
+
+def test_a_gate_that_raises_lets_its_rule_run(project, monkeypatch):
+    def broken(cls, ctx):
+        raise RuntimeError("a bug in a gate")
+
+    monkeypatch.setattr(UntrackedJsonMutation, "applies_to", classmethod(broken))
+    write(project / "app" / "base.py", BASE_WITH_JSON_MAP)
+    write(project / "app" / "models.py", MODELS)
+    write(project / "app" / "routes.py", ROUTE)
+    assert check("--no-cache") == [("app/routes.py", "FAL303")]
