@@ -14,6 +14,7 @@ import functools
 import hashlib
 import itertools
 import json
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -397,9 +398,13 @@ class ProjectIndex:
             self._decoded = not any(type(facts) is LazyFacts for facts in self.modules.values())
         return self._decoded
 
-    def json_columns_named(self, names: Iterable[str]) -> tuple[str, ...]:
-        """The `names` some class may have a JSON column by (`json_column_names`), sorted."""
-        return tuple(sorted(self.json_column_names().intersection(names)))
+    def json_columns_printed(self, prints: Iterable[int]) -> tuple[str, ...]:
+        """The names some class may have a JSON column by (`json_column_names`) whose
+        `name_print` is one of `prints`, sorted."""
+        wanted = frozenset(prints)
+        return tuple(
+            sorted(name for name in self.json_column_names() if name_print(name) in wanted)
+        )
 
     def _all_json_columns(self) -> dict[str, list[str]]:
         owners: dict[str, list[str]] = {}
@@ -637,6 +642,13 @@ class ProjectIndex:
             text = json.dumps(facts.to_json(), sort_keys=True)
             known = self._facts_prints[id(facts)] = (facts, _short_digest(text))
         return known[1]
+
+
+def name_print(name: str) -> int:
+    """A 16-bit print of a name, stable across runs: what a file's lint tells the index (and the
+    results cache keeps) of the names it spells, instead of the names, which may be taken from
+    a secret in a string. Two names with one print only make a rule run where it need not."""
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) & 0xFFFF
 
 
 def _short_digest(text: str) -> str:

@@ -31,7 +31,7 @@ _ASKED = (
     "defines_method",
     "field_annotation",
     "json_columns",
-    "json_columns_named",
+    "json_columns_printed",
     "classes_with_column",
     "value_callee",
     "alias",

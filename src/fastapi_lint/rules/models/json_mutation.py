@@ -14,7 +14,7 @@ from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic.annotations import declared_classes
-from fastapi_lint.semantic.index import MAPPED
+from fastapi_lint.semantic.index import MAPPED, name_print
 
 # -- FAL303 -----------------------------------------------------------------------------------
 MUTATING_METHODS = frozenset(
@@ -144,16 +144,20 @@ class UntrackedJsonMutation(Rule):
         # name the file spells (`obj.column`, or the alias's `data = obj.column`). The index is
         # asked about the names after a dot (a superset of the file's attribute names: strings
         # and comments count too), so that the cache re-lints the file only when one of them
-        # becomes (or stops being) a JSON column. The answer reads every module's facts: it is
-        # asked only when they are all in memory (not in a warm run, where most wait in the
-        # index cache, and a lint of a few files would decode them all).
+        # becomes (or stops being) a JSON column; by their prints, as those of a string may be
+        # a secret's. The answer reads every module's facts: it is asked only when they are
+        # all in memory (not in a warm run, where most wait in the index cache, and a lint of
+        # a few files would decode them all).
         if not ctx.index.facts_decoded():
             return True
         text = ctx.text
         names = set(_AFTER_A_DOT.findall(text))
         if not text.isascii():  # Python reads a name as its NFKC form
             names = {unicodedata.normalize("NFKC", name) for name in names}
-        return bool(names) and bool(ctx.index.json_columns_named(tuple(sorted(names))))
+        if not names:
+            return False
+        prints = sorted({name_print(name) for name in names})
+        return bool(ctx.index.json_columns_printed(tuple(prints)))
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         changes: dict[tuple[str, str], list[_Mutation]] = {}
