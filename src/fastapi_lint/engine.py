@@ -128,7 +128,7 @@ class Linter:
                 continue
             try:
                 applies = rule.applies_to(ctx)
-            except Exception:  # a bug in a gate: the rule runs (and reports its own bug)
+            except Exception:  # a bug in a gate: the rule runs, as it would without one
                 applies = True
             if not applies:
                 gated.append(position)
