@@ -148,12 +148,13 @@ def test_a_json_map_added_in_another_module_relints_the_gated_file(project):
         'item.ｄata["touched"] = True',  # noqa: RUF001 (NFKC: the same name)
     ],
 )
-def test_fal303_still_reports_however_the_column_is_spelled(project, spelling):
+@pytest.mark.parametrize("cache", [(), ("--no-cache",)])  # the gate asks the index or not
+def test_fal303_still_reports_however_the_column_is_spelled(project, spelling, cache):
     write(project / "app" / "base.py", BASE_WITH_JSON_MAP)
     write(project / "app" / "models.py", MODELS)
     route = ROUTE.replace('item.data["touched"] = True', spelling)
     write(project / "app" / "routes.py", route)
-    assert check("--no-cache") == [("app/routes.py", "FAL303")]
+    assert check(*cache) == [("app/routes.py", "FAL303")]
 
 
 def calls_to(monkeypatch, rule: type, handler: str = "visit_Call") -> list[int]:

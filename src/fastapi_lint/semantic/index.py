@@ -75,6 +75,8 @@ INHERITED = frozenset({PYDANTIC, SETTINGS, SQLMODEL, MAPPED, ENUM, APP, ROUTER, 
 
 
 class ProjectIndex:
+    notes_queries = False  # (a `RecordingIndex` notes them: semantic/queries.py)
+
     def __init__(self) -> None:
         self.modules: dict[str, ModuleFacts] = {}
         self.digest = ""  # set by the runner: changes when any module's facts change

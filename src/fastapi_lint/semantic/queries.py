@@ -61,6 +61,8 @@ class RecordingIndex:
     `add_star_names`) run the index's code against this recorder, so the queries they make
     are the ones noted."""
 
+    notes_queries = True
+
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
         self.answers: dict[tuple, str] = {}
