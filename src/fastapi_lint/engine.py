@@ -55,7 +55,11 @@ class Linter:
         self.record = record
         self._rules: list[type[Rule]] | None = None
         self._table: dict[type, list[tuple[int, Callable]]] | None = None
-        self._stub_table: dict[type, list[tuple[int, Callable]]] | None = None
+        # The table without the handlers of some rules (keyed by their positions): stubs leave
+        # out the rules that do not check them, each file the rules that cannot report in it.
+        self._tables: dict[frozenset[int], dict[type, list[tuple[int, Callable]]]] = {}
+        self._gated: list[tuple[int, type[Rule]]] | None = None
+        self._stub_rules: frozenset[int] | None = None
         self.option_values: dict = {}  # rule options, looked up once per run (`Rule.option`)
 
     @property
@@ -84,13 +88,51 @@ class Linter:
     @property
     def stub_table(self) -> dict[type, list[tuple[int, Callable]]]:
         """`table` without the handlers of rules that do not check stubs (`Rule.checks_stubs`)."""
-        if self._stub_table is None:
-            rules = self.rules
-            self._stub_table = {
-                node_type: [entry for entry in entries if rules[entry[0]].checks_stubs]
+        return self._table_without(self._stubs_left_out())
+
+    def _stubs_left_out(self) -> frozenset[int]:
+        if self._stub_rules is None:
+            self._stub_rules = frozenset(
+                position for position, rule in enumerate(self.rules) if not rule.checks_stubs
+            )
+        return self._stub_rules
+
+    def _table_without(self, left_out: frozenset[int]) -> dict[type, list[tuple[int, Callable]]]:
+        """`table` without the handlers of the rules at `left_out`: made once per set of rules
+        left out, not per file."""
+        if not left_out:
+            return self.table
+        table = self._tables.get(left_out)
+        if table is None:
+            table = self._tables[left_out] = {
+                node_type: kept
                 for node_type, entries in self.table.items()
+                if (kept := [entry for entry in entries if entry[0] not in left_out])
             }
-        return self._stub_table
+        return table
+
+    def _left_out(self, ctx: FileContext) -> frozenset[int]:
+        """The positions of the rules this file's walk leaves out: those a stub does not
+        concern, and those that say they cannot report in it (`Rule.applies_to`)."""
+        if self._gated is None:
+            self._gated = [
+                (position, rule)
+                for position, rule in enumerate(self.rules)
+                if rule.applies_to.__func__ is not Rule.applies_to.__func__
+            ]
+        stub = ctx.location.endswith(".pyi")
+        left_out = self._stubs_left_out() if stub else frozenset()
+        gated = []
+        for position, rule in self._gated:
+            if position in left_out:
+                continue
+            try:
+                applies = rule.applies_to(ctx)
+            except Exception:  # a bug in a gate: the rule runs, as it would without one
+                applies = True
+            if not applies:
+                gated.append(position)
+        return left_out.union(gated) if gated else left_out
 
     def prepare(self) -> None:
         """Import the selected rules and make their handler table now, not at the first lint."""
@@ -157,8 +199,9 @@ class Linter:
         order; what a node's type needs (its handlers bound to this file's rules, scope or not,
         child fields) is looked up once per type, and a failing rule's handlers leave the
         table."""
-        rules = [rule(ctx) for rule in self.rules]
-        dispatch = self.stub_table if ctx.location.endswith(".pyi") else self.table
+        left_out = self._left_out(ctx)
+        dispatch = self._table_without(left_out)
+        rules = [None if p in left_out else rule(ctx) for p, rule in enumerate(self.rules)]
         kinds: dict[type, tuple] = {}
         scopes = ctx.scopes
         stack: list = [ctx.tree]

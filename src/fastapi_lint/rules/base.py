@@ -67,6 +67,15 @@ class Rule:
             raise RuntimeError(f"rule code {cls.code} is used twice")
         REGISTRY[cls.code] = cls
 
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        """Whether the rule may report anything in this file, asked once per file before the
+        walk: False leaves its handlers out of the file's walk, which then makes none of its
+        calls. An override must answer True wherever the rule could report (a cheap superset
+        of its findings' conditions, written down in its comment), and ask the project index
+        only through `ctx.index`, so that the results cache notes the question."""
+        return True
+
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
 

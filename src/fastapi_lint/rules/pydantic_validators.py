@@ -13,7 +13,7 @@ import ast
 from dataclasses import replace
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix, Import
-from fastapi_lint.rules.base import FixAvailability, Rule
+from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.rules.pydantic_v2 import uses_pydantic_v2
 
 FIELD_VALIDATORS = frozenset(
@@ -30,6 +30,7 @@ ROOT_VALIDATORS = frozenset(
         "pydantic.deprecated.class_validators.root_validator",
     }
 )
+_VALIDATORS = FIELD_VALIDATORS | ROOT_VALIDATORS
 FIELD_CALLS = frozenset({"pydantic.Field", "pydantic.fields.Field"})
 # v1 keywords the fix knows (`each_item` has no v2 equivalent; `allow_reuse` is dropped).
 FIELD_KEYWORDS = frozenset({"pre", "always", "check_fields", "allow_reuse"})
@@ -111,6 +112,10 @@ class PydanticV1Validator(Rule):
         "which receives the model instance instead of a dict of values",
     }
     fix_title = "Use `@{decorator}`"
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        return ctx.may_resolve_to(_VALIDATORS)  # it reports decorators that resolve to one
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         for decorator in node.decorator_list:

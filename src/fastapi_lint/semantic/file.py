@@ -7,11 +7,13 @@ semantic modules take this, never the rule context.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi_lint.semantic.facts import class_header
 from fastapi_lint.semantic.fastapi_calls import dependency_providers
+from fastapi_lint.semantic.imports import CANONICAL
 from fastapi_lint.semantic.locals import FunctionSessions
 from fastapi_lint.semantic.model import FileModel
 from fastapi_lint.semantic.routes import Route, endpoint_registrations, route_of
@@ -168,3 +170,29 @@ class SemanticFile:
         except KeyError:
             found = self._memo[key] = compute()
             return found
+
+    def may_resolve_to(self, qualified: frozenset[str]) -> bool:
+        """Whether `resolve` can give one of the `qualified` names in this file: some binding
+        is one of them, or a module or class above one, or above a name folded into one
+        (`resolve` reads the bindings only: a name's binding, then `.attr`s). A superset
+        test for a whole file, before any node is resolved."""
+        return not _prefixes(qualified).isdisjoint(self.imports.bindings.values())
+
+    def may_spell(self, *names: str) -> bool:
+        """Whether the file may spell one of these identifiers (an attribute a rule looks for):
+        its text holds one, or is not ASCII (Python reads a name as its NFKC form)."""
+        text = self.text
+        return any(name in text for name in names) or not text.isascii()
+
+
+@functools.cache
+def _prefixes(qualified: frozenset[str]) -> frozenset[str]:
+    """The names and every dotted prefix of them, and of the names `CANONICAL` folds into
+    them."""
+    names = set(qualified)
+    names.update(raw for raw, folded in CANONICAL.items() if folded in qualified)
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        found.update(".".join(parts[:cut]) for cut in range(1, len(parts) + 1))
+    return frozenset(found)

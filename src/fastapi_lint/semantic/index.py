@@ -14,9 +14,11 @@ import functools
 import hashlib
 import itertools
 import json
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
-from fastapi_lint.semantic.facts import ClassFact, FunctionFact, ModuleFacts
+from fastapi_lint.semantic.facts import ClassFact, FunctionFact, LazyFacts, ModuleFacts
 from fastapi_lint.semantic.imports import ImportTable, canonical
 
 PYDANTIC = "pydantic"  # any Pydantic model, settings and SQLModel included
@@ -73,6 +75,8 @@ INHERITED = frozenset({PYDANTIC, SETTINGS, SQLMODEL, MAPPED, ENUM, APP, ROUTER, 
 
 
 class ProjectIndex:
+    notes_queries = False  # (a `RecordingIndex` notes them: semantic/queries.py)
+
     def __init__(self) -> None:
         self.modules: dict[str, ModuleFacts] = {}
         self.digest = ""  # set by the runner: changes when any module's facts change
@@ -86,6 +90,8 @@ class ProjectIndex:
         self._kinds: dict[str, frozenset[str]] = {}
         self._bindings_answers: dict[object, frozenset[str]] = {}
         self._json_owners: dict[str, list[str]] | None = None
+        self._json_names: frozenset[str] | None = None
+        self._decoded: bool | None = None
         self._method_answers: dict[str, bool] = {}
         self._includes: list | None = None
         self._facts_prints: dict[int, tuple[ModuleFacts, str]] = {}
@@ -367,6 +373,41 @@ class ProjectIndex:
             self._json_owners = self._all_json_columns()
         return self._json_owners.get(column, [])
 
+    def json_column_names(self) -> frozenset[str]:
+        """Every name `json_columns` can give the kind "json" for, whatever the class: the JSON
+        columns any class declares, and when any class maps an annotation to JSON (its
+        `type_annotation_map`), every `Mapped[...]` name left to a map. A superset (bases,
+        overrides and kinds are not worked out), for rules to skip files that name none."""
+        if self._json_names is None:
+            names: set[str] = set()
+            mapped: set[str] = set()
+            maps_json = False
+            for facts in {id(facts): facts for facts in self.modules.values()}.values():
+                for fact in facts.classes:
+                    names.update(name for name, kind in fact.columns.items() if kind == "json")
+                    mapped.update(fact.mapped_annotations)
+                    maps_json = maps_json or "json" in fact.type_map.values()
+            self._json_names = frozenset(names | mapped if maps_json else names)
+        return self._json_names
+
+    def facts_decoded(self) -> bool:
+        """Whether every module's facts are in memory: none waits in the index cache to be
+        decoded (`LazyFacts`), so a question about every module decodes nothing. Worked out
+        once while the modules stay the same (a module decoded later leaves it False: the
+        answer only ever errs on the side of not asking). Not a question about the project:
+        no results depend on it, and it is not noted (semantic/queries.py)."""
+        if self._decoded is None:
+            self._decoded = not any(type(facts) is LazyFacts for facts in self.modules.values())
+        return self._decoded
+
+    def json_columns_printed(self, prints: Iterable[int]) -> tuple[str, ...]:
+        """The names some class may have a JSON column by (`json_column_names`) whose
+        `name_print` is one of `prints`, sorted."""
+        wanted = frozenset(prints)
+        return tuple(
+            sorted(name for name in self.json_column_names() if name_print(name) in wanted)
+        )
+
     def _all_json_columns(self) -> dict[str, list[str]]:
         owners: dict[str, list[str]] = {}
         for module, facts in self.modules.items():
@@ -603,6 +644,13 @@ class ProjectIndex:
             text = json.dumps(facts.to_json(), sort_keys=True)
             known = self._facts_prints[id(facts)] = (facts, _short_digest(text))
         return known[1]
+
+
+def name_print(name: str) -> int:
+    """A 16-bit print of a name, stable across runs: what a file's lint tells the index (and the
+    results cache keeps) of the names it spells, instead of the names, which may be taken from
+    a secret in a string. Two names with one print only make a rule run where it need not."""
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) & 0xFFFF
 
 
 def _short_digest(text: str) -> str:

@@ -31,6 +31,7 @@ _ASKED = (
     "defines_method",
     "field_annotation",
     "json_columns",
+    "json_columns_printed",
     "classes_with_column",
     "value_callee",
     "alias",
@@ -59,6 +60,8 @@ class RecordingIndex:
     (query -> fingerprint). Queries that take a file's own facts (`kinds_of`,
     `add_star_names`) run the index's code against this recorder, so the queries they make
     are the ones noted."""
+
+    notes_queries = True
 
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
@@ -107,6 +110,9 @@ class RecordingIndex:
         query = ("packages_import", tuple(sorted(packages)), name)
         self._note(query, answer, shared=name != _UNNAMED)  # two unnamed ones may differ
         return answer
+
+    def facts_decoded(self) -> bool:
+        return self.index.facts_decoded()  # not about the project: not noted
 
     def stored(self) -> dict[str, str]:
         """The answers as the results cache keeps them (queries written as JSON); a query of

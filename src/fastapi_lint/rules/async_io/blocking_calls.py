@@ -7,7 +7,7 @@ import ast
 from collections.abc import Callable
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
-from fastapi_lint.rules.async_io.calls import CallPosition, async_function
+from fastapi_lint.rules.async_io.calls import CallPosition, async_function, may_hold_async_def
 from fastapi_lint.rules.async_io.clients import SyncClients
 from fastapi_lint.rules.async_io.entry_points import script_entry_points
 from fastapi_lint.rules.async_io.project_methods import ProjectMethods
@@ -144,6 +144,10 @@ class BlockingCallInAsync(Rule):
             "Also check an `async def` that the module only runs with `asyncio.run(...)`",
         ),
     )
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        return may_hold_async_def(ctx)  # it reports inside an `async def` only
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)

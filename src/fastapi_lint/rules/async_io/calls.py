@@ -24,6 +24,13 @@ AWAITABLE_TAKERS = frozenset(
 )
 
 
+def may_hold_async_def(ctx: FileContext) -> bool:
+    """Whether the file can hold an `async def` (a gate for rules that report only inside one:
+    `Rule.applies_to`). The keyword is always spelled so: a name NFKC-normalized to it is a
+    syntax error there. Asked once per file, whichever of the five rules asks."""
+    return ctx.memo(may_hold_async_def, lambda: "async" in ctx.text)
+
+
 def async_function(ctx: FileContext) -> ast.AsyncFunctionDef | None:
     """The `async def` whose own body is being visited (None in a nested def, lambda, class)."""
     innermost = ctx.scopes[-1] if ctx.scopes else None

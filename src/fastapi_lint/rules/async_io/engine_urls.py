@@ -69,12 +69,12 @@ class SyncDriverInAsyncEngine(Rule):
     fix_title = "Use the async driver: `{replacement}://`"
     fix_availability = FixAvailability.ALWAYS
 
-    def __init__(self, ctx: FileContext) -> None:
-        super().__init__(ctx)
-        self.engines_possible = ctx.imports_module("sqlalchemy")  # else no call names one
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        return ctx.may_resolve_to(ASYNC_ENGINES)  # else no call's callee is one
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not self.engines_possible or self.ctx.resolve(node.func) not in ASYNC_ENGINES:
+        if self.ctx.resolve(node.func) not in ASYNC_ENGINES:
             return
         url = node.args[0] if node.args else None
         for keyword in node.keywords:

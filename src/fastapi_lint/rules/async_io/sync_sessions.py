@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
-from fastapi_lint.rules.async_io.calls import async_function, with_note
+from fastapi_lint.rules.async_io.calls import async_function, may_hold_async_def, with_note
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic.sessions import IO_METHODS
 
@@ -77,6 +77,10 @@ class SyncSessionInAsync(Rule):
     }
     fix_title = "Make the route a plain `def` (FastAPI runs it in its threadpool)"
     fix_availability = FixAvailability.SOMETIMES
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        return may_hold_async_def(ctx)  # it reports inside an `async def` only
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)

@@ -10,6 +10,7 @@ from fastapi_lint.rules.async_io.calls import (
     CallPosition,
     async_function,
     await_edits,
+    may_hold_async_def,
     with_note,
 )
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
@@ -95,6 +96,10 @@ class UnawaitedSessionCall(Rule):
     message = "`{receiver}.{method}()` is a coroutine and is never awaited"
     fix_title = "Add `await`"
     fix_availability = FixAvailability.ALWAYS
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        return may_hold_async_def(ctx)  # it reports inside an `async def` only
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)

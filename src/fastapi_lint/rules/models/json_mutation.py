@@ -7,12 +7,14 @@ project index's column facts.
 from __future__ import annotations
 
 import ast
+import unicodedata
 from dataclasses import dataclass
 
+from fastapi_lint import lazy_re
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
 from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic.annotations import declared_classes
-from fastapi_lint.semantic.index import MAPPED
+from fastapi_lint.semantic.index import MAPPED, name_print
 
 # -- FAL303 -----------------------------------------------------------------------------------
 MUTATING_METHODS = frozenset(
@@ -33,6 +35,12 @@ MUTATING_METHODS = frozenset(
 FLAG_MODIFIED = "sqlalchemy.orm.attributes.flag_modified"
 _NOT_A_MODEL = "-"
 _GETTERS = frozenset({"get", "get_one"})  # session.get(Model, id)
+# The name after each dot, past spaces, line continuations and comments (`obj.  # why` then
+# `col` inside brackets is an attribute too); a lookahead, so no dot is passed over. A name is
+# a run of ASCII letters, digits and `_`, and of any non-ASCII character.
+_AFTER_A_DOT = lazy_re.compile(
+    r"\.(?=(?:[\s\\]|#[^\n]*)*([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+))"
+)
 
 
 @dataclass
@@ -129,6 +137,32 @@ class UntrackedJsonMutation(Rule):
         "see the change and never saves it"
     )
     fix_title = 'Call `flag_modified({obj}, "{column}")` after the change'
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        # A finding needs `json_columns(model)[column] == "json"`, and `column` is an attribute
+        # name the file spells (`obj.column`, or the alias's `data = obj.column`). The index is
+        # asked about the names after a dot (a superset of the file's attribute names: strings
+        # and comments count too), so that the cache re-lints the file only when one of them
+        # becomes (or stops being) a JSON column; by their prints, as those of a string may be
+        # a secret's. The answer reads every module's facts: it is asked only when they are
+        # all in memory (not in a warm run, where most wait in the index cache, and a lint of
+        # a few files would decode them all). Without a results cache to replay the question,
+        # the index's names are looked for in the text instead.
+        if not ctx.index.facts_decoded():
+            return True
+        text = ctx.text
+        if not ctx.index.notes_queries:  # no results cache: the answer need not be replayable
+            columns = ctx.index.json_column_names()
+            if not columns or text.isascii():
+                return any(column in text for column in columns)
+        names = set(_AFTER_A_DOT.findall(text))
+        if not text.isascii():  # Python reads a name as its NFKC form
+            names = {unicodedata.normalize("NFKC", name) for name in names}
+        if not names:
+            return False
+        prints = sorted({name_print(name) for name in names})
+        return bool(ctx.index.json_columns_printed(tuple(prints)))
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         changes: dict[tuple[str, str], list[_Mutation]] = {}

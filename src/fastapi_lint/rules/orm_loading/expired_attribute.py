@@ -6,7 +6,8 @@ import ast
 from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
-from fastapi_lint.rules.base import FixAvailability, Rule
+from fastapi_lint.rules.async_io.calls import may_hold_async_def
+from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.rules.orm_loading.function_loads import function_loads
 from fastapi_lint.rules.orm_loading.function_text import (
     COMMIT_CALLS,
@@ -143,6 +144,10 @@ class ExpiredAttributeAfterCommit(Rule):
         "`await {session}.refresh({name})` after the commit",
     }
     fix_title = "Refresh `{name}` after the commit"
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        return may_hold_async_def(ctx)  # it reports inside an `async def` only
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         if not mentions(self.ctx, node, COMMIT_CALLS):

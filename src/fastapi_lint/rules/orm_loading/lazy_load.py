@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
-from fastapi_lint.rules.base import FixAvailability, Rule
+from fastapi_lint.rules.async_io.calls import may_hold_async_def
+from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.rules.orm_loading.function_loads import function_loads
 from fastapi_lint.rules.orm_loading.function_text import (
     LOAD_CALLS,
@@ -172,6 +173,10 @@ class LazyLoadInAsync(Rule):
         "query `{query}` on line {line} does not load: raises MissingGreenlet",
     }
     fix_title = "Load `{attribute}` with `selectinload({model}.{attribute})`"
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        return may_hold_async_def(ctx)  # it reports inside an `async def` only
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         if not mentions(self.ctx, node, LOAD_CALLS):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from fastapi_lint.diagnostics import Applicability, Edit, Fix
-from fastapi_lint.rules.base import FixAvailability, Rule
+from fastapi_lint.rules.base import FileContext, FixAvailability, Rule
 from fastapi_lint.semantic.annotations import declared_classes
 
 BACKGROUND_TASKS = "starlette.background.BackgroundTasks"
@@ -64,6 +64,11 @@ class CalledBackgroundTask(Rule):
     message = "`{task}(...)` runs now, in the request; the task queues its result"
     fix_title = "Pass `{task}` and its arguments to the task"
     fix_availability = FixAvailability.SOMETIMES
+
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        # It reports `x.add_task(f(...))` and `BackgroundTask(f(...))` only.
+        return ctx.may_spell("add_task") or ctx.may_resolve_to(BACKGROUND_TASK)
 
     def visit_Call(self, node: ast.Call) -> None:
         if not node.args or not isinstance(node.args[0], ast.Call):

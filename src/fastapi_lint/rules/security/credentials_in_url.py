@@ -78,10 +78,12 @@ class CredentialsInUrl(Rule):
             self.f_string_parts.add(id(node.value))  # a docstring documents URL shapes
 
     def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if type(value) is not str or "://" not in value:
+            return  # (most constants: asked before the set of parts)
         if id(node) in self.f_string_parts:
             return  # checked as part of its f-string, or a docstring
-        if isinstance(node.value, str) and "://" in node.value:
-            self._check(node, node.value)
+        self._check(node, value)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         self.f_string_parts.update(id(part) for part in node.values)

@@ -244,7 +244,8 @@ class HardcodedSecret(Rule):
 
     # -- by format -----------------------------------------------------------------------------
     def visit_Constant(self, node: ast.Constant) -> None:
-        if not isinstance(node.value, str) or id(node) in self.seen or len(node.value) < 20:
+        value = node.value
+        if type(value) is not str or len(value) < 20 or id(node) in self.seen:
             return
         if not _may_hold_a_format(node.value):
             return  # (what `credential_format` asks first), before the scopes are read

@@ -138,8 +138,17 @@ def name_words(name: str) -> list[str]:
     return [word for word in re.split(r"[_\-\s.]+", spaced.lower()) if word]
 
 
+# What a name's lower-case text holds when one of its words is a secret word or ends a pair:
+# each word is a piece of it (the split only adds separators). Most names hold none, and are
+# answered before they are split into words.
+_SECRET_PARTS = ("key", "secret", "passw", "pwd", "token")
+
+
 @functools.lru_cache(maxsize=4096)
 def names_a_secret(name: str) -> bool:
+    lower = name.lower()
+    if not any(part in lower for part in _SECRET_PARTS):
+        return False
     words = name_words(name)
     if not words or any(word in DESCRIPTIVE_WORDS for word in words):
         return False

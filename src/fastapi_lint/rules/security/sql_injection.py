@@ -58,6 +58,16 @@ def _statement_positions(sql: str, values: list) -> list:
 _SQL_METHODS = frozenset({"text", "execute", "executemany", "exec_driver_sql"})
 
 
+_TEXT = frozenset({"sqlalchemy.text"})
+
+
+def _migration(ctx: FileContext) -> bool:
+    """Migrations run offline, on the author's own identifiers."""
+    return ctx.imports_module("alembic") or bool(
+        MIGRATION_FOLDERS.intersection(PurePath(ctx.location).parts[:-1])
+    )
+
+
 def _single_target(statement: ast.Assign | ast.AugAssign) -> ast.expr | None:
     if isinstance(statement, ast.AugAssign):
         return statement.target
@@ -141,12 +151,17 @@ class SqlStringInterpolation(Rule):
     }
     fix_title = 'Use bound parameters: `text("... :name ...").bindparams(name=...)`'
 
+    @classmethod
+    def applies_to(cls, ctx: FileContext) -> bool:
+        # It reports a call of `sqlalchemy.text` or of an `execute`, `executemany` or
+        # `exec_driver_sql` method, outside migrations.
+        return not _migration(ctx) and (
+            ctx.may_spell("execute", "exec_driver_sql") or ctx.may_resolve_to(_TEXT)
+        )
+
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        # migrations run offline, on the author's own identifiers
-        self._migration = ctx.imports_module("alembic") or bool(
-            MIGRATION_FOLDERS.intersection(PurePath(ctx.location).parts[:-1])
-        )
+        self._migration = _migration(ctx)
         self._values: dict[ast.AST, OutsideValues] = {}
         self._cursors: dict[ast.AST, frozenset[str]] = {}
 
