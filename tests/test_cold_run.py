@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fastapi_lint import cli as cli_module
 from fastapi_lint import pipeline
 from fastapi_lint.checking import load
 from fastapi_lint.cli import main
@@ -477,15 +478,16 @@ def _shown(output_format: str, *args: str) -> str:
 
 
 def test_the_parent_is_sent_a_file_s_text_once_at_most(demo, monkeypatch):
-    """A worker's report comes without the text the parent has from phase 1; without a
-    results cache the parent is not sent the text at all, and reads it if an output shows
-    source. A report with secrets keeps its text: outputs must mask them whatever happens to
-    the file meanwhile. Every output is the one of one process."""
+    """A worker's report comes without the text the parent has from phase 1; a run that shows
+    rows and caches nothing is not sent the text at all. A report with secrets keeps its text:
+    outputs must mask them whatever happens to the file meanwhile. Every output is the one of
+    one process."""
     import pickle
 
-    formats = ("json", "full", "sarif")
+    runs = {("concise", "--no-cache"): 0, ("json", "--no-cache"): 1, ("full", "--no-cache"): 1}
+    runs |= {("sarif", "--no-cache"): 1, ("concise",): 1}  # (the last writes the caches)
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
-    alone = {name: _shown(name, "--no-cache") for name in formats}
+    alone = {args: _shown(*args) for args in runs}
     parent, real_loads = os.getpid(), pickle.loads
     sent: list[tuple[str, bool]] = []  # (kind of message, with secrets) of each text sent
 
@@ -501,14 +503,12 @@ def test_the_parent_is_sent_a_file_s_text_once_at_most(demo, monkeypatch):
     monkeypatch.setattr(pickle, "loads", noting)
     monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
     files = len(list(demo.rglob("*.py")))
-    for name in formats:
+    for args, items in runs.items():
         sent.clear()
-        assert _shown(name, "--no-cache") == alone[name]
-        assert sent and all(kind == "report" and secrets for kind, secrets in sent)
-    sent.clear()
-    assert _shown("json") == alone["json"]  # writing the caches: their entries need the text
-    assert sent.count(("item", False)) == files
-    assert all(secrets for kind, secrets in sent if kind == "report")
+        shutil.rmtree(demo / ".fastapi_lint_cache", ignore_errors=True)  # (a cold run)
+        assert _shown(*args) == alone[args]
+        assert sent.count(("item", False)) == items * files, args
+        assert ("report", True) in sent and ("report", False) not in sent, args
 
 
 def test_workers_send_rows_when_the_output_shows_no_more(demo, monkeypatch):
@@ -540,3 +540,82 @@ def test_workers_send_rows_when_the_output_shows_no_more(demo, monkeypatch):
         shutil.rmtree(demo / ".fastapi_lint_cache", ignore_errors=True)  # (a cold run)
         assert _shown(*args) == alone[args]
         assert as_rows and set(as_rows) == {rows}, args
+
+
+def test_a_worker_failing_between_the_phases_is_reported(demo, monkeypatch):
+    """A worker that fails after its reads (the parent then writes to a closed pipe) is a
+    failure of the run with the worker's traceback (status 2), not a reader gone away."""
+    from fastapi_lint.engine import Linter
+
+    def failing(linter):
+        raise RuntimeError("prepare failed in a worker")
+
+    monkeypatch.setattr(Linter, "prepare", failing)
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "2")
+    result = CliRunner().invoke(main, ["check", "--no-cache", "."])
+    assert result.exit_code == 2, result.output
+    assert "a worker process" in result.output
+
+
+def test_outputs_show_the_text_that_was_linted_whatever_happens_to_the_file(demo, monkeypatch):
+    """A file changed after the workers linted it: outputs that show source or fingerprint it
+    (full, gitlab, baselines) use the text that was linted, with workers as in one process."""
+    real_render = cli_module._render
+    edited = demo / "app" / "services.py"
+
+    def edit_then_render(*args, **kwargs):
+        edited.write_text(edited.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+        return real_render(*args, **kwargs)
+
+    original = edited.read_text(encoding="utf-8")
+    outputs = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("FASTAPI_LINT_JOBS", jobs)
+        for name in ("full", "gitlab"):
+            edited.write_text(original, encoding="utf-8")
+            monkeypatch.setattr(cli_module, "_render", edit_then_render)
+            outputs[jobs, name] = _shown(name, "--no-cache")
+            monkeypatch.setattr(cli_module, "_render", real_render)
+    for name in ("full", "gitlab"):
+        assert outputs["2", name] == outputs["1", name]
+    assert "FAL301" in outputs["2", "full"] and "services.py:" in outputs["2", "full"]
+
+
+def test_a_file_replaced_by_a_pipe_is_not_waited_for(tmp_path):
+    import threading
+
+    from fastapi_lint.checking import TextOf
+
+    path = tmp_path / "app.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    digest = load(path).digest
+    assert TextOf(path, digest)() == "x = 1\n"
+    path.unlink()
+    os.mkfifo(path)
+    texts: list[str] = []
+    reading = threading.Thread(target=lambda: texts.append(TextOf(path, digest)()), daemon=True)
+    reading.start()
+    reading.join(timeout=10)
+    waited = reading.is_alive()
+    if waited:  # let it go: a writer that closes at once
+        os.close(os.open(path, os.O_WRONLY))
+    assert not waited and texts == [""]
+
+
+def test_trees_parsed_for_the_lint_are_freed_as_it_goes(demo, monkeypatch):
+    """With the facts cached and the results not, each tree is parsed for its lint: those are
+    freed one by one (a run of a large project would hold them all), the phase's own kept."""
+    from fastapi_lint import memo
+
+    monkeypatch.setenv("FASTAPI_LINT_JOBS", "1")
+    assert CliRunner().invoke(main, ["check", "."]).exit_code == 1  # the caches written
+    kept: list = []
+    argv = ["fastapi-lint", "check", "--select", "FAL301", "-q", "."]  # other settings
+    monkeypatch.setattr(sys, "argv", argv)
+    try:
+        with pytest.raises(SystemExit):
+            memo.main(kept)
+    finally:
+        pipeline.leave_trees_to_exit(None)
+        cli_module.kept_until_exit = None
+    assert not any(isinstance(tree, ast.Module) for tree in kept)

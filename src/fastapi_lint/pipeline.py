@@ -297,13 +297,16 @@ class Share:
         """Phase 2: the report of each pending (position, path) this share read."""
         for position, path in pending:
             item = self.kept[path]
-            if item.tree is None and item.error is None and item.source is not None:
+            parsed_here = item.tree is None and item.error is None and item.source is not None
+            if parsed_here:
                 item.tree = parse(item.source.text, str(path))  # its facts were cached
             # (Not those of the index when read later, changed since: see `_Reports._cached`.)
             changed = path in self.plan.known and item.stamp != self.plan.stamps.get(path)
             item.facts = own.get(path) if not changed else None
             report = check(item, linter, settings, options, base, stdin=False)
-            if trees_left_to_exit is not None:
+            # (Only the trees alive since the read: those parsed here one at a time are freed,
+            # or a run whose facts were all cached would hold every tree of the project.)
+            if trees_left_to_exit is not None and not parsed_here:
                 trees_left_to_exit.append(item.tree)
             item.tree = item.facts = None  # done with it
             yield position, report
@@ -532,8 +535,8 @@ class _Reports:
             if not report.source_text:  # sent without it (`_send_reports`)
                 if item.source is not None:
                     report.source_text = item.source.text
-                elif item.error is None and item.digest:  # also sent without (`_serve_share`)
-                    report.source_text = TextOf(item.path, item.digest)  # read if shown
+                elif item.error is None and item.digest:  # a rows run's (`_serve_share`)
+                    report.source_text = TextOf(item.path, item.digest)  # (no output reads it)
             self.checked(position, report)
         else:
             from fastapi_lint.workers import replay_fallback  # (multiprocessing: when used)
@@ -737,9 +740,10 @@ def _serve_share(connection: Connection, number: int, share: Share, work: Checki
         assembly.reads[path] = read
         if item is not None:
             item.data = None  # only a fix writes with it, and fixes run in one process
-            # The parent needs what the check shows, not the tree; and the text only to take
-            # cached results (else an output that shows source reads it: `_Reports.take`).
-            source = item.source if work.caching else None
+            # The parent needs what the check shows, not the tree; and the text unless the run
+            # shows rows and caches nothing (`_Reports.take`): outputs, baselines and caches
+            # must have the text that was linted, whatever happens to the file meanwhile.
+            source = None if work.rows_sent else item.source
             sent = dataclasses.replace(item, path=None, tree=None, source=source)
             connection.send((_ITEM, slot, sent))
     connection.send((_READ_ALL, recording.taken()))

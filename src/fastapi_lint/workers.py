@@ -82,7 +82,11 @@ class Workers:
                     yield number, message, data
 
     def send_bytes(self, number: int, data: bytes) -> None:
-        self.connections[number].send_bytes(data)
+        connection = self.connections[number]
+        try:
+            connection.send_bytes(data)
+        except OSError:  # it ended: what it sent last says why, not the broken pipe
+            raise _failure(connection) from None
 
     def __enter__(self) -> Workers:
         return self
@@ -101,6 +105,16 @@ class Workers:
             if process.is_alive():
                 process.terminate()
                 process.join()
+
+
+def _failure(connection: Connection) -> WorkerFailed:
+    """Why the worker at the other end of `connection` ended: the traceback it sent, if any."""
+    with contextlib.suppress(EOFError, OSError, pickle.UnpicklingError):
+        while connection.poll():
+            message = pickle.loads(connection.recv_bytes())
+            if message[0] == _FAILED:
+                return WorkerFailed(f"a worker process failed:\n{message[1]}")
+    return WorkerFailed("a worker process ended unexpectedly")
 
 
 def _serve(work: Callable[[Connection], None], connection: Connection) -> None:
