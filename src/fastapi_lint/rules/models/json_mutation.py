@@ -37,9 +37,10 @@ _NOT_A_MODEL = "-"
 _GETTERS = frozenset({"get", "get_one"})  # session.get(Model, id)
 # The name after each dot, past spaces, line continuations and comments (`obj.  # why` then
 # `col` inside brackets is an attribute too); a lookahead, so no dot is passed over. A name is
-# a run of ASCII letters, digits and `_`, and of any non-ASCII character.
+# a run of ASCII letters, digits and `_`, and of any non-ASCII character. A comment runs to its
+# line's end: ending anywhere, a line of `#` could be split in 2^n ways, each tried in turn.
 _AFTER_A_DOT = lazy_re.compile(
-    r"\.(?=(?:[\s\\]|#[^\n]*)*([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+))"
+    r"\.(?=(?:[\s\\]|#[^\n]*(?![^\n]))*([^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+))"
 )
 
 
