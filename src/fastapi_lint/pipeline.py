@@ -604,8 +604,8 @@ def _send_reports(
     recording = recording or record_fallback()
     leave_trees_to_exit([])  # a worker ends with `os._exit` (workers.py)
     for position, report in reports:
-        # The parent has its text, or reads it if an output asks (`_Reports.take`); with
-        # secrets it is sent: outputs must mask them even if the file changes meanwhile.
+        # The parent has its text from the read (a rows run needs none: `_Reports.take`);
+        # with secrets it is sent: outputs must mask them even if the file changes meanwhile.
         if not report.secrets:
             report.source_text = ""
         if rows:
